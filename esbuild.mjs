@@ -1,0 +1,27 @@
+// Bundles the CLI, the VS Code extension host, the engine worker and the benchmarks into dist/.
+import { build } from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // node-llama-cpp is a test-only reference implementation; vscode is provided by the host.
+  external: ['vscode', 'node-llama-cpp'],
+};
+
+const entries = [
+  ['src/cli/main.ts', 'dist/cli.js'],
+  ['src/extension/extension.ts', 'dist/extension.js'],
+  ['src/core/engine/worker.ts', 'dist/engine-worker.js'],
+];
+for (const f of existsSync('bench') ? readdirSync('bench') : []) {
+  if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);
+}
+
+await Promise.all(
+  entries.filter(([src]) => existsSync(src)).map(([src, out]) => build({ ...common, entryPoints: [src], outfile: out })),
+);

@@ -1,0 +1,57 @@
+import type { ChatMessage, Decoding } from '../model/chat';
+import type { BackendDescription, Capabilities } from '../model/manifest';
+
+export interface ChatRequest {
+  /** the conversation up to and including the current user turn */
+  messages: ChatMessage[];
+  /** the start of the assistant answer; the backend continues it (or, where it cannot, asks for it honestly) */
+  prefill: string;
+  decoding: Decoding;
+}
+
+export interface ChatResult {
+  /** the text generated after the prefill */
+  text: string;
+  finishReason?: string;
+  /** top-k alternatives of the first generated tokens, when available */
+  topLogprobs?: Array<Array<{ token: string; logprob: number }>>;
+  usage?: { promptTokens?: number; completionTokens?: number };
+}
+
+export interface OptionScoreRequest {
+  messages: ChatMessage[];
+  prefill: string;
+  /** continuations to score after the full round input (e.g. " (a)", " (b)") */
+  continuations: string[];
+}
+
+export interface OptionScoreResult {
+  /** summed log-likelihood of each continuation */
+  logprobs: number[];
+  /** per-token log-likelihoods of each continuation */
+  tokenLogprobs: number[][];
+}
+
+/** A model endpoint. Backends throw SclabError with a code; retry policy lives in the runner's scheduler. */
+export interface Backend {
+  readonly kind: BackendDescription['kind'];
+  /** probe what the backend can do (cheap requests); called once before a run */
+  connect(signal?: AbortSignal): Promise<BackendDescription>;
+  chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+  /** exact option log-likelihoods; present when capabilities.optionLogprobs */
+  scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
+  close(): Promise<void>;
+}
+
+export const NO_CAPABILITIES: Capabilities = {
+  chat: false,
+  optionLogprobs: false,
+  topLogprobs: false,
+  hiddenStates: false,
+  probeScores: false,
+};
+
+/** Core never reads the environment: hosts resolve secrets and hand them over through this. */
+export interface SecretProvider {
+  get(name: string): Promise<string | undefined>;
+}

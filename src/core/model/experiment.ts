@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ChatMessageSchema, DecodingSchema } from './chat';
+
+/** One turn's wording: the user text (a template over the item's fields) and the start of the assistant answer. */
+export const TurnTemplateSchema = z.object({
+  user: z.string(),
+  prefill: z.string().default(''),
+});
+export type TurnTemplate = z.infer<typeof TurnTemplateSchema>;
+
+export const ConditionSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" or "-"'),
+  /** what the condition is for; analysis uses it to pick the reference and the variants */
+  kind: z.enum(['baseline', 'self-correct', 'control', 'variant']),
+  /**
+   * round r (0-based) uses turns[min(r, turns.length - 1)]; the history of every earlier round is carried into
+   * each later one
+   */
+  turns: z.array(TurnTemplateSchema).min(1),
+  rounds: z.number().int().min(1).max(50),
+  description: z.string().optional(),
+});
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const DatasetRefSchema = z.object({
+  path: z.string(),
+  /** auto = detect from name and content */
+  format: z.enum(['auto', 'bbq-jsonl', 'bbq-ambig-tsv', 'winogender-templates', 'winogender-sentences', 'rtp-jsonl', 'generic']).default('auto'),
+  /** keep only items whose field or meta value equals one of the given values, e.g. {contextCondition: [ambig]} */
+  filter: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).optional(),
+  limit: z.number().int().positive().optional(),
+});
+export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+
+export const BackendRefSchema = z.object({
+  kind: z.enum(['openai', 'embedded', 'sidecar']),
+  model: z.string().optional(),
+  baseUrl: z.string().optional(),
+  /** name of the environment variable holding the key (the key itself never appears in a file) */
+  apiKeyEnv: z.string().optional(),
+});
+export type BackendRef = z.infer<typeof BackendRefSchema>;
+
+export const ExperimentSchema = z.object({
+  schema: z.literal('sclab.experiment/1').default('sclab.experiment/1'),
+  name: z.string().default('experiment'),
+  /** the preset this experiment started from, if any */
+  preset: z.string().optional(),
+  dataset: DatasetRefSchema,
+  task: z.enum(['mcq', 'generation']),
+  conditions: z.array(ConditionSchema).min(1),
+  decoding: DecodingSchema.default(DecodingSchema.parse({})),
+  /** messages put before the first user turn, e.g. a system prompt */
+  preamble: z.array(ChatMessageSchema).default([]),
+  /**
+   * chat: real multi-turn messages with the prefill as the start of the assistant turn.
+   * raw: the authors' style, one concatenated prompt string per round (sent as one user message)
+   */
+  conversation: z.enum(['chat', 'raw']).default('chat'),
+  /**
+   * paper: correct when the gold label occurs in the lower-cased answer (authors' rule; the first label found wins
+   * for the parsed option). first-option: only the first label in the answer counts and a second different one makes
+   * the answer ambiguous.
+   */
+  answerParsing: z.enum(['paper', 'first-option']).default('paper'),
+  backend: BackendRefSchema.optional(),
+  scorers: z.array(z.unknown()).default([]),
+  probes: z.array(z.unknown()).default([]),
+});
+export type Experiment = z.infer<typeof ExperimentSchema>;
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
