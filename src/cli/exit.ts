@@ -1,0 +1,15 @@
+import { isSclabError } from '../core/model/errors';
+
+export const EXIT = { ok: 0, invalid: 1, failed: 2, cancelled: 130 } as const;
+
+/** Prints an error the same way for every command and returns its exit code. */
+export function reportFatal(err: unknown): number {
+  if (isSclabError(err)) {
+    process.stderr.write(`sclab: ${err.code}: ${err.message}\n`);
+    if (err.code === 'cancelled') return EXIT.cancelled;
+    if (err.code === 'config' || err.code === 'dataset') return EXIT.invalid;
+    return EXIT.failed;
+  }
+  process.stderr.write(`sclab: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,58 @@
+// Numeric kernels of the forward pass. Row-major layouts throughout: a weight matrix W of shape [outDim, inDim]
+// stores row o at W[o * inDim ... (o + 1) * inDim). These are the reference signatures the forward pass calls;
+// faster implementations keep the same signatures and are checked against the naive versions in tests.
+
+/** out[r, o] = sum_i x[r, i] * w[o, i]   (x: [rows, inDim], w: [outDim, inDim], out: [rows, outDim]) */
+export function matmul(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): void {
+  for (let r = 0; r < rows; r++) {
+    const xo = r * inDim;
+    const oo = r * outDim;
+    for (let o = 0; o < outDim; o++) {
+      const wo = o * inDim;
+      let s = 0;
+      for (let i = 0; i < inDim; i++) s += x[xo + i]! * w[wo + i]!;
+      out[oo + o] = s;
+    }
+  }
+}
+
+/** RMSNorm of each row: out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight */
+export function rmsnorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    let ss = 0;
+    for (let i = 0; i < dim; i++) ss += x[o + i]! * x[o + i]!;
+    const scale = 1 / Math.sqrt(ss / dim + eps);
+    for (let i = 0; i < dim; i++) out[o + i] = x[o + i]! * scale * weight[i]!;
+  }
+}
+
+/** in-place softmax over x[offset, offset + n) */
+export function softmax(x: Float32Array, offset: number, n: number): void {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (x[offset + i]! > max) max = x[offset + i]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(x[offset + i]! - max);
+    x[offset + i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < n; i++) x[offset + i] = x[offset + i]! / sum;
+}
+
+/** SwiGLU in place: gate[i] = silu(gate[i]) * up[i] */
+export function swiglu(gate: Float32Array, up: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const g = gate[i]!;
+    gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
+  }
+}
+
+/** log-softmax value of logits[index] over logits[offset, offset + n) */
+export function logSoftmaxAt(logits: Float32Array, offset: number, n: number, index: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[offset + i]! > max) max = logits[offset + i]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(logits[offset + i]! - max);
+  return logits[offset + index]! - max - Math.log(sum);
+}
