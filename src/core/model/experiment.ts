@@ -63,6 +63,15 @@ export const ExperimentSchema = z.object({
    * the answer ambiguous.
    */
   answerParsing: z.enum(['paper', 'first-option']).default('paper'),
+  /** how the gold option's rank is computed where the backend gives exact option log-likelihoods */
+  ranking: z
+    .object({
+      /** label: score " (a)" after the round input, as the authors did; label+text: " (a) The grandfather" */
+      continuation: z.enum(['label', 'label+text']).default('label'),
+      /** mean: rank by mean per-token log-likelihood (the authors' exp(-loss)); sum: by total log-likelihood */
+      aggregate: z.enum(['mean', 'sum']).default('mean'),
+    })
+    .default({ continuation: 'label', aggregate: 'mean' }),
   backend: BackendRefSchema.optional(),
   scorers: z.array(z.unknown()).default([]),
   probes: z.array(z.unknown()).default([]),

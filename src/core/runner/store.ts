@@ -1,0 +1,187 @@
+import { promises as fs, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
+import { SclabError } from '../model/errors';
+import { RunManifestSchema, type RunManifest } from '../model/manifest';
+import { RoundRecordSchema, type RoundRecord } from '../model/record';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const RECORDS_FILE = 'records.jsonl';
+export const SUMMARY_FILE = 'summary.json';
+const LOCK_FILE = 'run.lock';
+
+export function recordKey(itemId: string, condition: string, round: number): string {
+  return `${itemId}\u0000${condition}\u0000${round}`;
+}
+
+/** Writes a file so that readers see either the old or the new content, never a half-written one. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await fs.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(tmp, file);
+}
+
+export async function readManifest(runDir: string): Promise<RunManifest> {
+  const file = path.join(runDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new SclabError('io', `${file}: cannot read the run manifest (${(err as NodeJS.ErrnoException).code ?? String(err)}); is ${runDir} a run folder?`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SclabError('io', `${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = RunManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SclabError('io', `${file}: not a sclab.run/1 manifest: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+export interface ReadRecordsResult {
+  records: RoundRecord[];
+  /** bytes of a torn last line (a crash mid-write) that was dropped */
+  tornBytes: number;
+}
+
+/**
+ * Reads records.jsonl. A last line without its newline is what a crash mid-write leaves: it is dropped (and, when
+ * `repair` is set, cut off the file) so that its work is redone. Any other unreadable line is an error: it would mean
+ * the file was edited by hand, and guessing would lose or repeat work.
+ */
+export async function readRecords(runDir: string, opts: { repair?: boolean } = {}): Promise<ReadRecordsResult> {
+  const file = path.join(runDir, RECORDS_FILE);
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], tornBytes: 0 };
+    throw new SclabError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const lastNl = buf.lastIndexOf(0x0a);
+  const complete = lastNl < 0 ? 0 : lastNl + 1;
+  const tornBytes = buf.length - complete;
+  if (tornBytes > 0 && opts.repair) await fs.truncate(file, complete);
+  const records: RoundRecord[] = [];
+  const lines = buf.subarray(0, complete).toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (err) {
+      throw new SclabError('io', `${file}:${i + 1}:1: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
+    }
+    const parsed = RoundRecordSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new SclabError('io', `${file}:${i + 1}:1: not a round record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    }
+    records.push(parsed.data);
+  }
+  return { records, tornBytes };
+}
+
+/** The append-only writer of one run folder, held by one process at a time. */
+export class RunStore {
+  private constructor(
+    readonly runDir: string,
+    private records: fs.FileHandle,
+    private manifest: RunManifest,
+  ) {}
+
+  get current(): RunManifest {
+    return this.manifest;
+  }
+
+  static async create(runDir: string, manifest: RunManifest): Promise<RunStore> {
+    try {
+      await fs.mkdir(path.dirname(runDir), { recursive: true });
+      await fs.mkdir(runDir); // fails if it exists: never mix two runs in one folder
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; use --resume to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
+    }
+    await acquireLock(runDir);
+    await writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
+    return new RunStore(runDir, fh, manifest);
+  }
+
+  static async open(runDir: string): Promise<{ store: RunStore; records: RoundRecord[]; tornBytes: number }> {
+    const manifest = await readManifest(runDir);
+    await acquireLock(runDir);
+    try {
+      const { records, tornBytes } = await readRecords(runDir, { repair: true });
+      const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
+      return { store: new RunStore(runDir, fh, manifest), records, tornBytes };
+    } catch (err) {
+      await releaseLock(runDir);
+      throw err;
+    }
+  }
+
+  /** One write call per line, so a crash can only tear the last line. */
+  async append(record: RoundRecord): Promise<void> {
+    await this.records.write(JSON.stringify(record) + '\n');
+  }
+
+  async updateManifest(update: (m: RunManifest) => RunManifest): Promise<void> {
+    this.manifest = update(this.manifest);
+    this.manifest.updatedAt = new Date().toISOString();
+    await writeFileAtomic(path.join(this.runDir, MANIFEST_FILE), JSON.stringify(this.manifest, null, 2) + '\n');
+  }
+
+  async writeSummary(summary: unknown): Promise<void> {
+    await writeFileAtomic(path.join(this.runDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+  }
+
+  async close(): Promise<void> {
+    await this.records.sync().catch(() => undefined);
+    await this.records.close();
+    await releaseLock(this.runDir);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Two processes appending to one run would repeat work; a lock left by a dead process is taken over. */
+async function acquireLock(runDir: string): Promise<void> {
+  const file = path.join(runDir, LOCK_FILE);
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await fs.writeFile(file, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SclabError('io', `cannot lock ${runDir} (${String(err)})`);
+      const pid = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+        throw new SclabError('io', `${runDir} is in use by process ${pid}`);
+      }
+      await fs.rm(file, { force: true });
+    }
+  }
+  throw new SclabError('io', `cannot lock ${runDir}`);
+}
+
+async function releaseLock(runDir: string): Promise<void> {
+  await fs.rm(path.join(runDir, LOCK_FILE), { force: true });
+}
