@@ -1,19 +1,19 @@
 // Numeric kernels of the forward pass. Row-major layouts throughout: a weight matrix W of shape [outDim, inDim]
-// stores row o at W[o * inDim ... (o + 1) * inDim). These are the reference signatures the forward pass calls;
-// faster implementations keep the same signatures and are checked against the naive versions in tests.
+// stores row o at W[o * inDim ... (o + 1) * inDim). These are the signatures the forward pass calls; the fast
+// matmul paths are checked against a naive reference in test/engine-kernels.
+//
+// matmul runs WebAssembly SIMD tiles (kernels-wasm.ts) when it can and register-blocked JS (kernels-js.ts) otherwise.
+// Arrays from allocF32() live in the SIMD kernels' memory and are used without copying: allocate weights with it.
+import { matmulJs } from './kernels-js';
+import { matmulWasm } from './kernels-wasm';
+
+export { allocF32, isKernelResident, wasmKernelsAvailable } from './kernels-wasm';
+export { matmulJs } from './kernels-js';
 
 /** out[r, o] = sum_i x[r, i] * w[o, i]   (x: [rows, inDim], w: [outDim, inDim], out: [rows, outDim]) */
 export function matmul(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): void {
-  for (let r = 0; r < rows; r++) {
-    const xo = r * inDim;
-    const oo = r * outDim;
-    for (let o = 0; o < outDim; o++) {
-      const wo = o * inDim;
-      let s = 0;
-      for (let i = 0; i < inDim; i++) s += x[xo + i]! * w[wo + i]!;
-      out[oo + o] = s;
-    }
-  }
+  if (rows <= 0 || outDim <= 0) return;
+  if (!matmulWasm(out, x, w, rows, inDim, outDim)) matmulJs(out, x, w, rows, inDim, outDim);
 }
 
 /** RMSNorm of each row: out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight */

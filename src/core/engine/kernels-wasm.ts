@@ -1,0 +1,140 @@
+// Runtime of the WebAssembly SIMD kernels: one module instance with one shared memory, a bump arena in it, and a
+// matmul that runs the SIMD tiles on operands that live in (or are copied into) that memory.
+//
+// Operands allocated with allocF32() live in the module's memory already and are used in place (no copy): a loader
+// that puts its weight matrices there saves one copy of every weight per matmul call. The memory is shared so that
+// views handed out earlier stay valid when it grows (a non-shared memory detaches its old buffer on grow).
+import { buildKernelModule, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE } from './kernels-wasm-code';
+
+type TileFn = (out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, outDim: number) => void;
+
+interface WasmState {
+  mem: WebAssembly.Memory;
+  multi: TileFn;
+  one: TileFn;
+  heap: Float32Array;
+  /** next free byte of the arena */
+  top: number;
+  /** every buffer object the memory has had: old views keep the old (shorter) buffer object */
+  buffers: WeakSet<ArrayBufferLike>;
+  scratch: { x: Slot; w: Slot; out: Slot };
+}
+interface Slot {
+  ptr: number;
+  bytes: number;
+}
+
+const PAGE = 65536;
+let state: WasmState | null | undefined;
+
+function instantiate(): WasmState | null {
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(buildKernelModule()), {});
+    const ex = instance.exports as Record<string, unknown>;
+    const mem = ex['mem'] as WebAssembly.Memory;
+    const s: WasmState = {
+      mem,
+      multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
+      one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
+      heap: new Float32Array(mem.buffer),
+      top: 64,
+      buffers: new WeakSet([mem.buffer]),
+      scratch: { x: { ptr: 0, bytes: 0 }, w: { ptr: 0, bytes: 0 }, out: { ptr: 0, bytes: 0 } },
+    };
+    return s;
+  } catch {
+    return null; // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
+  }
+}
+
+function wasm(): WasmState | null {
+  if (state === undefined) state = instantiate();
+  return state;
+}
+
+/** whether the WebAssembly SIMD kernels run in this runtime */
+export function wasmKernelsAvailable(): boolean {
+  return wasm() !== null;
+}
+
+function reserve(s: WasmState, bytes: number): number {
+  const ptr = (s.top + 15) & ~15;
+  const end = ptr + bytes;
+  const have = s.mem.buffer.byteLength;
+  if (end > have) {
+    s.mem.grow(Math.ceil((end - have) / PAGE));
+    s.buffers.add(s.mem.buffer);
+    s.heap = new Float32Array(s.mem.buffer);
+  }
+  s.top = end;
+  return ptr;
+}
+
+/**
+ * A zeroed Float32Array of length n inside the kernels' memory (plain memory when WebAssembly is unavailable).
+ * matmul uses such arrays in place; allocate weight matrices (and reused activation buffers) with it.
+ * The arena never frees: allocate long-lived arrays only.
+ */
+export function allocF32(n: number): Float32Array {
+  const s = wasm();
+  if (s === null) return new Float32Array(n);
+  const ptr = reserve(s, n * 4);
+  return new Float32Array(s.mem.buffer, ptr, n);
+}
+
+/** whether a lives in the kernels' memory (and so is used by matmul without copying) */
+export function isKernelResident(a: Float32Array): boolean {
+  const s = wasm();
+  return s !== null && s.buffers.has(a.buffer);
+}
+
+function scratch(s: WasmState, slot: Slot, bytes: number): number {
+  if (slot.bytes < bytes) {
+    slot.bytes = Math.max(bytes, slot.bytes * 2);
+    slot.ptr = reserve(s, slot.bytes);
+  }
+  return slot.ptr;
+}
+
+/** byte offset of a's first n floats in the kernels' memory, copying them into a scratch slot when not resident */
+function place(s: WasmState, a: Float32Array, n: number, slot: Slot, copy: boolean): number {
+  if (s.buffers.has(a.buffer)) return a.byteOffset;
+  const ptr = scratch(s, slot, n * 4);
+  if (copy) s.heap.set(a.subarray(0, n), ptr >> 2);
+  return ptr;
+}
+
+/**
+ * out[r, o] = sum_i x[r, i] * w[o, i] with the SIMD tiles. Returns false (and does nothing) when it cannot run:
+ * no WebAssembly, or inDim not a multiple of 4.
+ */
+export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): boolean {
+  const s = wasm();
+  if (s === null || inDim % 4 !== 0 || inDim === 0) return false;
+  const wp = place(s, w, outDim * inDim, s.scratch.w, true);
+  const xp = place(s, x, rows * inDim, s.scratch.x, true);
+  const outResident = s.buffers.has(out.buffer);
+  const op = place(s, out, rows * outDim, s.scratch.out, false);
+  const heap = s.heap; // after every reserve() above: the view over the grown memory
+
+  const colTiles = Math.floor(outDim / 4);
+  const pairs = Math.floor(rows / MULTI_ROW_TILE.rows);
+  if (colTiles > 0) {
+    if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, outDim);
+    for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
+      s.one(op + r * outDim * 4, xp + r * inDim * 4, wp, 1, inDim, colTiles, outDim);
+    }
+  }
+  // the last outDim % 4 outputs of every row
+  for (let o = colTiles * 4; o < outDim; o++) {
+    const wo = (wp >> 2) + o * inDim;
+    for (let r = 0; r < rows; r++) {
+      const xo = (xp >> 2) + r * inDim;
+      let acc = 0;
+      for (let i = 0; i < inDim; i++) acc += heap[xo + i]! * heap[wo + i]!;
+      heap[(op >> 2) + r * outDim + o] = acc;
+    }
+  }
+  if (!outResident) out.set(heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  return true;
+}
