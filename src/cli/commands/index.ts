@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerReportCommand } from './report';
+import { registerRunCommand } from './run';
+import { registerValidateCommand } from './validate';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRunCommand(program);
+  registerValidateCommand(program);
+  registerReportCommand(program);
 }

@@ -101,6 +101,8 @@ export class RunStore {
     private manifest: RunManifest,
   ) {}
 
+  closed = false;
+
   get current(): RunManifest {
     return this.manifest;
   }
@@ -148,6 +150,8 @@ export class RunStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.records.sync().catch(() => undefined);
     await this.records.close();
     await releaseLock(this.runDir);

@@ -1,0 +1,50 @@
+import type { Backend } from '../core/backends/backend';
+import { createOpenAIBackend } from '../core/backends/openai';
+import { SclabError } from '../core/model/errors';
+import type { BackendRef } from '../core/model/experiment';
+import type { BackendDescription } from '../core/model/manifest';
+
+export interface BackendFlags {
+  backend?: string;
+  model?: string;
+  baseUrl?: string;
+  apiKeyEnv?: string;
+}
+
+export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
+
+/** Flags win over the experiment file, which wins over the defaults; the key only ever comes from the environment. */
+export function resolveBackendRef(flags: BackendFlags, fromExperiment?: BackendRef): BackendRef {
+  const kind = (flags.backend ?? (flags.baseUrl ? 'openai' : fromExperiment?.kind) ?? 'embedded') as BackendRef['kind'];
+  if (!['openai', 'embedded', 'sidecar'].includes(kind)) {
+    throw new SclabError('config', `--backend must be openai, embedded or sidecar (got "${flags.backend}")`);
+  }
+  const sameKind = fromExperiment?.kind === kind ? fromExperiment : undefined;
+  return {
+    kind,
+    model: flags.model ?? sameKind?.model,
+    baseUrl: flags.baseUrl ?? sameKind?.baseUrl,
+    apiKeyEnv: flags.apiKeyEnv ?? sameKind?.apiKeyEnv,
+  };
+}
+
+/** Rebuilds the backend a run used, from its manifest (never holding a secret) plus the environment. */
+export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string): BackendRef {
+  return { kind: d.kind, model: d.model, baseUrl: d.baseUrl, apiKeyEnv };
+}
+
+export async function createBackend(ref: BackendRef, opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv }): Promise<Backend> {
+  switch (ref.kind) {
+    case 'openai': {
+      const baseUrl = ref.baseUrl ?? opts.env.OPENAI_BASE_URL;
+      if (!baseUrl) throw new SclabError('config', 'the openai backend needs --base-url URL (e.g. http://127.0.0.1:8000/v1) or OPENAI_BASE_URL');
+      if (!ref.model) throw new SclabError('config', 'the openai backend needs --model ID (the model name the server serves)');
+      const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
+      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs });
+    }
+    case 'embedded':
+      throw new SclabError('unsupported', 'the embedded backend is not available in this build; use --backend openai --base-url URL --model ID');
+    case 'sidecar':
+      throw new SclabError('unsupported', 'the sidecar backend is not available yet; use --backend openai --base-url URL --model ID');
+  }
+}

@@ -1,0 +1,112 @@
+// Browser-safe: the viewer imports this too, so numbers never diverge between the CLI report and the panel.
+import type { RoundRecord } from '../model/record';
+
+export interface CellSummary {
+  condition: string;
+  round: number;
+  records: number;
+  errors: number;
+  /** records with a parsed answer, among records without error */
+  parsed: number;
+  /** records with correct === true / with correct !== null */
+  correct: number;
+  judged: number;
+  /** correct / judged; null when nothing could be judged */
+  accuracy: number | null;
+  /** parsed / (records - errors); null when every record failed */
+  parseRate: number | null;
+  meanLatencyMs: number | null;
+  /** mean gold rank over records with an option ranking */
+  meanGoldRank: number | null;
+  rankMethod: 'exact' | 'approximate' | 'mixed' | null;
+}
+
+export interface RunSummary {
+  schema: 'sclab.summary/1';
+  records: number;
+  errors: number;
+  cached: number;
+  errorsByCode: Record<string, number>;
+  items: number;
+  /** per condition and round, conditions in first-seen order, rounds ascending */
+  cells: CellSummary[];
+}
+
+export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
+  const cells = new Map<string, CellSummary & { latencySum: number; latencyN: number; rankSum: number; rankN: number; methods: Set<string> }>();
+  const conditionOrder: string[] = [];
+  const errorsByCode: Record<string, number> = {};
+  const items = new Set<string>();
+  let errors = 0;
+  let cached = 0;
+  for (const r of records) {
+    items.add(r.itemId);
+    if (r.cached) cached++;
+    const key = `${r.condition}\u0000${r.round}`;
+    let cell = cells.get(key);
+    if (!cell) {
+      if (!conditionOrder.includes(r.condition)) conditionOrder.push(r.condition);
+      cell = {
+        condition: r.condition,
+        round: r.round,
+        records: 0,
+        errors: 0,
+        parsed: 0,
+        correct: 0,
+        judged: 0,
+        accuracy: null,
+        parseRate: null,
+        meanLatencyMs: null,
+        meanGoldRank: null,
+        rankMethod: null,
+        latencySum: 0,
+        latencyN: 0,
+        rankSum: 0,
+        rankN: 0,
+        methods: new Set(),
+      };
+      cells.set(key, cell);
+    }
+    cell.records++;
+    if (r.error) {
+      cell.errors++;
+      errors++;
+      errorsByCode[r.error.code] = (errorsByCode[r.error.code] ?? 0) + 1;
+      continue;
+    }
+    if (r.answer) cell.parsed++;
+    if (r.correct !== null) {
+      cell.judged++;
+      if (r.correct) cell.correct++;
+    }
+    if (!r.cached) {
+      cell.latencySum += r.latencyMs;
+      cell.latencyN++;
+    }
+    if (r.optionScores && r.optionScores.goldRank !== null) {
+      cell.rankSum += r.optionScores.goldRank;
+      cell.rankN++;
+      cell.methods.add(r.optionScores.method);
+    }
+  }
+  const out: CellSummary[] = [];
+  for (const c of cells.values()) {
+    const ok = c.records - c.errors;
+    out.push({
+      condition: c.condition,
+      round: c.round,
+      records: c.records,
+      errors: c.errors,
+      parsed: c.parsed,
+      correct: c.correct,
+      judged: c.judged,
+      accuracy: c.judged > 0 ? c.correct / c.judged : null,
+      parseRate: ok > 0 ? c.parsed / ok : null,
+      meanLatencyMs: c.latencyN > 0 ? c.latencySum / c.latencyN : null,
+      meanGoldRank: c.rankN > 0 ? c.rankSum / c.rankN : null,
+      rankMethod: c.methods.size === 0 ? null : c.methods.size > 1 ? 'mixed' : (c.methods.values().next().value as 'exact' | 'approximate'),
+    });
+  }
+  out.sort((a, b) => conditionOrder.indexOf(a.condition) - conditionOrder.indexOf(b.condition) || a.round - b.round);
+  return { schema: 'sclab.summary/1', records: records.length, errors, cached, errorsByCode, items: items.size, cells: out };
+}

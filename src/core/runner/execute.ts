@@ -1,0 +1,245 @@
+import type { Backend, ChatResult, OptionScoreResult } from '../backends/backend';
+import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
+import type { Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { BackendDescription } from '../model/manifest';
+import type { RoundRecord } from '../model/record';
+import { buildRound, scoreAnswer } from '../protocol';
+import { cacheKey, isCacheable, type ResponseCache } from './cache';
+import { planChains, plannedRecords, type Chain } from './plan';
+import { goldRank, optionContinuations } from './ranking';
+import { callWithRetry, Cooldown, type RetryPolicy } from './retry';
+import { recordKey } from './store';
+
+export interface RunProgress {
+  planned: number;
+  recorded: number;
+  errors: number;
+  cached: number;
+}
+
+export interface ExecuteOptions {
+  experiment: Experiment;
+  items: Item[];
+  backend: Backend;
+  description: BackendDescription;
+  concurrency: number;
+  requestTimeoutMs: number;
+  retry: RetryPolicy;
+  cache?: ResponseCache;
+  /** records already in the store (a resumed run): never asked for again */
+  existing: RoundRecord[];
+  /** persists one finished line; the run is only as durable as this */
+  append: (record: RoundRecord) => Promise<void>;
+  onProgress?: (p: RunProgress) => void;
+  signal?: AbortSignal;
+  random?: () => number;
+}
+
+interface RoundOutcome {
+  chat: ChatResult;
+  options?: OptionScoreResult;
+  attempts: number;
+  cached: boolean;
+  latencyMs: number;
+}
+
+/**
+ * Runs every planned item × condition × round not yet recorded. Per-item failures become error records; only
+ * config, I/O, auth and cancellation stop the run (the error is rethrown after in-flight work settles).
+ */
+export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
+  const { experiment: exp } = opts;
+  const chains = planChains(opts.items, exp);
+  const done = new Map<string, RoundRecord>();
+  for (const r of opts.existing) done.set(recordKey(r.itemId, r.condition, r.round), r);
+  const progress: RunProgress = {
+    planned: plannedRecords(chains),
+    recorded: 0,
+    errors: 0,
+    cached: 0,
+  };
+  for (const r of done.values()) count(progress, r);
+  opts.onProgress?.({ ...progress });
+
+  // an internal controller lets a fatal error in one worker stop the others' in-flight requests
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) stop.abort();
+  const cooldown = new Cooldown();
+  let fatal: unknown;
+  let next = 0;
+
+  const runChain = async (chain: Chain) => {
+    const history: Array<{ prefill: string; response: string }> = [];
+    let failedRound: number | null = null;
+    for (let round = 0; round < chain.rounds; round++) {
+      if (stop.signal.aborted) return;
+      const key = recordKey(chain.item.id, chain.condition.name, round);
+      const prior = done.get(key);
+      if (prior) {
+        if (prior.error) failedRound ??= round;
+        history.push({ prefill: prior.prefill, response: prior.response });
+        continue;
+      }
+      const built = buildRound(exp, chain.condition, chain.item, round, history);
+      let record: RoundRecord;
+      if (failedRound !== null) {
+        record = errorRecord(chain, round, built.messages, built.prefill, 0, 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
+      } else {
+        try {
+          const outcome = await runRound(opts, chain.item, built, stop.signal, cooldown);
+          record = successRecord(exp, chain, round, built.messages, built.prefill, outcome);
+        } catch (err) {
+          if (stop.signal.aborted || abortsRun(err)) throw err;
+          const attempts = (err as { attempts?: number }).attempts ?? 1;
+          record = errorRecord(chain, round, built.messages, built.prefill, attempts, 0, err);
+          failedRound = round;
+        }
+      }
+      if (stop.signal.aborted) return; // a cancelled run records nothing more; the round is redone on resume
+      await opts.append(record);
+      done.set(key, record);
+      history.push({ prefill: record.prefill, response: record.response });
+      count(progress, record);
+      opts.onProgress?.({ ...progress });
+    }
+  };
+
+  const worker = async () => {
+    while (!stop.signal.aborted) {
+      const chain = chains[next++];
+      if (!chain) return;
+      try {
+        await runChain(chain);
+      } catch (err) {
+        fatal ??= err;
+        stop.abort();
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains.length)) }, worker));
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  if (fatal !== undefined && !(isSclabError(fatal) && fatal.code === 'cancelled' && opts.signal?.aborted)) throw fatal;
+  if (opts.signal?.aborted) throw cancelledError();
+  return progress;
+}
+
+function count(p: RunProgress, r: RoundRecord): void {
+  p.recorded++;
+  if (r.error) p.errors++;
+  if (r.cached) p.cached++;
+}
+
+async function runRound(
+  opts: ExecuteOptions,
+  item: Item,
+  built: { messages: RoundRecord['messages']; prefill: string },
+  signal: AbortSignal,
+  cooldown: Cooldown,
+): Promise<RoundOutcome> {
+  const { experiment: exp, backend, description } = opts;
+  const wantOptions =
+    item.kind === 'mcq' && description.capabilities.optionLogprobs && backend.scoreOptions !== undefined && (item.choiceLabels?.length ?? 0) > 0;
+  const continuations = wantOptions ? optionContinuations(item, exp.ranking.continuation === 'label+text') : undefined;
+  const key =
+    opts.cache && isCacheable(exp.decoding)
+      ? cacheKey({
+          backend: description.kind,
+          model: description.model,
+          baseUrl: description.baseUrl,
+          messages: built.messages,
+          prefill: built.prefill,
+          decoding: exp.decoding,
+          continuations,
+        })
+      : undefined;
+  if (key && opts.cache) {
+    const hit = await opts.cache.get(key);
+    if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, attempts: 1, cached: true, latencyMs: 0 };
+  }
+  const started = performance.now();
+  const policy = { policy: opts.retry, timeoutMs: opts.requestTimeoutMs, signal, cooldown, random: opts.random };
+  const chat = await callWithRetry((s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), policy);
+  let options: OptionScoreResult | undefined;
+  let attempts = chat.attempts;
+  if (continuations && backend.scoreOptions) {
+    const scored = await callWithRetry((s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations }, s), policy);
+    options = scored.value;
+    attempts += scored.attempts - 1;
+  }
+  const latencyMs = performance.now() - started;
+  if (key && opts.cache) await opts.cache.put(key, { chat: chat.value, options });
+  return { chat: chat.value, options, attempts, cached: false, latencyMs };
+}
+
+function successRecord(
+  exp: Experiment,
+  chain: Chain,
+  round: number,
+  messages: RoundRecord['messages'],
+  prefill: string,
+  o: RoundOutcome,
+): RoundRecord {
+  const scored = scoreAnswer(o.chat.text, chain.item, exp.answerParsing);
+  const record: RoundRecord = {
+    itemId: chain.item.id,
+    condition: chain.condition.name,
+    round,
+    messages,
+    prefill,
+    response: o.chat.text,
+    answer: scored.answer,
+    answerFirstOption: scored.answerFirstOption,
+    correct: scored.correct,
+    latencyMs: Math.round(o.latencyMs * 10) / 10,
+    attempts: o.attempts,
+    cached: o.cached,
+    at: new Date().toISOString(),
+  };
+  if (o.chat.finishReason) record.finishReason = o.chat.finishReason;
+  if (o.chat.topLogprobs) record.topLogprobs = o.chat.topLogprobs;
+  if (o.options) {
+    record.optionScores = {
+      method: 'exact',
+      logprobs: o.options.logprobs.map((v) => (Number.isFinite(v) ? v : null)),
+      goldRank: goldRank(o.options, chain.item.answer, exp.ranking.aggregate),
+    };
+  }
+  return record;
+}
+
+function errorRecord(
+  chain: Chain,
+  round: number,
+  messages: RoundRecord['messages'],
+  prefill: string,
+  attempts: number,
+  latencyMs: number,
+  err: unknown,
+  code?: string,
+): RoundRecord {
+  return {
+    itemId: chain.item.id,
+    condition: chain.condition.name,
+    round,
+    messages,
+    prefill,
+    response: '',
+    answer: null,
+    correct: null,
+    latencyMs,
+    attempts: Math.max(1, attempts),
+    cached: false,
+    error: {
+      code: code ?? (isSclabError(err) ? err.code : 'internal'),
+      message: err instanceof Error ? err.message : String(err),
+    },
+    at: new Date().toISOString(),
+  };
+}

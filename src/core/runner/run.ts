@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { Backend } from '../backends/backend';
+import { isSclabError, SclabError } from '../model/errors';
+import type { Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { BackendDescription, RunManifest, RunStatus } from '../model/manifest';
+import { summarizeRecords } from '../analysis/summary';
+import { TOOL_VERSION } from '../version';
+import { ResponseCache } from './cache';
+import { executeRun, type RunProgress } from './execute';
+import { planChains, plannedRecords } from './plan';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import { readRecords, RunStore } from './store';
+
+export interface RunSettings {
+  concurrency: number;
+  requestTimeoutMs: number;
+  retry?: RetryPolicy;
+  /** folder of the content-addressed response cache; null disables it */
+  cacheDir: string | null;
+}
+
+export interface DatasetInfo {
+  path: string;
+  sha256: string;
+  format: string;
+}
+
+export interface RunResult {
+  runDir: string;
+  status: RunStatus;
+  manifest: RunManifest;
+  progress: RunProgress;
+  /** set when the run failed or was cancelled */
+  error?: SclabError;
+}
+
+interface Common {
+  backend: Backend;
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+  /** called once the run folder exists, before the first request */
+  onStart?: (runDir: string, manifest: RunManifest) => void;
+}
+
+export function newRunId(exp: Experiment, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const name = exp.name.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 40) || 'run';
+  return `${stamp}-${name}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Starts a new run folder under `outDir` and runs it to the end (or to cancellation). */
+export async function startRun(
+  opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[]; settings: RunSettings; runId?: string },
+): Promise<RunResult> {
+  const description = await opts.backend.connect(opts.signal);
+  const runId = opts.runId ?? newRunId(opts.experiment);
+  const runDir = path.resolve(opts.outDir, runId);
+  const now = new Date().toISOString();
+  const retry = opts.settings.retry ?? DEFAULT_RETRY_POLICY;
+  const manifest: RunManifest = {
+    schema: 'sclab.run/1',
+    id: runId,
+    createdAt: now,
+    updatedAt: now,
+    toolVersion: TOOL_VERSION,
+    status: 'running',
+    experiment: opts.experiment,
+    dataset: { path: path.resolve(opts.dataset.path), sha256: opts.dataset.sha256, format: opts.dataset.format, items: opts.items.length },
+    backend: description,
+    settings: {
+      concurrency: opts.settings.concurrency,
+      requestTimeoutMs: opts.settings.requestTimeoutMs,
+      maxRetries: retry.maxRetries,
+      cache: opts.settings.cacheDir !== null,
+    },
+    counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
+    resumes: [],
+  };
+  const store = await RunStore.create(runDir, manifest);
+  return drive(store, opts, description, opts.items, [], opts.settings.cacheDir, retry);
+}
+
+/**
+ * Finishes a cancelled, failed or killed run: recorded lines are kept and never asked for again. The caller
+ * reloads the dataset (checking it against the manifest with `checkDatasetUnchanged`) and builds the backend.
+ */
+export async function resumeRun(
+  opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs'>> },
+): Promise<RunResult> {
+  const { store, records } = await RunStore.open(opts.runDir);
+  try {
+    const description = await opts.backend.connect(opts.signal);
+    const before = store.current.backend;
+    if (before.kind !== description.kind || before.model !== description.model) {
+      throw new SclabError('config', `this run used ${before.kind} model "${before.model}", but the backend now serves ${description.kind} model "${description.model}"`);
+    }
+    await store.updateManifest((m) => ({
+      ...m,
+      status: 'running',
+      failure: undefined,
+      resumes: [...m.resumes, new Date().toISOString()],
+      settings: {
+        ...m.settings,
+        concurrency: opts.settings?.concurrency ?? m.settings.concurrency,
+        requestTimeoutMs: opts.settings?.requestTimeoutMs ?? m.settings.requestTimeoutMs,
+      },
+    }));
+    const m = store.current;
+    const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: m.settings.maxRetries };
+    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, opts.items, records, m.settings.cache ? opts.cacheDir : null, retry);
+  } catch (err) {
+    if (!store.closed) await store.close();
+    throw err;
+  }
+}
+
+export function checkDatasetUnchanged(manifest: RunManifest, sha256: string): void {
+  if (manifest.dataset.sha256 !== sha256) {
+    throw new SclabError('config', `${manifest.dataset.path} changed since the run started (sha256 ${manifest.dataset.sha256.slice(0, 12)}… → ${sha256.slice(0, 12)}…); resuming would mix two datasets`);
+  }
+}
+
+async function drive(
+  store: RunStore,
+  opts: Common & { experiment: Experiment; settings: Omit<RunSettings, 'retry'> },
+  description: BackendDescription,
+  items: Item[],
+  existing: Awaited<ReturnType<typeof readRecords>>['records'],
+  cacheDir: string | null,
+  retry: RetryPolicy,
+): Promise<RunResult> {
+  opts.onStart?.(store.runDir, store.current);
+  let last: RunProgress = { planned: store.current.counts.planned, recorded: existing.length, errors: 0, cached: 0 };
+  // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
+  let lastWrite = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const onProgress = (p: RunProgress) => {
+    last = p;
+    opts.onProgress?.(p);
+    const now = Date.now();
+    if (now - lastWrite > 1000) {
+      lastWrite = now;
+      writing = writing.then(() => store.updateManifest((m) => ({ ...m, counts: { ...p } }))).catch(() => undefined);
+    }
+  };
+  let status: RunStatus = 'completed';
+  let error: SclabError | undefined;
+  try {
+    last = await executeRun({
+      experiment: opts.experiment,
+      items,
+      backend: opts.backend,
+      description,
+      concurrency: opts.settings.concurrency,
+      requestTimeoutMs: opts.settings.requestTimeoutMs,
+      retry,
+      cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
+      existing,
+      append: (r) => store.append(r),
+      onProgress,
+      signal: opts.signal,
+    });
+  } catch (err) {
+    error = isSclabError(err) ? err : new SclabError('internal', err instanceof Error ? err.message : String(err), { cause: err });
+    status = error.code === 'cancelled' ? 'cancelled' : 'failed';
+  }
+  await writing;
+  const { records } = await readRecords(store.runDir);
+  const counts = {
+    planned: last.planned,
+    recorded: records.length,
+    errors: records.filter((r) => r.error).length,
+    cached: records.filter((r) => r.cached).length,
+  };
+  if (status === 'completed') await store.writeSummary(summarizeRecords(records));
+  await store.updateManifest((m) => ({
+    ...m,
+    status,
+    counts,
+    failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
+  }));
+  const manifest = store.current;
+  await store.close();
+  return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunManifest } from '../../src/core/model/manifest';
+import type { RoundRecord } from '../../src/core/model/record';
+import { readRecords, RunStore } from '../../src/core/runner/store';
+import { cacheKey, ResponseCache, isCacheable } from '../../src/core/runner/cache';
+import { DecodingSchema } from '../../src/core/model/chat';
+import { ExperimentSchema } from '../../src/core/model/experiment';
+
+export function sampleManifest(id = 'r1'): RunManifest {
+  return {
+    schema: 'sclab.run/1',
+    id,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    toolVersion: '0.1.0',
+    status: 'running',
+    experiment: ExperimentSchema.parse({
+      dataset: { path: 'x.jsonl' },
+      task: 'mcq',
+      conditions: [{ name: 'baseline', kind: 'baseline', turns: [{ user: '{question}' }], rounds: 1 }],
+    }),
+    dataset: { path: '/x.jsonl', sha256: 'ab', format: 'generic-jsonl', items: 1 },
+    backend: { kind: 'openai', model: 'm', capabilities: { chat: true, optionLogprobs: false, topLogprobs: false, hiddenStates: false, probeScores: false }, notes: [] },
+    settings: { concurrency: 1, requestTimeoutMs: 1000, maxRetries: 1, cache: false },
+    counts: { planned: 1, recorded: 0, errors: 0, cached: 0 },
+    resumes: [],
+  };
+}
+
+function rec(itemId: string, round = 0): RoundRecord {
+  return { itemId, condition: 'baseline', round, messages: [{ role: 'user', content: 'q' }], prefill: '', response: ' (a)', answer: { index: 0, label: '(a)' }, correct: true, latencyMs: 1, attempts: 1, cached: false, at: '2026-01-01T00:00:00.000Z' };
+}
+
+describe('run store', () => {
+  it('appends one line per record and reads them back', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    await store.append(rec('a'));
+    await store.append(rec('b'));
+    await store.close();
+    const lines = readFileSync(path.join(dir, 'records.jsonl'), 'utf8').split('\n');
+    expect(lines).toHaveLength(3);
+    expect((await readRecords(dir)).records.map((r) => r.itemId)).toEqual(['a', 'b']);
+    expect(existsSync(path.join(dir, 'run.lock'))).toBe(false);
+  });
+
+  it('drops and cuts off a torn last line, keeping every whole line', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    await store.append(rec('a'));
+    await store.close();
+    appendFileSync(path.join(dir, 'records.jsonl'), '{"itemId":"b","cond');
+    const read = await readRecords(dir);
+    expect(read.records.map((r) => r.itemId)).toEqual(['a']);
+    expect(read.tornBytes).toBe(19);
+    const { store: reopened, records, tornBytes } = await RunStore.open(dir);
+    expect(records).toHaveLength(1);
+    expect(tornBytes).toBe(19);
+    await reopened.append(rec('b'));
+    await reopened.close();
+    expect((await readRecords(dir)).records.map((r) => r.itemId)).toEqual(['a', 'b']);
+  });
+
+  it('refuses a corrupted line in the middle, naming file and line', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    await store.close();
+    writeFileSync(path.join(dir, 'records.jsonl'), JSON.stringify(rec('a')) + '\nnot json\n' + JSON.stringify(rec('b')) + '\n');
+    await expect(readRecords(dir)).rejects.toThrow(/records\.jsonl:2:1: not valid JSON/);
+  });
+
+  it('refuses to create a run in an existing folder and to open a run held by a live process', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    await expect(RunStore.create(dir, sampleManifest())).rejects.toThrow(/already exists/);
+    writeFileSync(path.join(dir, 'run.lock'), '1'); // pid 1 is alive
+    await expect(RunStore.open(dir)).rejects.toThrow(/in use by process 1/);
+    writeFileSync(path.join(dir, 'run.lock'), '999999999'); // a dead process's lock is taken over
+    const { store: reopened } = await RunStore.open(dir);
+    await reopened.close();
+    await store.close().catch(() => undefined);
+  });
+});
+
+describe('response cache', () => {
+  const decoding = DecodingSchema.parse({});
+  it('keys on content, not on property order', () => {
+    const a = cacheKey({ backend: 'openai', model: 'm', messages: [{ role: 'user', content: 'hi' }], prefill: 'P', decoding });
+    const b = cacheKey({ decoding: { ...decoding }, prefill: 'P', messages: [{ content: 'hi', role: 'user' }], model: 'm', backend: 'openai' });
+    const c = cacheKey({ backend: 'openai', model: 'm', messages: [{ role: 'user', content: 'hi!' }], prefill: 'P', decoding });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+
+  it('stores and returns responses; unseeded sampling is not cached', async () => {
+    const cache = new ResponseCache(mkdtempSync(path.join(tmpdir(), 'sclab-cache-')));
+    expect(await cache.get('ff00')).toBeUndefined();
+    await cache.put('ff00', { chat: { text: ' (b)' } });
+    expect(await cache.get('ff00')).toEqual({ chat: { text: ' (b)' } });
+    expect(isCacheable(decoding)).toBe(true);
+    expect(isCacheable({ ...decoding, temperature: 0.7 })).toBe(false);
+    expect(isCacheable({ ...decoding, temperature: 0.7, seed: 1 })).toBe(true);
+  });
+});
