@@ -1,0 +1,10 @@
+export { parseAnswerPaper, isCorrectPaper, parseAnswerFirstOption, scoreAnswer, type AnswerRule, type ScoredAnswer } from './answerParsing';
+export { buildRound, joinPrefill, turnForRound, type BuiltRound, type RoundHistory } from './conversation';
+export { loadExperimentFile, loadExperimentFileWithDiagnostics } from './experimentFile';
+export { experimentJsonSchema, EXPERIMENT_JSON_SCHEMA_PATH } from './experimentJsonSchema';
+export { StrictExperimentSchema } from './experimentSchema';
+export { parseExperimentYaml, experimentToYaml, formatExperimentDiagnostic, sourceOf } from './experimentYaml';
+export { PRESET_NAMES, getPreset, defaultExperiment, presetForFormat, type PresetOptions } from './presets';
+export { checkTemplatesAgainstItems } from './templateCheck';
+export { renderTemplate, renderChoices, templateSlots, choiceLabelsOf, type TemplateSlot } from './templates';
+export type { SourceLocator } from './yamlLocator';
