@@ -1,0 +1,108 @@
+import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import { NO_CAPABILITIES } from '../backend';
+import type { BackendDescription, Capabilities } from '../../model/manifest';
+import { SclabError } from '../../model/errors';
+import { makeClient, RequestGate } from './client';
+import { chatBody, chatResult } from './chat';
+import { parseEndpoint } from './endpoint';
+import { redact } from './errors';
+import type { OpenAIBackendOptions, PrefillMode } from './options';
+import { probeCapabilities } from './probe';
+import { readChatResponse, readCompletionResponse } from './responses';
+import { continuationTokens, echoedSpans, scoreBody, sumContinuation } from './score';
+import { renderPlainTranscript } from './transcript';
+
+/**
+ * A backend for any OpenAI-compatible server (OpenAI, vLLM, SGLang, llama.cpp server, Ollama, LM Studio) through
+ * the official SDK. No retries inside: the runner's scheduler retries what the SclabError says is retryable.
+ * Before connect() it assumes nothing: no logprobs, prefill mode from the options or "none".
+ */
+export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
+  if (!Number.isFinite(opts.requestTimeoutMs) || opts.requestTimeoutMs <= 0) {
+    throw new SclabError('config', `requestTimeoutMs must be a positive number of milliseconds (got ${opts.requestTimeoutMs})`);
+  }
+  if (!opts.model.trim()) throw new SclabError('config', 'the OpenAI-compatible backend needs a model name');
+  const endpoint = parseEndpoint(opts.baseUrl);
+  const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
+  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch);
+  const gate = new RequestGate(opts.requestTimeoutMs, secrets);
+  const render = opts.renderPrompt ?? renderPlainTranscript;
+  const model = opts.model;
+
+  let capabilities: Capabilities = { ...NO_CAPABILITIES };
+  let prefillMode: PrefillMode = opts.prefillMode ?? 'none';
+  let echoMaxTokens: 0 | 1 = 0;
+
+  async function connect(signal?: AbortSignal): Promise<BackendDescription> {
+    const found = await probeCapabilities({ client, gate, model, signal }, opts.prefillMode);
+    capabilities = found.capabilities;
+    prefillMode = found.prefillMode;
+    echoMaxTokens = found.echoMaxTokens;
+    const notes = [...endpoint.notes, ...found.notes];
+    if (capabilities.optionLogprobs) {
+      notes.push(
+        opts.renderPrompt
+          ? 'option scoring prompt: rendered by the chat template the caller supplied'
+          : 'option scoring prompt: a plain "role: content" transcript (no chat template supplied), not the model\'s own template',
+      );
+    }
+    return {
+      kind: 'openai',
+      model,
+      baseUrl: endpoint.publicUrl,
+      capabilities: { ...capabilities },
+      notes: notes.map((n) => redact(n, secrets)),
+    };
+  }
+
+  async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+    const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
+    const what = 'POST /chat/completions';
+    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(body as never, { signal: s }));
+    return chatResult(readChatResponse(raw, what));
+  }
+
+  async function scoreOne(prompt: string, continuation: string, signal: AbortSignal | undefined) {
+    const text = prompt + continuation;
+    const what = 'POST /completions (option scoring)';
+    const raw = await gate.run(what, signal, (s) => client.completions.create(scoreBody(model, text, echoMaxTokens) as never, { signal: s }));
+    const spans = echoedSpans(readCompletionResponse(raw, what), text, what);
+    return sumContinuation(continuationTokens(spans, prompt.length, text.length), what);
+  }
+
+  async function scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
+    if (!capabilities.optionLogprobs) {
+      throw new SclabError('unsupported', 'this server gave no prompt log-probabilities on connect (completions echo), so options cannot be scored exactly');
+    }
+    const prompt = render(req.messages, req.prefill);
+    // one failure stops its siblings: the scheduler retries the whole item anyway
+    const group = new AbortController();
+    const onAbort = (): void => group.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) group.abort();
+    try {
+      const scores = await Promise.all(
+        req.continuations.map((c) =>
+          scoreOne(prompt, c, group.signal).catch((e: unknown) => {
+            group.abort();
+            throw e;
+          }),
+        ),
+      );
+      return { logprobs: scores.map((s) => s.sum), tokenLogprobs: scores.map((s) => s.perToken) };
+    } catch (e) {
+      // siblings aborted by the group report 'cancelled'; surface the first real failure instead
+      throw signal?.aborted ? new SclabError('cancelled', 'option scoring: cancelled') : e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  return {
+    kind: 'openai',
+    connect,
+    chat,
+    scoreOptions,
+    close: async () => gate.abortAll(),
+  };
+}

@@ -1,0 +1,69 @@
+import OpenAI from 'openai';
+import { cancelledError, SclabError } from '../../model/errors';
+import type { Endpoint } from './endpoint';
+import { toSclabError } from './errors';
+
+/**
+ * The SDK client, configured so that nothing comes from the environment (core never reads it) and nothing is
+ * retried (the runner's scheduler owns retries).
+ */
+export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeoutMs: number, fetchImpl?: typeof fetch): OpenAI {
+  return new OpenAI({
+    baseURL: endpoint.requestBaseUrl,
+    defaultQuery: endpoint.defaultQuery,
+    // the SDK insists on a key; without one the Authorization header is dropped instead of sending a dummy
+    apiKey: apiKey ?? 'no-key',
+    defaultHeaders: apiKey ? undefined : { Authorization: null },
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    timeout: timeoutMs,
+    logLevel: 'off',
+    ...(fetchImpl ? { fetch: fetchImpl as never } : {}),
+  });
+}
+
+/**
+ * Runs one request under a deadline that covers the whole exchange, body included (the SDK's own timeout stops
+ * at the response headers), and the caller's signal. Every failure leaves as a SclabError.
+ */
+export class RequestGate {
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  async run<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw cancelledError();
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    this.inFlight.add(controller);
+    try {
+      return await fn(controller.signal);
+    } catch (e) {
+      if (signal?.aborted) throw new SclabError('cancelled', `${what}: cancelled`);
+      if (timedOut) {
+        throw new SclabError('timeout', `${what}: no complete answer within ${this.timeoutMs} ms`, { retryable: true });
+      }
+      throw toSclabError(e, what, this.secrets);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** aborts every request still running; they end as 'cancelled' */
+  abortAll(): void {
+    for (const c of this.inFlight) c.abort();
+  }
+}
