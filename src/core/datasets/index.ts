@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { Diagnostic, Item } from '../model/item';
+import { isSclabError } from '../model/errors';
+import { DatasetFileError, errorAt, warningAt } from './diagnostics';
+import { resolveFormat } from './detect';
+import { readLines } from './lines';
+import type { PhysicalLine } from './lines';
+import { readBbqAmbigTsv } from './readers/bbqAmbigTsv';
+import { readBbqJsonl } from './readers/bbqJsonl';
+import { readGenericDelimited } from './readers/genericCsv';
+import { readGenericJsonl } from './readers/genericJsonl';
+import { readRtpJsonl } from './readers/rtpJsonl';
+import { readWinogenderSentences } from './readers/winogenderSentences';
+import { readWinogenderTemplates } from './readers/winogenderTemplates';
+import type { DatasetEvent, DatasetFormat, LoadedDataset, ReadOptions, ValidationReport } from './types';
+
+export type { DatasetEvent, DatasetFormat, LoadedDataset, ReadOptions, RequestedFormat, ValidationReport } from './types';
+export { DATASET_FORMATS } from './types';
+export { detectFormat, resolveFormat } from './detect';
+export { applyFilter, itemValue } from './filter';
+export type { ItemFilter } from './filter';
+export { DatasetFileError } from './diagnostics';
+
+function readerFor(
+  format: DatasetFormat,
+  file: string,
+  lines: AsyncIterable<PhysicalLine>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<DatasetEvent> {
+  switch (format) {
+    case 'bbq-jsonl':
+      return readBbqJsonl(file, lines);
+    case 'bbq-ambig-tsv':
+      return readBbqAmbigTsv(file, lines);
+    case 'winogender-templates':
+      return readWinogenderTemplates(file, lines, signal);
+    case 'winogender-sentences':
+      return readWinogenderSentences(file, lines, signal);
+    case 'rtp-jsonl':
+      return readRtpJsonl(file, lines);
+    case 'generic-jsonl':
+      return readGenericJsonl(file, lines);
+    case 'generic-csv':
+      return readGenericDelimited(file, lines, ',', signal);
+    case 'generic-tsv':
+      return readGenericDelimited(file, lines, '\t', signal);
+  }
+}
+
+async function* readResolved(
+  file: string,
+  format: DatasetFormat,
+  signal: AbortSignal | undefined,
+  onChunk?: (chunk: Buffer) => void,
+): AsyncGenerator<DatasetEvent> {
+  let content = false;
+  async function* watched(): AsyncGenerator<PhysicalLine> {
+    for await (const l of readLines(file, { signal, onChunk })) {
+      if (l.text.trim() !== '') content = true;
+      yield l;
+    }
+  }
+  let events = 0;
+  for await (const ev of readerFor(format, file, watched(), signal)) {
+    events++;
+    yield ev;
+  }
+  if (!content) yield { diagnostic: errorAt(file, 1, 1, 'file is empty') };
+  else if (events === 0) yield { diagnostic: warningAt(file, 1, 1, 'no data rows') };
+}
+
+/**
+ * Streams a dataset file as items and diagnostics, row by row. Every non-blank row yields an item or at least one
+ * error diagnostic. Throws SclabError('dataset') when the file is missing, a directory, unreadable, empty (with
+ * auto-detection) or of an undetectable format; SclabError('cancelled') when the signal fires.
+ */
+export async function* readDataset(path: string, opts: ReadOptions = {}): AsyncGenerator<DatasetEvent> {
+  const format = await resolveFormat(path, opts.format ?? 'auto');
+  yield* readResolved(path, format, opts.signal);
+}
+
+/** Reads a whole dataset into memory, hashing the file's bytes on the way. */
+export async function loadDataset(path: string, opts: ReadOptions = {}): Promise<LoadedDataset> {
+  const format = await resolveFormat(path, opts.format ?? 'auto');
+  const hash = createHash('sha256');
+  const items: Item[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for await (const ev of readResolved(path, format, opts.signal, (c) => hash.update(c))) {
+    if ('item' in ev) items.push(ev.item);
+    else diagnostics.push(ev.diagnostic);
+  }
+  return { path, format, sha256: hash.digest('hex'), items, diagnostics };
+}
+
+/** Checks a dataset without keeping its items; whole-file problems become a diagnostic instead of an exception. */
+export async function validateDataset(path: string, opts: ReadOptions = {}): Promise<ValidationReport> {
+  const report: ValidationReport = { format: null, items: 0, mcq: 0, generation: 0, diagnostics: [] };
+  try {
+    report.format = await resolveFormat(path, opts.format ?? 'auto');
+    for await (const ev of readResolved(path, report.format, opts.signal)) {
+      if ('item' in ev) {
+        report.items++;
+        if (ev.item.kind === 'mcq') report.mcq++;
+        else report.generation++;
+      } else report.diagnostics.push(ev.diagnostic);
+    }
+  } catch (e) {
+    if (e instanceof DatasetFileError) report.diagnostics.push(errorAt(path, 1, 1, e.reason));
+    else if (isSclabError(e) && e.code === 'dataset') report.diagnostics.push(errorAt(path, 1, 1, e.message));
+    else throw e;
+  }
+  return report;
+}

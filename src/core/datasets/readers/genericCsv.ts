@@ -1,0 +1,139 @@
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Diagnostic } from '../../model/item';
+import { cancelledError } from '../../model/errors';
+import { errorAt, warningAt } from '../diagnostics';
+import { choiceColumns, genericRowToItem, IdRegistry } from '../genericRow';
+import type { PhysicalLine } from '../lines';
+import type { DatasetEvent } from '../types';
+
+/** 1-based (line offset, column) where each field of a raw record starts, honouring quotes. */
+export function fieldPositions(raw: string, delimiter: string): Array<{ line: number; column: number }> {
+  const out = [{ line: 0, column: 1 }];
+  let line = 0;
+  let col = 1;
+  let inQuotes = false;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === '"') inQuotes = !inQuotes; // a doubled quote toggles twice
+    else if (ch === '\n') {
+      line++;
+      col = 0;
+    } else if (ch === delimiter && !inQuotes) out.push({ line, column: col + 1 });
+    col++;
+  }
+  return out;
+}
+
+/**
+ * Generic CSV (RFC 4180, via csv-parse) or TSV. Physical lines come from our own line reader, already UTF-8 checked
+ * and with CR stripped, and are re-joined with LF: values never keep a stray \r, and csv-parse's line count (which
+ * counts CR and LF separately inside quotes) matches the file's physical lines.
+ */
+export async function* readGenericDelimited(
+  file: string,
+  lines: AsyncIterable<PhysicalLine>,
+  delimiter: ',' | '\t',
+  signal?: AbortSignal,
+): AsyncGenerator<DatasetEvent> {
+  const side: Diagnostic[] = [];
+  const badLines = new Set<number>();
+  async function* text(): AsyncGenerator<string> {
+    for await (const l of lines) {
+      if (l.badUtf8Column !== undefined) {
+        badLines.add(l.line);
+        side.push(errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the row was not read'));
+      }
+      yield l.text + '\n';
+    }
+  }
+  const parser = parse({
+    delimiter,
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    // TSV files are rarely quoted; treat a quote inside an unquoted cell as text
+    relax_quotes: delimiter === '\t',
+  });
+  let lastEnd = 0;
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    const start = lastEnd + 1;
+    side.push(errorAt(file, start, 1, `CSV syntax: ${err.message.replace(/ at line \d+/, '')}`));
+    lastEnd = err.lines ?? start;
+  });
+  const source = Readable.from(text());
+  source.on('error', (e) => parser.destroy(e));
+  source.pipe(parser);
+
+  const ids = new IdRegistry();
+  let header: string[] | null = null;
+  let headerUsable = false;
+  let choiceCols: string[] | null = null;
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      for (const diagnostic of side.splice(0)) yield { diagnostic };
+      if (signal?.aborted) throw cancelledError();
+      const end = rec.info.lines;
+      const start = end - (rec.raw.replace(/\n$/, '').split('\n').length - 1);
+      lastEnd = end;
+      if (rec.record.length === 1 && rec.record[0]!.trim() === '' && !rec.raw.includes('"')) {
+        yield { diagnostic: warningAt(file, start, 1, 'blank line skipped') };
+        continue;
+      }
+      let spansBadLine = false;
+      for (let n = start; n <= end; n++) if (badLines.has(n)) spansBadLine = true;
+      if (spansBadLine) continue; // already reported as invalid UTF-8
+      const positions = fieldPositions(rec.raw, delimiter);
+      const columnOfIndex = (i: number) => {
+        const p = positions[i];
+        return p && p.line === 0 ? p.column : 1;
+      };
+      if (!header) {
+        header = rec.record.map((h) => h.trim());
+        const dups = header.filter((h, i) => header!.indexOf(h) !== i);
+        if (dups.length > 0) yield { diagnostic: errorAt(file, start, 1, `duplicate column name(s) in the header: ${[...new Set(dups)].join(', ')}`) };
+        headerUsable = header.includes('question') || header.includes('prompt');
+        if (!headerUsable) {
+          yield {
+            diagnostic: errorAt(
+              file,
+              start,
+              1,
+              `no 'question' or 'prompt' column, so no row can become an item (columns: ${header.map((h) => (h === '' ? '(unnamed)' : h)).join(', ')})`,
+            ),
+          };
+        }
+        if (dups.length > 0) headerUsable = false;
+        choiceCols = choiceColumns(header);
+        continue;
+      }
+      if (rec.record.length !== header.length) {
+        yield { diagnostic: errorAt(file, start, 1, `row has ${rec.record.length} fields but the header has ${header.length}`) };
+        continue;
+      }
+      if (!headerUsable) continue; // the header error above covers every row
+      const values: Record<string, unknown> = {};
+      header.forEach((h, i) => (values[h] = rec.record[i]));
+      const { item, diagnostics } = genericRowToItem({
+        file,
+        line: start,
+        values,
+        columnOf: (f) => columnOfIndex(header!.indexOf(f)),
+        choiceCols,
+      });
+      for (const diagnostic of diagnostics) yield { diagnostic };
+      if (!item) continue;
+      const dup = ids.check(item.id, start);
+      if (dup) {
+        yield { diagnostic: errorAt(file, start, columnOfIndex(header.indexOf('id')), dup, 'id') };
+        continue;
+      }
+      yield { item };
+    }
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+  for (const diagnostic of side.splice(0)) yield { diagnostic };
+}
