@@ -17,6 +17,8 @@ const entries = [
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/extension/extension.ts', 'dist/extension.js'],
   ['src/core/engine/worker.ts', 'dist/engine-worker.js'],
+  // the local OpenAI-compatible test server, as a process for the benchmark and the kill-and-resume test
+  ['test/support/fake-openai-server-cli.ts', 'dist/support/fake-openai-server.js'],
 ];
 for (const f of existsSync('bench') ? readdirSync('bench') : []) {
   if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);

@@ -1,0 +1,75 @@
+// bench:runner — 1500 items × 4 rounds at concurrency 50 against a local OpenAI-compatible server that answers
+// after 50 ms. The ideal schedule is ceil(1500 / 50) × 4 × 50 ms = 6.0 s; the goal is wall time ≤ 1.10 × ideal.
+// The server runs in its own process so its CPU does not count against the runner's event loop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createOpenAIBackend } from '../src/core/backends/openai';
+import { prepareExperiment } from '../src/core/runner/prepare';
+import { startRun } from '../src/core/runner/run';
+
+const ITEMS = Number(process.env.BENCH_ITEMS ?? 1500);
+const ROUNDS = 4;
+const CONCURRENCY = 50;
+const LATENCY_MS = 50;
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const rl = createInterface({ input: child.stdout! });
+  const line = await new Promise<string>((resolve, reject) => {
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`fake server exited with ${code}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child };
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sclab-bench-runner-'));
+  const dataset = path.join(dir, 'items.jsonl');
+  const rows: string[] = [];
+  for (let i = 0; i < ITEMS; i++) {
+    rows.push(JSON.stringify({ id: `q${i}`, context: `Two people, number ${i}, met.`, question: 'Who was late?', choices: ['The first', 'The second', 'Unknown'], answer: 2 }));
+  }
+  writeFileSync(dataset, rows.join('\n') + '\n');
+  const { url, child } = await startServer();
+  try {
+    const prepared = await prepareExperiment({ file: dataset, rounds: ROUNDS });
+    // the benchmark measures the self-correct chain alone: ITEMS × ROUNDS requests
+    const experiment = { ...prepared.experiment, conditions: prepared.experiment.conditions.filter((c) => c.kind === 'self-correct') };
+    const backend = createOpenAIBackend({ baseUrl: url, model: 'bench-model', requestTimeoutMs: 30_000 });
+    let t0 = 0;
+    const result = await startRun({
+      outDir: path.join(dir, 'runs'),
+      experiment,
+      dataset: prepared.dataset,
+      items: prepared.items,
+      backend,
+      settings: { concurrency: CONCURRENCY, requestTimeoutMs: 30_000, cacheDir: null },
+      onStart: () => {
+        t0 = performance.now();
+      },
+    });
+    const wallMs = performance.now() - t0;
+    await backend.close();
+    const requests = ITEMS * ROUNDS;
+    const idealMs = Math.ceil(ITEMS / CONCURRENCY) * ROUNDS * LATENCY_MS;
+    console.log(`bench:runner  ${ITEMS} items × ${ROUNDS} rounds = ${requests} requests, concurrency ${CONCURRENCY}, server latency ${LATENCY_MS} ms`);
+    console.log(`status        ${result.status}, ${result.manifest.counts.recorded} records, ${result.manifest.counts.errors} errors`);
+    console.log(`ideal         ${(idealMs / 1000).toFixed(2)} s`);
+    console.log(`measured      ${(wallMs / 1000).toFixed(2)} s  (${(requests / (wallMs / 1000)).toFixed(0)} requests/s)`);
+    console.log(`ratio         ${(wallMs / idealMs).toFixed(3)} × ideal  (goal ≤ 1.10)`);
+    if (result.status !== 'completed' || result.manifest.counts.errors > 0) process.exitCode = 1;
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

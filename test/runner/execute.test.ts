@@ -1,0 +1,166 @@
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SclabError } from '../../src/core/model/errors';
+import { prepareExperiment } from '../../src/core/runner/prepare';
+import { resumeRun, startRun } from '../../src/core/runner/run';
+import { readManifest, readRecords } from '../../src/core/runner/store';
+import { ScriptedBackend } from '../support/scripted-backend';
+
+function dataset(n: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sclab-exec-'));
+  const file = path.join(dir, 'items.jsonl');
+  const rows = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ id: `q${i}`, context: `Context ${i}.`, question: 'Who?', choices: ['Ann', 'Bob', 'Unknown'], answer: 2 }),
+  );
+  writeFileSync(file, rows.join('\n') + '\n');
+  return file;
+}
+
+const settings = { concurrency: 3, requestTimeoutMs: 5000, cacheDir: null, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 } };
+
+describe('executeRun', () => {
+  it('runs every item × condition × round once, carrying history into later rounds', async () => {
+    const file = dataset(3);
+    const prepared = await prepareExperiment({ file, rounds: 3 });
+    const backend = new ScriptedBackend({ reply: (_req, call) => (call % 2 ? ' (a)' : ' (c)') });
+    const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
+    const result = await startRun({ outDir: out, ...prepared, backend, settings });
+    expect(result.status).toBe('completed');
+    const conditions = prepared.experiment.conditions.map((c) => `${c.name}:${c.rounds}`);
+    expect(conditions).toEqual(['baseline:1', 'self-correct:3']);
+    expect(result.manifest.counts).toEqual({ planned: 12, recorded: 12, errors: 0, cached: 0 });
+    expect(backend.chats).toHaveLength(12);
+    const { records } = await readRecords(result.runDir);
+    const keys = records.map((r) => `${r.itemId}/${r.condition}/${r.round}`).sort();
+    expect(new Set(keys).size).toBe(12);
+    // round 2 of self-correct sees both earlier user turns and both earlier answers
+    const r2 = records.find((r) => r.itemId === 'q1' && r.condition === 'self-correct' && r.round === 2)!;
+    const r0 = records.find((r) => r.itemId === 'q1' && r.condition === 'self-correct' && r.round === 0)!;
+    const r1 = records.find((r) => r.itemId === 'q1' && r.condition === 'self-correct' && r.round === 1)!;
+    expect(r2.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    expect(r2.messages[1]!.content).toContain(r0.response.trim());
+    expect(r2.messages[3]!.content).toContain(r1.response.trim());
+    expect(r2.messages[0]!.content).toContain('Context 1.');
+    // the answer is parsed and judged against the gold "(c)"
+    for (const r of records) expect(r.correct).toBe(r.response === ' (c)');
+    const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
+    expect(summary.records).toBe(12);
+  });
+
+  it('turns a per-item failure into an error record, skips that chain\'s later rounds, and goes on', async () => {
+    const file = dataset(2);
+    const prepared = await prepareExperiment({ file, rounds: 3 });
+    const backend = new ScriptedBackend({
+      reply: (req) => {
+        const isQ0Round1 = req.messages.length === 3 && req.messages[0]!.content.includes('Context 0.');
+        if (isQ0Round1) throw new SclabError('bad_request', 'HTTP 400: context too long');
+        return ' (c)';
+      },
+    });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings });
+    expect(result.status).toBe('completed');
+    const { records } = await readRecords(result.runDir);
+    expect(records).toHaveLength(8);
+    const failed = records.filter((r) => r.error);
+    expect(failed.map((r) => `${r.itemId}/${r.round}/${r.error!.code}`).sort()).toEqual(['q0/1/bad_request', 'q0/2/skipped']);
+    expect(result.manifest.counts.errors).toBe(2);
+  });
+
+  it('retries retryable failures and records the attempts', async () => {
+    const file = dataset(1);
+    const prepared = await prepareExperiment({ file, rounds: 1 });
+    let failures = 0;
+    const backend = new ScriptedBackend({
+      reply: () => {
+        if (failures++ < 2) throw new SclabError('rate_limit', 'HTTP 429', { retryable: true, retryAfterMs: 1 });
+        return ' (c)';
+      },
+    });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings: { ...settings, concurrency: 1 } });
+    const { records } = await readRecords(result.runDir);
+    expect(records.map((r) => r.attempts)).toEqual([3, 1]);
+    expect(records.every((r) => r.correct === true)).toBe(true);
+  });
+
+  it('stops on an auth failure and marks the run failed', async () => {
+    const file = dataset(4);
+    const prepared = await prepareExperiment({ file, rounds: 2 });
+    const backend = new ScriptedBackend({
+      reply: () => {
+        throw new SclabError('auth', 'HTTP 401: invalid key');
+      },
+    });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('auth');
+    const m = await readManifest(result.runDir);
+    expect(m.status).toBe('failed');
+    expect(m.failure).toEqual({ code: 'auth', message: 'HTTP 401: invalid key' });
+  });
+
+  it('resumes a cancelled run without asking again for recorded lines', async () => {
+    const file = dataset(6);
+    const prepared = await prepareExperiment({ file, rounds: 3 });
+    const ac = new AbortController();
+    let answered = 0;
+    const first = new ScriptedBackend({
+      reply: () => {
+        if (++answered === 7) ac.abort();
+        return ' (c)';
+      },
+      delayMs: 2,
+    });
+    const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
+    const cancelled = await startRun({ outDir: out, ...prepared, backend: first, settings, signal: ac.signal });
+    expect(cancelled.status).toBe('cancelled');
+    const before = (await readRecords(cancelled.runDir)).records;
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(24);
+    const second = new ScriptedBackend({ reply: () => ' (c)' });
+    const resumed = await resumeRun({ runDir: cancelled.runDir, items: prepared.items, backend: second, cacheDir: null });
+    expect(resumed.status).toBe('completed');
+    const after = (await readRecords(cancelled.runDir)).records;
+    const keys = after.map((r) => `${r.itemId}/${r.condition}/${r.round}`);
+    expect(keys).toHaveLength(24);
+    expect(new Set(keys).size).toBe(24);
+    expect(second.chats.length).toBe(24 - before.length);
+    expect(resumed.manifest.resumes).toHaveLength(1);
+  });
+
+  it('reuses identical requests from the response cache in a new run', async () => {
+    const file = dataset(2);
+    const prepared = await prepareExperiment({ file, rounds: 2 });
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'sclab-cache-'));
+    const a = new ScriptedBackend();
+    await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: a, settings: { ...settings, cacheDir } });
+    const b = new ScriptedBackend();
+    const again = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: b, settings: { ...settings, cacheDir } });
+    expect(a.chats).toHaveLength(6);
+    expect(b.chats).toHaveLength(0);
+    expect(again.manifest.counts.cached).toBe(6);
+  });
+
+  it('records exact option log-likelihoods and the gold rank (mean per token, as the authors)', async () => {
+    const file = dataset(1);
+    const prepared = await prepareExperiment({ file, rounds: 1 });
+    // (a): sum -2 over 2 tokens (mean -1); (b): sum -1.5 over 1 token; (c) gold: sum -2.4 over 3 tokens (mean -0.8)
+    const backend = new ScriptedBackend({
+      scoreOptions: () => ({ logprobs: [-2, -1.5, -2.4], tokenLogprobs: [[-1, -1], [-1.5], [-0.8, -0.8, -0.8]] }),
+    });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings });
+    const { records } = await readRecords(result.runDir);
+    expect(backend.scores[0]!.continuations).toEqual([' (a)', ' (b)', ' (c)']);
+    for (const r of records) expect(r.optionScores).toEqual({ method: 'exact', logprobs: [-2, -1.5, -2.4], goldRank: 1 });
+    const bySum = await startRun({
+      outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')),
+      ...prepared,
+      experiment: { ...prepared.experiment, ranking: { continuation: 'label', aggregate: 'sum' } },
+      backend,
+      settings,
+    });
+    const { records: summed } = await readRecords(bySum.runDir);
+    expect(summed[0]!.optionScores!.goldRank).toBe(3);
+  });
+});
