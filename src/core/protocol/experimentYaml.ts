@@ -59,7 +59,7 @@ function issueDiagnostics(issue: z.core.$ZodIssue, loc: SourceLocator): Diagnost
   }
   const missing = !loc.locate(path).exists;
   if (missing && issue.code === 'invalid_type') return [diagnosticAt(loc, path, `missing required field (expected ${issue.expected})`)];
-  return [diagnosticAt(loc, path, issue.message)];
+  return [diagnosticAt(loc, path, issue.message.replace(/^Invalid input: /, ''))];
 }
 
 function yamlErrorDiagnostic(file: string, e: YAMLError, severity: Diagnostic['severity']): Diagnostic {
@@ -149,7 +149,14 @@ export function experimentToYaml(exp: Experiment): string {
     answerParsing: exp.answerParsing,
     ...(exp.backend !== undefined ? { backend: exp.backend } : {}),
     preamble: exp.preamble,
-    conditions: exp.conditions,
+    // name, kind and rounds before the long turn texts, so a reader sees the shape first
+    conditions: exp.conditions.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      rounds: c.rounds,
+      ...(c.description !== undefined ? { description: c.description } : {}),
+      turns: c.turns.map((t) => ({ user: t.user, prefill: t.prefill })),
+    })),
     scorers: exp.scorers,
     probes: exp.probes,
   };

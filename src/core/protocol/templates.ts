@@ -106,7 +106,8 @@ export function renderTemplate(template: string, item: Item): string {
   };
   for (const piece of parsePieces(template)) {
     if ('text' in piece) {
-      out += emptySlotPending ? dropOneSpace(piece.text) : piece.text;
+      const text = emptySlotPending ? dropOneSpace(piece.text) : piece.text;
+      out += text;
       emptySlotPending = false;
       continue;
     }

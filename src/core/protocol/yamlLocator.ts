@@ -50,8 +50,9 @@ export function yamlLocator(file: string, doc: Document, lines: LineCounter): So
       let found = startOf(node);
       for (const key of path) {
         const next = child(node, key);
-        if (next === undefined || next === null || startOf(next) === undefined) {
-          // a key written with no value ("dataset:") has a null scalar without a useful range: point at its key
+        // a key written with no value ("path:") holds an empty null scalar: point at the key instead
+        const empty = isScalar(next) && next.value === null && next.range !== undefined && next.range !== null && next.range[0] === next.range[1];
+        if (next === undefined || next === null || empty || startOf(next) === undefined) {
           const pair = typeof key === 'string' ? pairOf(node, key) : undefined;
           const keyStart = pair ? startOf(pair.key) : undefined;
           return { ...at(keyStart ?? found), exists: pair !== undefined };
