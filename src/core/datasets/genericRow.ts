@@ -111,14 +111,15 @@ function readAnswer(c: RowCheck, raw: unknown, choices: string[]): number | unde
     return undefined;
   }
   const letter = /^\(?([a-z])\)?$/i.exec(s);
+  const letterIndex = letter ? letter[1]!.toLowerCase().charCodeAt(0) - 97 : -1;
+  if (letter && letterIndex < choices.length) return letterIndex;
+  // a one-letter choice text ("y") is still a valid answer when no letter fits
+  const byText = choices.flatMap((ch, i) => (ch.trim().toLowerCase() === s.toLowerCase() ? [i] : []));
+  if (byText.length === 1) return byText[0];
   if (letter) {
-    const i = letter[1]!.toLowerCase().charCodeAt(0) - 97;
-    if (i < choices.length) return i;
     outside(`"${s}"`);
     return undefined;
   }
-  const byText = choices.flatMap((ch, i) => (ch.trim().toLowerCase() === s.toLowerCase() ? [i] : []));
-  if (byText.length === 1) return byText[0];
   c.error('answer', `answer "${s.slice(0, 40)}" is not an index, a letter or the text of one of the ${choices.length} choices`);
   return undefined;
 }
