@@ -1,0 +1,79 @@
+// The typed message protocol between EngineClient and the engine (a worker thread, or the same thread in-process).
+// The client sends one request at a time; cancellation goes through a shared Int32 flag the engine polls between
+// tokens and layers, because a busy worker cannot receive messages until its current request returns.
+import type { ChatMessage } from '../model/chat';
+import { type ErrorCode, ERROR_CODES, SclabError } from '../model/errors';
+import type { CaptureOptions, HiddenStates } from './capture';
+import type { ModelSpec } from './load-local';
+import type { ContinuationScore, GenerateResult } from './session';
+import type { ModelConfig, ModelIdentity } from './types';
+
+export interface EngineInfo {
+  identity: ModelIdentity;
+  config: ModelConfig;
+  /** name of the chat format the model's prompts are rendered with */
+  chatFormat: string;
+  addBos: boolean;
+  bosId: number | null;
+  eosIds: number[];
+}
+
+export interface GenerateParams {
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  topLogprobs?: number;
+}
+
+/** request and response shape of each operation */
+export interface EngineOps {
+  info: { req: Record<string, never>; res: EngineInfo };
+  tokenize: { req: { texts: string[]; addBos: boolean }; res: number[][] };
+  decode: { req: { ids: number[] }; res: string };
+  render: { req: { messages: ChatMessage[]; prefill: string }; res: string };
+  generate: { req: { promptIds: number[]; params: GenerateParams; stream: boolean }; res: GenerateResult };
+  /** each continuation's log-likelihood after one shared prefix */
+  score: { req: { prefixIds: number[]; continuations: number[][] }; res: ContinuationScore[] };
+  hidden: { req: { ids: number[]; params: CaptureOptions }; res: HiddenStates };
+}
+export type EngineOp = keyof EngineOps;
+export type EngineRequest = { [K in EngineOp]: { op: K } & EngineOps[K]['req'] }[EngineOp];
+export type RequestOf<K extends EngineOp> = { op: K } & EngineOps[K]['req'];
+
+export interface StreamedToken {
+  id: number;
+  text: string;
+}
+
+export interface WorkerInit {
+  modelSpec: ModelSpec;
+  /** Int32Array(1) over it: non-zero = abort the request in flight */
+  abortFlag: SharedArrayBuffer;
+}
+
+export type ClientMessage = { type: 'request'; id: number; request: EngineRequest };
+
+export type WorkerMessage =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'load-error'; error: SerializedError }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'token'; id: number; token: StreamedToken };
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof SclabError) return { code: e.code, message: e.message, retryable: e.retryable };
+  return { code: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e), retryable: false };
+}
+
+export function deserializeError(s: SerializedError): SclabError {
+  const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(s.code) ? s.code : 'internal';
+  return new SclabError(code, s.message, { retryable: s.retryable });
+}

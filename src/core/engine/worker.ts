@@ -1,0 +1,28 @@
+// Entry point of the engine worker thread (bundled to dist/engine-worker.js): loads the model named in workerData,
+// then answers requests one at a time. The client never sends a second request before the first one's answer.
+import { parentPort, workerData } from 'node:worker_threads';
+import { engineInfo, handleRequest } from './host';
+import { loadLocalModel } from './load-local';
+import { type ClientMessage, serializeError, type WorkerInit, type WorkerMessage } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker.js must run as a worker thread');
+const init = workerData as WorkerInit;
+const abortFlag = new Int32Array(init.abortFlag);
+const isAborted = (): boolean => Atomics.load(abortFlag, 0) !== 0;
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+loadLocalModel(init.modelSpec).then(
+  (model) => {
+    port.on('message', (msg: ClientMessage) => {
+      if (msg.type !== 'request') return;
+      const onToken = (token: { id: number; text: string }): void => post({ type: 'token', id: msg.id, token });
+      handleRequest(model, msg.request, { isAborted, onToken }).then(
+        (result) => post({ type: 'result', id: msg.id, result }),
+        (e: unknown) => post({ type: 'error', id: msg.id, error: serializeError(e) }),
+      );
+    });
+    post({ type: 'ready', info: engineInfo(model) });
+  },
+  (e: unknown) => post({ type: 'load-error', error: serializeError(e) }),
+);
