@@ -6,7 +6,7 @@ import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from '../ty
 import { jinjaChatFormatter } from './chat-template';
 import { generationEosIds, parseHfConfig } from './config';
 import { combineWeightDigests, sha256File } from './hash';
-import { plainChatFallback } from './plain-chat';
+import { plainChat } from '../plain-chat';
 import { SafetensorsSet } from './safetensors';
 import { readJson, readJsonIfPresent, readTokenizerConfig } from './tokenizer-config';
 import { loadHfTokenizer } from './tokenizer';
@@ -47,7 +47,7 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
         { bos_token: tc.bosToken, eos_token: tc.eosToken, unk_token: tc.raw.unk_token as string | null, pad_token: tc.raw.pad_token as string | null },
         addBos ? tc.bosToken : null,
       )
-    : plainChatFallback;
+    : plainChat;
 
   const digests = [];
   for (const file of set.files) {
