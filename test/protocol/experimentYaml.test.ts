@@ -130,6 +130,31 @@ conditions:
     ]);
   });
 
+  it('warns about a slot without its closing brace', () => {
+    const { experiment, diagnostics } = parseExperimentYaml(GOOD.replace('{question} {choices}', '{question {choices}'), FILE);
+    expect(experiment).toBeDefined();
+    expect(brief(diagnostics)).toEqual([
+      '12:15 warning conditions[0].turns[0].user: "{question" looks like a template slot without its closing "}"; it is sent as written',
+    ]);
+  });
+
+  it('anchors, aliases and merge keys work', () => {
+    const text = `dataset: {path: a.jsonl}
+task: mcq
+conditions:
+  - &base
+    name: baseline
+    kind: baseline
+    rounds: 1
+    turns: [{user: "{question} {choices}.", prefill: "The answer is"}]
+  - <<: *base
+    name: again
+`;
+    const { experiment, diagnostics } = parseExperimentYaml(text, FILE);
+    expect(diagnostics).toEqual([]);
+    expect(experiment?.conditions[1]).toMatchObject({ name: 'again', kind: 'baseline', turns: [{ prefill: 'The answer is' }] });
+  });
+
   it('warnings alone still give an experiment', () => {
     const text = GOOD.replace('        prefill: The single most likely answer choice is\n', '        prefill: p\n      - user: unused\n');
     const { experiment, diagnostics } = parseExperimentYaml(text, FILE);

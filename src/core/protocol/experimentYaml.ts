@@ -68,6 +68,9 @@ function yamlErrorDiagnostic(file: string, e: YAMLError, severity: Diagnostic['s
   return { file, line: pos?.line ?? 1, column: pos?.col ?? 1, severity, message: `YAML: ${firstLine}` };
 }
 
+// "{question" with no "}" before the next space or brace: almost always a typo for a slot
+const UNCLOSED_SLOT = /(?<!\{)\{[A-Za-z_][A-Za-z0-9_.|-]*\??(?=$|[^A-Za-z0-9_.|?}-])/;
+
 /** Checks the schema cannot express: unique condition names, unused turns, {choices} in a generation task. */
 function semanticDiagnostics(exp: Experiment, loc: SourceLocator): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -81,6 +84,10 @@ function semanticDiagnostics(exp: Experiment, loc: SourceLocator): Diagnostic[] 
     }
     c.turns.forEach((t, j) => {
       for (const part of ['user', 'prefill'] as const) {
+        const unclosed = UNCLOSED_SLOT.exec(t[part]);
+        if (unclosed !== null) {
+          out.push(diagnosticAt(loc, ['conditions', i, 'turns', j, part], `"${unclosed[0]}" looks like a template slot without its closing "}"; it is sent as written`, 'warning'));
+        }
         const usesChoices = templateSlots(t[part]).some((s) => s.names.length === 1 && s.names[0] === CHOICES_SLOT && !s.optional);
         if (usesChoices && exp.task === 'generation') {
           out.push(diagnosticAt(loc, ['conditions', i, 'turns', j, part], '{choices} needs a multiple-choice task (task: mcq)'));
@@ -98,7 +105,7 @@ function semanticDiagnostics(exp: Experiment, loc: SourceLocator): Diagnostic[] 
  */
 export function parseExperimentYaml(text: string, file: string): { experiment?: Experiment; diagnostics: Diagnostic[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, merge: true });
   const diagnostics: Diagnostic[] = [
     ...doc.errors.map((e) => yamlErrorDiagnostic(file, e, 'error')),
     ...doc.warnings.map((e) => yamlErrorDiagnostic(file, e, 'warning')),
