@@ -6,7 +6,9 @@
 // views handed out earlier stay valid when it grows (a non-shared memory detaches its old buffer on grow).
 import { buildKernelModule, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE } from './kernels-wasm-code';
 
-type TileFn = (out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, outDim: number) => void;
+type TileFn = (
+  out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, xStride: number, wStride: number, outStride: number,
+) => void;
 
 interface WasmState {
   mem: WebAssembly.Memory;
@@ -17,7 +19,7 @@ interface WasmState {
   top: number;
   /** every buffer object the memory has had: old views keep the old (shorter) buffer object */
   buffers: WeakSet<ArrayBufferLike>;
-  scratch: { x: Slot; w: Slot; out: Slot };
+  scratch: Map<string, Slot>;
 }
 interface Slot {
   ptr: number;
@@ -39,7 +41,7 @@ function instantiate(): WasmState | null {
       heap: new Float32Array(mem.buffer),
       top: 64,
       buffers: new WeakSet([mem.buffer]),
-      scratch: { x: { ptr: 0, bytes: 0 }, w: { ptr: 0, bytes: 0 }, out: { ptr: 0, bytes: 0 } },
+      scratch: new Map(),
     };
     return s;
   } catch {
@@ -88,21 +90,60 @@ export function isKernelResident(a: Float32Array): boolean {
   return s !== null && s.buffers.has(a.buffer);
 }
 
-function scratch(s: WasmState, slot: Slot, bytes: number): number {
-  if (slot.bytes < bytes) {
-    slot.bytes = Math.max(bytes, slot.bytes * 2);
+/**
+ * Byte offset of a reusable scratch region of n floats named `name` (contents undefined). A later call with the
+ * same name may move it; a call that grows the memory invalidates earlier heap views, so take heapF32() after.
+ */
+export function scratchF32(s: WasmState, name: string, n: number): number {
+  let slot = s.scratch.get(name);
+  if (slot === undefined) s.scratch.set(name, (slot = { ptr: 0, bytes: 0 }));
+  if (slot.bytes < n * 4) {
+    slot.bytes = Math.max(n * 4, slot.bytes * 2);
     slot.ptr = reserve(s, slot.bytes);
   }
   return slot.ptr;
 }
 
-/** byte offset of a's first n floats in the kernels' memory, copying them into a scratch slot when not resident */
-function place(s: WasmState, a: Float32Array, n: number, slot: Slot, copy: boolean): number {
+/** byte offset of a's first n floats in the kernels' memory, copying them into scratch `name` when not resident */
+function place(s: WasmState, a: Float32Array, n: number, name: string, copy: boolean): number {
   if (s.buffers.has(a.buffer)) return a.byteOffset;
-  const ptr = scratch(s, slot, n * 4);
+  const ptr = scratchF32(s, name, n);
   if (copy) s.heap.set(a.subarray(0, n), ptr >> 2);
   return ptr;
 }
+
+/**
+ * The strided matmul of kernels-wasm-code.ts over byte offsets op/xp/wp of the kernels' memory, any rows and
+ * outDim (SIMD tiles, then the odd row and the outDim % 4 columns); inDim must be a positive multiple of 4.
+ */
+export function matmulAt(
+  s: WasmState, op: number, xp: number, wp: number, rows: number, inDim: number, outDim: number, xStride: number, wStride: number, outStride: number,
+): void {
+  const colTiles = Math.floor(outDim / 4);
+  const pairs = Math.floor(rows / MULTI_ROW_TILE.rows);
+  if (colTiles > 0) {
+    if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
+    for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
+      s.one(op + r * outStride * 4, xp + r * xStride * 4, wp, 1, inDim, colTiles, xStride, wStride, outStride);
+    }
+  }
+  const heap = s.heap;
+  for (let o = colTiles * 4; o < outDim; o++) {
+    const wo = (wp >> 2) + o * wStride;
+    for (let r = 0; r < rows; r++) {
+      const xo = (xp >> 2) + r * xStride;
+      let acc = 0;
+      for (let i = 0; i < inDim; i++) acc += heap[xo + i]! * heap[wo + i]!;
+      heap[(op >> 2) + r * outStride + o] = acc;
+    }
+  }
+}
+
+/** the kernels' runtime, or null where WebAssembly SIMD cannot run */
+export function wasmState(): WasmState | null {
+  return wasm();
+}
+export type { WasmState };
 
 /**
  * out[r, o] = sum_i x[r, i] * w[o, i] with the SIMD tiles. Returns false (and does nothing) when it cannot run:
@@ -111,30 +152,11 @@ function place(s: WasmState, a: Float32Array, n: number, slot: Slot, copy: boole
 export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): boolean {
   const s = wasm();
   if (s === null || inDim % 4 !== 0 || inDim === 0) return false;
-  const wp = place(s, w, outDim * inDim, s.scratch.w, true);
-  const xp = place(s, x, rows * inDim, s.scratch.x, true);
+  const wp = place(s, w, outDim * inDim, 'w', true);
+  const xp = place(s, x, rows * inDim, 'x', true);
   const outResident = s.buffers.has(out.buffer);
-  const op = place(s, out, rows * outDim, s.scratch.out, false);
-  const heap = s.heap; // after every reserve() above: the view over the grown memory
-
-  const colTiles = Math.floor(outDim / 4);
-  const pairs = Math.floor(rows / MULTI_ROW_TILE.rows);
-  if (colTiles > 0) {
-    if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, outDim);
-    for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
-      s.one(op + r * outDim * 4, xp + r * inDim * 4, wp, 1, inDim, colTiles, outDim);
-    }
-  }
-  // the last outDim % 4 outputs of every row
-  for (let o = colTiles * 4; o < outDim; o++) {
-    const wo = (wp >> 2) + o * inDim;
-    for (let r = 0; r < rows; r++) {
-      const xo = (xp >> 2) + r * inDim;
-      let acc = 0;
-      for (let i = 0; i < inDim; i++) acc += heap[xo + i]! * heap[wo + i]!;
-      heap[(op >> 2) + r * outDim + o] = acc;
-    }
-  }
-  if (!outResident) out.set(heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  const op = place(s, out, rows * outDim, 'out', false);
+  matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
+  if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
   return true;
 }

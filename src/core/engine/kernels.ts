@@ -9,6 +9,7 @@ import { matmulWasm } from './kernels-wasm';
 
 export { allocF32, isKernelResident, wasmKernelsAvailable } from './kernels-wasm';
 export { matmulJs } from './kernels-js';
+export { attentionSimd } from './kernels-attention';
 
 /** out[r, o] = sum_i x[r, i] * w[o, i]   (x: [rows, inDim], w: [outDim, inDim], out: [rows, outDim]) */
 export function matmul(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): void {

@@ -1,0 +1,76 @@
+// Causal grouped-query attention as two SIMD matmuls per head (scores = Q·Kᵀ, out = P·V), instead of scalar dot
+// products per (query, key) pair. Same contract as ops.attention; worth it from a few rows up (prefill), where the
+// scalar loops cost as much as all the projections together.
+import { matmulAt, scratchF32, wasmState } from './kernels-wasm';
+
+/**
+ * Causal multi-head attention for `rows` new positions starting at startPos over a cache that already holds their
+ * keys and values. q and out: [rows, nHeads*headDim]; keys, values: [positions, nKvHeads*headDim]; query head h
+ * reads key/value head floor(h / (nHeads/nKvHeads)). Returns false (and does nothing) when the SIMD kernels cannot
+ * run here or headDim % 4 != 0: the caller then uses ops.attention.
+ */
+export function attentionSimd(
+  out: Float32Array,
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  rows: number,
+  startPos: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
+): boolean {
+  const s = wasmState();
+  if (s === null || headDim % 4 !== 0 || headDim === 0) return false;
+  if (rows <= 0) return true;
+  const n = startPos + rows;
+  const n4 = Math.ceil(n / 4) * 4; // score rows padded with zeros so that P·V runs on whole SIMD lanes
+  const qDim = nHeads * headDim;
+  const kvDim = nKvHeads * headDim;
+  const group = nHeads / nKvHeads;
+  // every scratch region first: reserving may grow the memory and replace the heap view
+  const qp = scratchF32(s, 'attention.q', rows * qDim);
+  const kp = scratchF32(s, 'attention.k', n * kvDim);
+  const vtp = scratchF32(s, 'attention.vT', kvDim * n4);
+  const sp = scratchF32(s, 'attention.scores', rows * n4);
+  const op = scratchF32(s, 'attention.out', rows * qDim);
+  const heap = s.heap;
+  heap.set(q.subarray(0, rows * qDim), qp >> 2);
+  heap.set(keys.subarray(0, n * kvDim), kp >> 2);
+  // values transposed: vT[j][t] = values[t][j] (j over all kv heads' dims), so P·V reads both operands along t
+  const vt = vtp >> 2;
+  for (let t = 0; t < n; t++) {
+    const src = t * kvDim;
+    for (let j = 0; j < kvDim; j++) heap[vt + j * n4 + t] = values[src + j]!;
+  }
+  for (let j = 0; j < kvDim; j++) heap.fill(0, vt + j * n4 + n, vt + (j + 1) * n4);
+
+  const scale = 1 / Math.sqrt(headDim);
+  const sc = sp >> 2;
+  for (let h = 0; h < nHeads; h++) {
+    const g = Math.floor(h / group);
+    matmulAt(s, sp, qp + h * headDim * 4, kp + g * headDim * 4, rows, headDim, n, qDim, kvDim, n4);
+    for (let r = 0; r < rows; r++) {
+      const base = sc + r * n4;
+      const len = startPos + r + 1;
+      let max = -Infinity;
+      for (let t = 0; t < len; t++) {
+        const v = heap[base + t]! * scale;
+        heap[base + t] = v;
+        if (v > max) max = v;
+      }
+      let sum = 0;
+      for (let t = 0; t < len; t++) {
+        const e = Math.exp(heap[base + t]! - max);
+        heap[base + t] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let t = 0; t < len; t++) heap[base + t] = heap[base + t]! * inv;
+      heap.fill(0, base + len, base + n4); // future positions (causal mask) and padding
+    }
+    matmulAt(s, op + h * headDim * 4, sp, vtp + g * headDim * n4 * 4, rows, n4, headDim, n4, n4, qDim);
+  }
+  out.set(heap.subarray(op >> 2, (op >> 2) + rows * qDim));
+  return true;
+}
