@@ -16,7 +16,7 @@ const CONCURRENCY = 50;
 const LATENCY_MS = 50;
 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS)], {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS), '--no-echo'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout! });

@@ -47,6 +47,25 @@ describe('run store', () => {
     expect(existsSync(path.join(dir, 'run.lock'))).toBe(false);
   });
 
+  it('keeps every line whole and in order when many appends race', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    const ids = Array.from({ length: 300 }, (_, i) => `i${i}`);
+    let resolvedBeforeWritten = 0;
+    await Promise.all(
+      ids.map(async (id, i) => {
+        if (i % 7 === 0) await new Promise((r) => setTimeout(r, 0));
+        await store.append(rec(id));
+        // when append resolves, the line must already be in the file
+        if (!readFileSync(path.join(dir, 'records.jsonl'), 'utf8').includes(`"itemId":"${id}"`)) resolvedBeforeWritten++;
+      }),
+    );
+    await store.close();
+    expect(resolvedBeforeWritten).toBe(0);
+    const read = (await readRecords(dir)).records.map((r) => r.itemId);
+    expect(read.sort()).toEqual([...ids].sort());
+  });
+
   it('drops and cuts off a torn last line, keeping every whole line', async () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
     const store = await RunStore.create(dir, sampleManifest());

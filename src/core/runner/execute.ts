@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Backend, ChatResult, OptionScoreResult } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
@@ -64,6 +65,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
 
   // an internal controller lets a fatal error in one worker stop the others' in-flight requests
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per in-flight request
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
