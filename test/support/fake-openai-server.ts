@@ -64,7 +64,9 @@ export function fakeTokenize(text: string): string[] {
   return text.match(TOKEN_RE) ?? [];
 }
 
-function fnv1a(text: string, seed = 0x811c9dc5): number {
+const FNV_START = 0x811c9dc5;
+
+function fnv1a(text: string, seed = FNV_START): number {
   let h = seed;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -82,6 +84,9 @@ export function fakeTokenLogprob(prefix: string, token: string): number {
   return hashToLogprob(fnv1a(prefix + token));
 }
 
+/** FNV-1a streams, so a running hash of the text so far makes every token's value O(token length). */
+const logprobAfter = (state: number, token: string): number => hashToLogprob(fnv1a(token, state));
+
 /** Alternatives for a token: other option letters for a letter, a few common tokens otherwise. */
 function alternativesFor(token: string, count: number): string[] {
   const lead = /^\s*/.exec(token)?.[0] ?? '';
@@ -92,10 +97,11 @@ function alternativesFor(token: string, count: number): string[] {
   return pool.filter((t) => t !== token).slice(0, Math.max(0, count));
 }
 
-function topAlternatives(prefix: string, token: string, lp: number, k: number): Array<{ token: string; logprob: number }> {
+/** the chosen token first (it is the argmax), then lower-scored alternatives; `state` hashes the text before it */
+function topAlternatives(state: number, token: string, lp: number, k: number): Array<{ token: string; logprob: number }> {
   const alts = alternativesFor(token, k - 1).map((t, i) => ({
     token: t,
-    logprob: Math.round((lp - 0.5 - i - fnv1a(prefix + t) / 2 ** 32) * 1e4) / 1e4,
+    logprob: Math.round((lp - 0.5 - i - fnv1a(t, state) / 2 ** 32) * 1e4) / 1e4,
   }));
   return [{ token, logprob: lp }, ...alts].slice(0, k);
 }
@@ -229,11 +235,11 @@ function chatCompletion(opts: FakeServerOptions, body: any, index: number): Repl
   let logprobs: unknown = null;
   if (wantLogprobs) {
     const content = [];
-    let prefix = context;
+    let state = fnv1a(context);
     for (const token of fakeTokenize(text)) {
-      const lp = fakeTokenLogprob(prefix, token);
-      content.push({ token, logprob: lp, bytes: [...Buffer.from(token)], top_logprobs: k > 0 ? topAlternatives(prefix, token, lp, k) : [] });
-      prefix += token;
+      const lp = logprobAfter(state, token);
+      content.push({ token, logprob: lp, bytes: [...Buffer.from(token)], top_logprobs: k > 0 ? topAlternatives(state, token, lp, k) : [] });
+      state = fnv1a(token, state);
     }
     logprobs = { content, refusal: null };
   }
@@ -263,18 +269,20 @@ function completionLogprobs(context: string, text: string, n: number, firstIsNul
   const token_logprobs: Array<number | null> = [];
   const top_logprobs: Array<Record<string, number> | null> = [];
   const text_offset: number[] = [];
-  let prefix = context;
+  let offset = context.length;
+  let state = fnv1a(context);
   for (const [i, token] of tokens.entries()) {
-    text_offset.push(prefix.length);
+    text_offset.push(offset);
     if (firstIsNull && i === 0) {
       token_logprobs.push(null);
       top_logprobs.push(null);
     } else {
-      const lp = fakeTokenLogprob(prefix, token);
+      const lp = logprobAfter(state, token);
       token_logprobs.push(lp);
-      top_logprobs.push(Object.fromEntries(topAlternatives(prefix, token, lp, Math.max(1, n)).map((a) => [a.token, a.logprob])));
+      top_logprobs.push(Object.fromEntries(topAlternatives(state, token, lp, Math.max(1, n)).map((a) => [a.token, a.logprob])));
     }
-    prefix += token;
+    state = fnv1a(token, state);
+    offset += token.length;
   }
   return { tokens, token_logprobs, top_logprobs, text_offset };
 }
