@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerEngineCommand } from './engine';
 import { registerReportCommand } from './report';
 import { registerRunCommand } from './run';
 import { registerValidateCommand } from './validate';
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerValidateCommand(program);
   registerReportCommand(program);
+  registerEngineCommand(program);
 }

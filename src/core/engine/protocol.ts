@@ -25,6 +25,7 @@ export interface GenerateParams {
   seed?: number;
   stop?: string[];
   topLogprobs?: number;
+  ignoreEos?: boolean;
 }
 
 /** request and response shape of each operation */

@@ -24,6 +24,8 @@ export interface GenerateOptions extends RunControl {
   seed?: number;
   /** generation ends at the first of these in the decoded text; the text is cut before it */
   stop?: string[];
+  /** keep going past end-of-sequence tokens (fixed-length runs: benchmarks, cancellation tests) */
+  ignoreEos?: boolean;
   /** alternatives to report per generated token (0 = none) */
   topLogprobs?: number;
   /** called after each token with the text it added (held back while a UTF-8 sequence is incomplete) */
@@ -117,7 +119,7 @@ export async function generate(model: LoadedModel, promptIds: number[], opts: Ge
   const sampler = new Sampler(vocabSize, temperature, opts.topP ?? 1, seed);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
   const k = Math.max(0, Math.floor(opts.topLogprobs ?? 0));
-  const eos = new Set(model.tokenizer.eosIds);
+  const eos = new Set(opts.ignoreEos ? [] : model.tokenizer.eosIds);
   const aborted = abortCheck(opts);
   const pause = makeYielder();
   const textOf = makeTextDecoder(model, promptIds);

@@ -1,0 +1,152 @@
+// The embedded backend: the in-process engine (in a worker thread) behind the Backend interface. Every capability
+// is exact here: generation with an assistant prefill, option log-likelihoods, top-k alternatives, hidden states.
+import type { ChatMessage } from '../../model/chat';
+import { cancelledError, SclabError } from '../../model/errors';
+import type { BackendDescription } from '../../model/manifest';
+import type { HiddenConvention, HiddenModule, HiddenPosition } from '../../engine/capture';
+import { EngineClient } from '../../engine/client';
+import { alignContinuations } from '../../engine/continuations';
+import type { ModelSpec } from '../../engine/load-local';
+import type { FinishReason } from '../../engine/session';
+import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+
+export interface EmbeddedBackendOptions {
+  modelSpec: ModelSpec;
+  /** the bundled engine worker; default: engine-worker.js beside the running bundle */
+  workerPath?: string;
+  /** 'in-process' runs the engine on the calling thread (tests without a bundle); 'auto' picks the worker when built */
+  mode?: 'worker' | 'in-process' | 'auto';
+}
+
+export interface HiddenStatesRequest {
+  messages: ChatMessage[];
+  prefill: string;
+  /** residual: 0 = embeddings, l = after layer l; attn/mlp: l = layer l (1-based). Default: all of them */
+  layers?: number[];
+  position: HiddenPosition;
+  module: HiddenModule;
+  /** default 'sclab' (un-normed last layer); 'hf' applies the final norm to the last residual entry */
+  convention?: HiddenConvention;
+}
+
+export interface HiddenStatesResult {
+  module: HiddenModule;
+  position: HiddenPosition;
+  convention: HiddenConvention;
+  layers: number[];
+  /** one per requested layer: [dim], or [nTokens * dim] for position 'all' */
+  vectors: Float32Array[];
+  dim: number;
+  nTokens: number;
+}
+
+export interface EmbeddedBackend extends Backend {
+  readonly kind: 'embedded';
+  hiddenStates(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
+}
+
+/** OpenAI's vocabulary: the model ending and a stop sequence are both 'stop' */
+const FINISH: Record<FinishReason, string> = { eos: 'stop', stop: 'stop', length: 'length' };
+
+export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBackend {
+  let starting: Promise<EngineClient> | null = null;
+  const engine = (): Promise<EngineClient> => {
+    starting ??= EngineClient.start({
+      modelSpec: opts.modelSpec,
+      ...(opts.workerPath ? { workerPath: opts.workerPath } : {}),
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    });
+    return starting;
+  };
+  const promptIds = async (client: EngineClient, messages: ChatMessage[], prefill: string, signal?: AbortSignal): Promise<number[]> => {
+    const text = await client.render(messages, prefill, { signal });
+    return (await client.tokenize([text], undefined, { signal }))[0]!;
+  };
+
+  return {
+    kind: 'embedded',
+
+    async connect(signal?: AbortSignal): Promise<BackendDescription> {
+      if (signal?.aborted) throw cancelledError();
+      const info = await (await engine()).info();
+      const c = info.config;
+      return {
+        kind: 'embedded',
+        model: info.identity.name,
+        capabilities: { chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false },
+        notes: [
+          `${c.family} model: ${c.nLayers} layers, width ${c.dim}, ${c.nHeads}/${c.nKvHeads} heads, vocabulary ${c.vocabSize}, context ${c.maxSeqLen}`,
+          `weights sha256 ${info.identity.weightsSha256}`,
+          `chat format: ${info.chatFormat}`,
+          'in-process engine: exact option log-likelihoods and every layer’s hidden states',
+        ],
+      };
+    },
+
+    async chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+      const client = await engine();
+      const ids = await promptIds(client, req.messages, req.prefill, signal);
+      const d = req.decoding;
+      const r = await client.generate(
+        ids,
+        {
+          maxTokens: d.maxTokens,
+          temperature: d.temperature,
+          topP: d.topP,
+          stop: d.stop,
+          topLogprobs: d.topLogprobs,
+          ...(d.seed !== undefined ? { seed: d.seed } : {}),
+        },
+        { signal },
+      );
+      const result: ChatResult = {
+        text: r.text,
+        finishReason: FINISH[r.finishReason],
+        usage: { promptTokens: r.promptTokens, completionTokens: r.tokens.length },
+      };
+      if (r.topLogprobs) result.topLogprobs = r.topLogprobs.map((alts) => alts.map(({ token, logprob }) => ({ token, logprob })));
+      return result;
+    },
+
+    async scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
+      const client = await engine();
+      const input = await client.render(req.messages, req.prefill, { signal });
+      const [context, ...wholes] = await client.tokenize([input, ...req.continuations.map((c) => input + c)], undefined, { signal });
+      const aligned = alignContinuations(context!, wholes);
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal });
+      const tokenLogprobs = scores.map((s, i) => s.logprobs.slice(aligned.inputTokens[i]!));
+      return { logprobs: tokenLogprobs.map((lp) => lp.reduce((a, b) => a + b, 0)), tokenLogprobs };
+    },
+
+    async hiddenStates(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult> {
+      const client = await engine();
+      const { config } = await client.info();
+      const lo = req.module === 'residual' ? 0 : 1;
+      const layers = req.layers ?? Array.from({ length: config.nLayers + 1 - lo }, (_, i) => i + lo);
+      for (const l of layers) {
+        if (!Number.isInteger(l) || l < lo || l > config.nLayers) {
+          throw new SclabError('bad_request', `layer ${l} does not exist for module ${req.module}: choose ${lo}…${config.nLayers}`);
+        }
+      }
+      const convention = req.convention ?? 'sclab';
+      const ids = await promptIds(client, req.messages, req.prefill, signal);
+      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal });
+      const all = h[req.module]!;
+      return {
+        module: req.module,
+        position: req.position,
+        convention,
+        layers,
+        vectors: layers.map((l) => all[l - lo]!),
+        dim: h.dim,
+        nTokens: h.nTokens,
+      };
+    },
+
+    async close(): Promise<void> {
+      const s = starting;
+      starting = null;
+      if (s) await (await s.catch(() => null))?.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createEmbeddedBackend } from './embedded-backend';
+export type { EmbeddedBackend, EmbeddedBackendOptions, HiddenStatesRequest, HiddenStatesResult } from './embedded-backend';
