@@ -75,12 +75,19 @@ function reserve(s: WasmState, bytes: number): number {
 /**
  * A zeroed Float32Array of length n inside the kernels' memory (plain memory when WebAssembly is unavailable).
  * matmul uses such arrays in place; allocate weight matrices (and reused activation buffers) with it.
- * The arena never frees: allocate long-lived arrays only.
+ * The arena never frees: allocate long-lived arrays only. Past the 4 GiB of a 32-bit memory it returns plain arrays.
  */
 export function allocF32(n: number): Float32Array {
   const s = wasm();
   if (s === null) return new Float32Array(n);
-  const ptr = reserve(s, n * 4);
+  let ptr: number;
+  try {
+    ptr = reserve(s, n * 4);
+  } catch (e) {
+    // the 4 GiB of a 32-bit WebAssembly memory are used up: a plain array still works (matmul copies it in)
+    if (e instanceof RangeError) return new Float32Array(n);
+    throw e;
+  }
   return new Float32Array(s.mem.buffer, ptr, n);
 }
 
