@@ -29,11 +29,17 @@ export function attentionSimd(
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   // every scratch region first: reserving may grow the memory and replace the heap view
-  const qp = scratchF32(s, 'attention.q', rows * qDim);
-  const kp = scratchF32(s, 'attention.k', n * kvDim);
-  const vtp = scratchF32(s, 'attention.vT', kvDim * n4);
-  const sp = scratchF32(s, 'attention.scores', rows * n4);
-  const op = scratchF32(s, 'attention.out', rows * qDim);
+  let qp: number, kp: number, vtp: number, sp: number, op: number;
+  try {
+    qp = scratchF32(s, 'attention.q', rows * qDim);
+    kp = scratchF32(s, 'attention.k', n * kvDim);
+    vtp = scratchF32(s, 'attention.vT', kvDim * n4);
+    sp = scratchF32(s, 'attention.scores', rows * n4);
+    op = scratchF32(s, 'attention.out', rows * qDim);
+  } catch (e) {
+    if (e instanceof RangeError) return false; // the 4 GiB memory is full: the caller's JS attention runs
+    throw e;
+  }
   const heap = s.heap;
   heap.set(q.subarray(0, rows * qDim), qp >> 2);
   heap.set(keys.subarray(0, n * kvDim), kp >> 2);

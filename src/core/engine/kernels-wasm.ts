@@ -159,10 +159,16 @@ export type { WasmState };
 export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): boolean {
   const s = wasm();
   if (s === null || inDim % 4 !== 0 || inDim === 0) return false;
-  const wp = place(s, w, outDim * inDim, 'w', true);
-  const xp = place(s, x, rows * inDim, 'x', true);
+  let wp: number, xp: number, op: number;
+  try {
+    wp = place(s, w, outDim * inDim, 'w', true);
+    xp = place(s, x, rows * inDim, 'x', true);
+    op = place(s, out, rows * outDim, 'out', false);
+  } catch (e) {
+    if (e instanceof RangeError) return false; // no room left for scratch in the 4 GiB memory: the JS kernel runs
+    throw e;
+  }
   const outResident = s.buffers.has(out.buffer);
-  const op = place(s, out, rows * outDim, 'out', false);
   matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
   if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
   return true;
