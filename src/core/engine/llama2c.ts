@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SclabError } from '../model/errors';
+import { allocF32 } from './kernels';
 import { loadLlama2cTokenizer } from './llama2c-tokenizer';
 import { plainChat } from './plain-chat';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from './types';
@@ -41,8 +42,16 @@ function readHeader(buf: Uint8Array, file: string): Header {
   return { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(rawVocab), seqLen, shared: rawVocab > 0 };
 }
 
-/** Splits the float payload in run.c's order; returns the weights and the number of floats the header implies. */
-function layoutWeights(f: Float32Array, h: Header, config: ModelConfig): { weights: ModelWeights; floats: number } {
+/** floats after the header: the tensors in run.c's order, freq_cis, and the classifier when unshared */
+function payloadFloats(h: Header, config: ModelConfig): number {
+  const { dim, hiddenDim, nLayers, vocabSize } = h;
+  const kvDim = config.nKvHeads * config.headDim;
+  const perLayer = 2 * dim + 2 * dim * dim + 2 * kvDim * dim + 3 * hiddenDim * dim;
+  return vocabSize * dim * (h.shared ? 1 : 2) + nLayers * perLayer + dim + h.seqLen * config.headDim;
+}
+
+/** Splits the float payload in run.c's order into views. */
+function layoutWeights(f: Float32Array, h: Header, config: ModelConfig): ModelWeights {
   const { dim, hiddenDim, nLayers, vocabSize } = h;
   const kvDim = config.nKvHeads * config.headDim;
   let p = 0;
@@ -79,7 +88,8 @@ function layoutWeights(f: Float32Array, h: Header, config: ModelConfig): { weigh
     w2: w2[l]!,
     w3: w3[l]!,
   }));
-  return { weights: { config, tokenEmbedding, layers, finalNorm, output }, floats: p };
+  if (p !== f.length) throw new SclabError('internal', `llama2.c layout read ${p} floats of ${f.length}`);
+  return { config, tokenEmbedding, layers, finalNorm, output };
 }
 
 /** Reads a llama2.c legacy checkpoint and its tokenizer. */
@@ -107,12 +117,7 @@ export async function loadLlama2c(binPath: string, tokenizerPath: string): Promi
     tiedEmbeddings: h.shared,
     qkvBias: false,
   };
-  // One aligned copy of the payload; every tensor is a view into it.
-  const payloadBytes = raw.byteLength - HEADER_BYTES;
-  const floats = new Float32Array(Math.floor(payloadBytes / 4));
-  new Uint8Array(floats.buffer).set(raw.subarray(HEADER_BYTES, HEADER_BYTES + floats.length * 4));
-  const { weights, floats: expected } = layoutWeights(floats, h, config);
-  const expectedBytes = HEADER_BYTES + expected * 4;
+  const expectedBytes = HEADER_BYTES + payloadFloats(h, config) * 4;
   if (raw.byteLength < expectedBytes) {
     throw new SclabError(
       'model',
@@ -123,6 +128,11 @@ export async function loadLlama2c(binPath: string, tokenizerPath: string): Promi
     throw new SclabError('model', `${binPath}: ${raw.byteLength - expectedBytes} bytes more than the header implies (${expectedBytes}); not a legacy llama2.c checkpoint?`);
   }
   const tokenizer = await loadLlama2cTokenizer(tokenizerPath, h.vocabSize);
+  // One aligned copy of the payload, in the matmul kernels' memory so they read weights in place (that arena never
+  // frees, hence the size checks first); every tensor is a view into it.
+  const floats = allocF32((expectedBytes - HEADER_BYTES) / 4);
+  new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength).set(raw.subarray(HEADER_BYTES));
+  const weights = layoutWeights(floats, h, config);
   const weightsSha256 = createHash('sha256').update(raw).digest('hex');
   return {
     identity: { name: path.basename(binPath).replace(/\.bin$/i, ''), nLayers: h.nLayers, dModel: h.dim, weightsSha256 },

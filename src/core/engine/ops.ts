@@ -1,6 +1,5 @@
 // Engine operations beside the kernels of kernels.ts: RoPE, causal attention over the KV cache, residual adds and
 // the small reductions sampling needs. Row-major [rows, width] layouts, no allocation.
-import { softmax } from './kernels';
 import type { RopeStyle } from './types';
 
 /** out[i] += y[i] for i < n */
@@ -62,6 +61,8 @@ export function applyRope(x: Float32Array, rows: number, nHeads: number, headDim
  * Causal multi-head attention for `rows` new positions starting at startPos, over a cache that already holds their
  * keys and values. q and out: [rows, nHeads*headDim]; caches: [positions, nKvHeads*headDim]. Query head h reads
  * key/value head floor(h / (nHeads/nKvHeads)) (grouped-query attention). scores: at least startPos+rows floats.
+ * The softmax is fused: scores are exponentiated in place and the weighted value sum is divided by their total once.
+ * This is the decode hot spot after the matmuls, hence the 4-wide unrolled path for the usual head sizes.
  */
 export function attention(
   out: Float32Array,
@@ -79,23 +80,65 @@ export function attention(
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const norm = Math.sqrt(headDim);
+  const wide = headDim % 4 === 0;
   for (let r = 0; r < rows; r++) {
     const n = startPos + r + 1;
     for (let h = 0; h < nHeads; h++) {
       const qo = r * qDim + h * headDim;
       const kvo = Math.floor(h / group) * headDim;
+      let max = -Infinity;
       for (let t = 0; t < n; t++) {
         const ko = t * kvDim + kvo;
         let s = 0;
-        for (let i = 0; i < headDim; i++) s += q[qo + i]! * keys[ko + i]!;
-        scores[t] = s / norm;
+        if (wide) {
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          for (let i = 0; i < headDim; i += 4) {
+            s += q[qo + i]! * keys[ko + i]!;
+            s1 += q[qo + i + 1]! * keys[ko + i + 1]!;
+            s2 += q[qo + i + 2]! * keys[ko + i + 2]!;
+            s3 += q[qo + i + 3]! * keys[ko + i + 3]!;
+          }
+          s += s1 + s2 + s3;
+        } else {
+          for (let i = 0; i < headDim; i++) s += q[qo + i]! * keys[ko + i]!;
+        }
+        s /= norm;
+        scores[t] = s;
+        if (s > max) max = s;
       }
-      softmax(scores, 0, n);
-      for (let i = 0; i < headDim; i++) out[qo + i] = 0;
+      let sum = 0;
       for (let t = 0; t < n; t++) {
-        const a = scores[t]!;
-        const vo = t * kvDim + kvo;
-        for (let i = 0; i < headDim; i++) out[qo + i] = out[qo + i]! + a * values[vo + i]!;
+        const e = Math.exp(scores[t]! - max);
+        scores[t] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      if (wide) {
+        for (let i = 0; i < headDim; i += 4) {
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          for (let t = 0, vo = kvo + i; t < n; t++, vo += kvDim) {
+            const p = scores[t]!;
+            a0 += p * values[vo]!;
+            a1 += p * values[vo + 1]!;
+            a2 += p * values[vo + 2]!;
+            a3 += p * values[vo + 3]!;
+          }
+          out[qo + i] = a0 * inv;
+          out[qo + i + 1] = a1 * inv;
+          out[qo + i + 2] = a2 * inv;
+          out[qo + i + 3] = a3 * inv;
+        }
+      } else {
+        for (let i = 0; i < headDim; i++) {
+          let acc = 0;
+          for (let t = 0, vo = kvo + i; t < n; t++, vo += kvDim) acc += scores[t]! * values[vo]!;
+          out[qo + i] = acc * inv;
+        }
       }
     }
   }

@@ -4,7 +4,7 @@
 // only when a longer batch or context arrives, so the token loop does not allocate.
 import { cancelledError, SclabError } from '../model/errors';
 import { Capture, type CaptureOptions, type HiddenStates } from './capture';
-import { matmul, rmsnorm, swiglu } from './kernels';
+import { attentionSimd, matmul, rmsnorm, swiglu } from './kernels';
 import { addBias, addInPlace, applyRope, attention, ropeTable } from './ops';
 import type { ModelConfig, ModelWeights } from './types';
 
@@ -25,6 +25,8 @@ export interface ForwardResult {
 
 /** Rows per batch: bounds the activation buffers of long prompts; big enough for matrix–matrix kernels to pay off. */
 const DEFAULT_MAX_CHUNK = 128;
+/** batches at least this long use the SIMD attention kernel */
+const SIMD_ATTENTION_ROWS = 4;
 /** initial KV-cache capacity in positions; doubles on demand up to maxSeqLen */
 const INITIAL_CACHE = 256;
 
@@ -135,7 +137,10 @@ export class ForwardState {
         keys[at + j] = k[j]!;
         values[at + j] = v[j]!;
       }
-      attention(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim, this.scores);
+      // SIMD attention pays for its copies from a few rows up (prefill); decode stays on the scalar loop
+      if (rows < SIMD_ATTENTION_ROWS || !attentionSimd(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim)) {
+        attention(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim, this.scores);
+      }
       matmul(o, att, lw.wo, rows, qDim, dim);
       capture?.add('attn', l, o, first, rows);
       addInPlace(x, o, rows * dim);
