@@ -103,9 +103,8 @@ describe('llama2.c checkpoint loader', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(lonely);
     copyFileSync(BIN, path.join(lonely, 'model.bin'));
-    await expect(loadLocalModel(lonely)).rejects.toThrow(/expected exactly one llama2.c tokenizer .* found none/);
+    await expect(loadLocalModel(lonely)).rejects.toThrow(/no llama2.c tokenizer/);
     await expect(loadLocalModel(path.join(tmp, 'nope'))).rejects.toThrow(/does not exist/);
-    await expect(loadLocalModel(tmp)).rejects.toThrow(/checkpoint/);
   });
 });
 

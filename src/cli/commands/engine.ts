@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { SclabError } from '../../core/model/errors';
 import { HIDDEN_CONVENTIONS, HIDDEN_MODULES, HIDDEN_POSITIONS, type HiddenConvention, type HiddenModule, type HiddenPosition } from '../../core/engine/capture';
 import { EngineClient } from '../../core/engine/client';
+import { resolveModelForCli } from '../models';
 
 interface ModelFlag {
   model: string;
@@ -23,7 +24,8 @@ function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[
 }
 
 async function withEngine<T>(model: string, fn: (client: EngineClient) => Promise<T>): Promise<T> {
-  const client = await EngineClient.start({ modelSpec: model, mode: 'auto' });
+  const modelSpec = await resolveModelForCli(model);
+  const client = await EngineClient.start({ modelSpec, mode: 'auto' });
   try {
     return await fn(client);
   } finally {
@@ -38,16 +40,17 @@ async function inputIds(client: EngineClient, text: string): Promise<number[]> {
   return ids;
 }
 
+const MODEL_HELP = 'catalogue name, model folder or llama2.c .bin';
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 export function registerEngineCommand(program: Command): void {
-  const engine = program.command('engine').description('Run the embedded engine directly on a local model (a folder or a llama2.c .bin).');
+  const engine = program.command('engine').description('Run the embedded engine directly on a model: a catalogue name (e.g. stories260K), a model folder or a llama2.c .bin.');
 
   engine
     .command('generate')
     .description('Generate a continuation of a prompt (greedy by default).')
-    .requiredOption('--model <path>', 'model folder or checkpoint')
+    .requiredOption('--model <path>', MODEL_HELP)
     .option('--prompt <text>', 'prompt text (empty: start from BOS only)', '')
     .option('--max-tokens <n>', 'tokens to generate at most', '64')
     .option('--temperature <t>', '0 = greedy', '0')
@@ -70,7 +73,7 @@ export function registerEngineCommand(program: Command): void {
   engine
     .command('score')
     .description('Log-probability of each token of a text given everything before it.')
-    .requiredOption('--model <path>', 'model folder or checkpoint')
+    .requiredOption('--model <path>', MODEL_HELP)
     .requiredOption('--text <text>', 'text to score')
     .option('--json', 'print JSON: tokens (ids after BOS), logprobs, total')
     .action(async (o: ModelFlag & { text: string }) => {
@@ -91,7 +94,7 @@ export function registerEngineCommand(program: Command): void {
   engine
     .command('hidden')
     .description('The residual stream (embeddings, then after each layer) at a position of a text.')
-    .requiredOption('--model <path>', 'model folder or checkpoint')
+    .requiredOption('--model <path>', MODEL_HELP)
     .requiredOption('--text <text>', 'input text')
     .option('--position <p>', `${HIDDEN_POSITIONS.join(' | ')}`, 'last')
     .option('--module <m>', `${HIDDEN_MODULES.join(' | ')} (attn and mlp have no embeddings entry)`, 'residual')

@@ -1,58 +1,26 @@
-// Loads a model from a local spec: a llama2.c checkpoint given explicitly, or a path to a folder (or a .bin) that
-// holds one. Hugging Face folders and names from the catalogue are resolved by resolve.ts once it exists.
-import { readdir, stat } from 'node:fs/promises';
+// Loads a model from a local spec, on the thread that will run it (the engine worker). Catalogue names and
+// downloads are resolved beforehand by the host through resolve.ts's resolveModel (it needs the cache folder and
+// the network); what reaches here is a path or an already resolved llama2.c / Hugging Face reference.
 import path from 'node:path';
-import { SclabError } from '../model/errors';
+import { classifyLocalPath } from './hf/local-spec';
 import { loadLlama2c } from './llama2c';
+import { loadModel } from './resolve';
 import type { LoadedModel } from './types';
 
-export type ModelSpec = string | { kind: 'llama2c'; bin: string; tokenizer: string } | { kind: 'hf'; dir: string };
+export type ModelSpec =
+  /** a local folder (Hugging Face or llama2.c) or a llama2.c .bin */
+  | string
+  | { kind: 'llama2c'; bin: string; tokenizer: string; name?: string }
+  | { kind: 'hf'; dir: string; name?: string; sha256?: Record<string, string> };
 
 export function describeModelSpec(spec: ModelSpec): string {
   if (typeof spec === 'string') return spec;
   return spec.kind === 'llama2c' ? spec.bin : spec.dir;
 }
 
-const isTokenizerFile = (f: string): boolean => /^(tok.*|tokenizer)\.bin$/i.test(f);
-
-async function kindOf(p: string): Promise<'file' | 'dir'> {
-  try {
-    return (await stat(p)).isDirectory() ? 'dir' : 'file';
-  } catch (e) {
-    throw new SclabError('model', `model path ${p} does not exist or cannot be read: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** the llama2.c checkpoint and tokenizer a path names: a .bin file (tokenizer beside it) or a folder with both */
-export async function findLlama2cFiles(p: string): Promise<{ bin: string; tokenizer: string }> {
-  const kind = await kindOf(p);
-  const dir = kind === 'dir' ? p : path.dirname(p);
-  const files = (await readdir(dir)).sort();
-  const tokenizers = files.filter(isTokenizerFile);
-  let bin: string;
-  if (kind === 'file') {
-    bin = p;
-  } else {
-    if (files.includes('config.json')) {
-      throw new SclabError('model', `${p} looks like a Hugging Face model folder (config.json); this build loads llama2.c checkpoints only`);
-    }
-    const bins = files.filter((f) => f.toLowerCase().endsWith('.bin') && !isTokenizerFile(f));
-    if (bins.length !== 1) {
-      throw new SclabError('model', `${p}: expected exactly one llama2.c checkpoint (*.bin besides tok*.bin), found ${bins.length === 0 ? 'none' : bins.join(', ')}`);
-    }
-    bin = path.join(dir, bins[0]!);
-  }
-  if (tokenizers.length !== 1) {
-    throw new SclabError('model', `${dir}: expected exactly one llama2.c tokenizer (tok*.bin or tokenizer.bin), found ${tokenizers.length === 0 ? 'none' : tokenizers.join(', ')}`);
-  }
-  return { bin, tokenizer: path.join(dir, tokenizers[0]!) };
-}
-
 export async function loadLocalModel(spec: ModelSpec): Promise<LoadedModel> {
-  if (typeof spec === 'string') {
-    const { bin, tokenizer } = await findLlama2cFiles(spec);
-    return loadLlama2c(bin, tokenizer);
-  }
+  if (typeof spec === 'string') return loadModel(await classifyLocalPath(path.resolve(spec)));
   if (spec.kind === 'llama2c') return loadLlama2c(spec.bin, spec.tokenizer);
-  throw new SclabError('model', `${spec.dir}: Hugging Face folders are not loadable in this build (resolve.ts is missing)`);
+  const name = spec.name ?? (await classifyLocalPath(spec.dir)).name;
+  return loadModel({ kind: 'hf', dir: spec.dir, name, ...(spec.sha256 ? { sha256: spec.sha256 } : {}) });
 }
