@@ -1,5 +1,7 @@
 import type { Backend } from '../core/backends/backend';
+import { createEmbeddedBackend } from '../core/backends/embedded';
 import { createOpenAIBackend } from '../core/backends/openai';
+import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from './models';
 import { SclabError } from '../core/model/errors';
 import type { BackendRef } from '../core/model/experiment';
 import type { BackendDescription } from '../core/model/manifest';
@@ -33,7 +35,10 @@ export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string
   return { kind: d.kind, model: d.model, baseUrl: d.baseUrl, apiKeyEnv };
 }
 
-export async function createBackend(ref: BackendRef, opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv }): Promise<Backend> {
+export async function createBackend(
+  ref: BackendRef,
+  opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv; extraMirrors?: string[]; signal?: AbortSignal },
+): Promise<Backend> {
   switch (ref.kind) {
     case 'openai': {
       const baseUrl = ref.baseUrl ?? opts.env.OPENAI_BASE_URL;
@@ -42,8 +47,10 @@ export async function createBackend(ref: BackendRef, opts: { requestTimeoutMs: n
       const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
       return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs });
     }
-    case 'embedded':
-      throw new SclabError('unsupported', 'the embedded backend is not available in this build; use --backend openai --base-url URL --model ID');
+    case 'embedded': {
+      const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
+      return createEmbeddedBackend({ modelSpec });
+    }
     case 'sidecar':
       throw new SclabError('unsupported', 'the sidecar backend is not available yet; use --backend openai --base-url URL --model ID');
   }

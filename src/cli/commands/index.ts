@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerEngineCommand } from './engine';
+import { registerDemoCommand } from './demo';
 import { registerReportCommand } from './report';
 import { registerRunCommand } from './run';
 import { registerValidateCommand } from './validate';
@@ -9,5 +10,6 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerValidateCommand(program);
   registerReportCommand(program);
+  registerDemoCommand(program);
   registerEngineCommand(program);
 }

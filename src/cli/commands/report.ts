@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { summarizeRecords, type RunSummary } from '../../core/analysis/summary';
 import { readManifest, readRecords } from '../../core/runner/store';
 import type { RunManifest } from '../../core/model/manifest';
+import { writeHtmlReport } from '../html-report';
 
 function pct(x: number | null): string {
   return x === null ? '—' : `${(100 * x).toFixed(1)}%`;
@@ -38,14 +39,17 @@ export function registerReportCommand(program: Command): void {
     .description('metrics of a run, recomputed from its records: counts, errors, accuracy per condition and round')
     .argument('<runDir>', 'a run folder (.sclab/runs/<id>)')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (runDir: string, flags: { json?: boolean }) => {
+    .option('--html [file]', 'also write the self-contained HTML report (default: report.html in the run folder)')
+    .action(async (runDir: string, flags: { json?: boolean; html?: string | boolean }) => {
       const manifest = await readManifest(runDir);
       const { records, tornBytes } = await readRecords(runDir);
       const summary = summarizeRecords(records);
+      const html = flags.html ? await writeHtmlReport(runDir, typeof flags.html === 'string' ? flags.html : undefined) : undefined;
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ runDir, status: manifest.status, counts: manifest.counts, summary, tornBytes }) + '\n');
+        process.stdout.write(JSON.stringify({ runDir, status: manifest.status, counts: manifest.counts, summary, tornBytes, html }) + '\n');
       } else {
         process.stdout.write(formatReport(manifest, summary));
+        if (html) process.stdout.write(`report: ${html}\n`);
         if (tornBytes > 0) process.stdout.write(`(a torn last line of ${tornBytes} bytes was ignored; resume the run to redo it)\n`);
       }
     });
