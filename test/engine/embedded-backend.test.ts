@@ -17,6 +17,7 @@ describe('embedded backend', () => {
     expect(d.model).toBe('stories260K');
     expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false });
     expect(d.notes.join('\n')).toMatch(/5 layers, width 64/);
+    expect(await backend.identity()).toEqual((await stories()).identity);
   });
 
   it('chat continues the prefill through the plain chat format and returns top-k of the generated tokens', async () => {

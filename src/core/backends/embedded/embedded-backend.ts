@@ -8,6 +8,7 @@ import { EngineClient } from '../../engine/client';
 import { alignContinuations } from '../../engine/continuations';
 import type { ModelSpec } from '../../engine/load-local';
 import type { FinishReason } from '../../engine/session';
+import type { ModelIdentity } from '../../engine/types';
 import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreResult } from '../backend';
 
 export interface EmbeddedBackendOptions {
@@ -43,6 +44,8 @@ export interface HiddenStatesResult {
 export interface EmbeddedBackend extends Backend {
   readonly kind: 'embedded';
   hiddenStates(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
+  /** name, layer count, width and weights hash of the loaded model: what a probe file records */
+  identity(): Promise<ModelIdentity>;
 }
 
 /** OpenAI's vocabulary: the model ending and a stop sequence are both 'stop' */
@@ -141,6 +144,10 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
         dim: h.dim,
         nTokens: h.nTokens,
       };
+    },
+
+    async identity(): Promise<ModelIdentity> {
+      return (await (await engine()).info()).identity;
     },
 
     async close(): Promise<void> {
