@@ -67,6 +67,19 @@ describe('forward pass', () => {
     expect(maxAbsDiff(chunked.logits.subarray(0, chunked.logitRows * V), a)).toBeLessThan(1e-5);
   });
 
+  it('captures the same hidden states when the input is split into chunks', async () => {
+    const m = await stories();
+    const ids = [BOS, ...m.tokenizer.encode(TEXT)];
+    for (const position of ['last', 'mean', 'all'] as const) {
+      const capture = { position, modules: ['residual', 'attn', 'mlp'] as const, convention: 'hf' as const };
+      const whole = new ForwardState(m.weights).forward(ids, { capture }).hidden!;
+      const chunked = new ForwardState(m.weights, { maxChunk: 5 }).forward(ids, { capture }).hidden!;
+      for (const mod of ['residual', 'attn', 'mlp'] as const) {
+        whole[mod]!.forEach((v, l) => expect(maxAbsDiff(chunked[mod]![l]!, v)).toBeLessThan(1e-5));
+      }
+    }
+  });
+
   it('rotate-half RoPE on HF-permuted q/k rows gives the interleaved model’s logits', async () => {
     const m = await stories();
     const c = m.weights.config;

@@ -42,7 +42,7 @@ export interface TokenAlternative {
 }
 
 export interface GenerateResult {
-  /** generated ids, without the end-of-sequence token */
+  /** generated ids, without the end-of-sequence token; after a stop sequence, up to the token that completed it */
   tokens: number[];
   text: string;
   finishReason: FinishReason;
