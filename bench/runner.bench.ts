@@ -2,7 +2,7 @@
 // after 50 ms. The ideal schedule is ceil(1500 / 50) × 4 × 50 ms = 6.0 s; the goal is wall time ≤ 1.10 × ideal.
 // The server runs in its own process so its CPU does not count against the runner's event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,16 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
+/** utime + stime of a process from /proc (Linux); null elsewhere */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'sclab-bench-runner-'));
   const dataset = path.join(dir, 'items.jsonl');
@@ -42,6 +52,7 @@ async function main() {
     const experiment = { ...prepared.experiment, conditions: prepared.experiment.conditions.filter((c) => c.kind === 'self-correct') };
     const backend = createOpenAIBackend({ baseUrl: url, model: 'bench-model', requestTimeoutMs: 30_000 });
     let t0 = 0;
+    let cpu0 = process.cpuUsage();
     const result = await startRun({
       outDir: path.join(dir, 'runs'),
       experiment,
@@ -51,9 +62,12 @@ async function main() {
       settings: { concurrency: CONCURRENCY, requestTimeoutMs: 30_000, cacheDir: null },
       onStart: () => {
         t0 = performance.now();
+        cpu0 = process.cpuUsage();
       },
     });
     const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpuMs = processCpuMs(child.pid);
     await backend.close();
     const requests = ITEMS * ROUNDS;
     const idealMs = Math.ceil(ITEMS / CONCURRENCY) * ROUNDS * LATENCY_MS;
@@ -61,6 +75,8 @@ async function main() {
     console.log(`status        ${result.status}, ${result.manifest.counts.recorded} records, ${result.manifest.counts.errors} errors`);
     console.log(`ideal         ${(idealMs / 1000).toFixed(2)} s`);
     console.log(`measured      ${(wallMs / 1000).toFixed(2)} s  (${(requests / (wallMs / 1000)).toFixed(0)} requests/s)`);
+    console.log(`client CPU    ${((cpu.user + cpu.system) / 1000 / requests).toFixed(3)} ms per request (runner + SDK + HTTP, one thread)`);
+    if (serverCpuMs !== null) console.log(`server CPU    ${(serverCpuMs / requests).toFixed(3)} ms per request (the test server, its own process)`);
     console.log(`ratio         ${(wallMs / idealMs).toFixed(3)} × ideal  (goal ≤ 1.10)`);
     if (result.status !== 'completed' || result.manifest.counts.errors > 0) process.exitCode = 1;
   } finally {

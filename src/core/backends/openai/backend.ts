@@ -3,6 +3,7 @@ import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
 import { makeClient, RequestGate } from './client';
+import { createHttpFetch } from './http-fetch';
 import { chatBody, chatResult } from './chat';
 import { parseEndpoint } from './endpoint';
 import { redact } from './errors';
@@ -24,7 +25,9 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   if (!opts.model.trim()) throw new SclabError('config', 'the OpenAI-compatible backend needs a model name');
   const endpoint = parseEndpoint(opts.baseUrl);
   const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
-  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch);
+  // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
+  const httpFetch = opts.fetch ? undefined : createHttpFetch();
+  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch ?? httpFetch!.fetch);
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
   const render = opts.renderPrompt ?? renderPlainTranscript;
   const model = opts.model;
@@ -103,6 +106,9 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     connect,
     chat,
     scoreOptions,
-    close: async () => gate.abortAll(),
+    close: async () => {
+      gate.abortAll();
+      httpFetch?.close();
+    },
   };
 }
