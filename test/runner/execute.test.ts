@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
 import { prepareExperiment } from '../../src/core/runner/prepare';
 import { resumeRun, startRun } from '../../src/core/runner/run';
-import { readManifest, readRecords } from '../../src/core/runner/store';
+import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
 import { ScriptedBackend } from '../support/scripted-backend';
 
 function dataset(n: number): string {
@@ -162,5 +162,48 @@ describe('executeRun', () => {
     });
     const { records: summed } = await readRecords(bySum.runDir);
     expect(summed[0]!.optionScores!.goldRank).toBe(3);
+  });
+
+  it('runs extensions around each round (retried like requests) and snapshots the items in the run folder', async () => {
+    const file = dataset(2);
+    const prepared = await prepareExperiment({ file, rounds: 2 });
+    const backend = new ScriptedBackend({ reply: () => ' (c) Unknown' });
+    let probeCalls = 0;
+    const seenInputs: number[] = [];
+    const result = await startRun({
+      outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')),
+      ...prepared,
+      backend,
+      settings,
+      extensions: [
+        {
+          name: 'probe',
+          async beforeChat(ctx) {
+            if (probeCalls++ === 0) throw new SclabError('server', 'HTTP 503', { retryable: true });
+            seenInputs.push(ctx.messages.length);
+            return { probes: { bias: { module: 'residual', position: 'last', layers: [0, 1], cosine: [0.01, ctx.round / 10] } } };
+          },
+        },
+        {
+          name: 'length',
+          async afterChat(ctx) {
+            return { scores: { length: { value: ctx.response.length, scorer: 'length', version: '1' } } };
+          },
+        },
+      ],
+    });
+    expect(result.status).toBe('completed');
+    const { records } = await readRecords(result.runDir);
+    expect(records).toHaveLength(6);
+    for (const r of records) {
+      expect(r.probes?.bias?.cosine).toEqual([0.01, r.round / 10]);
+      expect(r.scores?.length).toEqual({ value: ' (c) Unknown'.length, scorer: 'length', version: '1' });
+    }
+    expect(records.reduce((n, r) => n + r.attempts - 1, 0)).toBe(1);
+    // probes see the round input without the answer: 1 message in round 0, 3 in round 1
+    expect(seenInputs.sort()).toEqual([1, 1, 1, 1, 3, 3]);
+    const items = await readItems(result.runDir);
+    expect(items.map((i) => i.id)).toEqual(['q0', 'q1']);
+    expect(items[0]!.choices).toEqual(['Ann', 'Bob', 'Unknown']);
   });
 });

@@ -6,6 +6,29 @@ export type ParsedAnswer = z.infer<typeof ParsedAnswerSchema>;
 
 export const TopLogprobSchema = z.object({ token: z.string(), logprob: z.number() });
 
+/** Probe scores of one probe at every requested layer, on the round input before the answer is generated. */
+export const ProbeScoresSchema = z.object({
+  /** residual stream, attention output or MLP output */
+  module: z.enum(['residual', 'attn', 'mlp']),
+  position: z.enum(['last', 'mean']),
+  /** layer numbers as the probe file names them (residual: 0 = embeddings) */
+  layers: z.array(z.number().int().nonnegative()),
+  /** cosine similarity between the probe's direction and the hidden state, per layer (the paper's measure) */
+  cosine: z.array(z.number().nullable()),
+  /** the per-layer logistic probe's probability of the positive class, where the probe file has one */
+  probability: z.array(z.number().nullable()).optional(),
+});
+export type ProbeScores = z.infer<typeof ProbeScoresSchema>;
+
+/** One scorer's verdict on the response (e.g. toxicity), with the scorer's identity so numbers stay comparable. */
+export const ResponseScoreSchema = z.object({
+  value: z.number().nullable(),
+  scorer: z.string(),
+  version: z.string(),
+  error: z.string().optional(),
+});
+export type ResponseScore = z.infer<typeof ResponseScoreSchema>;
+
 /** One finished item × condition × round: one line of records.jsonl. */
 export const RoundRecordSchema = z.object({
   itemId: z.string(),
@@ -40,6 +63,10 @@ export const RoundRecordSchema = z.object({
       goldRank: z.number().int().positive().nullable(),
     })
     .optional(),
+  /** probe name → scores; present when the experiment configures probes */
+  probes: z.record(z.string(), ProbeScoresSchema).optional(),
+  /** scorer name (e.g. "toxicity") → score of the response; present when the experiment configures scorers */
+  scores: z.record(z.string(), ResponseScoreSchema).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** ISO time the line was written */
   at: z.string(),

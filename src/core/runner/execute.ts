@@ -7,6 +7,7 @@ import type { BackendDescription } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
+import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
 import { planChains, plannedRecords, type Chain } from './plan';
 import { goldRank, optionContinuations } from './ranking';
 import { callWithRetry, Cooldown, type RetryPolicy } from './retry';
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   requestTimeoutMs: number;
   retry: RetryPolicy;
   cache?: ResponseCache;
+  /** probes, scorers: work around each round besides generation */
+  extensions?: RoundExtension[];
   /** records already in the store (a resumed run): never asked for again */
   existing: RoundRecord[];
   /** persists one finished line; the run is only as durable as this */
@@ -39,6 +42,7 @@ export interface ExecuteOptions {
 
 interface RoundOutcome {
   chat: ChatResult;
+  extras: RecordExtras;
   options?: OptionScoreResult;
   attempts: number;
   cached: boolean;
@@ -91,7 +95,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
         record = errorRecord(chain, round, built.messages, built.prefill, 0, 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
       } else {
         try {
-          const outcome = await runRound(opts, chain.item, built, stop.signal, cooldown);
+          const outcome = await runRound(opts, chain, round, built, stop.signal, cooldown);
           record = successRecord(exp, chain, round, built.messages, built.prefill, outcome);
         } catch (err) {
           if (stop.signal.aborted || abortsRun(err)) throw err;
@@ -140,11 +144,42 @@ function count(p: RunProgress, r: RoundRecord): void {
 
 async function runRound(
   opts: ExecuteOptions,
-  item: Item,
+  chain: Chain,
+  round: number,
   built: { messages: RoundRecord['messages']; prefill: string },
   signal: AbortSignal,
   cooldown: Cooldown,
 ): Promise<RoundOutcome> {
+  const { experiment: exp, backend, description } = opts;
+  const item = chain.item;
+  const policy = { policy: opts.retry, timeoutMs: opts.requestTimeoutMs, signal, cooldown, random: opts.random };
+  const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal };
+  const extras: RecordExtras = {};
+  let extraAttempts = 0;
+  // probes read the round input before the answer exists
+  for (const ext of opts.extensions ?? []) {
+    if (!ext.beforeChat) continue;
+    const r = await callWithRetry((s) => ext.beforeChat!({ ...ctx, signal: s }), policy);
+    mergeExtras(extras, r.value);
+    extraAttempts += r.attempts - 1;
+  }
+  const outcome = await generateRound(opts, item, built, policy);
+  for (const ext of opts.extensions ?? []) {
+    if (!ext.afterChat) continue;
+    const r = await callWithRetry((s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), policy);
+    mergeExtras(extras, r.value);
+    extraAttempts += r.attempts - 1;
+  }
+  return { ...outcome, extras, attempts: outcome.attempts + extraAttempts };
+}
+
+/** Generation and option scoring: the part of a round that the response cache may answer. */
+async function generateRound(
+  opts: ExecuteOptions,
+  item: Item,
+  built: { messages: RoundRecord['messages']; prefill: string },
+  policy: Parameters<typeof callWithRetry>[1],
+): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const wantOptions =
     item.kind === 'mcq' && description.capabilities.optionLogprobs && backend.scoreOptions !== undefined && (item.choiceLabels?.length ?? 0) > 0;
@@ -166,7 +201,6 @@ async function runRound(
     if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, attempts: 1, cached: true, latencyMs: 0 };
   }
   const started = performance.now();
-  const policy = { policy: opts.retry, timeoutMs: opts.requestTimeoutMs, signal, cooldown, random: opts.random };
   const chat = await callWithRetry((s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), policy);
   let options: OptionScoreResult | undefined;
   let attempts = chat.attempts;
@@ -206,6 +240,8 @@ function successRecord(
   };
   if (o.chat.finishReason) record.finishReason = o.chat.finishReason;
   if (o.chat.topLogprobs) record.topLogprobs = o.chat.topLogprobs;
+  if (o.extras.probes) record.probes = o.extras.probes;
+  if (o.extras.scores) record.scores = o.extras.scores;
   if (o.options) {
     record.optionScores = {
       method: 'exact',

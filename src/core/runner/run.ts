@@ -10,6 +10,7 @@ import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
 import { planChains, plannedRecords } from './plan';
+import type { RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { readRecords, RunStore } from './store';
 
@@ -40,6 +41,8 @@ interface Common {
   backend: Backend;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
+  /** probes, scorers: work around each round besides generation */
+  extensions?: RoundExtension[];
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -78,7 +81,7 @@ export async function startRun(
     counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
     resumes: [],
   };
-  const store = await RunStore.create(runDir, manifest);
+  const store = await RunStore.create(runDir, manifest, opts.items);
   return drive(store, opts, description, opts.items, [], opts.settings.cacheDir, retry);
 }
 
@@ -158,6 +161,7 @@ async function drive(
       retry,
       cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
       existing,
+      extensions: opts.extensions,
       append: (r) => store.append(r),
       onProgress,
       signal: opts.signal,

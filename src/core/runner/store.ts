@@ -3,10 +3,13 @@ import * as path from 'node:path';
 import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
 import { RoundRecordSchema, type RoundRecord } from '../model/record';
+import { ItemSchema, type Item } from '../model/item';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const RECORDS_FILE = 'records.jsonl';
 export const SUMMARY_FILE = 'summary.json';
+/** the items the run planned, as read from the dataset: analysis and the viewer need their metadata */
+export const ITEMS_FILE = 'items.jsonl';
 const LOCK_FILE = 'run.lock';
 
 export function recordKey(itemId: string, condition: string, round: number): string {
@@ -93,6 +96,26 @@ export async function readRecords(runDir: string, opts: { repair?: boolean } = {
   return { records, tornBytes };
 }
 
+/** The items a run planned (written when it started); [] for a run folder without the file. */
+export async function readItems(runDir: string): Promise<Item[]> {
+  const file = path.join(runDir, ITEMS_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new SclabError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line, i) => {
+      const parsed = ItemSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new SclabError('io', `${file}:${i + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
+      return parsed.data;
+    });
+}
+
 /** The append-only writer of one run folder, held by one process at a time. */
 export class RunStore {
   private constructor(
@@ -107,7 +130,7 @@ export class RunStore {
     return this.manifest;
   }
 
-  static async create(runDir: string, manifest: RunManifest): Promise<RunStore> {
+  static async create(runDir: string, manifest: RunManifest, items: readonly Item[] = []): Promise<RunStore> {
     try {
       await fs.mkdir(path.dirname(runDir), { recursive: true });
       await fs.mkdir(runDir); // fails if it exists: never mix two runs in one folder
@@ -116,6 +139,7 @@ export class RunStore {
       throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; use --resume to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
     }
     await acquireLock(runDir);
+    await writeFileAtomic(path.join(runDir, ITEMS_FILE), items.map((i) => JSON.stringify(i) + '\n').join(''));
     await writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
     return new RunStore(runDir, fh, manifest);

@@ -1,0 +1,38 @@
+import type { Backend } from '../backends/backend';
+import type { ChatMessage } from '../model/chat';
+import type { Condition, Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { BackendDescription } from '../model/manifest';
+import type { RoundRecord } from '../model/record';
+
+export interface RoundContext {
+  experiment: Experiment;
+  item: Item;
+  condition: Condition;
+  round: number;
+  /** the full round input: history and this round's user turn */
+  messages: ChatMessage[];
+  prefill: string;
+  backend: Backend;
+  description: BackendDescription;
+  signal: AbortSignal;
+}
+
+/** The fields of a record that extensions may fill. */
+export type RecordExtras = Partial<Pick<RoundRecord, 'probes' | 'scores'>>;
+
+/**
+ * Work the runner does around each round besides generation: probe scores on the round input (before the answer
+ * exists, as the paper measures them), scores of the response (toxicity). Extensions run with the runner's retry
+ * policy; a failure becomes the round's error record like any other per-item failure.
+ */
+export interface RoundExtension {
+  readonly name: string;
+  beforeChat?(ctx: RoundContext): Promise<RecordExtras>;
+  afterChat?(ctx: RoundContext & { response: string }): Promise<RecordExtras>;
+}
+
+export function mergeExtras(into: RecordExtras, extra: RecordExtras): void {
+  if (extra.probes) into.probes = { ...into.probes, ...extra.probes };
+  if (extra.scores) into.scores = { ...into.scores, ...extra.scores };
+}
