@@ -41,6 +41,35 @@ export const BackendRefSchema = z.object({
 });
 export type BackendRef = z.infer<typeof BackendRefSchema>;
 
+/** A probe applied during the run to the hidden states of every round's input (needs the hiddenStates capability). */
+export const ProbeRefSchema = z.object({
+  /** the key under which records store its scores */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" or "-"'),
+  /** a *.probe.json file (schema sclab.probe/1); relative to the experiment file */
+  path: z.string(),
+  /** where in each layer to read the hidden state; default: what the probe was trained on */
+  module: z.enum(['residual', 'attn', 'mlp']).optional(),
+  /** the layers whose mean is the "band" score drawn against rounds (inclusive); default: the probe file's band */
+  band: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
+});
+export type ProbeRef = z.infer<typeof ProbeRefSchema>;
+
+/** A scorer applied to every generated response, e.g. toxicity. */
+export const ScorerRefSchema = z.object({
+  /** the key under which records store its score, e.g. "toxicity" */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" or "-"'),
+  kind: z.enum(['perspective', 'openai-moderation', 'http', 'offline']),
+  /** offline: the trained scorer file; openai-moderation: the moderation model */
+  model: z.string().optional(),
+  /** http: the endpoint that takes texts and returns scores */
+  url: z.string().optional(),
+  /** name of the environment variable holding the key (never the key itself) */
+  apiKeyEnv: z.string().optional(),
+  /** which of the scorer's attributes to record, e.g. TOXICITY (Perspective) or a category (moderation) */
+  attribute: z.string().optional(),
+});
+export type ScorerRef = z.infer<typeof ScorerRefSchema>;
+
 export const ExperimentSchema = z.object({
   schema: z.literal('sclab.experiment/1').default('sclab.experiment/1'),
   name: z.string().default('experiment'),
@@ -73,8 +102,8 @@ export const ExperimentSchema = z.object({
     })
     .default({ continuation: 'label', aggregate: 'mean' }),
   backend: BackendRefSchema.optional(),
-  scorers: z.array(z.unknown()).default([]),
-  probes: z.array(z.unknown()).default([]),
+  scorers: z.array(ScorerRefSchema).default([]),
+  probes: z.array(ProbeRefSchema).default([]),
 });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;

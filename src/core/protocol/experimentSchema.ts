@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatMessageSchema, DecodingSchema } from '../model/chat';
-import { BackendRefSchema, ConditionSchema, DatasetRefSchema, ExperimentSchema, TurnTemplateSchema } from '../model/experiment';
+import { BackendRefSchema, ConditionSchema, DatasetRefSchema, ExperimentSchema, ProbeRefSchema, ScorerRefSchema, TurnTemplateSchema } from '../model/experiment';
 
 /**
  * The experiment schema as files are checked against it: the model's ExperimentSchema with every object strict
@@ -40,6 +40,8 @@ export const StrictExperimentSchema = ExperimentSchema.extend({
   conversation: ExperimentSchema.shape.conversation.describe('chat: real multi-turn messages; raw: the authors\' style, one "[INST] … [/INST]" string per round'),
   answerParsing: ExperimentSchema.shape.answerParsing.describe('paper: the gold label occurring anywhere in the lower-cased answer counts; first-option: exactly one option may be named'),
   backend: BackendRefSchema.strict().optional(),
+  probes: z.array(ProbeRefSchema.strict()).default([]).describe('probes scored on the hidden states of every round input (needs a backend with hidden states)'),
+  scorers: z.array(ScorerRefSchema.strict()).default([]).describe('scorers applied to every generated response, e.g. toxicity'),
 })
   .strict()
   .describe('A Self-Correction Lab experiment (*.sclab.yaml)');
