@@ -32,6 +32,32 @@ export interface OptionScoreResult {
   tokenLogprobs: number[][];
 }
 
+export type HiddenModule = 'residual' | 'attn' | 'mlp';
+export type HiddenPosition = 'last' | 'mean' | 'all';
+/** sclab: every entry un-normed; hf: Hugging Face's output_hidden_states (final norm applied to the last entry) */
+export type HiddenConvention = 'sclab' | 'hf';
+
+export interface HiddenStatesRequest {
+  messages: ChatMessage[];
+  prefill: string;
+  /** residual: 0 = embeddings, l = after layer l; attn/mlp: l = layer l (1-based). Default: all of them */
+  layers?: number[];
+  position: HiddenPosition;
+  module: HiddenModule;
+  convention?: HiddenConvention;
+}
+
+export interface HiddenStatesResult {
+  module: HiddenModule;
+  position: HiddenPosition;
+  convention: HiddenConvention;
+  layers: number[];
+  /** one per requested layer: [dim], or [nTokens * dim] for position 'all' */
+  vectors: Float32Array[];
+  dim: number;
+  nTokens: number;
+}
+
 /** A model endpoint. Backends throw SclabError with a code; retry policy lives in the runner's scheduler. */
 export interface Backend {
   readonly kind: BackendDescription['kind'];
@@ -40,6 +66,8 @@ export interface Backend {
   chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
   /** exact option log-likelihoods; present when capabilities.optionLogprobs */
   scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
+  /** per-layer activations of the round input; present when capabilities.hiddenStates */
+  hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,10 @@ export const BackendDescriptionSchema = z.object({
   model: z.string(),
   /** never contains credentials */
   baseUrl: z.string().optional(),
+  /** the exact model, where the backend can tell (embedded, sidecar): probe files are checked against it */
+  identity: z
+    .object({ name: z.string(), nLayers: z.number().int().positive(), dModel: z.number().int().positive(), weightsSha256: z.string() })
+    .optional(),
   capabilities: CapabilitiesSchema,
   /** what probing found, in words: e.g. "completions echo: not supported (400)" */
   notes: z.array(z.string()).default([]),

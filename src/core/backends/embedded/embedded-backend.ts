@@ -3,13 +3,12 @@
 import type { ChatMessage } from '../../model/chat';
 import { cancelledError, SclabError } from '../../model/errors';
 import type { BackendDescription } from '../../model/manifest';
-import type { HiddenConvention, HiddenModule, HiddenPosition } from '../../engine/capture';
 import { EngineClient } from '../../engine/client';
 import { alignContinuations } from '../../engine/continuations';
 import type { ModelSpec } from '../../engine/load-local';
 import type { FinishReason } from '../../engine/session';
 import type { ModelIdentity } from '../../engine/types';
-import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
 
 export interface EmbeddedBackendOptions {
   modelSpec: ModelSpec;
@@ -19,27 +18,7 @@ export interface EmbeddedBackendOptions {
   mode?: 'worker' | 'in-process' | 'auto';
 }
 
-export interface HiddenStatesRequest {
-  messages: ChatMessage[];
-  prefill: string;
-  /** residual: 0 = embeddings, l = after layer l; attn/mlp: l = layer l (1-based). Default: all of them */
-  layers?: number[];
-  position: HiddenPosition;
-  module: HiddenModule;
-  /** default 'sclab' (un-normed last layer); 'hf' applies the final norm to the last residual entry */
-  convention?: HiddenConvention;
-}
-
-export interface HiddenStatesResult {
-  module: HiddenModule;
-  position: HiddenPosition;
-  convention: HiddenConvention;
-  layers: number[];
-  /** one per requested layer: [dim], or [nTokens * dim] for position 'all' */
-  vectors: Float32Array[];
-  dim: number;
-  nTokens: number;
-}
+export type { HiddenStatesRequest, HiddenStatesResult };
 
 export interface EmbeddedBackend extends Backend {
   readonly kind: 'embedded';
@@ -76,6 +55,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       return {
         kind: 'embedded',
         model: info.identity.name,
+        identity: info.identity,
         capabilities: { chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false },
         notes: [
           `${c.family} model: ${c.nLayers} layers, width ${c.dim}, ${c.nHeads}/${c.nKvHeads} heads, vocabulary ${c.vocabSize}, context ${c.maxSeqLen}`,
