@@ -29,6 +29,64 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+/**
+ * The part of the Response interface the SDK uses for non-streaming calls (status, ok, url, headers, json, text,
+ * arrayBuffer, body), over a body already in memory: constructing a platform Response and reading it back through
+ * its stream costs more CPU than the whole exchange on node:http.
+ */
+function bufferedResponse(url: string, status: number, statusText: string, headers: Headers, bytes: Buffer): Response {
+  let used = false;
+  const view = (): Uint8Array<ArrayBuffer> => new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+  const take = (): Buffer => {
+    if (used) throw new TypeError('Body has already been used');
+    used = true;
+    return bytes;
+  };
+  const nullBody = status === 204 || status === 205 || status === 304;
+  const response = {
+    url,
+    status,
+    statusText,
+    headers,
+    ok: status >= 200 && status < 300,
+    redirected: false,
+    type: 'basic',
+    get bodyUsed() {
+      return used;
+    },
+    // a stream only when someone asks for one (the SDK cancels it before a retry)
+    get body() {
+      if (nullBody || used) return null;
+      return new Response(view()).body;
+    },
+    async text() {
+      return take().toString('utf8');
+    },
+    async json() {
+      return JSON.parse(take().toString('utf8')) as unknown;
+    },
+    async arrayBuffer() {
+      const b = take();
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    },
+    async bytes() {
+      return new Uint8Array(take());
+    },
+    async blob() {
+      take();
+      return new Blob([view()]);
+    },
+    async formData() {
+      take();
+      return new Response(view()).formData();
+    },
+    clone() {
+      return bufferedResponse(url, status, statusText, new Headers(headers), bytes);
+    },
+  };
+  return response as unknown as Response;
+}
+
 export function createHttpFetch(): { fetch: typeof fetch; close(): void } {
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: Infinity }),
@@ -56,9 +114,7 @@ export function createHttpFetch(): { fetch: typeof fetch; close(): void } {
           signal?.removeEventListener('abort', onAbort);
           const responseHeaders = new Headers();
           for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-          const status = res.statusCode ?? 0;
-          const nullBody = status === 204 || status === 205 || status === 304;
-          resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+          resolve(bufferedResponse(url.href, res.statusCode ?? 0, res.statusMessage ?? '', responseHeaders, Buffer.concat(chunks)));
         });
       });
       let settled = false;
