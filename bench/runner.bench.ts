@@ -1,9 +1,12 @@
 // bench:runner — 1500 items × 4 rounds at concurrency 50 against a local OpenAI-compatible server that answers
 // after 50 ms. The ideal schedule is ceil(1500 / 50) × 4 × 50 ms = 6.0 s; the goal is wall time ≤ 1.10 × ideal.
-// The server runs in its own process so its CPU does not count against the runner's event loop.
+// The server runs in its own process so its CPU does not count against the runner's event loop. As the reference,
+// the same request pattern is first sent by a bare node:http client that does nothing else: its ratio is the
+// floor this test rig allows on this machine (loopback, the server's own timers and CPU).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import http from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createOpenAIBackend } from '../src/core/backends/openai';
@@ -16,7 +19,7 @@ const CONCURRENCY = 50;
 const LATENCY_MS = 50;
 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS), '--no-echo'], {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS), '--no-echo', '--no-logprobs'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout! });
@@ -37,6 +40,35 @@ function processCpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** The reference: ITEMS chains of ROUNDS sequential requests, CONCURRENCY chains in flight, nothing else. */
+async function bareClient(url: string): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const target = new URL(`${url}/chat/completions`);
+  const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'Two people met. Who was late? (a) The first (b) The second (c) Unknown.' }], max_tokens: 8 });
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < ITEMS) for (let r = 0; r < ROUNDS; r++) await one();
+    }),
+  );
+  agent.destroy();
+  return performance.now() - t0;
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'sclab-bench-runner-'));
   const dataset = path.join(dir, 'items.jsonl');
@@ -47,6 +79,7 @@ async function main() {
   writeFileSync(dataset, rows.join('\n') + '\n');
   const { url, child } = await startServer();
   try {
+    const referenceMs = await bareClient(url);
     const prepared = await prepareExperiment({ file: dataset, rounds: ROUNDS });
     // the benchmark measures the self-correct chain alone: ITEMS × ROUNDS requests
     const experiment = { ...prepared.experiment, conditions: prepared.experiment.conditions.filter((c) => c.kind === 'self-correct') };
@@ -74,10 +107,12 @@ async function main() {
     console.log(`bench:runner  ${ITEMS} items × ${ROUNDS} rounds = ${requests} requests, concurrency ${CONCURRENCY}, server latency ${LATENCY_MS} ms`);
     console.log(`status        ${result.status}, ${result.manifest.counts.recorded} records, ${result.manifest.counts.errors} errors`);
     console.log(`ideal         ${(idealMs / 1000).toFixed(2)} s`);
-    console.log(`measured      ${(wallMs / 1000).toFixed(2)} s  (${(requests / (wallMs / 1000)).toFixed(0)} requests/s)`);
+    console.log(`reference     ${(referenceMs / 1000).toFixed(2)} s  = ${(referenceMs / idealMs).toFixed(3)} × ideal  (bare node:http client, same server: the rig's floor)`);
+    console.log(`sclab run     ${(wallMs / 1000).toFixed(2)} s  (${(requests / (wallMs / 1000)).toFixed(0)} requests/s) = ${(wallMs / referenceMs).toFixed(3)} × reference`);
     console.log(`client CPU    ${((cpu.user + cpu.system) / 1000 / requests).toFixed(3)} ms per request (runner + SDK + HTTP, one thread)`);
     if (serverCpuMs !== null) console.log(`server CPU    ${(serverCpuMs / requests).toFixed(3)} ms per request (the test server, its own process)`);
     console.log(`ratio         ${(wallMs / idealMs).toFixed(3)} × ideal  (goal ≤ 1.10)`);
+    console.log(`load average  ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores (timings on a busy machine are not comparable)`);
     if (result.status !== 'completed' || result.manifest.counts.errors > 0) process.exitCode = 1;
   } finally {
     child.kill();
