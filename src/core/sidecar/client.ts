@@ -1,0 +1,155 @@
+// A client of the sidecar protocol: validates every answer and turns every failure into a SclabError.
+import { z } from 'zod';
+import { createHttpFetch } from '../backends/openai/http-fetch';
+import { cancelledError, SclabError } from '../model/errors';
+import { decodeVector } from './encoding';
+import {
+  ErrorBodySchema,
+  HiddenStatesResponseSchema,
+  InfoSchema,
+  LoglikelihoodResponseSchema,
+  ProbeScoresResponseSchema,
+  toEngineModule,
+  type HiddenStatesWireRequest,
+  type LoglikelihoodWireRequest,
+  type LoglikelihoodWireResponse,
+  type ProbeScoresWireRequest,
+  type ProbeScoresWireResponse,
+  type SidecarInfo,
+} from './protocol';
+import type { HiddenStatesResult } from '../backends/backend';
+
+export interface SidecarClientOptions {
+  /** the server's root, e.g. http://127.0.0.1:8765 (a trailing /v1 is accepted too) */
+  url: string;
+  token?: string;
+  /** deadline of one request, body included */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+export interface RawAnswer {
+  status: number;
+  body: unknown;
+  /** bytes of the answer's body as received */
+  bytes: number;
+}
+
+export interface DecodedHiddenStates extends HiddenStatesResult {
+  model: string;
+  /** bytes of the answer's body */
+  bytes: number;
+}
+
+export interface SidecarClient {
+  readonly url: string;
+  info(signal?: AbortSignal): Promise<SidecarInfo>;
+  hiddenStates(req: HiddenStatesWireRequest, signal?: AbortSignal): Promise<DecodedHiddenStates>;
+  probeScores(req: ProbeScoresWireRequest, signal?: AbortSignal): Promise<ProbeScoresWireResponse>;
+  loglikelihood(req: LoglikelihoodWireRequest, signal?: AbortSignal): Promise<LoglikelihoodWireResponse>;
+  /** any request, answered as is (conformance checks of error answers) */
+  raw(method: 'GET' | 'POST', path: string, body?: unknown, init?: { headers?: Record<string, string>; rawBody?: string }): Promise<RawAnswer>;
+  close(): void;
+}
+
+function statusError(status: number, message: string): SclabError {
+  if (status === 401 || status === 403) return new SclabError('auth', message, { status });
+  if (status === 501) return new SclabError('unsupported', message, { status });
+  if (status === 499) return new SclabError('cancelled', message, { status });
+  if (status === 408 || status === 429 || status >= 500) return new SclabError(status === 429 ? 'rate_limit' : 'server', message, { status, retryable: true });
+  return new SclabError('bad_request', message, { status });
+}
+
+export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
+  let base: URL;
+  try {
+    base = new URL(opts.url.trim());
+  } catch {
+    throw new SclabError('config', `sidecar URL is not a valid URL: "${opts.url}"`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SclabError('config', `sidecar URL must start with http:// or https:// (got ${base.protocol})`);
+  if (base.username || base.password) throw new SclabError('config', 'sidecar URL must not carry credentials: pass the token separately');
+  const root = base.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
+  const own = opts.fetch ? undefined : createHttpFetch();
+  const doFetch = opts.fetch ?? own!.fetch;
+  const hide = (s: string): string => (opts.token ? s.split(opts.token).join('***') : s);
+
+  async function raw(method: 'GET' | 'POST', path: string, body?: unknown, init: { headers?: Record<string, string>; rawBody?: string } = {}, signal?: AbortSignal): Promise<RawAnswer> {
+    if (signal?.aborted) throw cancelledError();
+    const what = `sidecar ${method} ${path}`;
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, opts.timeoutMs);
+    const onAbort = (): void => ctl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const headers: Record<string, string> = { accept: 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...init.headers };
+      const text = init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+      if (text !== undefined) headers['content-type'] = 'application/json';
+      const res = await doFetch(`${root}${path}`, { method, headers, body: text, signal: ctl.signal });
+      const answer = await res.text();
+      let parsed: unknown = answer;
+      try {
+        parsed = JSON.parse(answer);
+      } catch {
+        // left as text: callers report it
+      }
+      return { status: res.status, body: parsed, bytes: Buffer.byteLength(answer) };
+    } catch (e) {
+      if (signal?.aborted) throw new SclabError('cancelled', `${what}: cancelled`);
+      if (timedOut) throw new SclabError('timeout', `${what}: no complete answer within ${opts.timeoutMs} ms`, { retryable: true });
+      throw new SclabError('network', hide(`${what}: cannot reach ${root}: ${(e as Error).message}`), { retryable: true, cause: e });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async function call<S extends z.ZodType>(schema: S, method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<z.infer<S> & { bytes: number }> {
+    const what = `sidecar ${method} ${path}`;
+    const a = await raw(method, path, body, {}, signal);
+    if (a.status !== 200) {
+      const err = ErrorBodySchema.safeParse(a.body);
+      const msg = err.success ? `${err.data.error.code}: ${err.data.error.message}` : `HTTP ${a.status}`;
+      throw statusError(a.status, hide(`${what} (${root}): ${msg}`));
+    }
+    const r = schema.safeParse(a.body);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      throw new SclabError('malformed_response', `${what} (${root}): an answer we cannot read (${issue.path.join('.') || 'body'}: ${issue.message})`, { retryable: true });
+    }
+    return Object.assign(r.data as object, { bytes: a.bytes }) as z.infer<S> & { bytes: number };
+  }
+
+  return {
+    url: root,
+    info: async (signal) => {
+      const { bytes: _b, ...info } = await call(InfoSchema, 'GET', '/v1/info', undefined, signal);
+      return info as SidecarInfo;
+    },
+    async hiddenStates(req, signal) {
+      const r = await call(HiddenStatesResponseSchema, 'POST', '/v1/hidden_states', req, signal);
+      const width = r.position === 'all' ? r.n_tokens * r.dim : r.dim;
+      if (r.layers.length !== r.layer_ids.length) throw new SclabError('malformed_response', `sidecar hidden_states: ${r.layers.length} vectors for ${r.layer_ids.length} layer ids`);
+      const vectors = r.layers.map((v, i) => {
+        const f = decodeVector(v, `layers[${i}]`);
+        if (f.length !== width) throw new SclabError('malformed_response', `sidecar hidden_states: layers[${i}] has ${f.length} numbers, expected ${width}`);
+        return f;
+      });
+      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, bytes: r.bytes };
+    },
+    probeScores: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, 'POST', '/v1/probe_scores', req, signal);
+      return r as ProbeScoresWireResponse;
+    },
+    loglikelihood: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(LoglikelihoodResponseSchema, 'POST', '/v1/loglikelihood', req, signal);
+      return r as LoglikelihoodWireResponse;
+    },
+    raw: (method, path, body, init) => raw(method, path, body, init),
+    close: () => own?.close(),
+  };
+}

@@ -1,0 +1,173 @@
+// The sidecar protocol (sclab.sidecar/1): request and response shapes, validated with zod on both sides. Field
+// names are snake_case on the wire (Python servers implement the same protocol); docs/sidecar-protocol.md is the
+// prose version of this file.
+import { z } from 'zod';
+import { ChatMessageSchema } from '../model/chat';
+
+export const SIDECAR_PROTOCOL = 'sclab.sidecar/1';
+
+/** wire names of the modules; 'resid' is our 'residual' */
+export const WIRE_MODULES = ['resid', 'attn', 'mlp'] as const;
+export type WireModule = (typeof WIRE_MODULES)[number];
+export const WIRE_POSITIONS = ['last', 'mean', 'all'] as const;
+export const WIRE_CONVENTIONS = ['sclab', 'hf'] as const;
+export const WIRE_ENCODINGS = ['json', 'base64-f32'] as const;
+export type WireEncoding = (typeof WIRE_ENCODINGS)[number];
+
+export const toEngineModule = (m: WireModule): 'residual' | 'attn' | 'mlp' => (m === 'resid' ? 'residual' : m);
+export const toWireModule = (m: 'residual' | 'attn' | 'mlp'): WireModule => (m === 'residual' ? 'resid' : m);
+
+/** the model input: raw text, or a conversation rendered by the model's chat format (+ an assistant prefill) */
+export const InputSchema = z
+  .object({
+    prompt: z.string().optional(),
+    messages: z.array(ChatMessageSchema).min(1).optional(),
+    prefill: z.string().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.prompt === undefined) === (v.messages === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of "prompt" (text) or "messages" (a conversation)', path: ['prompt'] });
+    }
+    if (v.prefill !== undefined && v.messages === undefined) {
+      ctx.addIssue({ code: 'custom', message: '"prefill" continues an assistant turn: it needs "messages"', path: ['prefill'] });
+    }
+  });
+export type SidecarInput = z.infer<typeof InputSchema>;
+
+const LayersSchema = z.union([z.literal('all'), z.array(z.number().int().nonnegative()).min(1).max(4096)]);
+
+export const HiddenStatesRequestSchema = z.intersection(
+  InputSchema,
+  z.object({
+    layers: LayersSchema.default('all'),
+    position: z.enum(WIRE_POSITIONS).default('last'),
+    module: z.enum(WIRE_MODULES).default('resid'),
+    convention: z.enum(WIRE_CONVENTIONS).default('sclab'),
+    encoding: z.enum(WIRE_ENCODINGS).default('json'),
+  }),
+);
+export type HiddenStatesWireRequest = z.input<typeof HiddenStatesRequestSchema>;
+
+/** a float vector on the wire: a JSON array, or base64 of little-endian float32 */
+const VectorSchema = z.union([z.array(z.number()), z.string()]);
+
+export const HiddenStatesResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  module: z.enum(WIRE_MODULES),
+  position: z.enum(WIRE_POSITIONS),
+  convention: z.enum(WIRE_CONVENTIONS),
+  encoding: z.enum(WIRE_ENCODINGS),
+  /** which layer each entry of `layers` is: resid 0 = embeddings, l = after layer l; attn/mlp l = layer l (1-based) */
+  layer_ids: z.array(z.number().int().nonnegative()),
+  dim: z.number().int().positive(),
+  n_tokens: z.number().int().positive(),
+  /** one vector per layer id: [dim], or [n_tokens * dim] row-major for position "all" */
+  layers: z.array(VectorSchema),
+});
+export type HiddenStatesWireResponse = z.infer<typeof HiddenStatesResponseSchema>;
+
+/** a probe: the id of one the server was started with, or an inline probe file (schema sclab.probe/1) with a name */
+export const ProbeRefWireSchema = z.union([
+  z.object({ id: z.string().min(1) }).strict(),
+  z.object({ name: z.string().min(1).optional(), probe: z.record(z.string(), z.unknown()) }).strict(),
+]);
+
+export const ProbeScoresRequestSchema = z.intersection(InputSchema, z.object({ probes: z.array(ProbeRefWireSchema).min(1).max(64) }));
+export type ProbeScoresWireRequest = z.input<typeof ProbeScoresRequestSchema>;
+
+export const ProbeScoresResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  /** one entry per requested probe, in request order */
+  scores: z.array(
+    z.object({
+      /** the id, or the inline probe's name (default "probes[i]") */
+      probe: z.string(),
+      module: z.enum(WIRE_MODULES),
+      position: z.literal('last'),
+      convention: z.enum(WIRE_CONVENTIONS),
+      /** the probe file's layers, in its order */
+      layer_ids: z.array(z.number().int().nonnegative()),
+      /** cosine between the probe's vector and the hidden state, per layer (null where undefined, e.g. a zero state) */
+      cosine: z.array(z.number().nullable()),
+      /** logistic probes: sigmoid(w·h + b) per layer */
+      probability: z.array(z.number().nullable()).optional(),
+    }),
+  ),
+});
+export type ProbeScoresWireResponse = z.infer<typeof ProbeScoresResponseSchema>;
+
+export const LoglikelihoodRequestSchema = z
+  .object({
+    /** the context as raw text, or messages (+ prefill) rendered by the model's chat format */
+    context: z.string().optional(),
+    messages: z.array(ChatMessageSchema).min(1).optional(),
+    prefill: z.string().optional(),
+    continuations: z.array(z.string()).min(1).max(64),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.context === undefined) === (v.messages === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of "context" (text) or "messages" (a conversation)', path: ['context'] });
+    }
+    if (v.prefill !== undefined && v.messages === undefined) {
+      ctx.addIssue({ code: 'custom', message: '"prefill" continues an assistant turn: it needs "messages"', path: ['prefill'] });
+    }
+  });
+export type LoglikelihoodWireRequest = z.input<typeof LoglikelihoodRequestSchema>;
+
+export const LoglikelihoodResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  results: z.array(
+    z.object({
+      /** summed log-likelihood of the continuation's tokens */
+      sum: z.number(),
+      /** the continuation's tokens (text pieces) and each one's log-probability given everything before it */
+      tokens: z.array(z.string()),
+      logprobs: z.array(z.number()),
+    }),
+  ),
+});
+export type LoglikelihoodWireResponse = z.infer<typeof LoglikelihoodResponseSchema>;
+
+export const InfoSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  n_layers: z.number().int().positive(),
+  d_model: z.number().int().positive(),
+  modules: z.array(z.enum(WIRE_MODULES)),
+  capabilities: z.object({
+    hidden_states: z.boolean(),
+    probe_scores: z.boolean(),
+    loglikelihood: z.boolean(),
+    /** OpenAI-compatible /v1/chat/completions and /v1/completions on the same server */
+    openai: z.boolean().default(false),
+  }),
+  /** what a probe file records; weights_sha256 as our engine computes it (one file: its sha256; several: sha256 of sorted "digest  name" lines) */
+  identity: z.object({ name: z.string(), n_layers: z.number().int(), d_model: z.number().int(), weights_sha256: z.string() }).optional(),
+  limits: z
+    .object({ max_body_bytes: z.number().int().positive(), max_prompt_chars: z.number().int().positive(), max_tokens: z.number().int().positive().optional() })
+    .optional(),
+  /** the program behind the protocol, e.g. "sclab serve 0.1.0" or "sclab-sidecar.py (transformers 5.17.0)" */
+  implementation: z.string().optional(),
+  probes: z.array(z.string()).optional(),
+});
+export type SidecarInfo = z.infer<typeof InfoSchema>;
+
+/** every error answer: {error: {code, message}} */
+export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** wire error codes and their HTTP status */
+export const WIRE_ERRORS = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  too_large: 413,
+  prompt_too_long: 413,
+  unsupported: 501,
+  cancelled: 499,
+  internal: 500,
+} as const;
+export type WireErrorCode = keyof typeof WIRE_ERRORS;
