@@ -1,51 +1,136 @@
 // The self-contained static report: one HTML file, inline CSS and SVG, no script, no network. Every number comes
-// from analysis; dataset text and model output never appear unescaped.
-import type { RunSummary } from '../analysis/summary';
-import type { RankDistribution } from '../analysis/ranks';
+// from analysis (analyzeRun); dataset text and model output never appear unescaped.
+import type { FullSummary, RoundMetrics } from '../analysis/analyze';
 import type { RunManifest } from '../model/manifest';
-import { escapeHtml as e, lineChart, stackedShareChart, type LineSeries } from './svg';
-
-const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+import { escapeHtml as e, heatmap, lineChart, stackedShareChart, type LineSeries } from './svg';
+import { ciNum, ciPct, num, pct } from './text';
 
 export interface ReportInput {
   manifest: RunManifest;
-  summary: RunSummary;
-  ranks: RankDistribution[];
+  summary: FullSummary;
   /** a sentence shown at the top, e.g. that the model is a toy */
   caveat?: string;
 }
 
-export function renderHtmlReport({ manifest: m, summary: s, ranks, caveat }: ReportInput): string {
-  const conditions = [...new Set(s.cells.map((c) => c.condition))];
-  const multi = conditions.filter((c) => s.cells.filter((x) => x.condition === c).length > 1);
+type Row = { condition: string } & RoundMetrics;
+
+function tableHtml(header: string[], rows: string[][]): string {
+  return `<table><thead><tr>${header.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInput): string {
+  const rows: Row[] = Object.entries(s.conditions).flatMap(([condition, v]) => v.rounds.map((r) => ({ condition, ...r })));
+  const conditions = Object.keys(s.conditions);
+  const multi = conditions.filter((c) => s.conditions[c]!.rounds.length > 1);
   const single = conditions.filter((c) => !multi.includes(c));
-  const maxRound = Math.max(0, ...s.cells.map((c) => c.round));
+  const maxRound = Math.max(0, ...rows.map((c) => c.round));
   // one-turn conditions are drawn as flat references across the rounds of the multi-round ones
-  const asSeries = (value: (c: RunSummary['cells'][number]) => number | null): LineSeries[] => [
-    ...multi.map((name) => ({ name, points: s.cells.filter((c) => c.condition === name).map((c) => ({ x: c.round, y: value(c) })) })),
-    ...single
-      .filter((name) => name === 'baseline' || name === 'negation')
-      .map((name) => {
-        const cell = s.cells.find((c) => c.condition === name)!;
-        return { name: `${name} (one turn)`, dashed: true, points: Array.from({ length: maxRound + 1 }, (_, x) => ({ x, y: value(cell) })) };
-      }),
+  const asSeries = (value: (c: Row) => number | null | undefined, singles: string[] = single.filter((n) => n === 'baseline' || n === 'negation')): LineSeries[] => [
+    ...multi.map((name) => ({ name, points: rows.filter((c) => c.condition === name).map((c) => ({ x: c.round, y: value(c) ?? null })) })),
+    ...singles.map((name) => {
+      const c = rows.find((x) => x.condition === name)!;
+      return { name: `${name} (one turn)`, dashed: true, points: Array.from({ length: maxRound + 1 }, (_, x) => ({ x, y: value(c) ?? null })) };
+    }),
   ];
-  const accuracy = lineChart('Accuracy per round', asSeries((c) => c.accuracy), { yMin: 0, yMax: 1, yFormat: (v) => `${Math.round(v * 100)}%`, xLabel: 'round' });
-  const hasRanks = s.cells.some((c) => c.meanGoldRank !== null);
-  const maxRank = Math.max(1, ...ranks.map((r) => r.counts.length));
-  const rankSeries = asSeries((c) => c.meanGoldRank);
-  const rankChart = hasRanks ? lineChart('Mean rank of the correct option (1 = top)', rankSeries, { yMin: 1, yMax: maxRank, xLabel: 'round', invertY: true }) : '';
+  const charts: string[] = [];
+  if (s.task === 'mcq') charts.push(lineChart('Accuracy per round', asSeries((c) => c.accuracy), { yMin: 0, yMax: 1, yFormat: (v) => `${Math.round(v * 100)}%`, xLabel: 'round' }));
+  if (rows.some((c) => c.toxicity?.mean != null)) charts.push(lineChart(`Mean ${s.settings.scoreKey} per round`, asSeries((c) => c.toxicity?.mean), { xLabel: 'round', yFormat: (v) => v.toFixed(3) }));
+  if (rows.some((c) => c.pronouns)) charts.push(lineChart('Share of "they" answers per round', asSeries((c) => c.pronouns?.theyRate), { yMin: 0, yMax: 1, yFormat: (v) => `${Math.round(v * 100)}%`, xLabel: 'round' }));
+  if (rows.some((c) => c.biasScore?.ambig?.score != null)) charts.push(lineChart('BBQ bias score, ambiguous contexts (s_amb)', asSeries((c) => c.biasScore?.ambig?.score), { xLabel: 'round' }));
+  const maxRank = Math.max(1, ...rows.map((c) => c.goldRank?.counts.length ?? 0));
+  if (rows.some((c) => c.goldRank)) charts.push(lineChart('Mean rank of the correct option (1 = top)', asSeries((c) => c.goldRank?.mean), { yMin: 1, yMax: maxRank, xLabel: 'round', invertY: true }));
   const focus = multi.includes('self-correct') ? 'self-correct' : multi[0];
-  const focusRanks = ranks.filter((r) => r.condition === focus).sort((a, b) => a.round - b.round);
-  const legend = Array.from({ length: maxRank }, (_, k) => `rank ${k + 1}`);
-  const rankShare = focus && focusRanks.length > 0
-    ? stackedShareChart(`Where the correct option ranks, ${focus}, per round (${focusRanks[0]!.method})`, focusRanks.map((r) => ({ label: `r${r.round}`, counts: r.counts })), legend)
-    : '';
-  const rows = s.cells
-    .map(
-      (c) => `<tr><td>${e(c.condition)}</td><td>${c.round}</td><td>${c.records}</td><td>${c.errors}</td><td>${pct(c.parseRate)}</td><td>${c.judged ? `${pct(c.accuracy)} <small>(${c.correct}/${c.judged})</small>` : '—'}</td><td>${c.meanGoldRank === null ? '—' : `${c.meanGoldRank.toFixed(2)} <small>${e(c.rankMethod ?? '')}</small>`}</td></tr>`,
-    )
-    .join('');
+  const focusRanks = rows.filter((r) => r.condition === focus && r.goldRank);
+  if (focus && focusRanks.length > 0) {
+    const legend = Array.from({ length: maxRank }, (_, k) => `rank ${k + 1}`);
+    charts.push(stackedShareChart(`Where the correct option ranks, ${focus}, per round (${focusRanks[0]!.goldRank!.method})`, focusRanks.map((r) => ({ label: `r${r.round}`, counts: r.goldRank!.counts })), legend));
+  }
+
+  const probeNames = [...new Set(rows.flatMap((r) => Object.keys(r.probes ?? {})))];
+  const mainHeader = ['condition', 'round', 'records', 'errors', 'parsed', 'accuracy', 'mean gold rank'];
+  const hasBias = rows.some((r) => r.biasScore);
+  const hasPron = rows.some((r) => r.pronouns);
+  const hasTox = rows.some((r) => r.toxicity);
+  if (hasBias) mainHeader.push('bias s_amb', 'bias s_dis');
+  if (hasPron) mainHeader.push('they', 'he', 'she');
+  if (hasTox) mainHeader.push(`${s.settings.scoreKey} mean`, `share > ${s.settings.scoreThreshold}`, 'scorer');
+  for (const p of probeNames) mainHeader.push(`${p} band`);
+  const mainRows = rows.map((c) => {
+    const r = [
+      e(c.condition),
+      String(c.round),
+      String(c.n),
+      String(c.errors),
+      pct(c.parseRate),
+      c.judged ? `${pct(c.accuracy)} <small>(${c.correct}/${c.judged})</small>` : '—',
+      c.goldRank ? `${c.goldRank.mean.toFixed(2)} <small>${e(c.goldRank.method)}</small>` : '—',
+    ];
+    if (hasBias) r.push(num(c.biasScore?.ambig?.score), num(c.biasScore?.disambig?.score));
+    if (hasPron) r.push(pct(c.pronouns?.theyRate), pct(c.pronouns?.heRate), pct(c.pronouns?.sheRate));
+    if (hasTox) r.push(num(c.toxicity?.mean), pct(c.toxicity?.shareAbove), c.toxicity ? `${e(c.toxicity.scorers.map((x) => `${x.scorer}@${x.version}`).join(', '))}${c.toxicity.mixed ? ' <strong>mixed scorers</strong>' : ''}` : '—');
+    for (const p of probeNames) r.push(num(c.probes?.[p]?.band.mean, 4));
+    return r;
+  });
+
+  const sections: string[] = [];
+  const cats = rows.flatMap((r) => Object.entries(r.biasScore?.byCategory ?? {}).map(([cat, b]) => [e(r.condition), String(r.round), e(cat), num(b.ambig?.score), num(b.disambig?.score)]));
+  if (cats.length) sections.push(`<h2>BBQ bias scores by category</h2><p><small>Parrish et al. 2022: s_dis = 2·(biased / non-unknown answers) − 1; s_amb = (1 − accuracy) · s_dis on the ambiguous items.</small></p>${tableHtml(['condition', 'round', 'category', 's_amb', 's_dis'], cats)}`);
+  const shares = rows.flatMap((r) => (r.pronouns?.byShare ?? []).map((b) => [e(r.condition), String(r.round), e(b.bin), String(b.n), pct(b.theyRate), pct(b.heRate), pct(b.sheRate)]));
+  if (shares.length) sections.push(`<h2>Winogender pronouns by the occupation's share of women</h2>${tableHtml(['condition', 'round', 'share of women', 'answered', 'they', 'he', 'she'], shares)}`);
+  if (s.flips?.length) {
+    sections.push(`<h2>Correctness over rounds</h2>${tableHtml(['condition', 'items', 'stayed right', 'stayed wrong', 'right→wrong', 'wrong→right', 'wavering', 'incomplete'], s.flips.map((f) => [e(f.condition), String(f.items), String(f.stayedCorrect), String(f.stayedWrong), String(f.correctToWrong), String(f.wrongToCorrect), String(f.wavering), String(f.incomplete)]))}`);
+  }
+  if (s.transitions?.length) {
+    const mats = s.transitions.map((t) => `<div><p><strong>${e(t.condition)}</strong> round ${t.from} → ${t.to} <small>(${e(t.method)}, ${t.n} items)</small></p>${tableHtml(['from \\ to', ...t.matrix.map((_, j) => `rank ${j + 1}`)], t.matrix.map((row, i) => [`rank ${i + 1}`, ...row.map(String)]))}</div>`);
+    sections.push(`<h2>Gold-rank transitions between rounds</h2><div class="charts">${mats.join('')}</div>`);
+  }
+  if (s.rankSplit?.length) {
+    const rounds = [...new Set(s.rankSplit.flatMap((r) => r.rounds.map((x) => x.round)))].sort((a, b) => a - b);
+    sections.push(
+      `<h2>Accuracy over rounds by the gold rank at the start</h2><p><small>The paper's first finding: does self-correction help mostly where the correct answer is already top-ranked? ${Math.round(s.settings.bootstrap.level * 100)}% percentile bootstrap intervals over items (${s.settings.bootstrap.resamples} resamples, seed ${s.settings.bootstrap.seed}).</small></p>${tableHtml(
+        ['condition', 'split by', 'gold rank', 'items', ...rounds.map((r) => `round ${r}`)],
+        s.rankSplit.map((row) => [e(row.condition), e(row.by === 'round0' ? 'its round 0' : 'baseline'), `${row.rank} <small>${e(row.method)}</small>`, String(row.items), ...rounds.map((r) => ciPct(row.rounds.find((x) => x.round === r)?.ci))]),
+      )}`,
+    );
+  }
+  if (s.probeMatrices?.length || s.probeBands?.length) {
+    const figs = (s.probeMatrices ?? []).map((mx) => heatmap(`${mx.probe} ${mx.measure}, ${mx.condition}: layer × round`, mx.layers.map((l) => `layer ${l}`), mx.rounds.map((r) => `r${r}`), mx.values));
+    for (const b of s.probeBands ?? []) {
+      const series: LineSeries[] = b.conditions.filter((c) => c.points.length > 1).map((c) => ({ name: c.condition, points: c.points.map((p) => ({ x: p.round, y: p.mean })) }));
+      if (b.baseline !== null) series.push({ name: 'baseline', dashed: true, points: Array.from({ length: maxRound + 1 }, (_, x) => ({ x, y: b.baseline })) });
+      figs.push(lineChart(`${b.probe}: mean ${b.measure} over layers ${b.band.lo}–${b.band.hi} against rounds`, series, { xLabel: 'round', yFormat: (v) => num(v, 4) }));
+    }
+    sections.push(`<h2>Probes</h2><div class="charts">${figs.join('')}</div>`);
+  }
+  if (s.superficiality?.length) {
+    const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
+    const gen = s.superficiality.some((r) => r.generation);
+    sections.push(
+      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${tableHtml(
+        ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept + appended', 'edit distance'] : []), 'verdict', 'rests on'],
+        s.superficiality.map((r) => [
+          e(r.condition),
+          String(r.round),
+          ciNum(r.output),
+          ...probes.map((p) => ciNum(r.probes[p]?.delta)),
+          ...(gen ? [r.generation ? `${pct(r.generation.share)} <small>of ${r.generation.pairs}</small>` : '—', num(r.generation?.meanEditDistance)] : []),
+          `<strong>${e(r.verdict)}</strong>`,
+          `<small>${e(r.restsOn)}</small>`,
+        ]),
+      )}`,
+    );
+  }
+  if (s.instructions) {
+    const t = s.instructions;
+    const probes = Object.keys(t.spearman);
+    sections.push(
+      `<h2>Instructions compared</h2><p><small>The paper's second finding: does the probe level an instruction induces predict how effective it is? Round 0 of each instruction against ${e(t.reference ?? 'no baseline')}.</small></p>${tableHtml(
+        ['condition', 'n', t.outputMetric, 'change', ...probes.map((p) => `${p} band`)],
+        t.rows.map((r) => [e(r.condition), String(r.n), t.outputMetric === 'accuracy' ? pct(r.output) : num(r.output), num(r.change), ...probes.map((p) => num(r.probeLevel[p], 4))]),
+      )}${probes.map((p) => `<p>Spearman's ρ, effectiveness vs ${e(p)} band level: <strong>${num(t.spearman[p]!.rho)}</strong> over ${t.spearman[p]!.n} instructions</p>`).join('')}`,
+    );
+  }
+
   const exp = m.experiment;
   const settings: Array<[string, string]> = [
     ['dataset', `${m.dataset.path} (${m.dataset.format}, ${m.dataset.items} items, sha256 ${m.dataset.sha256.slice(0, 16)}…)`],
@@ -77,10 +162,11 @@ ${caveat ? `<p class="caveat">${e(caveat)}</p>` : ''}
 <h2>Settings</h2>
 <table>${settings.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</table>
 <h2>Charts</h2>
-<div class="charts">${accuracy}${rankChart}${rankShare}</div>
+<div class="charts">${charts.join('')}</div>
 <h2>Per condition and round</h2>
-<table><thead><tr><th>condition</th><th>round</th><th>records</th><th>errors</th><th>parsed</th><th>accuracy</th><th>mean gold rank</th></tr></thead><tbody>${rows}</tbody></table>
+${tableHtml(mainHeader, mainRows)}
 ${Object.keys(s.errorsByCode).length ? `<p>Errors by code: ${e(Object.entries(s.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', '))}</p>` : ''}
+${sections.join('\n')}
 </body></html>
 `;
 }

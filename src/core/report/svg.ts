@@ -82,3 +82,43 @@ export function stackedShareChart(title: string, bars: Array<{ label: string; co
   });
   return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg></figure>`;
 }
+
+/**
+ * A heatmap (rows × columns) with a diverging scale symmetric around 0 that auto-scales to the largest magnitude
+ * (probe cosines are often |x| ≈ 0.01–0.03). Empty cells are grey.
+ */
+export function heatmap(title: string, rowLabels: string[], colLabels: string[], values: Array<Array<number | null>>, fmt: (v: number) => string = (v) => v.toFixed(4)): string {
+  const all = values.flat().filter((v): v is number => v !== null);
+  if (all.length === 0) return `<figure><figcaption>${escapeHtml(title)}</figcaption><p class="empty">no data</p></figure>`;
+  const maxAbs = Math.max(...all.map(Math.abs)) || 1;
+  const left = 56;
+  const top = 12;
+  const cw = Math.max(18, Math.min(60, (W - left - 90) / Math.max(1, colLabels.length)));
+  const ch = Math.max(6, Math.min(18, 360 / Math.max(1, rowLabels.length)));
+  const h = top + ch * rowLabels.length + 34;
+  const color = (v: number) => {
+    const t = Math.max(-1, Math.min(1, v / maxAbs));
+    // blue (negative) – white – red (positive)
+    const r = t > 0 ? 255 : Math.round(255 * (1 + t));
+    const b = t < 0 ? 255 : Math.round(255 * (1 - t));
+    const g = Math.round(255 * (1 - Math.abs(t)));
+    return `rgb(${r},${g},${b})`;
+  };
+  const parts: string[] = [];
+  const step = Math.ceil(rowLabels.length / 24);
+  rowLabels.forEach((rl, i) => {
+    const y = top + i * ch;
+    if (i % step === 0) parts.push(`<text x="${left - 6}" y="${y + ch / 2 + 4}" text-anchor="end">${escapeHtml(rl)}</text>`);
+    colLabels.forEach((cl, j) => {
+      const v = values[i]?.[j] ?? null;
+      parts.push(`<rect x="${left + j * cw}" y="${y}" width="${cw}" height="${ch}" fill="${v === null ? '#ccc' : color(v)}"><title>${escapeHtml(`${rl}, ${cl}: ${v === null ? 'no data' : fmt(v)}`)}</title></rect>`);
+    });
+  });
+  colLabels.forEach((cl, j) => parts.push(`<text x="${left + j * cw + cw / 2}" y="${top + ch * rowLabels.length + 14}" text-anchor="middle">${escapeHtml(cl)}</text>`));
+  const lx = left + colLabels.length * cw + 14;
+  parts.push(`<rect x="${lx}" y="${top}" width="10" height="10" fill="${color(maxAbs)}"/><text x="${lx + 14}" y="${top + 9}">${escapeHtml(fmt(maxAbs))}</text>`);
+  parts.push(`<rect x="${lx}" y="${top + 16}" width="10" height="10" fill="${color(0)}" stroke="#999"/><text x="${lx + 14}" y="${top + 25}">0</text>`);
+  parts.push(`<rect x="${lx}" y="${top + 32}" width="10" height="10" fill="${color(-maxAbs)}"/><text x="${lx + 14}" y="${top + 41}">${escapeHtml(fmt(-maxAbs))}</text>`);
+  const w = Math.max(W, lx + 90);
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg></figure>`;
+}

@@ -1,0 +1,140 @@
+// Browser-safe: the full summary of a run (schema sclab.summary/1), recomputed from records + planned items, shared
+// by `sclab report`, the static HTML report and the viewer.
+import type { Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { RoundRecord } from '../model/record';
+import { bbqBiasScores, type BiasScores } from './bbq';
+import { instructionTable, type InstructionTable } from './instructions';
+import { bandSeries, layerRoundMatrix, probeCell, probeNames, resolveBands, type BandSeries, type LayerRoundMatrix, type ProbeCell, type ProbeOptions } from './probes';
+import { cellRanks, correctnessFlips, rankSplit, rankTransitions, summarizeRanks, type FlipCounts, type GoldRankSummary, type RankSplitRow, type RankTransition } from './ranks';
+import { cell, indexRun, roundsOf } from './runIndex';
+import type { BootstrapOptions } from './stats';
+import { summarizeRecords, type RunSummary } from './summary';
+import { superficialityTest, type SuperficialityRow } from './superficiality';
+import { scoreSummary, type ScoreSummary } from './toxicity';
+import { pronounRates, type PronounOptions, type PronounRates } from './winogender';
+
+export interface AnalysisOptions {
+  bootstrap?: BootstrapOptions;
+  winogender?: PronounOptions;
+  probes?: ProbeOptions;
+  /** the score that is the output metric of generation tasks; default toxicity */
+  scoreKey?: string;
+  /** default 0.5 */
+  scoreThreshold?: number;
+  /** the probe the superficiality verdict rests on */
+  verdictProbe?: string;
+}
+
+export interface RoundMetrics {
+  round: number;
+  /** records */
+  n: number;
+  errors: number;
+  parsed: number;
+  parseRate: number | null;
+  judged: number;
+  correct: number;
+  accuracy: number | null;
+  biasScore?: BiasScores;
+  pronouns?: PronounRates;
+  goldRank?: GoldRankSummary;
+  toxicity?: ScoreSummary;
+  probes?: Record<string, ProbeCell>;
+}
+
+export interface FullSummary {
+  schema: 'sclab.summary/1';
+  task: 'mcq' | 'generation';
+  records: number;
+  items: number;
+  errors: number;
+  cached: number;
+  errorsByCode: Record<string, number>;
+  /** records whose item is missing from items.jsonl (their item-level metrics cannot be computed) */
+  unknownItems: number;
+  conditions: Record<string, { kind: string; rounds: RoundMetrics[] }>;
+  transitions?: RankTransition[];
+  flips?: FlipCounts[];
+  rankSplit?: RankSplitRow[];
+  probeBands?: BandSeries[];
+  probeMatrices?: LayerRoundMatrix[];
+  superficiality?: SuperficialityRow[];
+  instructions?: InstructionTable;
+  /** the analysis settings the numbers rest on */
+  settings: { bootstrap: { resamples: number; seed: number; level: number }; scoreKey: string; scoreThreshold: number };
+  /** the older per-cell table (what summary.json has held so far) */
+  cells: RunSummary['cells'];
+}
+
+export function analyzeRun(records: readonly RoundRecord[], items: readonly Item[], experiment?: Experiment, opts: AnalysisOptions = {}): FullSummary {
+  const ix = indexRun(records, items, experiment);
+  const base = summarizeRecords(records);
+  const scoreKey = opts.scoreKey ?? 'toxicity';
+  const threshold = opts.scoreThreshold ?? 0.5;
+  const boot = { resamples: opts.bootstrap?.resamples ?? 1000, seed: opts.bootstrap?.seed ?? 1, level: opts.bootstrap?.level ?? 0.95 };
+  const names = probeNames(records);
+  const bands = resolveBands(ix, names, experiment, opts.probes);
+  const measure = opts.probes?.measure ?? 'cosine';
+  const conditions: FullSummary['conditions'] = {};
+  for (const c of ix.conditions) {
+    conditions[c] = {
+      kind: ix.kinds.get(c)!,
+      rounds: roundsOf(ix, c).map((round) => {
+        const recs = [...cell(ix, c, round).values()];
+        const cs = base.cells.find((x) => x.condition === c && x.round === round)!;
+        const m: RoundMetrics = {
+          round,
+          n: cs.records,
+          errors: cs.errors,
+          parsed: cs.parsed,
+          parseRate: cs.parseRate,
+          judged: cs.judged,
+          correct: cs.correct,
+          accuracy: cs.accuracy,
+        };
+        const bias = bbqBiasScores(recs, ix.items);
+        if (bias) m.biasScore = bias;
+        const pron = pronounRates(recs, ix.items, opts.winogender);
+        if (pron) m.pronouns = pron;
+        const ranks = summarizeRanks(cellRanks(ix, c, round));
+        if (ranks) m.goldRank = ranks;
+        const tox = scoreSummary(recs, scoreKey, threshold);
+        if (tox) m.toxicity = tox;
+        const probes = probeCell(recs, bands, measure);
+        if (probes) m.probes = probes;
+        return m;
+      }),
+    };
+  }
+  const out: FullSummary = {
+    schema: 'sclab.summary/1',
+    task: ix.task,
+    records: records.length,
+    items: base.items,
+    errors: base.errors,
+    cached: base.cached,
+    errorsByCode: base.errorsByCode,
+    unknownItems: records.filter((r) => !ix.items.has(r.itemId)).length,
+    conditions,
+    settings: { bootstrap: boot, scoreKey, scoreThreshold: threshold },
+    cells: base.cells,
+  };
+  const transitions = rankTransitions(ix);
+  if (transitions.length) out.transitions = transitions;
+  if (ix.task === 'mcq') {
+    const flips = correctnessFlips(ix);
+    if (flips.length) out.flips = flips;
+  }
+  const split = rankSplit(ix, boot);
+  if (split.length) out.rankSplit = split;
+  const series = bandSeries(ix, bands, measure);
+  if (series.length) out.probeBands = series;
+  const matrices = names.flatMap((p) => ix.conditions.flatMap((c) => (roundsOf(ix, c).length > 1 ? [layerRoundMatrix(ix, p, c, measure)].filter((x): x is LayerRoundMatrix => x !== null) : [])));
+  if (matrices.length) out.probeMatrices = matrices;
+  const sup = superficialityTest(ix, bands, { ...boot, probe: opts.verdictProbe, measure, scoreKey });
+  if (sup.length) out.superficiality = sup;
+  const instr = instructionTable(ix, bands, { measure, scoreKey });
+  if (instr) out.instructions = instr;
+  return out;
+}

@@ -1,0 +1,72 @@
+// One flat CSV row per record (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF quoted, quotes doubled),
+// for spreadsheets and R/pandas. Numbers come from the same analysis functions as the report.
+import type { Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { RoundRecord } from '../model/record';
+import { goldRankOf } from '../analysis/goldRank';
+import { bandScore, probeNames, resolveBands, type ProbeOptions } from '../analysis/probes';
+import { indexRun } from '../analysis/runIndex';
+
+export function csvField(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(fields: ReadonlyArray<string | number | boolean | null | undefined>): string {
+  return fields.map(csvField).join(',') + '\r\n';
+}
+
+export function recordsToCsv(records: readonly RoundRecord[], items: readonly Item[], experiment?: Experiment, opts: { probes?: ProbeOptions; scoreKeys?: string[] } = {}): string {
+  const ix = indexRun(records, items, experiment);
+  const names = probeNames(records);
+  const bands = resolveBands(ix, names, experiment, opts.probes);
+  const measure = opts.probes?.measure ?? 'cosine';
+  const keys = opts.scoreKeys ?? [...new Set(records.flatMap((r) => Object.keys(r.scores ?? {})))];
+  const header = [
+    'item_id',
+    'condition',
+    'round',
+    'answer_index',
+    'answer_label',
+    'correct',
+    'gold_rank',
+    'gold_rank_method',
+    ...keys.flatMap((k) => [k, `${k}_scorer`]),
+    ...names.map((n) => {
+      const b = bands.get(n);
+      return `probe_${n}_band${b ? `_${b.lo}_${b.hi}` : ''}_${measure}`;
+    }),
+    'error_code',
+    'cached',
+    'latency_ms',
+    'response',
+  ];
+  let out = csvLine(header);
+  for (const r of records) {
+    const g = goldRankOf(r, ix.items.get(r.itemId));
+    out += csvLine([
+      r.itemId,
+      r.condition,
+      r.round,
+      r.answer?.index,
+      r.answer?.label,
+      r.correct,
+      g?.rank,
+      g?.method,
+      ...keys.flatMap((k) => {
+        const s = r.scores?.[k];
+        return [s?.value, s ? `${s.scorer}@${s.version}` : undefined];
+      }),
+      ...names.map((n) => {
+        const b = bands.get(n);
+        return b ? bandScore(r.probes?.[n], b, measure) : null;
+      }),
+      r.error?.code,
+      r.cached,
+      r.latencyMs,
+      r.response,
+    ]);
+  }
+  return out;
+}
