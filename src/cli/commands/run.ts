@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadDataset } from '../../core/datasets';
+import { applyFilter, loadDataset } from '../../core/datasets';
 import { SclabError } from '../../core/model/errors';
 import { prepareExperiment } from '../../core/runner/prepare';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from '../../core/runner/run';
 import { readManifest } from '../../core/runner/store';
-import { applyFilter } from '../../core/datasets';
 import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter } from '../progress';
