@@ -3,6 +3,7 @@ import { registerEngineCommand } from './engine';
 import { registerDemoCommand } from './demo';
 import { registerReportCommand } from './report';
 import { registerRunCommand } from './run';
+import { registerScorerCommand } from './scorer';
 import { registerValidateCommand } from './validate';
 
 /** Each command lives in its own file and registers itself here. */
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerReportCommand(program);
   registerDemoCommand(program);
   registerEngineCommand(program);
+  registerScorerCommand(program);
 }

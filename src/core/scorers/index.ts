@@ -1,0 +1,11 @@
+export type { Scorer } from './scorer';
+export { createScorer, DEFAULT_KEY_ENV, type CreateScorerOptions } from './create';
+export { createScorerExtension, type ScorerExtension } from './scorer-extension';
+export { createPerspectiveScorer, PERSPECTIVE_SHUTDOWN_NOTE, type PerspectiveOptions } from './perspective';
+export { createModerationScorer, MODERATION_DEFAULT_MODEL, MODERATION_TOXICITY_CATEGORIES, type ModerationOptions } from './openai-moderation';
+export { createHttpScorer, type HttpScorerOptions } from './http-scorer';
+export { loadOfflineScorer, offlineScorerFromModel } from './offline/scorer';
+export { trainOfflineScorer, TRAIN_DEFAULTS, type TrainOptions } from './offline/train';
+export { readLabelled, type LabelledSpec } from './offline/labelled';
+export { readScorerFile, writeScorerFile, SCORER_FILE_SCHEMA, type ScorerFile } from './offline/file';
+export { spearman, pearson, rocAuc, averageRanks } from './stats';
