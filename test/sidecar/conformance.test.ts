@@ -1,13 +1,10 @@
 // The conformance suite against `sclab serve` on stories260K (in-process engine), with a token and small limits
 // so the limit checks are cheap. With SCLAB_SIDECAR_URL set, it runs against that server instead.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { serveEngine } from '../../src/core/sidecar/serve-engine';
 import type { SidecarServer } from '../../src/core/sidecar/server';
 import { conformanceChecks } from './conformance';
-
-const STORIES = path.resolve(__dirname, '../../../shared/models/stories260K');
-export const STORIES_SPEC = { kind: 'llama2c' as const, bin: path.join(STORIES, 'stories260K.bin'), tokenizer: path.join(STORIES, 'tok512.bin') };
+import { STORIES_SPEC } from './fixtures';
 
 const remote = process.env.SCLAB_SIDECAR_URL;
 const TOKEN = remote ? process.env.SCLAB_SIDECAR_TOKEN : 'conformance-token';

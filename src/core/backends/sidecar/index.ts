@@ -1,0 +1,2 @@
+export { createSidecarBackend } from './sidecar-backend';
+export type { SidecarBackend, SidecarBackendOptions } from './sidecar-backend';
