@@ -32,11 +32,14 @@ export function parseAnswerPaper(response: string, item: Item): ParsedAnswer | n
 }
 
 /** true when the gold label occurs in the answer, false when only other labels do, null when none does. */
+/**
+ * The authors' rule: correct when the gold label occurs in the lower-cased answer. An answer that names no option is
+ * wrong (the paper's accuracy counts it so); how often that happens is the parse rate, reported beside accuracy.
+ * Null only where nothing can be judged: generation items and items without a gold answer.
+ */
 export function isCorrectPaper(response: string, item: Item): boolean | null {
   if (!isMultipleChoice(item) || item.answer === undefined) return null;
-  const hits = labelHits(response, choiceLabelsOf(item));
-  if (hits.length === 0) return null;
-  return hits.some((h) => h.index === item.answer);
+  return labelHits(response, choiceLabelsOf(item)).some((h) => h.index === item.answer);
 }
 
 // "b)", "b.", "(b" is a label already; "B" alone; "Answer: c"; "answer is b because …"
@@ -83,6 +86,7 @@ export function scoreAnswer(response: string, item: Item, rule: AnswerRule): Sco
   if (rule === 'paper') {
     return { answer: parseAnswerPaper(response, item), answerFirstOption, correct: isCorrectPaper(response, item) };
   }
-  const correct = answerFirstOption === null || item.answer === undefined ? null : answerFirstOption.index === item.answer;
+  // as with the paper's rule, an answer the rule cannot read (none or two different options) counts as wrong
+  const correct = !isMultipleChoice(item) || item.answer === undefined ? null : answerFirstOption?.index === item.answer;
   return { answer: answerFirstOption, answerFirstOption, correct };
 }
