@@ -1,6 +1,7 @@
 import type { Backend } from '../core/backends/backend';
 import { createEmbeddedBackend } from '../core/backends/embedded';
 import { createOpenAIBackend } from '../core/backends/openai';
+import { createSidecarBackend } from '../core/backends/sidecar';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from './models';
 import { SclabError } from '../core/model/errors';
 import type { BackendRef } from '../core/model/experiment';
@@ -51,7 +52,21 @@ export async function createBackend(
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
       return createEmbeddedBackend({ modelSpec });
     }
-    case 'sidecar':
-      throw new SclabError('unsupported', 'the sidecar backend is not available yet; use --backend openai --base-url URL --model ID');
+    case 'sidecar': {
+      // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) must serve one model
+      const sidecarUrl = opts.env.SCLAB_SIDECAR_URL;
+      if (!sidecarUrl) throw new SclabError('config', 'the sidecar backend needs --sidecar-url URL (or SCLAB_SIDECAR_URL), e.g. http://127.0.0.1:8765');
+      const baseUrl = ref.baseUrl ?? opts.env.OPENAI_BASE_URL;
+      if (!baseUrl) throw new SclabError('config', 'the sidecar backend needs --base-url URL of the OpenAI-compatible server that generates (e.g. http://127.0.0.1:8000/v1)');
+      const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
+      return createSidecarBackend({
+        sidecarUrl,
+        sidecarToken: opts.env.SCLAB_SIDECAR_TOKEN || undefined,
+        baseUrl,
+        apiKey: opts.env[keyEnv],
+        requestTimeoutMs: opts.requestTimeoutMs,
+        ...(ref.model ? { model: ref.model } : {}),
+      });
+    }
   }
 }

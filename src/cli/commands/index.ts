@@ -4,6 +4,7 @@ import { registerDemoCommand } from './demo';
 import { registerReportCommand } from './report';
 import { registerRunCommand } from './run';
 import { registerScorerCommand } from './scorer';
+import { registerServeCommand } from './serve';
 import { registerValidateCommand } from './validate';
 
 /** Each command lives in its own file and registers itself here. */
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerEngineCommand(program);
   registerScorerCommand(program);
+  registerServeCommand(program);
 }
