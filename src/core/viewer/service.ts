@@ -1,0 +1,209 @@
+// The viewer's data service (Node: reads run folders). Every host creates one per open run and forwards the app's
+// requests to `handle`. It answers from core/analysis: the overview from the full summary, cached in the run folder's
+// summary.json (stamped with the records file it came from) so that a large run opens at once; records are read only
+// when a page needs them (samples, one item, compare) and kept for the service's life.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { analyzeRun, type AnalysisOptions, type FullSummary } from '../analysis/analyze';
+import { compareRuns } from '../analysis/compare';
+import { probeNames, resolveBands, type Band, type ProbeMeasure } from '../analysis/probes';
+import { indexRun, type RunIndex } from '../analysis/runIndex';
+import { SclabError } from '../model/errors';
+import type { Item } from '../model/item';
+import type { RunManifest } from '../model/manifest';
+import type { RoundRecord } from '../model/record';
+import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, readRecords, writeFileAtomic } from '../runner/store';
+import { TOOL_VERSION } from '../version';
+import { buildSampleIndex, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
+import { errorResponse, safeParseAppMessage, type Method, type ResultOf, type ViewerRequest, type ViewerResponse } from './protocol';
+
+export interface ViewerServiceOptions {
+  runDir: string;
+  /** a second run for the Compare page */
+  compareRunDir?: string;
+  /** the analysis settings (bootstrap, bands, measure); the cache is keyed by them */
+  analysis?: AnalysisOptions;
+  /** read and write the analysis cache in summary.json (default true) */
+  cache?: boolean;
+}
+
+export interface ViewerService {
+  /** Answers one request (raw input is validated); never throws: failures come back as error responses. */
+  handle(request: unknown): Promise<ViewerResponse>;
+  /** Typed direct call for hosts that build pages themselves (the static report); throws SclabError. */
+  call<M extends Method>(method: M, params?: unknown): Promise<ResultOf[M]>;
+  /** Forget what was read: the run folder changed (new records, a resume). */
+  invalidate(): void;
+}
+
+/** What stamps a cached summary: it is used only while all of these are unchanged. */
+interface CacheStamp {
+  cache: 'sclab.viewer-cache/1';
+  toolVersion: string;
+  recordsBytes: number;
+  recordsMtimeMs: number;
+  itemsBytes: number;
+  options: string;
+}
+
+interface LoadedRun {
+  manifest: RunManifest;
+  records: RoundRecord[];
+  items: Item[];
+  tornBytes: number;
+  ix: RunIndex;
+  bands: Map<string, Band>;
+  measure: ProbeMeasure;
+}
+
+async function stampOf(runDir: string, options: string): Promise<CacheStamp> {
+  const st = await fs.stat(path.join(runDir, RECORDS_FILE)).catch(() => null);
+  const it = await fs.stat(path.join(runDir, ITEMS_FILE)).catch(() => null);
+  return { cache: 'sclab.viewer-cache/1', toolVersion: TOOL_VERSION, recordsBytes: st?.size ?? 0, recordsMtimeMs: st?.mtimeMs ?? 0, itemsBytes: it?.size ?? 0, options };
+}
+
+function sameStamp(a: unknown, b: CacheStamp): boolean {
+  if (!a || typeof a !== 'object') return false;
+  const s = a as Record<string, unknown>;
+  return (Object.keys(b) as Array<keyof CacheStamp>).every((k) => s[k] === b[k]);
+}
+
+async function readCachedSummary(runDir: string, stamp: CacheStamp): Promise<FullSummary | null> {
+  try {
+    const json = JSON.parse(await fs.readFile(path.join(runDir, SUMMARY_FILE), 'utf8')) as { source?: unknown; conditions?: unknown; settings?: unknown };
+    // the runner's own summary.json (older shape, no stamp) is not ours to trust: recompute
+    if (!sameStamp(json.source, stamp) || typeof json.conditions !== 'object' || typeof json.settings !== 'object') return null;
+    return json as unknown as FullSummary;
+  } catch {
+    return null;
+  }
+}
+
+class RunSource {
+  private loaded: Promise<LoadedRun> | null = null;
+  private summary: Promise<{ summary: FullSummary; tornBytes: number }> | null = null;
+  private samples: SampleIndex | null = null;
+  private manifestP: Promise<RunManifest> | null = null;
+
+  constructor(
+    readonly runDir: string,
+    private readonly opts: AnalysisOptions,
+    private readonly useCache: boolean,
+  ) {}
+
+  manifest(): Promise<RunManifest> {
+    return (this.manifestP ??= readManifest(this.runDir));
+  }
+
+  load(): Promise<LoadedRun> {
+    this.loaded ??= (async () => {
+      const manifest = await this.manifest();
+      const { records, tornBytes } = await readRecords(this.runDir);
+      const items = await readItems(this.runDir);
+      const ix = indexRun(records, items, manifest.experiment);
+      const bands = resolveBands(ix, probeNames(records), manifest.experiment, this.opts.probes);
+      return { manifest, records, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
+    })();
+    this.loaded.catch(() => (this.loaded = null));
+    return this.loaded;
+  }
+
+  /** The full summary: from the stamped cache when it matches the records file, else recomputed (and cached). */
+  fullSummary(): Promise<{ summary: FullSummary; tornBytes: number }> {
+    this.summary ??= (async () => {
+      const stamp = await stampOf(this.runDir, JSON.stringify(this.opts));
+      if (this.useCache) {
+        const cached = await readCachedSummary(this.runDir, stamp);
+        if (cached) return { summary: cached, tornBytes: (cached as { source?: { tornBytes?: number } }).source?.tornBytes ?? 0 };
+      }
+      const run = await this.load();
+      const summary = analyzeRun(run.records, run.items, run.manifest.experiment, this.opts);
+      // cache only a finished run's analysis: a running one changes under us
+      if (this.useCache && run.manifest.status !== 'running') {
+        const after = await stampOf(this.runDir, stamp.options);
+        if (sameStamp(after, stamp)) {
+          await writeFileAtomic(path.join(this.runDir, SUMMARY_FILE), JSON.stringify({ ...summary, source: { ...stamp, tornBytes: run.tornBytes } }) + '\n').catch(() => undefined);
+        }
+      }
+      return { summary, tornBytes: run.tornBytes };
+    })();
+    this.summary.catch(() => (this.summary = null));
+    return this.summary;
+  }
+
+  async sampleIndex(): Promise<SampleIndex> {
+    if (this.samples) return this.samples;
+    const run = await this.load();
+    return (this.samples = buildSampleIndex(run.ix, run.bands, run.measure));
+  }
+
+  invalidate(): void {
+    this.loaded = null;
+    this.summary = null;
+    this.samples = null;
+    this.manifestP = null;
+  }
+}
+
+export function createViewerService(opts: ViewerServiceOptions): ViewerService {
+  const analysis = opts.analysis ?? {};
+  const useCache = opts.cache ?? true;
+  const a = new RunSource(opts.runDir, analysis, useCache);
+  const b = opts.compareRunDir ? new RunSource(opts.compareRunDir, analysis, useCache) : null;
+
+  async function info(src: RunSource) {
+    const [manifest, { tornBytes }] = await Promise.all([src.manifest(), src.fullSummary()]);
+    return runInfo(manifest, path.basename(path.resolve(src.runDir)), tornBytes);
+  }
+
+  async function answer(req: ViewerRequest): Promise<unknown> {
+    switch (req.method) {
+      case 'overview': {
+        const [manifest, { summary }, ri] = await Promise.all([a.manifest(), a.fullSummary(), info(a)]);
+        return overviewFrom(summary, manifest, ri, b !== null);
+      }
+      case 'ranks':
+        return ranksFrom((await a.fullSummary()).summary);
+      case 'probes':
+        return probesFrom((await a.fullSummary()).summary);
+      case 'instructions':
+        return instructionsFrom((await a.fullSummary()).summary);
+      case 'samples':
+        return querySamples(await a.sampleIndex(), req.params);
+      case 'item': {
+        const run = await a.load();
+        const d = itemDetail(run.ix, req.params.itemId, run.bands, run.measure);
+        if (!d) throw new SclabError('bad_request', `item ${JSON.stringify(req.params.itemId)} is not in this run`);
+        return d;
+      }
+      case 'compare': {
+        if (!b) return { available: false, reason: 'no second run to compare with: open one with Compare Two Runs, or `sclab view RUN_DIR --compare OTHER_RUN_DIR`.' };
+        const [ra, rb, ia, ib] = await Promise.all([a.load(), b.load(), info(a), info(b)]);
+        return { available: true, a: ia, b: ib, comparison: compareRuns(ra.ix, rb.ix, { ...analysis.bootstrap, scoreKey: analysis.scoreKey }) };
+      }
+    }
+  }
+
+  return {
+    async handle(raw) {
+      const parsed = safeParseAppMessage(raw);
+      if (!parsed.ok) return parsed.response;
+      const msg = parsed.message;
+      if (msg.kind !== 'request') return errorResponse(0, new SclabError('bad_request', `viewer command ${msg.command}: commands go to the host, not the data service`));
+      try {
+        return { kind: 'response', id: msg.id, ok: true, result: await answer(msg) };
+      } catch (err) {
+        return errorResponse(msg.id, err);
+      }
+    },
+    async call(method, params = {}) {
+      const r = await this.handle({ kind: 'request', id: 1, method, params });
+      if (!r.ok) throw new SclabError(r.error.code as never, r.error.message);
+      return r.result as never;
+    },
+    invalidate() {
+      a.invalidate();
+      b?.invalidate();
+    },
+  };
+}
