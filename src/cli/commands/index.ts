@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerEngineCommand } from './engine';
 import { registerDemoCommand } from './demo';
+import { registerProbeCommand } from './probe';
 import { registerReportCommand } from './report';
 import { registerRunCommand } from './run';
 import { registerScorerCommand } from './scorer';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerReportCommand(program);
   registerDemoCommand(program);
   registerEngineCommand(program);
+  registerProbeCommand(program);
   registerScorerCommand(program);
   registerServeCommand(program);
 }

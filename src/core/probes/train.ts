@@ -11,7 +11,7 @@ import { LOGISTIC_DEFAULTS, type Scaling } from './logistic';
 import { PROBE_SCHEMA, type ProbeFile, type ProbeVariant, type Training } from './schema';
 import { type Balance, splitStratified } from './split';
 
-export const DEFAULT_MAX_TOKENS = 256;
+export const DEFAULT_MAX_TOKENS = 128;
 
 export interface TrainProbeOptions {
   data: string;
@@ -32,7 +32,7 @@ export interface TrainProbeOptions {
   l2?: number;
   /** feature scaling before the fit; default 'scalar' (keeps raw-space directions) */
   scaling?: Scaling;
-  /** tokens kept per text (the first ones, BOS included); default 256, at most the model's context */
+  /** tokens kept per text (the first ones, BOS included); default 128, at most the model's context */
   maxTokens?: number;
   band?: [number, number];
   /** ISO time written into the file; default now */
