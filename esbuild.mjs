@@ -16,6 +16,8 @@ const common = {
 const entries = [
   ['src/cli/main.ts', 'dist/cli.js'],
   ['src/extension/extension.ts', 'dist/extension.js'],
+  // the core as the extension uses it, loaded on first use so that activation stays cheap
+  ['src/extension/core-bundle.ts', 'dist/extension-core.js'],
   ['src/core/engine/worker.ts', 'dist/engine-worker.js'],
   // the local OpenAI-compatible test server, as a process for the benchmark and the kill-and-resume test
   ['test/support/fake-openai-server-cli.ts', 'dist/support/fake-openai-server.js'],

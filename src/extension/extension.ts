@@ -1,10 +1,73 @@
+// The composition root: a short, linear list of register…(deps) calls, each returning its disposables. Everything
+// heavy (datasets, the runner, analysis, the viewer service) is imported inside the commands that need it, so that
+// activation stays a few milliseconds.
+const activationStart = performance.now();
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerBackendCommands } from './backend-commands';
+import { BackendsTree } from './backends-tree';
+import { registerExportRun } from './export-run';
+import { registerItemLens } from './item-lens';
+import { PromptsHolder } from './prompts';
+import { registerResultsCommands } from './results-commands';
+import { registerResultsSerializer, ResultsPanels } from './results-panel';
+import { offerResume } from './resume-offer';
+import { registerRunCommands } from './run-commands';
+import { RunManager } from './run-manager';
+import { pickRun } from './run-picker';
+import { RunsTree } from './runs-tree';
+import { watchRunsFolder } from './runs-watcher';
+import { ApiKeys } from './secrets';
+import { registerRunStatusBar } from './status-bar';
 import { registerValidateDataset } from './validate-dataset';
 
-/** Composition root: a short list of register…() calls, each returning its disposables. */
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: the seams the extension tests use (answering prompts, reading the views' state). */
+export interface SclabApi {
+  prompts: PromptsHolder;
+  runsTree: RunsTree;
+  backendsTree: BackendsTree;
+  panels: ResultsPanels;
+  runs: RunManager;
+  /** module evaluation + activate(), in milliseconds */
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): SclabApi {
   const log = vscode.window.createOutputChannel('Self-Correction Lab', { log: true });
-  context.subscriptions.push(log, ...registerValidateDataset({ log }));
+  const keys = new ApiKeys(context.secrets);
+  const prompts = new PromptsHolder();
+  const runs = new RunManager({ log, keys, distDir: path.join(context.extensionPath, 'dist') });
+  const runsTree = new RunsTree(runs, log);
+  const backendsTree = new BackendsTree(keys);
+  const panels = new ResultsPanels({ extensionUri: context.extensionUri, log, runs, memento: context.workspaceState });
+  const lens = registerItemLens({ tree: runsTree, log });
+  const choose = (title: string) => pickRun(runsTree, prompts, title);
+
+  context.subscriptions.push(
+    log,
+    runs,
+    runsTree,
+    backendsTree,
+    panels,
+    vscode.window.registerTreeDataProvider('sclab.runs', runsTree),
+    vscode.window.registerTreeDataProvider('sclab.backends', backendsTree),
+    ...registerValidateDataset({ log }),
+    ...registerRunCommands({ log, runs, tree: runsTree, prompts }),
+    ...registerBackendCommands({ log, keys, prompts }),
+    ...registerResultsCommands({ log, panels, pickRun: choose }),
+    ...registerExportRun({ log, prompts, pickRun: choose }),
+    registerResultsSerializer(panels),
+    ...registerRunStatusBar(runs),
+    ...lens.disposables,
+    ...watchRunsFolder(() => {
+      runsTree.refresh();
+      lens.provider.invalidate();
+    }),
+  );
+  void offerResume(runsTree, log).catch((err) => log.warn(`resume offer: ${String(err)}`));
+  const activationMs = performance.now() - activationStart;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { prompts, runsTree, backendsTree, panels, runs, activationMs };
 }
 
 export function deactivate(): void {}

@@ -1,27 +1,23 @@
 import * as vscode from 'vscode';
-import { validateDataset } from '../core/datasets';
 import type { Diagnostic } from '../core/model/item';
+import { SclabError } from '../core/model/errors';
+import { registerCommand, type CommandDeps } from './command';
+import { core } from './load-core';
 
 /** "Validate Dataset": the core's diagnostics, shown in the Problems panel at their file:line:column. */
-export function registerValidateDataset(deps: { log: vscode.LogOutputChannel }): vscode.Disposable[] {
+export function registerValidateDataset(deps: CommandDeps): vscode.Disposable[] {
   const collection = vscode.languages.createDiagnosticCollection('sclab');
-  const command = vscode.commands.registerCommand('sclab.validateDataset', async (uri?: vscode.Uri) => {
-    const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-    if (!target || target.scheme !== 'file') {
-      void vscode.window.showErrorMessage('Self-Correction Lab: open or select a dataset file to validate.');
-      return;
-    }
-    try {
-      const report = await validateDataset(target.fsPath);
-      collection.set(target, report.diagnostics.map(toVscode));
-      const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
-      const summary = `${report.format ?? 'unknown format'}: ${report.items} items, ${errors} errors, ${report.diagnostics.length - errors} warnings`;
-      deps.log.info(`validate ${target.fsPath}: ${summary}`);
-      void (errors > 0 ? vscode.window.showWarningMessage(`Dataset has problems — ${summary}`) : vscode.window.showInformationMessage(`Dataset OK — ${summary}`));
-    } catch (err) {
-      deps.log.error(`validate ${target.fsPath}: ${String(err)}`);
-      void vscode.window.showErrorMessage(`Self-Correction Lab: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const command = registerCommand(deps, 'sclab.validateDataset', async (uri?: vscode.Uri) => {
+    const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+    if (!target || target.scheme !== 'file') throw new SclabError('config', 'open or select a dataset file to validate');
+    const { validateDataset } = await core();
+    const report = await validateDataset(target.fsPath);
+    collection.set(target, report.diagnostics.map(toVscode));
+    const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
+    const summary = `${report.format ?? 'unknown format'}: ${report.items} items, ${errors} errors, ${report.diagnostics.length - errors} warnings`;
+    deps.log.info(`validate ${target.fsPath}: ${summary}`);
+    void (errors > 0 ? vscode.window.showWarningMessage(`Dataset has problems — ${summary}`) : vscode.window.showInformationMessage(`Dataset OK — ${summary}`));
+    return { format: report.format, items: report.items, errors, warnings: report.diagnostics.length - errors };
   });
   return [collection, command];
 }

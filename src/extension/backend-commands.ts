@@ -1,0 +1,88 @@
+import * as vscode from 'vscode';
+import { SclabError } from '../core/model/errors';
+import { registerCommand, type CommandDeps } from './command';
+import type { PromptsHolder } from './prompts';
+import type { ApiKeys } from './secrets';
+import { readBackends, writeBackends, type BackendKind, type BackendSetting } from './settings';
+
+export interface BackendCommandDeps extends CommandDeps {
+  keys: ApiKeys;
+  prompts: PromptsHolder;
+}
+
+function nameArg(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const n = (arg as { name?: unknown } | undefined)?.name;
+  return typeof n === 'string' ? n : undefined;
+}
+
+/** "Set API Key…": a password box, stored in SecretStorage under the backend's name. */
+async function setApiKey(deps: BackendCommandDeps, arg: unknown): Promise<boolean> {
+  const p = deps.prompts.current;
+  let name = nameArg(arg);
+  if (!name) {
+    const candidates = readBackends().filter((b) => b.kind !== 'embedded');
+    if (candidates.length === 0) throw new SclabError('config', 'no openai or sidecar backend is configured; add one with Configure Backend… first');
+    name = (await p.pick(candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), { title: 'Set API Key for which backend?' }))?.label;
+    if (!name) return false;
+  }
+  const key = await p.input({ title: `API key for ${name}`, prompt: 'Kept in VS Code\'s secret storage, never in settings or run folders. Leave empty to remove it.', password: true, ignoreFocusOut: true });
+  if (key === undefined) return false;
+  if (key.trim() === '') {
+    await deps.keys.delete(name);
+    deps.log.info(`API key of ${name} removed`);
+  } else {
+    await deps.keys.set(name, key.trim());
+    deps.log.info(`API key of ${name} stored in secret storage`);
+  }
+  return true;
+}
+
+const KIND_ITEMS: Array<vscode.QuickPickItem & { backendKind: BackendKind }> = [
+  { label: 'openai', backendKind: 'openai', description: 'an OpenAI-compatible server: OpenAI, vLLM, SGLang, llama.cpp, Ollama, LM Studio' },
+  { label: 'embedded', backendKind: 'embedded', description: 'the in-process engine: llama2.c checkpoints, Hugging Face Llama-family folders' },
+  { label: 'sidecar', backendKind: 'sidecar', description: 'hidden states and probe scores next to a big model' },
+];
+
+/** "Configure Backend…": add or edit an entry of sclab.backends (in user settings), then offer the key. */
+async function configureBackend(deps: BackendCommandDeps, arg: unknown): Promise<BackendSetting | undefined> {
+  const p = deps.prompts.current;
+  const list = readBackends();
+  let existing = list.find((b) => b.name === nameArg(arg));
+  if (!existing && !nameArg(arg) && list.length > 0) {
+    const picked = await p.pick([{ label: '$(add) New backend…', name: '' }, ...list.map((b) => ({ label: b.name, description: `${b.kind} · ${b.model ?? ''}`, name: b.name }))], { title: 'Configure which backend?' });
+    if (!picked) return undefined;
+    existing = list.find((b) => b.name === picked.name);
+  }
+  const name = await p.input({ title: 'Backend name', value: existing?.name ?? '', validateInput: (v) => (v.trim() === '' ? 'a name is needed' : undefined) });
+  if (!name) return undefined;
+  const kind = (await p.pick(KIND_ITEMS, { title: `Kind of ${name}` }))?.backendKind;
+  if (!kind) return undefined;
+  let baseUrl: string | undefined;
+  if (kind !== 'embedded') {
+    baseUrl = await p.input({
+      title: `Base URL of ${name}`,
+      value: existing?.baseUrl ?? 'http://127.0.0.1:8000/v1',
+      validateInput: (v) => (/^https?:\/\/[^\s]+$/.test(v.trim()) && !/\/\/[^/]*@/.test(v) ? undefined : 'an http(s) URL without credentials in it (set the key with Set API Key…)'),
+    });
+    if (baseUrl === undefined) return undefined;
+  }
+  const model = await p.input({ title: kind === 'embedded' ? 'Model: a catalogue name (stories260K, …) or a local folder' : 'Model id the server serves', value: existing?.model ?? (kind === 'embedded' ? 'stories260K' : '') });
+  if (model === undefined) return undefined;
+  const entry: BackendSetting = { name: name.trim(), kind, ...(baseUrl ? { baseUrl: baseUrl.trim() } : {}), ...(model.trim() ? { model: model.trim() } : {}) };
+  await writeBackends([...list.filter((b) => b.name !== existing?.name && b.name !== entry.name), entry]);
+  deps.log.info(`backend ${entry.name} saved to user settings`);
+  if (kind !== 'embedded' && !(await deps.keys.has(entry.name))) {
+    if ((await vscode.window.showInformationMessage(`Backend ${entry.name} saved. Does it need an API key?`, 'Set API Key…')) === 'Set API Key…') {
+      await vscode.commands.executeCommand('sclab.setApiKey', entry.name);
+    }
+  }
+  return entry;
+}
+
+export function registerBackendCommands(deps: BackendCommandDeps): vscode.Disposable[] {
+  return [
+    registerCommand(deps, 'sclab.setApiKey', (arg?: unknown) => setApiKey(deps, arg)),
+    registerCommand(deps, 'sclab.configureBackend', (arg?: unknown) => configureBackend(deps, arg)),
+  ];
+}

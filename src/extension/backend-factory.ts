@@ -1,0 +1,56 @@
+import * as path from 'node:path';
+import type { Backend } from '../core/backends/backend';
+import { SclabError } from '../core/model/errors';
+import type { BackendRef } from '../core/model/experiment';
+import type { ApiKeys } from './secrets';
+import type { BackendSetting } from './settings';
+import { core } from './load-core';
+
+export interface BackendFactoryDeps {
+  keys: ApiKeys;
+  /** dist/ of the installed extension: the engine worker lies beside extension.js */
+  distDir: string;
+  /** relative model paths resolve against this folder */
+  baseDir: string | undefined;
+  onModelProgress?: (message: string) => void;
+}
+
+/** What the run records about the backend (no secret: the key stays in SecretStorage). */
+export function refOf(b: BackendSetting): BackendRef {
+  return { kind: b.kind, ...(b.model ? { model: b.model } : {}), ...(b.baseUrl ? { baseUrl: b.baseUrl } : {}) };
+}
+
+/** The model cache the CLI uses too, so a model downloaded once serves both hosts. */
+function cacheRoot(defaultCacheDir: (env: { XDG_CACHE_HOME?: string; HOME?: string; LOCALAPPDATA?: string; platform: string }) => string): string {
+  const env = process.env;
+  return env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform: process.platform });
+}
+
+/** The host resolves settings and secrets into a core Backend; core never reads either. */
+export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDeps, opts: { requestTimeoutMs: number; signal?: AbortSignal }): Promise<Backend> {
+  switch (b.kind) {
+    case 'openai': {
+      if (!b.baseUrl) throw new SclabError('config', `backend "${b.name}" needs a baseUrl (e.g. http://127.0.0.1:8000/v1) in sclab.backends`);
+      if (!b.model) throw new SclabError('config', `backend "${b.name}" needs a model (the name the server serves) in sclab.backends`);
+      const apiKey = await deps.keys.get(b.name);
+      const { createOpenAIBackend } = await core();
+      return createOpenAIBackend({ baseUrl: b.baseUrl, model: b.model, ...(apiKey ? { apiKey } : {}), requestTimeoutMs: opts.requestTimeoutMs });
+    }
+    case 'embedded': {
+      const { resolveModel, defaultCacheDir } = await core();
+      const { createEmbeddedBackend } = await core();
+      const resolved = await resolveModel(b.model ?? 'stories260K', {
+        cacheDir: cacheRoot(defaultCacheDir),
+        mirrors: (process.env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean),
+        ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onProgress: (p) => deps.onModelProgress?.(`model ${p.file}: ${p.total ? `${Math.floor((100 * p.received) / p.total)}%` : `${(p.received / 1e6).toFixed(1)} MB`}`),
+      });
+      const modelSpec = resolved.kind === 'llama2c' ? { kind: 'llama2c' as const, bin: resolved.bin, tokenizer: resolved.tokenizer } : { kind: 'hf' as const, dir: resolved.dir };
+      // the engine always runs in its worker: the extension host must never block on a forward pass
+      return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker' });
+    }
+    case 'sidecar':
+      throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
+  }
+}
