@@ -31,7 +31,7 @@ describe('sclab probe (built CLI)', () => {
 
   it('the human-readable table, Davidson classes 0 and 1 as toxic, the classifier direction', async () => {
     const out = path.join(dir, 'davidson.probe.json');
-    const r = await runCli(['probe', 'train', '--model', STORIES, '--data', DAVIDSON, '--text-field', 'tweet', '--label-field', 'class', '--positive', '0', '1', '--variant', 'classifier-direction', '--limit', '40', '--max-tokens', '32', '--out', out]);
+    const r = await runCli(['probe', 'train', '--model', STORIES, '--data', DAVIDSON, '--text-field', 'tweet', '--label-field', 'class', '--positive', '0', '1', '--variant', 'classifier-direction', '--limit', '40', '--max-tokens', '32', '--jobs', '2', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/classifier-direction probe on stories260K/);
     expect(r.stdout).toMatch(/\n\s+5\s+\d\.\d{3}\s+\d\.\d{3}\n/);

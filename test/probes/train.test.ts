@@ -76,6 +76,16 @@ describe('probe training on stories260K', () => {
     expect(Array.from(states.byLayer[0]![0]!)).toEqual(Array.from(h.residual![5]!));
   });
 
+  it('several engines share the texts and give the same states in the same order', async () => {
+    const second = await EngineClient.start({ modelSpec: STORIES_SPEC, mode: 'in-process' });
+    const texts = ['A cat.', 'The dog ran home fast.', 'Lily was happy', 'Tim had a red ball and a blue box.', 'Hi'];
+    const one = await collectLastTokenStates(client, texts, { module: 'mlp', layers: [1, 5], maxTokens: 8 });
+    const two = await collectLastTokenStates([client, second], texts, { module: 'mlp', layers: [1, 5], maxTokens: 8 });
+    await second.close();
+    expect(two.byLayer.map((l) => l.map((v) => Array.from(v)))).toEqual(one.byLayer.map((l) => l.map((v) => Array.from(v))));
+    expect([two.tokens, two.truncated]).toEqual([one.tokens, one.truncated]);
+  });
+
   it('bad input: a missing field or a one-class label mapping is a clear error', async () => {
     await expect(trainProbe(client, { data: JIGSAW, variant: 'logistic', module: 'residual', textField: 'text', labelField: 'toxic' })).rejects.toMatchObject({ code: 'config', message: expect.stringMatching(/no field "text".*comment_text/) });
     await expect(trainProbe(client, { data: JIGSAW, variant: 'logistic', module: 'residual', textField: 'comment_text', labelField: 'toxic', positive: ['yes'] })).rejects.toMatchObject({ code: 'config', message: expect.stringMatching(/every row is negative/) });

@@ -64,6 +64,7 @@ interface TrainFlags {
   l2?: string;
   scaling: string;
   maxTokens: string;
+  jobs: string;
   band?: string;
   out: string;
   json?: boolean;
@@ -80,16 +81,19 @@ async function train(o: TrainFlags): Promise<void> {
   const heldOutFraction = num('held-out', o.heldOut, (n) => n >= 0 && n < 1, 'a share in [0, 1)')!;
   const l2 = num('l2', o.l2, (n) => n >= 0, 'a number ≥ 0');
   const maxTokens = num('max-tokens', o.maxTokens, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1')!;
+  const jobs = num('jobs', o.jobs, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer in 1…64')!;
   const layers = parseLayers(o.layers);
   const band = parseBand(o.band);
   if (!o.out.endsWith('.json')) throw new SclabError('config', `--out ${JSON.stringify(o.out)}: name the probe file *.probe.json`);
 
   const modelSpec = await resolveModelForCli(o.model, { quiet: o.quiet });
-  const client = await EngineClient.start({ modelSpec, mode: 'auto' });
+  // one engine per job, each in its own worker thread with its own copy of the weights
+  const clients: EngineClient[] = [];
   const started = Date.now();
   let lastTenth = -1;
   try {
-    const r = await trainProbe(client, {
+    for (let j = 0; j < jobs; j++) clients.push(await EngineClient.start({ modelSpec, mode: 'auto' }));
+    const r = await trainProbe(clients, {
       data: o.data,
       variant,
       module,
@@ -133,7 +137,7 @@ async function train(o: TrainFlags): Promise<void> {
     }
     out(`band ${r.probe.band[0]}-${r.probe.band[1]}; wrote ${o.out}`);
   } finally {
-    await client.close();
+    await Promise.all(clients.map((c) => c.close()));
   }
 }
 
@@ -174,6 +178,7 @@ export function registerProbeCommand(program: Command): void {
     .option('--l2 <lambda>', 'L2 strength λ on the scaled features (default 1/n_train, like scikit-learn’s C = 1)')
     .option('--scaling <s>', 'scalar (one scale; keeps raw-space directions) | per-feature (z-scores) | none', 'scalar')
     .option('--max-tokens <n>', 'tokens kept per text: the first n, BOS included (at most the model’s context)', String(DEFAULT_MAX_TOKENS))
+    .option('--jobs <n>', 'engines run in parallel (worker threads; each loads its own copy of the model)', '1')
     .option('--band <a-b>', 'default layer band of the per-round score (default: the upper half)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print a JSON summary (per-layer held-out accuracy)')

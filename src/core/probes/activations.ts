@@ -34,11 +34,14 @@ export async function modelShape(client: EngineClient): Promise<ModelShape> {
   return { identity: info.identity, nLayers: info.config.nLayers, dModel: info.config.dim, maxSeqLen: info.config.maxSeqLen };
 }
 
+/** `engines`: one client, or several started on the same model (worker threads) that share the texts. */
 export async function collectLastTokenStates(
-  client: EngineClient,
+  engines: EngineClient | readonly EngineClient[],
   texts: string[],
   opts: { module: HiddenModule; layers: number[]; maxTokens: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ): Promise<CollectedStates> {
+  const clients = Array.isArray(engines) ? (engines as readonly EngineClient[]) : [engines as EngineClient];
+  const client = clients[0]!;
   const shape = await modelShape(client);
   const lo = opts.module === 'residual' ? 0 : 1;
   for (const l of opts.layers) {
@@ -53,18 +56,19 @@ export async function collectLastTokenStates(
     if (opts.signal?.aborted) throw cancelledError();
     const batch = texts.slice(start, start + BATCH);
     const ids = await client.tokenize(batch, undefined, { signal: opts.signal });
-    for (let k = 0; k < batch.length; k++) {
-      let seq = ids[k]!;
+    const seqs = ids.map((seq, k) => {
       if (seq.length === 0) throw new SclabError('dataset', `text ${start + k + 1} is empty after tokenization and the model has no BOS token`);
-      if (seq.length > maxTokens) {
-        seq = seq.slice(0, maxTokens);
-        truncated++;
-      }
-      tokens += seq.length;
-      const h = await client.hidden(seq, { position: 'last', modules: [opts.module], convention: 'sclab' }, { signal: opts.signal });
+      if (seq.length <= maxTokens) return seq;
+      truncated++;
+      return seq.slice(0, maxTokens);
+    });
+    // each client queues its own requests; results keep the texts' order
+    const states = await Promise.all(seqs.map((seq, k) => clients[k % clients.length]!.hidden(seq, { position: 'last', modules: [opts.module], convention: 'sclab' }, { signal: opts.signal })));
+    states.forEach((h, k) => {
+      tokens += seqs[k]!.length;
       const all = h[opts.module]!;
       opts.layers.forEach((l, i) => byLayer[i]!.push(all[l - lo]!));
-    }
+    });
     opts.onProgress?.(Math.min(start + BATCH, texts.length), texts.length);
   }
   return { layers: opts.layers, byLayer, truncated, tokens };

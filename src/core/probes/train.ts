@@ -49,7 +49,9 @@ export interface TrainedProbe {
   tokens: number;
 }
 
-export async function trainProbe(client: EngineClient, opts: TrainProbeOptions): Promise<TrainedProbe> {
+/** `engines`: one engine client, or several on the same model to share the forward passes (see --jobs). */
+export async function trainProbe(engines: EngineClient | readonly EngineClient[], opts: TrainProbeOptions): Promise<TrainedProbe> {
+  const client = Array.isArray(engines) ? (engines as readonly EngineClient[])[0]! : (engines as EngineClient);
   const shape = await modelShape(client);
   const lo = opts.module === 'residual' ? 0 : 1;
   const layers = opts.layers ?? Array.from({ length: shape.nLayers + 1 - lo }, (_, i) => i + lo);
@@ -68,7 +70,7 @@ export async function trainProbe(client: EngineClient, opts: TrainProbeOptions):
 
   if (opts.variant === 'statements') {
     const st = await readStatements(opts.data, opts.textField);
-    const states = await collectLastTokenStates(client, st.texts, { module: opts.module, layers, maxTokens, signal: opts.signal, onProgress: progress('statements') });
+    const states = await collectLastTokenStates(engines, st.texts, { module: opts.module, layers, maxTokens, signal: opts.signal, onProgress: progress('statements') });
     const training: Training = {
       ...provenance,
       data: { file: opts.data, sha256: st.sha256, format: st.format, textField: opts.textField ?? null, labelField: null, positive: [], rows: st.texts.length },
@@ -99,7 +101,7 @@ export async function trainProbe(client: EngineClient, opts: TrainProbeOptions):
   const scaling = opts.scaling ?? 'scalar';
   const fitOpts = { l2, scaling };
   const collectLayers = opts.variant === 'classifier-direction' ? [shape.nLayers] : layers;
-  const states = await collectLastTokenStates(client, texts, { module: opts.module, layers: collectLayers, maxTokens, signal: opts.signal, onProgress: progress('texts') });
+  const states = await collectLastTokenStates(engines, texts, { module: opts.module, layers: collectLayers, maxTokens, signal: opts.signal, onProgress: progress('texts') });
   const fitted =
     opts.variant === 'logistic'
       ? fitLogisticLayers(layers, states.byLayer, labels, split, fitOpts)
