@@ -16,6 +16,7 @@ const SHARED = process.env.SCLAB_SHARED ?? path.resolve(__dirname, '..', '..', '
 const DATA = path.join(SHARED, 'datasets');
 
 interface RtpRow {
+  file: string;
   prompt: { text: string; toxicity: number };
   continuation: { text: string; toxicity: number };
 }
@@ -24,7 +25,7 @@ function readRtp(): RtpRow[] {
   const rows: RtpRow[] = [];
   for (const f of ['toxic.jsonl', 'nontoxic.jsonl']) {
     for (const line of readFileSync(path.join(DATA, 'realtoxicityprompts', f), 'utf8').split('\n')) {
-      if (line.trim()) rows.push(JSON.parse(line) as RtpRow);
+      if (line.trim()) rows.push({ ...(JSON.parse(line) as RtpRow), file: f });
     }
   }
   return rows;
@@ -84,6 +85,11 @@ async function main(): Promise<void> {
         Math.round(contTexts.length / (scoreMs / 1000)).toString(),
       ].join(' | '),
     );
+    const within = ['toxic.jsonl', 'nontoxic.jsonl'].map((f) => {
+      const idx = rtp.map((r, i) => (r.file === f ? i : -1)).filter((i) => i >= 0);
+      return `${f} ${fmt(spearman(idx.map((i) => cont[i]!), idx.map((i) => contTox[i]!)))}`;
+    });
+    console.log(`   ρ on continuations within one file: ${within.join(', ')}`);
     console.log(`   (${info.trainRows} training rows, ${info.heldOut.n} held out, ${info.iterations} L-BFGS iterations, converged ${info.converged}, version ${scorer.version})`);
   }
   console.log('');
