@@ -52,13 +52,14 @@ export function bandScore(ps: ProbeScores | undefined, band: Band, measure: Prob
   if (!ps || !v) return null;
   let s = 0;
   let n = 0;
-  ps.layers.forEach((layer, i) => {
+  for (let i = 0; i < ps.layers.length; i++) {
+    const layer = ps.layers[i]!;
     const x = v[i];
     if (layer >= band.lo && layer <= band.hi && x !== null && x !== undefined) {
       s += x;
       n++;
     }
-  });
+  }
   return n > 0 ? s / n : null;
 }
 
@@ -74,21 +75,24 @@ export interface ProbeCell {
 }
 
 function meanPerLayer(list: ProbeScores[], layers: number[], pick: (p: ProbeScores) => ReadonlyArray<number | null> | undefined): Array<number | null> {
-  const pos = new Map(layers.map((l, i) => [l, i]));
-  const sum = new Array<number>(layers.length).fill(0);
-  const cnt = new Array<number>(layers.length).fill(0);
+  // layer numbers are small integers: a dense lookup table beats a Map in this per-record, per-layer loop
+  const pos = new Int32Array((layers[layers.length - 1] ?? 0) + 1).fill(-1);
+  layers.forEach((l, i) => (pos[l] = i));
+  const sum = new Float64Array(layers.length);
+  const cnt = new Uint32Array(layers.length);
   for (const p of list) {
     const v = pick(p);
     if (!v) continue;
-    p.layers.forEach((l, i) => {
+    const ls = p.layers;
+    for (let i = 0; i < ls.length; i++) {
       const x = v[i];
-      if (x === null || x === undefined) return;
-      const k = pos.get(l)!;
-      sum[k]! += x;
-      cnt[k]!++;
-    });
+      if (x === null || x === undefined) continue;
+      const k = pos[ls[i]!]!;
+      sum[k] = sum[k]! + x;
+      cnt[k] = cnt[k]! + 1;
+    }
   }
-  return sum.map((s, k) => (cnt[k]! > 0 ? s / cnt[k]! : null));
+  return Array.from(sum, (s, k) => (cnt[k]! > 0 ? s / cnt[k]! : null));
 }
 
 /** Layers a probe was scored at anywhere in the run (bands default from them). */
@@ -111,7 +115,9 @@ export function probeCell(records: Iterable<RoundRecord>, bands: ReadonlyMap<str
   if (by.size === 0) return undefined;
   const out: Record<string, ProbeCell> = {};
   for (const [name, list] of by) {
-    const layers = [...new Set(list.flatMap((p) => p.layers))].sort((a, b) => a - b);
+    const seen = new Set<number>();
+    for (const p of list) for (const l of p.layers) seen.add(l);
+    const layers = [...seen].sort((a, b) => a - b);
     const band = bands.get(name) ?? resolveBand(name, layers)!;
     const scores = list.map((p) => bandScore(p, band, measure)).filter((x): x is number => x !== null);
     const c: ProbeCell = {

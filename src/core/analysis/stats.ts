@@ -71,17 +71,29 @@ export function bootstrap(n: number, statistic: (indices: readonly number[]) => 
   return { estimate, lo: quantileSorted(stats, alpha), hi: quantileSorted(stats, 1 - alpha), n };
 }
 
-/** Bootstrap interval of the mean of per-unit values (e.g. 0/1 correctness, or paired per-item differences). */
+/**
+ * Bootstrap interval of the mean of per-unit values (e.g. 0/1 correctness, or paired per-item differences). The same
+ * draws as `bootstrap` with a mean statistic, without building index arrays: this runs for every cell of a report.
+ */
 export function bootstrapMean(values: readonly number[], opts: BootstrapOptions = {}): Interval | null {
-  return bootstrap(
-    values.length,
-    (ix) => {
-      let s = 0;
-      for (const i of ix) s += values[i]!;
-      return s / ix.length;
-    },
-    opts,
-  );
+  const n = values.length;
+  if (n === 0) return null;
+  let total = 0;
+  for (const v of values) total += v;
+  const estimate = total / n;
+  const rand = seededRandom(opts.seed ?? 1);
+  const b = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const stats = new Float64Array(b);
+  for (let k = 0; k < b; k++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += values[Math.floor(rand() * n)]!;
+    stats[k] = s / n;
+  }
+  stats.sort();
+  const alpha = (1 - level) / 2;
+  const sorted = Array.from(stats);
+  return { estimate, lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha), n };
 }
 
 /** Average ranks (1-based), ties get the mean of the ranks they span. */
