@@ -81,7 +81,8 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
       ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept+appended', 'edit dist.'] : []), 'verdict'],
       s.superficiality.map((r) => [r.condition, String(r.round), ciNum(r.output), ...probes.map((p) => ciNum(r.probes[p]?.delta)), ...(gen ? [r.generation ? `${pct(r.generation.share)} of ${r.generation.pairs}` : '—', num(r.generation?.meanEditDistance)] : []), r.verdict]),
     ));
-    L.push(`  (${s.superficiality[0]!.restsOn})`);
+    const b = s.settings.bootstrap;
+    L.push(`  (paired by item with ${s.superficiality[0]!.reference}; ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; per-row basis in --json "restsOn")`);
   }
   if (s.instructions) {
     const t = s.instructions;
