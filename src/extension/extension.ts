@@ -28,6 +28,9 @@ export interface SclabApi {
   backendsTree: BackendsTree;
   panels: ResultsPanels;
   runs: RunManager;
+  keys: ApiKeys;
+  /** the user's settings folder (…/User): the tests check that no key is written there */
+  userDir: string;
   /** module evaluation + activate(), in milliseconds */
   activationMs: number;
 }
@@ -67,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
   void offerResume(runsTree, log).catch((err) => log.warn(`resume offer: ${String(err)}`));
   const activationMs = performance.now() - activationStart;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { prompts, runsTree, backendsTree, panels, runs, activationMs };
+  return { prompts, runsTree, backendsTree, panels, runs, keys, userDir: path.resolve(context.globalStorageUri.fsPath, '..', '..'), activationMs };
 }
 
 export function deactivate(): void {}

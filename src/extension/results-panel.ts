@@ -121,7 +121,7 @@ export class ResultsPanel implements vscode.Disposable {
     this.pendingItem = itemId;
     this.service = core().then((m) => m.createViewerService({ runDir: target.runDir, ...(target.compareRunDir ? { compareRunDir: target.compareRunDir } : {}) }));
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
-    this.disposables.push(panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw).catch((err) => reportError(deps, 'results panel', err))));
+    this.disposables.push(panel.webview.onDidReceiveMessage((raw) => this.receive(raw).catch((err) => reportError(deps, 'results panel', err))));
     this.disposables.push(this.followRun());
     void this.render();
   }
@@ -143,7 +143,8 @@ export class ResultsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage({ kind: 'notification', event: 'openItem', data: { itemId } });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
+  /** A message from the webview: validated first; requests go to the service, commands are the host's job. */
+  async receive(raw: unknown): Promise<void> {
     const { safeParseAppMessage } = await core();
     const parsed = safeParseAppMessage(raw);
     if (!parsed.ok) {

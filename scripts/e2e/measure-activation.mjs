@@ -1,12 +1,14 @@
 // Measures the extension's activation cost outside VS Code: require(dist/extension.js) + activate(), with the
 // `vscode` module replaced by a recording stub. Prints JSON {requireMs, activateMs, totalMs, bundleBytes}.
-// Usage: node scripts/e2e/measure-activation.cjs [--max-ms 50]   (exits 1 when the total is over the limit)
-'use strict';
-const Module = require('node:module');
-const path = require('node:path');
-const fs = require('node:fs');
+// Usage: node scripts/e2e/measure-activation.mjs [--max-ms 50]   (exits 1 when the total is over the limit)
+import Module, { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const bundle = path.resolve(__dirname, '../../dist/extension.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bundle = path.resolve(here, '../../dist/extension.js');
+const require = createRequire(import.meta.url);
 const stub = () =>
   new Proxy(function () {}, {
     get: (_t, k) => (k === 'then' ? undefined : k === Symbol.toPrimitive ? () => '' : stub()),
@@ -34,11 +36,15 @@ const context = {
   subscriptions: [],
   extensionPath: path.dirname(path.dirname(bundle)),
   extensionUri: stub(),
+  globalStorageUri: { fsPath: '/tmp/sclab-activation/User/globalStorage/self-correction-lab.self-correction-lab' },
   secrets: { get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: () => disposable },
   workspaceState: memento,
   globalState: memento,
 };
 
+// prime the CommonJS loader and the built-ins VS Code's extension host has loaded already, so that the figure is
+// this extension's own cost
+for (const m of ['node:path', 'node:fs', 'node:crypto', 'node:os', 'node:child_process']) require(m);
 const t0 = performance.now();
 const ext = require(bundle);
 const t1 = performance.now();

@@ -1,0 +1,170 @@
+// The workbench as a researcher uses it: a run from the command palette, one from the explorer's context menu,
+// the run in the side panel, the results panel with its charts painted, hostile dataset text left inert, and the
+// CodeLens on the dataset line. Every step saves a screenshot under test-results/e2e/.
+import * as path from 'node:path';
+import { openWorkbench } from './browser.mjs';
+
+const RUN_TIMEOUT = 180_000;
+
+export async function runUiScenario(context, { url, workspace, shots }) {
+  const page = await context.newPage();
+  const results = [];
+  let n = 0;
+  const shot = (name) => page.screenshot({ path: path.join(shots, `${String(++n).padStart(2, '0')}-${name}.png`) });
+  const check = async (name, fn) => {
+    const started = Date.now();
+    try {
+      await fn();
+      results.push({ name, ok: true });
+      console.log(`  ✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      results.push({ name, ok: false });
+      console.log(`  ✘ ${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+    }
+  };
+  // page-level sentinel: hostile text that ran would set it
+  const pwned = () => page.evaluate(() => window.__sclabPwned);
+
+  await openWorkbench(page, `${url}/?folder=${encodeURIComponent(workspace)}`);
+  // the extension activates on its first command; give the workbench a moment to settle its layout
+  await page.waitForTimeout(1500);
+
+  const runCommand = async (title) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+  const answerPick = async (text) => {
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
+    await page.keyboard.press('Enter');
+  };
+  const completedToasts = () => page.locator('.notifications-toasts .notification-toast', { hasText: 'Run completed' }).count();
+
+  await check('run from the command palette', async () => {
+    await runCommand('Self-Correction Lab: Run Experiment…');
+    await answerPick('hostile.jsonl');
+    await answerPick('auto');
+    await answerPick('test-embedded');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await shot('palette-rounds');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts', { hasText: 'Self-Correction Lab' }).first().waitFor({ timeout: 30_000 });
+    await shot('palette-run-progress');
+    await page.waitForFunction(() => document.querySelector('.notifications-toasts')?.textContent?.includes('Run completed'), undefined, { timeout: RUN_TIMEOUT });
+    await shot('palette-run-completed');
+  });
+
+  await check('the run in the side panel', async () => {
+    await page.locator('.activitybar a[aria-label^="Self-Correction Lab"], .activitybar .action-item[aria-label^="Self-Correction Lab"] a, .activitybar [aria-label^="Self-Correction Lab"]').first().click();
+    const row = page.locator('.monaco-list-row', { hasText: 'completed' }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await page.locator('.monaco-list-row', { hasText: 'embedded' }).first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+    await shot('runs-view');
+  });
+
+  await check('run from the explorer context menu', async () => {
+    const before = await completedToasts();
+    await page.keyboard.press('Control+Shift+E');
+    const explorer = page.locator('.explorer-folders-view');
+    await explorer.waitFor();
+    const dataRow = explorer.locator('.monaco-list-row[aria-label^="data"]').first();
+    await dataRow.waitFor();
+    if ((await dataRow.getAttribute('aria-expanded')) !== 'true') await dataRow.click();
+    const fileRow = explorer.locator('.monaco-list-row[aria-label^="hostile.jsonl"]').first();
+    await fileRow.waitFor();
+    await fileRow.click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Run Experiment on This File' }).first();
+    await item.waitFor();
+    await page.locator('.context-view .action-item', { hasText: 'Validate Dataset' }).first().waitFor();
+    await shot('explorer-context-menu');
+    await item.click();
+    await page.waitForFunction((k) => document.querySelectorAll('.notifications-toasts .notification-toast').length > 0 && [...document.querySelectorAll('.notifications-toasts .notification-toast')].filter((t) => t.textContent?.includes('Run completed')).length > k, before, { timeout: RUN_TIMEOUT });
+    await shot('explorer-run-completed');
+  });
+
+  const viewer = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+
+  await check('results panel beside the editor with charts painted', async () => {
+    await page.locator('.activitybar [aria-label^="Self-Correction Lab"]').first().click();
+    await page.locator('.monaco-list-row', { hasText: 'completed' }).first().click();
+    const canvas = viewer.locator('canvas').first();
+    await canvas.waitFor({ timeout: 60_000 });
+    // charts animate in: wait until some canvas has painted pixels
+    const painted = await waitForPaint(viewer);
+    if (painted.paintedCanvases === 0) throw new Error(`no canvas has painted pixels (${painted.canvases} canvases)`);
+    await shot('results-overview');
+    console.log(`    ${painted.paintedCanvases}/${painted.canvases} canvases painted`);
+  });
+
+  await check('hostile dataset text stays inert in the viewer', async () => {
+    const samples = viewer.getByRole('tab', { name: /Samples/i }).or(viewer.getByRole('button', { name: /Samples/i })).or(viewer.getByRole('link', { name: /Samples/i })).first();
+    await samples.click({ timeout: 15_000 });
+    await viewer.getByText('window.__sclabPwned', { exact: false }).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await shot('samples-hostile-text');
+    const dom = await viewer.locator('body').evaluate(() => ({
+      pwned: window.__sclabPwned ?? null,
+      imgX: document.querySelectorAll('img[src="x"], img[onerror]').length,
+      jsLinks: [...document.querySelectorAll('a[href]')].filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
+      inlineScripts: [...document.querySelectorAll('script')].filter((s) => (s.textContent ?? '').includes('__sclabPwned')).length,
+      bold: [...document.querySelectorAll('b')].filter((b) => b.textContent === 'The manager').length,
+    }));
+    if (dom.pwned !== null || (await pwned()) !== undefined) throw new Error('hostile text ran');
+    if (dom.imgX || dom.jsLinks || dom.inlineScripts || dom.bold) throw new Error(`hostile markup became DOM: ${JSON.stringify(dom)}`);
+    // open the item with the <img onerror> text: its conversation is text too
+    await viewer.getByText('q2-img').first().click();
+    await viewer.getByText('onerror', { exact: false }).first().waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(500);
+    await shot('item-hostile-text');
+    const after = await viewer.locator('body').evaluate(() => ({ pwned: window.__sclabPwned ?? null, imgX: document.querySelectorAll('img[src="x"], img[onerror]').length }));
+    if (after.pwned !== null || after.imgX) throw new Error(`hostile markup ran in the item view: ${JSON.stringify(after)}`);
+  });
+
+  await check('CodeLens on the dataset line opens the item', async () => {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('hostile.jsonl');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hostile.jsonl' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'self-correct' });
+    await lens.first().waitFor({ timeout: 30_000 });
+    await shot('dataset-codelens');
+    await lens.nth(3).click();
+    await viewer.getByText('q4-plain').first().waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(500);
+    await shot('codelens-opened-item');
+  });
+
+  await page.close();
+  return { total: results.length, passed: results.filter((r) => r.ok).length, results };
+}
+
+async function waitForPaint(viewer, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  let last = { canvases: 0, paintedCanvases: 0 };
+  while (Date.now() < end) {
+    last = await viewer.locator('body').evaluate(() => {
+      const canvases = [...document.querySelectorAll('canvas')];
+      let paintedCanvases = 0;
+      for (const c of canvases) {
+        if (!c.width || !c.height) continue;
+        const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+        let painted = 0;
+        for (let i = 3; data && i < data.length; i += 4) if (data[i] !== 0) painted++;
+        if (painted > 50) paintedCanvases++;
+      }
+      return { canvases: canvases.length, paintedCanvases };
+    });
+    if (last.paintedCanvases > 0) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return last;
+}

@@ -1,0 +1,189 @@
+// The extension in a real VS Code: activation, commands, a run with the embedded engine, the Runs tree, results
+// panel, CodeLens, export, cancel/resume and the rule that API keys never reach settings or run folders.
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SclabApi } from '../../../src/extension/extension';
+import type { RunResult } from '../../../src/core/runner/run';
+import { activateExtension, filesUnder, scriptedPrompts, waitFor, workspaceDir } from './helpers';
+
+describe('Self-Correction Lab extension', function () {
+  let api: SclabApi;
+  let ext: vscode.Extension<SclabApi>;
+  let dataset: string;
+  let finished: RunResult;
+
+  before(async () => {
+    ({ api, ext } = await activateExtension());
+    dataset = path.join(workspaceDir(), 'data', 'hostile.jsonl');
+  });
+
+  it('activates and reports its activation time', () => {
+    assert.equal(ext.isActive, true);
+    assert.equal(typeof api.activationMs, 'number');
+    console.log(`    activation: ${api.activationMs.toFixed(1)} ms (module evaluation + activate)`);
+  });
+
+  it('registers every contributed command', async () => {
+    const contributed = (ext.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
+    assert.ok(contributed.length >= 10, 'the manifest contributes the palette commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = contributed.filter((c) => !registered.has(c));
+    assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
+  });
+
+  it('reads the backend the test settings configure (a local model folder)', () => {
+    const backends = vscode.workspace.getConfiguration('sclab').get<Array<{ name: string; model?: string }>>('backends', []);
+    const embedded = backends.find((b) => b.name === 'test-embedded');
+    assert.ok(embedded?.model && path.isAbsolute(embedded.model), 'the launcher sets sclab.backends to the stories260K folder');
+  });
+
+  it('validates the dataset into the Problems panel', async () => {
+    const ok = (await vscode.commands.executeCommand('sclab.validateDataset', vscode.Uri.file(dataset))) as { items: number; errors: number };
+    assert.equal(ok.items, 4);
+    assert.equal(ok.errors, 0);
+    const broken = path.join(workspaceDir(), 'data', 'broken.jsonl');
+    await fs.writeFile(broken, '{"id":"a","question":"Q?","choices":["x","y"],"answer":1}\n{"id":"b", "question": \n');
+    const bad = (await vscode.commands.executeCommand('sclab.validateDataset', vscode.Uri.file(broken))) as { errors: number };
+    assert.ok(bad.errors >= 1);
+    const diags = vscode.languages.getDiagnostics(vscode.Uri.file(broken));
+    assert.ok(diags.some((d) => d.range.start.line === 1 && d.severity === vscode.DiagnosticSeverity.Error), 'an error on line 2');
+    await fs.rm(broken);
+  });
+
+  it('runs the dataset with the embedded engine through "Run Experiment…"', async () => {
+    api.prompts.current = scriptedPrompts({ picks: ['hostile.jsonl', 'auto', 'test-embedded'], inputs: ['2'] });
+    finished = (await vscode.commands.executeCommand('sclab.runExperiment')) as RunResult;
+    assert.ok(finished, 'the command returned the run');
+    assert.equal(finished.status, 'completed', finished.error?.message);
+    // 4 items × (baseline 1 round + self-correct 2 rounds)
+    assert.equal(finished.manifest.counts.planned, 12);
+    assert.equal(finished.manifest.counts.recorded, 12);
+    assert.equal(finished.manifest.counts.errors, 0);
+    assert.equal(finished.manifest.backend.kind, 'embedded');
+    const lines = (await fs.readFile(path.join(finished.runDir, 'records.jsonl'), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 12);
+  });
+
+  it('shows the run in the Runs tree with its status, model and conditions', async () => {
+    const roots = await api.runsTree.getChildren();
+    const node = roots.find((n) => n.type === 'run' && path.resolve(n.entry.runDir) === path.resolve(finished.runDir));
+    assert.ok(node, 'the finished run is listed');
+    const item = api.runsTree.getTreeItem(node);
+    assert.match(String(item.description), /completed/);
+    assert.match(String(item.contextValue), /^run\.completed/);
+    const details = await api.runsTree.getChildren(node);
+    const text = details.map((d) => (d.type === 'detail' ? `${d.label}: ${d.description}` : '')).join('\n');
+    assert.match(text, /model: .*embedded/);
+    assert.match(text, /conditions: baseline, self-correct/);
+    assert.match(text, /records: 12\/12/);
+  });
+
+  it('puts each item\'s outcome per round on its dataset line (CodeLens)', async () => {
+    const uri = vscode.Uri.file(dataset);
+    await vscode.window.showTextDocument(uri);
+    const lenses = await waitFor('CodeLenses on the dataset', async () => {
+      const l = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[];
+      return l.filter((x) => x.command?.command === 'sclab.openItem').length === 4 ? l : undefined;
+    });
+    const mine = lenses.filter((x) => x.command?.command === 'sclab.openItem');
+    assert.deepEqual(
+      mine.map((l) => l.range.start.line).sort(),
+      [0, 1, 2, 3],
+    );
+    for (const l of mine) assert.match(l.command!.title, /self-correct: .+ → .+/);
+    assert.ok(mine.some((l) => /gold rank \d+ → \d+/.test(l.command!.title)), 'the embedded engine ranks options exactly');
+  });
+
+  it('opens the results panel beside the editor and answers the viewer', async () => {
+    await vscode.commands.executeCommand('sclab.openResults', finished.runDir);
+    const tab = await waitFor('a results tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('sclab.results')),
+    );
+    assert.match(tab.label, /Results/);
+    const panel = api.panels.list().find((p) => p.target.runDir === finished.runDir);
+    assert.ok(panel);
+    await waitFor('the viewer app to start and ask for the overview', () => panel.received.includes('command:ready') && panel.received.some((r) => r.startsWith('request:')), 60_000);
+  });
+
+  it('rejects malformed viewer messages and reveals an item\'s line from the run\'s items', async () => {
+    const panel = api.panels.list().find((p) => p.target.runDir === finished.runDir)!;
+    const before = panel.received.length;
+    await panel.receive({ kind: 'command', command: 'runShell', args: { cmd: 'rm -rf /' } });
+    await panel.receive({ kind: 'request', id: -1, method: 'overview', params: {} });
+    assert.equal(panel.received.length, before, 'nothing invalid got through');
+    // the webview names only the item; the file and line come from items.jsonl
+    await panel.receive({ kind: 'command', command: 'revealItem', args: { itemId: 'q3-link', file: '/etc/passwd', line: 1 } });
+    const editor = await waitFor('the dataset editor', () => (vscode.window.activeTextEditor?.document.uri.fsPath === dataset ? vscode.window.activeTextEditor : undefined));
+    assert.equal(editor.selection.active.line, 2);
+  });
+
+  it('exports the run as CSV, JSONL and HTML', async () => {
+    const out = path.join(workspaceDir(), 'exports');
+    const csv = (await vscode.commands.executeCommand('sclab.exportRun', finished.runDir, 'csv', path.join(out, 'run.csv'))) as string;
+    const csvText = await fs.readFile(csv, 'utf8');
+    assert.match(csvText, /^item_id,condition,round,/);
+    assert.equal(csvText.trim().split('\r\n').length, 13);
+    const jsonl = (await vscode.commands.executeCommand('sclab.exportRun', finished.runDir, 'jsonl', path.join(out, 'run.jsonl'))) as string;
+    assert.equal((await fs.readFile(jsonl, 'utf8')).trim().split('\n').length, 12);
+    const html = (await vscode.commands.executeCommand('sclab.exportRun', finished.runDir, 'html', path.join(out, 'run.html'))) as string;
+    const htmlText = await fs.readFile(html, 'utf8');
+    assert.match(htmlText, /<html/i);
+    assert.doesNotMatch(htmlText, /<script>window\.__sclabPwned/, 'dataset text is escaped in the report');
+  });
+
+  it('cancels a run from the command and resumes it without redoing records', async () => {
+    const running = vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { rounds: 5 }) as Thenable<RunResult>;
+    await waitFor('the run to record something', () => api.runs.list().some((r) => (r.progress?.recorded ?? 0) >= 2), 120_000);
+    assert.equal(await vscode.commands.executeCommand('sclab.cancelRun'), 1);
+    const cancelled = await running;
+    assert.equal(cancelled.status, 'cancelled');
+    const recordedBefore = cancelled.manifest.counts.recorded;
+    assert.ok(recordedBefore < cancelled.manifest.counts.planned);
+    const entry = (await api.runsTree.list()).find((e) => e.runDir === cancelled.runDir);
+    assert.equal(entry?.resumable, true);
+    const resumed = (await vscode.commands.executeCommand('sclab.resumeRun', cancelled.runDir)) as RunResult;
+    assert.equal(resumed.status, 'completed', resumed.error?.message);
+    assert.equal(resumed.manifest.counts.recorded, resumed.manifest.counts.planned);
+    const lines = (await fs.readFile(path.join(resumed.runDir, 'records.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { itemId: string; condition: string; round: number });
+    const keys = new Set(lines.map((r) => `${r.itemId}/${r.condition}/${r.round}`));
+    assert.equal(keys.size, lines.length, 'no record written twice');
+  });
+
+  it('keeps API keys in secret storage only: never in settings files, run folders or the log', async () => {
+    const secret = `sk-sclab-test-${Math.random().toString(36).slice(2)}-DO-NOT-LEAK`;
+    api.prompts.current = scriptedPrompts({ inputs: [secret] });
+    assert.equal(await vscode.commands.executeCommand('sclab.setApiKey', 'test-openai'), true);
+    assert.equal(await api.keys.get('test-openai'), secret);
+    // a run with that backend name must not write it anywhere either (the server is unreachable: the run fails)
+    const cfg = vscode.workspace.getConfiguration('sclab');
+    const backends = cfg.get<unknown[]>('backends', []);
+    await cfg.update('backends', [...backends, { name: 'test-openai', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }], vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { backend: 'test-openai' });
+    await cfg.update('backends', backends, vscode.ConfigurationTarget.Workspace);
+    const candidates = [
+      path.join(api.userDir, 'settings.json'),
+      path.join(workspaceDir(), '.vscode', 'settings.json'),
+      ...(await filesUnder(path.join(workspaceDir(), '.sclab'))),
+      ...(await filesUnder(path.join(api.userDir, '..', 'logs'))),
+    ];
+    const leaks: string[] = [];
+    for (const f of candidates) {
+      const text = await fs.readFile(f, 'utf8').catch(() => '');
+      if (text.includes(secret)) leaks.push(f);
+    }
+    assert.ok(candidates.length > 3, 'there were files to check');
+    assert.deepEqual(leaks, []);
+    const wsSettings = await fs.readFile(path.join(workspaceDir(), '.vscode', 'settings.json'), 'utf8');
+    assert.doesNotMatch(wsSettings, /apiKey|sk-sclab/);
+  });
+
+  it('deletes a run folder after confirmation', async () => {
+    const runs = await api.runsTree.list();
+    const victim = runs.find((e) => e.runDir !== finished.runDir)!;
+    api.prompts.current = scriptedPrompts({ confirm: true });
+    assert.equal(await vscode.commands.executeCommand('sclab.deleteRun', victim.runDir), true);
+    await assert.rejects(fs.stat(victim.runDir));
+  });
+});
