@@ -4,17 +4,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { WireError } from './wire-error';
 
-/** Reads the body as JSON, refusing more than maxBytes (413) before buffering it all. */
+/** an oversized body is still read (and dropped) up to this size, so the client hears the 413 instead of a reset */
+const DISCARD_CAP = 256 * 1024 * 1024;
+
+/** Reads the body as JSON, refusing more than maxBytes (413) without keeping what is over the limit. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) throw new WireError('too_large', `the body is ${declared} bytes; this server accepts at most ${maxBytes}`);
+  const tooLarge = (n: number, exact: boolean): WireError =>
+    new WireError('too_large', `the body is ${exact ? '' : 'over '}${n} bytes; this server accepts at most ${maxBytes}`);
+  if (Number.isFinite(declared) && declared > DISCARD_CAP) throw tooLarge(declared, true);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new WireError('too_large', `the body is over ${maxBytes} bytes, the most this server accepts`);
-    chunks.push(chunk);
+    if (size > DISCARD_CAP) throw tooLarge(size, false);
+    if (size <= maxBytes) chunks.push(chunk);
   }
+  if (size > maxBytes) throw tooLarge(size, true);
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new WireError('bad_request', 'the body is empty: send a JSON object');
   try {

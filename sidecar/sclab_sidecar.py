@@ -1,0 +1,642 @@
+#!/usr/bin/env python3
+"""Reference sidecar for Self-Correction Lab: the sclab.sidecar/1 protocol on Hugging Face transformers.
+
+Serves hidden states (output_hidden_states for the residual stream, forward hooks on each decoder layer's
+self_attn and mlp for their outputs), probe scores and log-likelihoods of a causal LM, next to the model on a GPU
+machine. With --remote, hidden states come from a remote interpretability service (nnsight on NDIF) instead.
+The protocol is documented in docs/sidecar-protocol.md; conformance: `npm run test:sidecar -- --url URL`.
+
+Only the standard library serves HTTP (ThreadingHTTPServer); model calls run one at a time under a lock.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import math
+import os
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PROTOCOL = "sclab.sidecar/1"
+MODULES = ("resid", "attn", "mlp")
+POSITIONS = ("last", "mean", "all")
+CONVENTIONS = ("sclab", "hf")
+ENCODINGS = ("json", "base64-f32")
+STATUS = {"bad_request": 400, "unauthorized": 401, "not_found": 404, "method_not_allowed": 405, "too_large": 413,
+          "prompt_too_long": 413, "unsupported": 501, "internal": 500}
+DISCARD_CAP = 256 * 1024 * 1024
+
+
+class WireError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --------------------------------------------------------------------------------------------------------------
+# request validation (the same rules as src/core/sidecar/protocol.ts)
+
+def _messages(v, field="messages"):
+    if not isinstance(v, list) or not v:
+        raise WireError("bad_request", f"{field}: expected a non-empty array of {{role, content}}")
+    out = []
+    for i, m in enumerate(v):
+        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant") or not isinstance(m.get("content"), str):
+            raise WireError("bad_request", f"{field}.{i}: expected {{role: system|user|assistant, content: string}}")
+        out.append({"role": m["role"], "content": m["content"]})
+    return out
+
+
+def parse_input(body: dict, text_field: str = "prompt") -> dict:
+    has_text = text_field in body
+    has_msgs = "messages" in body
+    if has_text == has_msgs:
+        raise WireError("bad_request", f'{text_field}: give exactly one of "{text_field}" (text) or "messages" (a conversation)')
+    if "prefill" in body and not has_msgs:
+        raise WireError("bad_request", 'prefill: "prefill" continues an assistant turn: it needs "messages"')
+    if has_text:
+        if not isinstance(body[text_field], str):
+            raise WireError("bad_request", f"{text_field}: expected a string")
+        return {"text": body[text_field]}
+    prefill = body.get("prefill", "")
+    if not isinstance(prefill, str):
+        raise WireError("bad_request", "prefill: expected a string")
+    return {"messages": _messages(body["messages"]), "prefill": prefill}
+
+
+def one_of(body: dict, field: str, allowed, default):
+    v = body.get(field, default)
+    if v not in allowed:
+        raise WireError("bad_request", f"{field}: expected one of {', '.join(allowed)} (got {json.dumps(v)})")
+    return v
+
+
+def input_chars(inp: dict) -> int:
+    if "text" in inp:
+        return len(inp["text"])
+    return len(inp["prefill"]) + sum(len(m["content"]) for m in inp["messages"])
+
+
+def encode_vector(values, encoding: str):
+    import numpy as np
+    arr = np.asarray(values, dtype="<f4").reshape(-1)
+    if encoding == "json":
+        return [float(x) for x in arr]
+    return base64.b64encode(arr.tobytes()).decode("ascii")
+
+
+def combine_weight_digests(digests):
+    """As src/core/engine/hf/hash.ts: one file → its sha256; several → sha256 of sorted "digest  name\\n" lines."""
+    if len(digests) == 1:
+        return digests[0][1]
+    lines = "".join(f"{d}  {n}\n" for n, d in sorted(digests))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def weights_sha256(folder: str):
+    files = sorted(f for f in os.listdir(folder) if f.endswith(".safetensors"))
+    if not files:
+        return None
+    digests = []
+    for f in files:
+        h = hashlib.sha256()
+        with open(os.path.join(folder, f), "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 24), b""):
+                h.update(chunk)
+        digests.append((f, h.hexdigest()))
+    return combine_weight_digests(digests)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the model
+
+class Model:
+    """A transformers causal LM with hooks that catch each decoder layer's attention and MLP outputs."""
+
+    def __init__(self, args):
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        # exact fp32 matmuls when fp32 is asked for: TF32 would cost ~1e-3 relative on Ampere and later
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        folder = args.model
+        if not os.path.isdir(folder):
+            from huggingface_hub import snapshot_download
+            folder = snapshot_download(args.model, allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.model"])
+        self.folder = folder
+        # as our engine names a folder: config.json's _name_or_path is not trusted here, the folder's name is
+        self.name = args.name or (os.path.basename(args.model.rstrip("/")) if os.path.isdir(args.model) else args.model)
+        dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[args.dtype]
+        self.device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        self.tok = load_tokenizer(folder, args.tokenizer_json)
+        self.config = AutoConfig.from_pretrained(folder)
+        self.remote = None
+        if args.remote:
+            self.remote = RemoteModel(args.model, args)
+            self.model = None
+            self.layers = None
+        else:
+            self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation=args.attn).to(self.device).eval()
+            self.layers = decoder_layers(self.model)
+        self.n_layers = self.config.num_hidden_layers
+        self.d_model = self.config.hidden_size
+        self.max_tokens = getattr(self.config, "max_position_embeddings", None)
+        self.bos_id = self.tok.bos_token_id
+        self.add_bos = self._adds_bos()
+        self.identity = None
+        if not args.no_hash:
+            sha = weights_sha256(folder)
+            if sha:
+                self.identity = {"name": self.name, "n_layers": self.n_layers, "d_model": self.d_model, "weights_sha256": sha}
+        self.caught = {}
+        self.catching = False
+        if self.layers is not None:
+            for i, layer in enumerate(self.layers):
+                layer.self_attn.register_forward_hook(self._hook("attn", i))
+                layer.mlp.register_forward_hook(self._hook("mlp", i))
+                layer.register_forward_hook(self._hook("layer", i))
+        self.lock = threading.Lock()
+
+    def describe(self) -> str:
+        import transformers
+        where = "remote via nnsight/NDIF" if self.remote else self.device
+        return f"sclab_sidecar.py (transformers {transformers.__version__}, torch {self.torch.__version__}, {where})"
+
+    def _adds_bos(self) -> bool:
+        # as our engine: tokenizer_config's add_bos_token, else whether the tokenizer puts BOS in front itself
+        if self.bos_id is None:
+            return False
+        configured = getattr(self.tok, "init_kwargs", {}).get("add_bos_token")
+        if isinstance(configured, bool):
+            return configured
+        ids = self.tok("a", add_special_tokens=True)["input_ids"]
+        return len(ids) > 0 and ids[0] == self.bos_id
+
+    def _hook(self, kind, i):
+        def f(_mod, _inp, output):
+            if self.catching:
+                self.caught[(kind, i)] = (output[0] if isinstance(output, tuple) else output)[0].detach()
+        return f
+
+    # ---- text → ids, as our engine does it --------------------------------------------------------------------
+    def render(self, messages, prefill: str) -> str:
+        if getattr(self.tok, "chat_template", None):
+            text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            bos = self.tok.bos_token
+            if self.add_bos and bos and text.startswith(bos):
+                text = text[len(bos):]
+            return text + prefill
+        label = {"system": "System", "user": "User", "assistant": "Assistant"}
+        turns = "".join(f"{label[m['role']]}: {m['content']}\n\n" for m in messages)
+        return f"{turns}Assistant:{(' ' + prefill) if prefill else ''}"
+
+    def text_of(self, inp: dict) -> str:
+        return inp["text"] if "text" in inp else self.render(inp["messages"], inp["prefill"])
+
+    def ids(self, text: str):
+        ids = self.tok(text, add_special_tokens=False)["input_ids"]
+        return [self.bos_id] + ids if self.add_bos else ids
+
+    def check_length(self, n: int):
+        if n == 0:
+            raise WireError("bad_request", "the input is empty and the model has no BOS token: nothing to run")
+        if self.max_tokens and n > self.max_tokens:
+            raise WireError("prompt_too_long", f"the input is {n} tokens; the model's context holds {self.max_tokens}")
+
+    def pieces(self, before, ids):
+        decode = lambda xs: self.tok.decode(xs, skip_special_tokens=True)  # noqa: E731
+        tail = list(before[-4:])
+        prev = decode(tail)
+        out = []
+        for i in range(len(ids)):
+            now = decode(tail + list(ids[: i + 1]))
+            out.append(now[len(prev):] if now.startswith(prev) else decode([ids[i]]))
+            prev = now
+        return out
+
+    # ---- hidden states ----------------------------------------------------------------------------------------
+    def hidden(self, inp: dict, layers, position: str, module: str, convention: str):
+        """→ (layer_ids, [vector per layer as float32 numpy], n_tokens)"""
+        lo = 0 if module == "resid" else 1
+        if layers == "all":
+            layers = list(range(lo, self.n_layers + 1))
+        for l in layers:
+            if l < lo or l > self.n_layers:
+                raise WireError("bad_request", f"layer {l} does not exist for module {module}: choose {lo}…{self.n_layers}")
+        ids = self.ids(self.text_of(inp))
+        self.check_length(len(ids))
+        if self.remote is not None:
+            rows = self.remote.hidden(ids, layers, module, convention)
+        else:
+            rows = self._local_hidden(ids, layers, module, convention)
+        out = []
+        for r in rows:  # r: [T, d] float32 numpy
+            if position == "last":
+                v = r[-1]
+            elif position == "mean":
+                v = r.astype("float64").mean(0).astype("float32")
+            else:
+                v = r.reshape(-1)
+            out.append(v)
+        return layers, out, len(ids)
+
+    def _local_hidden(self, ids, layers, module, convention):
+        torch = self.torch
+        with self.lock, torch.no_grad():
+            self.caught = {}
+            self.catching = True
+            try:
+                o = self.model(torch.tensor([ids], device=self.device), output_hidden_states=True)
+            finally:
+                self.catching = False
+            rows = []
+            for l in layers:
+                if module == "resid":
+                    # sclab: every entry un-normed, so the last is the last decoder layer's output before the final norm
+                    h = self.caught[("layer", self.n_layers - 1)] if (convention == "sclab" and l == self.n_layers) else o.hidden_states[l][0]
+                else:
+                    h = self.caught[(module, l - 1)]
+                rows.append(h.float().cpu().numpy())
+            return rows
+
+    # ---- log-likelihoods --------------------------------------------------------------------------------------
+    def loglikelihood(self, inp: dict, continuations):
+        if self.remote is not None:
+            raise WireError("unsupported", "log-likelihoods are not computed through the remote service; use the generation server")
+        text = self.text_of(inp)
+        ctx = self.ids(text)
+        wholes = [self.ids(text + c) for c in continuations]
+        self.check_length(max(len(w) for w in wholes))
+        # as our engine (continuations.ts): each option's tokens are those after the prefix it shares with the input
+        lcps = []
+        for w in wholes:
+            n = 0
+            while n < len(ctx) and n < len(w) and w[n] == ctx[n]:
+                n += 1
+            lcps.append(n)
+        if min([len(ctx)] + lcps) == 0:
+            raise WireError("bad_request", "an option changes the first token of the input: there is no context to score it after")
+        results = []
+        for w, start in zip(wholes, lcps):
+            if start >= len(w):
+                results.append({"sum": 0.0, "tokens": [], "logprobs": []})
+                continue
+            vals = self._logprobs(w, start)
+            results.append({"sum": sum(vals), "tokens": self.pieces(w[:start], w[start:]), "logprobs": vals})
+        return results
+
+    def _logprobs(self, ids, start):
+        """log P(ids[t] | ids[:t]) for t = start … len(ids)-1"""
+        torch = self.torch
+        with self.lock, torch.no_grad():
+            logits = self.model(torch.tensor([ids], device=self.device)).logits[0].double()
+            lp = torch.log_softmax(logits, -1)
+            return [float(lp[t - 1, ids[t]]) for t in range(start, len(ids))]
+
+
+def load_tokenizer(folder: str, from_json: bool):
+    """AutoTokenizer; or, with --tokenizer-json, the folder's tokenizer.json as is (what our engine reads), with the
+    special tokens and chat template of tokenizer_config.json"""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+    if not from_json:
+        return AutoTokenizer.from_pretrained(folder)
+    cfg_path = os.path.join(folder, "tokenizer_config.json")
+    cfg = json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}
+    special = {k: v for k, v in cfg.items() if k in ("bos_token", "eos_token", "unk_token", "pad_token") and isinstance(v, str)}
+    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(folder, "tokenizer.json"), **special)
+    if isinstance(cfg.get("chat_template"), str):
+        tok.chat_template = cfg["chat_template"]
+    if isinstance(cfg.get("add_bos_token"), bool):
+        tok.init_kwargs["add_bos_token"] = cfg["add_bos_token"]
+    return tok
+
+
+def decoder_layers(model):
+    for path in ("model.layers", "model.model.layers", "transformer.h", "gpt_neox.layers"):
+        obj = model
+        try:
+            for part in path.split("."):
+                obj = getattr(obj, part)
+            return list(obj)
+        except AttributeError:
+            continue
+    raise SystemExit("cannot find the decoder layers of this model (looked for model.layers, transformer.h, gpt_neox.layers)")
+
+
+class RemoteModel:
+    """Hidden states from a remote interpretability service: nnsight traces run on NDIF (needs NDIF_API_KEY)."""
+
+    def __init__(self, model_id: str, args):
+        try:
+            from nnsight import CONFIG, LanguageModel
+        except ImportError as e:
+            raise SystemExit("--remote needs nnsight: pip install -r requirements-remote.txt") from e
+        key = os.environ.get(args.ndif_key_env)
+        if not key:
+            raise SystemExit(f"--remote needs an NDIF API key in ${args.ndif_key_env}")
+        CONFIG.set_default_api_key(key)
+        self.lm = LanguageModel(model_id)
+        self.layers = decoder_layers(self.lm)
+
+    def hidden(self, ids, layers, module, convention):
+        import torch
+        n = len(self.layers)
+        saved = {}
+        with self.lm.trace(torch.tensor([ids]), remote=True):
+            for l in layers:
+                if module == "resid":
+                    if l == 0:
+                        saved[l] = self.layers[0].input.save()
+                    elif l == n and convention == "hf":
+                        saved[l] = self.lm.model.norm.output.save()
+                    else:
+                        saved[l] = self.layers[l - 1].output[0].save()
+                elif module == "attn":
+                    saved[l] = self.layers[l - 1].self_attn.output[0].save()
+                else:
+                    saved[l] = self.layers[l - 1].mlp.output.save()
+        out = []
+        for l in layers:
+            v = saved[l]
+            v = getattr(v, "value", v)
+            out.append(v[0].detach().float().cpu().numpy())
+        return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# probes (schema sclab.probe/1): cosine per layer, and sigmoid(w·h + b) for logistic probes
+
+def load_probe(raw: dict, source: str, identity):
+    import numpy as np
+    if not isinstance(raw, dict) or raw.get("schema") != "sclab.probe/1":
+        raise WireError("bad_request", f"{source}: not a sclab.probe/1 probe file (schema)")
+    model = raw.get("model") or {}
+    if identity is not None and (model.get("weightsSha256") != identity["weights_sha256"] or model.get("nLayers") != identity["n_layers"] or model.get("dModel") != identity["d_model"]):
+        raise WireError("bad_request", f"{source}: this probe was trained on model \"{model.get('name')}\" (weights sha256 {str(model.get('weightsSha256'))[:12]}…), "
+                                       f"but this server runs \"{identity['name']}\" ({identity['weights_sha256'][:12]}…)")
+    module = raw.get("module")
+    if module not in ("residual", "attn", "mlp"):
+        raise WireError("bad_request", f"{source}: module: expected residual, attn or mlp")
+    layers = []
+    for i, l in enumerate(raw.get("layers") or []):
+        w = l.get("weights")
+        if isinstance(w, str):
+            vec = np.frombuffer(base64.b64decode(w), dtype="<f4").astype(np.float64)
+        elif isinstance(w, list):
+            vec = np.asarray(w, dtype=np.float64)
+        else:
+            raise WireError("bad_request", f"{source}: layers.{i}.weights: expected base64 float32 or an array")
+        if vec.shape[0] != model.get("dModel"):
+            raise WireError("bad_request", f"{source}: layers.{i}.weights: has {vec.shape[0]} numbers, the model's width is {model.get('dModel')}")
+        layers.append((int(l["layer"]), vec, l.get("bias")))
+    if not layers:
+        raise WireError("bad_request", f"{source}: layers: none")
+    return {"module": module, "convention": raw.get("convention", "sclab"), "kind": raw.get("kind"), "layers": layers}
+
+
+def score_probe(probe, vectors):
+    import numpy as np
+    cos, prob = [], []
+    for layer, w, bias in probe["layers"]:
+        h = np.asarray(vectors[layer], dtype=np.float64)
+        d = float(w @ h)
+        nh, nw = float(np.linalg.norm(h)), float(np.linalg.norm(w))
+        cos.append(None if nh == 0 or nw == 0 else d / (nh * nw))
+        prob.append(None if bias is None else 1 / (1 + math.exp(-(d + bias))) if -(d + bias) < 700 else 0.0)
+    return cos, prob
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTTP
+
+class Sidecar:
+    def __init__(self, model: Model, args, probes):
+        self.m = model
+        self.token = args.token
+        self.max_body = args.max_body_mb * 1024 * 1024
+        self.max_chars = args.max_prompt_chars
+        self.probes = probes
+        self.implementation = model.describe()
+
+    def info(self, _body=None):
+        m = self.m
+        out = {"protocol": PROTOCOL, "model": m.name, "n_layers": m.n_layers, "d_model": m.d_model, "modules": list(MODULES),
+               "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False},
+               "limits": {"max_body_bytes": self.max_body, "max_prompt_chars": self.max_chars},
+               "implementation": self.implementation, "probes": sorted(self.probes)}
+        if m.max_tokens:
+            out["limits"]["max_tokens"] = m.max_tokens
+        if m.identity:
+            out["identity"] = m.identity
+        return out
+
+    def check_chars(self, inp):
+        n = input_chars(inp)
+        if n > self.max_chars:
+            raise WireError("prompt_too_long", f"the input text is {n} characters; this server accepts at most {self.max_chars}")
+
+    def hidden_states(self, body):
+        inp = parse_input(body)
+        layers = body.get("layers", "all")
+        if layers != "all" and not (isinstance(layers, list) and layers and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in layers)):
+            raise WireError("bad_request", 'layers: expected "all" or a non-empty list of layer numbers ≥ 0')
+        position = one_of(body, "position", POSITIONS, "last")
+        module = one_of(body, "module", MODULES, "resid")
+        convention = one_of(body, "convention", CONVENTIONS, "sclab")
+        encoding = one_of(body, "encoding", ENCODINGS, "json")
+        self.check_chars(inp)
+        ids, vecs, n = self.m.hidden(inp, layers, position, module, convention)
+        return {"protocol": PROTOCOL, "model": self.m.name, "module": module, "position": position, "convention": convention,
+                "encoding": encoding, "layer_ids": ids, "dim": self.m.d_model, "n_tokens": n,
+                "layers": [encode_vector(v, encoding) for v in vecs]}
+
+    def probe_scores(self, body):
+        inp = parse_input(body)
+        refs = body.get("probes")
+        if not isinstance(refs, list) or not refs:
+            raise WireError("bad_request", "probes: expected a non-empty array of {id} or {name?, probe}")
+        self.check_chars(inp)
+        resolved = []
+        for i, ref in enumerate(refs):
+            if isinstance(ref, dict) and set(ref) == {"id"}:
+                if ref["id"] not in self.probes:
+                    raise WireError("not_found", f"probes[{i}]: no probe with id \"{ref['id']}\" on this server (known: {', '.join(sorted(self.probes)) or 'none'})")
+                resolved.append((ref["id"], self.probes[ref["id"]]))
+            elif isinstance(ref, dict) and "probe" in ref and set(ref) <= {"probe", "name"}:
+                name = ref.get("name") or f"probes[{i}]"
+                resolved.append((name, load_probe(ref["probe"], f"probes[{i}] ({name})", self.m.identity)))
+            else:
+                raise WireError("bad_request", f"probes.{i}: expected {{id}} or {{name?, probe}}")
+        states = {}
+        for _, p in resolved:
+            key = (p["module"], p["convention"])
+            states.setdefault(key, set()).update(l for l, _, _ in p["layers"])
+        vectors = {}
+        for (module, convention), layers in states.items():
+            wire = "resid" if module == "residual" else module
+            ids, vecs, _ = self.m.hidden(inp, sorted(layers), "last", wire, convention)
+            vectors[(module, convention)] = dict(zip(ids, vecs))
+        scores = []
+        for name, p in resolved:
+            cos, prob = score_probe(p, vectors[(p["module"], p["convention"])])
+            entry = {"probe": name, "module": "resid" if p["module"] == "residual" else p["module"], "position": "last",
+                     "convention": p["convention"], "layer_ids": [l for l, _, _ in p["layers"]], "cosine": cos}
+            if p["kind"] == "logistic":
+                entry["probability"] = prob
+            scores.append(entry)
+        return {"protocol": PROTOCOL, "model": self.m.name, "scores": scores}
+
+    def loglikelihood(self, body):
+        inp = parse_input(body, "context")
+        conts = body.get("continuations")
+        if not isinstance(conts, list) or not conts or len(conts) > 64 or not all(isinstance(c, str) for c in conts):
+            raise WireError("bad_request", "continuations: expected 1…64 strings")
+        self.check_chars(inp)
+        return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts)}
+
+
+def make_handler(app: Sidecar, log: bool):
+    routes = {("GET", "/v1/info"): app.info, ("POST", "/v1/hidden_states"): app.hidden_states,
+              ("POST", "/v1/probe_scores"): app.probe_scores, ("POST", "/v1/loglikelihood"): app.loglikelihood}
+    paths = {p for _, p in routes}
+    token_digest = hashlib.sha256(app.token.encode()).digest() if app.token else None
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):  # requests are logged by handle() without bodies or headers
+            pass
+
+        def _send(self, status: int, obj, close=False):
+            data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            if close:
+                self.send_header("connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self):
+            n = int(self.headers.get("content-length") or 0)
+            if n > DISCARD_CAP:
+                raise WireError("too_large", f"the body is {n} bytes; this server accepts at most {app.max_body}")
+            if n > app.max_body:
+                left = n
+                while left > 0:  # read and drop it, so the client hears the 413 rather than a reset
+                    left -= len(self.rfile.read(min(left, 1 << 20)) or b"\0" * left)
+                raise WireError("too_large", f"the body is {n} bytes; this server accepts at most {app.max_body}")
+            raw = self.rfile.read(n) if n else b""
+            if not raw.strip():
+                raise WireError("bad_request", "the body is empty: send a JSON object")
+            try:
+                body = json.loads(raw)
+            except ValueError as e:
+                raise WireError("bad_request", f"the body is not JSON: {e}")
+            if not isinstance(body, dict):
+                raise WireError("bad_request", "body: expected a JSON object")
+            return body
+
+        def handle_one(self, method):
+            started = time.perf_counter()
+            path = self.path.split("?")[0].rstrip("/") or "/"
+            status = 200
+            try:
+                if token_digest is not None:
+                    auth = self.headers.get("authorization") or ""
+                    given = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+                    if given is None or not hmac.compare_digest(hashlib.sha256(given.encode()).digest(), token_digest):
+                        raise WireError("unauthorized", "this server needs Authorization: Bearer <token>" if given is None else "the bearer token is not the one this server was started with")
+                fn = routes.get((method, path))
+                if fn is None:
+                    if path in paths:
+                        raise WireError("method_not_allowed", f"{method} is not allowed on {path}")
+                    raise WireError("not_found", f"no route {method} {path}; this server speaks {PROTOCOL} (see GET /v1/info)")
+                body = self._body() if method == "POST" else None
+                self._send(200, fn(body))
+            except WireError as e:
+                status = STATUS[e.code]
+                self._send(status, {"error": {"code": e.code, "message": e.message, "type": e.code}}, close=e.code == "too_large")
+            except Exception as e:  # noqa: BLE001 — a bug answers 500 with its message, never a traceback
+                status = 500
+                self._send(500, {"error": {"code": "internal", "message": f"{type(e).__name__}: {e}", "type": "internal"}})
+            if log:
+                sys.stderr.write(f"{method} {path} {status} {1000 * (time.perf_counter() - started):.1f} ms\n")
+
+        def do_GET(self):
+            self.handle_one("GET")
+
+        def do_POST(self):
+            self.handle_one("POST")
+
+        def do_PUT(self):
+            self.handle_one("PUT")
+
+        def do_DELETE(self):
+            self.handle_one("DELETE")
+
+    return Handler
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="sclab.sidecar/1 reference server on Hugging Face transformers")
+    ap.add_argument("--model", required=True, help="Hugging Face model id (e.g. mistralai/Mistral-7B-Instruct-v0.2) or local folder")
+    ap.add_argument("--name", help="the model name clients use (default: the model id, or the folder's name); match the generation server's")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--token", help="require Authorization: Bearer <token> (prefer --token-env)")
+    ap.add_argument("--token-env", help="environment variable holding the token")
+    ap.add_argument("--allow-no-token", action="store_true", help="listen on a non-loopback address without a token")
+    ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    ap.add_argument("--device", default="auto", help="cuda, cpu, cuda:1 … (default: cuda when available)")
+    ap.add_argument("--tokenizer-json", action="store_true", help="read tokenizer.json directly (as sclab's engine does) instead of AutoTokenizer")
+    ap.add_argument("--attn", default="eager", help="attn_implementation (eager: attention outputs exactly as the module computes them; sdpa is faster)")
+    ap.add_argument("--probe", nargs="*", default=[], help="probe files clients may name by id (file name without .probe.json)")
+    ap.add_argument("--max-body-mb", type=int, default=8)
+    ap.add_argument("--max-prompt-chars", type=int, default=200_000)
+    ap.add_argument("--no-hash", action="store_true", help="skip hashing the weights (no identity in /v1/info: probe files cannot be checked)")
+    ap.add_argument("--remote", action="store_true", help="hidden states from NDIF through nnsight instead of a local copy of the model")
+    ap.add_argument("--ndif-key-env", default="NDIF_API_KEY")
+    ap.add_argument("--log", action="store_true", help="one line per request on stderr")
+    args = ap.parse_args(argv)
+    if args.token and args.token_env:
+        ap.error("give --token or --token-env, not both")
+    if args.token_env:
+        args.token = os.environ.get(args.token_env) or ap.error(f"--token-env {args.token_env}: the variable is unset or empty")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.token and not args.allow_no_token:
+        ap.error(f"--host {args.host} exposes the model beyond this machine: set --token-env NAME, or pass --allow-no-token")
+    model = Model(args)
+    probes = {}
+    for f in args.probe:
+        pid = os.path.basename(f).removesuffix(".json").removesuffix(".probe")
+        with open(f) as fh:
+            try:
+                probes[pid] = load_probe(json.load(fh), f, model.identity)
+            except WireError as e:
+                raise SystemExit(e.message)
+    app = Sidecar(model, args, probes)
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(app, args.log))
+    host, port = server.server_address[:2]
+    sys.stderr.write(f"sclab sidecar: model \"{model.name}\" ({model.n_layers} layers, width {model.d_model}) on {model.device}"
+                     f"{', bearer token required' if args.token else ''}\n  {PROTOCOL}: http://{host}:{port}  (GET /v1/info)\n")
+    print(json.dumps({"url": f"http://{host}:{port}", "model": model.name}), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
