@@ -7,6 +7,7 @@ import { prepareExperiment } from '../../src/core/runner/prepare';
 import { resumeRun, startRun } from '../../src/core/runner/run';
 import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
 import { ScriptedBackend } from '../support/scripted-backend';
+import type { RoundExtension } from '../../src/core/runner/extensions';
 
 function dataset(n: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sclab-exec-'));
@@ -170,29 +171,36 @@ describe('executeRun', () => {
     const backend = new ScriptedBackend({ reply: () => ' (c) Unknown' });
     let probeCalls = 0;
     const seenInputs: number[] = [];
+    let seenModel = '';
+    const extensions: RoundExtension[] = [
+      {
+        name: 'probe',
+        async beforeChat(ctx) {
+          if (probeCalls++ === 0) throw new SclabError('server', 'HTTP 503', { retryable: true });
+          seenInputs.push(ctx.messages.length);
+          return { probes: { bias: { module: 'residual', position: 'last', layers: [0, 1], cosine: [0.01, ctx.round / 10] } } };
+        },
+      },
+      {
+        name: 'length',
+        async afterChat(ctx) {
+          return { scores: { length: { value: ctx.response.length, scorer: 'length', version: '1' } } };
+        },
+      },
+    ];
     const result = await startRun({
       outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')),
       ...prepared,
       backend,
       settings,
-      extensions: [
-        {
-          name: 'probe',
-          async beforeChat(ctx) {
-            if (probeCalls++ === 0) throw new SclabError('server', 'HTTP 503', { retryable: true });
-            seenInputs.push(ctx.messages.length);
-            return { probes: { bias: { module: 'residual', position: 'last', layers: [0, 1], cosine: [0.01, ctx.round / 10] } } };
-          },
-        },
-        {
-          name: 'length',
-          async afterChat(ctx) {
-            return { scores: { length: { value: ctx.response.length, scorer: 'length', version: '1' } } };
-          },
-        },
-      ],
+      // built after connecting, from what the backend says it serves
+      extensions: async (description) => {
+        seenModel = description.model;
+        return extensions;
+      },
     });
     expect(result.status).toBe('completed');
+    expect(seenModel).toBe('scripted');
     const { records } = await readRecords(result.runDir);
     expect(records).toHaveLength(6);
     for (const r of records) {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { prepareExperiment } from '../../core/runner/prepare';
@@ -6,7 +7,12 @@ import { startRun } from '../../core/runner/run';
 import { createBackend } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { writeHtmlReport } from '../html-report';
-import { DEFAULT_EMBEDDED_MODEL } from '../models';
+import { EngineClient } from '../../core/engine/client';
+import type { ModelSpec } from '../../core/engine/load-local';
+import { trainProbe } from '../../core/probes/train';
+import { writeProbeFile } from '../../core/probes/load';
+import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from '../models';
+import { roundExtensionsFor } from '../round-extensions';
 import { createProgressReporter } from '../progress';
 import { withSigint } from '../signals';
 import { defaultCacheDir } from './run';
@@ -14,8 +20,26 @@ import { defaultCacheDir } from './run';
 /** The package root: dist/cli.js lives one folder below it. */
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
 const DEMO_DATASET = path.join(PACKAGE_ROOT, 'examples', 'demo', 'bbq-demo.jsonl');
+/** the paper's bias direction: the mean hidden state of a handful of biased statements (ours, written for the demo) */
+const DEMO_STATEMENTS = path.join(PACKAGE_ROOT, 'examples', 'demo', 'bias-statements.txt');
 /** stories260K has a 512-token context: five review rounds of BBQ questions do not fit in it, three do */
 const DEMO_ROUNDS = 3;
+
+/** Trains the demo's bias direction from the statements file (a few forward passes), once per model. */
+async function trainDemoProbe(modelSpec: ModelSpec, dir: string, signal: AbortSignal): Promise<string> {
+  const client = await EngineClient.start({ modelSpec, mode: 'auto' });
+  try {
+    const identity = (await client.info()).identity;
+    const file = path.join(dir, `bias-statements.${identity.weightsSha256.slice(0, 12)}.probe.json`);
+    if (existsSync(file)) return file;
+    const trained = await trainProbe([client], { data: DEMO_STATEMENTS, variant: 'statements', module: 'residual', positiveLabel: 'biased', signal });
+    await mkdir(dir, { recursive: true });
+    await writeProbeFile(file, trained.probe);
+    return file;
+  } finally {
+    await client.close();
+  }
+}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -33,12 +57,17 @@ export function registerDemoCommand(program: Command): void {
       const result = await withSigint(async (signal) => {
         const prepared = await prepareExperiment({ file: DEMO_DATASET, preset: 'paper-bbq', rounds: DEMO_ROUNDS, signal });
         const ref = { kind: 'embedded' as const, model: flags.model };
+        const modelSpec = await resolveModelForCli(flags.model, { extraMirrors, signal });
+        const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal);
+        const experiment = { ...prepared.experiment, name: 'demo-paper-bbq', backend: ref, probes: [{ name: 'bias', path: probePath }] };
         const backend = await createBackend(ref, { requestTimeoutMs: 120_000, env: process.env, extraMirrors, signal });
+        const extensions = roundExtensionsFor(experiment);
         const progress = createProgressReporter(process.stderr, flags.json === true);
         try {
           return await startRun({
             outDir: flags.out,
-            experiment: { ...prepared.experiment, name: 'demo-paper-bbq', backend: ref },
+            experiment,
+            extensions: extensions.build,
             dataset: prepared.dataset,
             items: prepared.items,
             backend,
@@ -48,6 +77,7 @@ export function registerDemoCommand(program: Command): void {
           });
         } finally {
           progress.done();
+          await extensions.close();
           await backend.close();
         }
       });

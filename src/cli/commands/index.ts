@@ -7,6 +7,7 @@ import { registerRunCommand } from './run';
 import { registerScorerCommand } from './scorer';
 import { registerServeCommand } from './serve';
 import { registerValidateCommand } from './validate';
+import { registerViewCommand } from './view';
 
 /** Each command lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerProbeCommand(program);
   registerScorerCommand(program);
   registerServeCommand(program);
+  registerViewCommand(program);
 }

@@ -8,6 +8,7 @@ import { readManifest } from '../../core/runner/store';
 import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter } from '../progress';
+import { roundExtensionsFor } from '../round-extensions';
 import { withSigint } from '../signals';
 
 export function positiveInt(name: string) {
@@ -85,6 +86,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
   const backend = await createBackend(ref, { requestTimeoutMs, env: process.env });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
+  const extensions = roundExtensionsFor(prepared.experiment);
   try {
     return await startRun({
       outDir: flags.out,
@@ -94,6 +96,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
       backend,
       settings: { concurrency: flags.concurrency, requestTimeoutMs, cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(flags.out)) : null },
       signal,
+      extensions: extensions.build,
       onStart: (runDir) => {
         if (!flags.quiet) process.stderr.write(`run folder: ${runDir}\n`);
       },
@@ -101,6 +104,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
     });
   } finally {
     progress.done();
+    await extensions.close();
     await backend.close();
   }
 }
@@ -118,6 +122,7 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
   const backend = await createBackend(ref, { requestTimeoutMs, env: process.env });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
+  const extensions = roundExtensionsFor(manifest.experiment);
   try {
     return await resumeRun({
       runDir,
@@ -129,10 +134,12 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
         requestTimeoutMs,
       },
       signal,
+      extensions: extensions.build,
       onProgress: (p) => progress.update(p),
     });
   } finally {
     progress.done();
+    await extensions.close();
     await backend.close();
   }
 }

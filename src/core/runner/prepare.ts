@@ -46,7 +46,7 @@ export function withRounds(exp: Experiment, rounds: number): Experiment {
 export async function prepareExperiment(input: ExperimentInput): Promise<PreparedExperiment> {
   let given: Experiment | undefined;
   if (isExperimentFile(input.file)) {
-    given = await loadExperimentFile(input.file);
+    given = withAbsolutePaths(await loadExperimentFile(input.file), path.dirname(path.resolve(input.file)));
     if (input.rounds !== undefined) given = withRounds(given, input.rounds);
   } else if (input.preset) {
     given = getPreset(input.preset, input.file, { rounds: input.rounds });
@@ -77,6 +77,18 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
     dataset: { path: path.resolve(loaded.path), sha256: loaded.sha256, format: loaded.format },
     items,
     warnings,
+  };
+}
+
+/**
+ * Probe and offline-scorer files are named relative to the experiment file; the manifest keeps them absolute so a
+ * resumed run (or a report) finds them wherever it is started from.
+ */
+function withAbsolutePaths(exp: Experiment, baseDir: string): Experiment {
+  return {
+    ...exp,
+    probes: exp.probes.map((p) => ({ ...p, path: path.resolve(baseDir, p.path) })),
+    scorers: exp.scorers.map((s) => (s.kind === 'offline' && s.model ? { ...s, model: path.resolve(baseDir, s.model) } : s)),
   };
 }
 

@@ -41,8 +41,11 @@ interface Common {
   backend: Backend;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
-  /** probes, scorers: work around each round besides generation */
-  extensions?: RoundExtension[];
+  /**
+   * probes, scorers: work around each round besides generation; built once the backend is connected (probes check
+   * the model the backend serves)
+   */
+  extensions?: (description: BackendDescription) => Promise<RoundExtension[]>;
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -134,6 +137,7 @@ async function drive(
   cacheDir: string | null,
   retry: RetryPolicy,
 ): Promise<RunResult> {
+  const extensions = opts.extensions ? await opts.extensions(description) : [];
   opts.onStart?.(store.runDir, store.current);
   let last: RunProgress = { planned: store.current.counts.planned, recorded: existing.length, errors: 0, cached: 0 };
   // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
@@ -161,7 +165,7 @@ async function drive(
       retry,
       cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
       existing,
-      extensions: opts.extensions,
+      extensions,
       append: (r) => store.append(r),
       onProgress,
       signal: opts.signal,
