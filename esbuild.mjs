@@ -29,3 +29,19 @@ for (const f of existsSync('bench') ? readdirSync('bench') : []) {
 await Promise.all(
   entries.filter(([src]) => existsSync(src)).map(([src, out]) => build({ ...common, entryPoints: [src], outfile: out })),
 );
+
+// The results viewer (webview/): one browser bundle and its stylesheet, loaded by the VS Code panel, `sclab view`
+// and inlined into the static report.
+await build({
+  entryPoints: { viewer: 'webview/main.ts' },
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  outdir: 'dist/webview',
+});
+await build({ entryPoints: { viewer: 'media/viewer/viewer.css' }, bundle: true, minify: true, logLevel: 'warning', outdir: 'dist/webview' });

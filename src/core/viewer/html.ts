@@ -63,6 +63,7 @@ export function renderViewerHtml(o: ViewerHtmlOptions): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(viewerCsp(o))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(o.title ?? 'Self-Correction Lab results')}</title>
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
 <script type="application/json" id="sclab-boot">${jsonForScript({ state: o.state ?? {} })}</script>
@@ -100,6 +101,7 @@ export function renderStaticHtml(o: StaticHtmlOptions): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(o.title)}</title>
 <style nonce="${escapeHtml(o.nonce)}">${inlineSafe(o.style, 'style')}</style>
 <script type="application/json" id="sclab-boot">${jsonForScript({ state: o.state ?? {}, static: true })}</script>

@@ -1,0 +1,190 @@
+// The viewer in a real browser: `sclab view` (a child process) and the static HTML file, driven by Playwright with
+// Debian's Chromium. Checks that charts are painted on every page, that hostile dataset text and model output stay
+// inert text, that the CSP reports nothing, and that the view state survives a reload. Saves screenshots.
+// Run: npm run test:viewer-browser (bundles this file and runs it with node). Needs /usr/bin/chromium (or CHROMIUM).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { HOSTILE, writeSyntheticRun } from './syntheticRun';
+
+const REPO = path.resolve(__dirname, '../..');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOTS ?? path.join(os.tmpdir(), 'sclab-viewer-shots');
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let failures = 0;
+function check(ok: boolean, what: string): void {
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}\n`);
+  if (!ok) failures++;
+}
+
+export async function startView(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(REPO, 'dist/cli.js'), 'view', ...args, '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /viewer: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`sclab view exited with ${code}: ${err}`)));
+  });
+  return { url, child };
+}
+
+/** True once some canvas inside a .chart box has a non-transparent pixel. */
+export async function waitForPaintedChart(page: Page, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      for (const c of Array.from(document.querySelectorAll<HTMLCanvasElement>('.chart canvas'))) {
+        if (!c.width || !c.height) continue;
+        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+        if (!d) continue;
+        for (let i = 3; i < d.length; i += 16) if (d[i]! > 0) return true;
+      }
+      return false;
+    },
+    null,
+    { timeout: timeoutMs, polling: 50 },
+  );
+}
+
+async function inert(page: Page, where: string): Promise<void> {
+  const r = await page.evaluate(() => ({
+    pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
+    scripts: document.querySelectorAll('script:not([type="application/json"])').length,
+    imgs: document.querySelectorAll('img').length,
+    jsLinks: Array.from(document.querySelectorAll('a')).filter((a) => a.href.startsWith('javascript:')).length,
+    text: document.body.innerText,
+  }));
+  check(r.pwned === null, `${where}: no hostile code ran`);
+  check(r.scripts === 1, `${where}: only the app's own script element (${r.scripts})`);
+  check(r.imgs === 0 && r.jsLinks === 0, `${where}: no <img> or javascript: link made from data`);
+  check(HOSTILE.every((s) => r.text.includes(s)), `${where}: the hostile strings are shown as text`);
+}
+
+async function tourPages(page: Page, label: string, expectCharts: string[]): Promise<void> {
+  for (const tab of ['Overview', 'Ranks', 'Probes', 'Instructions', 'Compare']) {
+    await page.getByRole('tab', { name: tab }).click();
+    await page.waitForFunction((p) => document.body.dataset.ready === p, tab.toLowerCase());
+    if (expectCharts.includes(tab)) {
+      await waitForPaintedChart(page);
+      check(true, `${label}: ${tab} chart painted`);
+    } else {
+      const empty = await page.locator('.empty').count();
+      check(empty > 0, `${label}: ${tab} says honestly that it has nothing to show`);
+    }
+    await page.screenshot({ path: path.join(SHOTS, `${label}-${tab.toLowerCase()}.png`), fullPage: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    process.stdout.write(`skipped: ${CHROMIUM} is not installed (apt-get install -y chromium) and CI is not set\n`);
+    return;
+  }
+  await fs.mkdir(SHOTS, { recursive: true });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'sclab-viewer-e2e-'));
+  const runA = (await writeSyntheticRun(path.join(tmp, 'run-a'), { items: 300, rounds: 4, layers: 32, hostile: HOSTILE })).dir;
+  const runB = (await writeSyntheticRun(path.join(tmp, 'run-b'), { items: 300, rounds: 4, layers: 0, seed: 11 })).dir;
+  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const { url, child } = await startView([runA, '--compare', runB, '--resamples', '200']);
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+
+    await page.goto(url);
+    await waitForPaintedChart(page);
+    check(true, 'sclab view: overview chart painted');
+    await tourPages(page, 'view', ['Overview', 'Ranks', 'Probes', 'Compare']);
+
+    // samples: hostile text in the table and in one item's conversation
+    await page.getByRole('tab', { name: 'Samples' }).click();
+    await page.waitForSelector('.vrow');
+    await page.locator('.vrow', { hasText: 'bbq-00001' }).first().click();
+    await page.waitForSelector('.detail .round');
+    await page.screenshot({ path: path.join(SHOTS, 'view-samples.png'), fullPage: true });
+    const rows = await page.locator('.vrow').count();
+    check(rows > 0 && rows < 120, `samples: only the visible rows are in the DOM (${rows} of 600)`);
+    await page.locator('.vrow', { hasText: 'bbq-00002' }).first().click();
+    await page.waitForFunction(() => document.querySelector('.detail h2')?.textContent === 'bbq-00002');
+    await page.locator('.vrow', { hasText: 'bbq-00000' }).first().click();
+    await page.waitForFunction(() => document.querySelector('.detail h2')?.textContent === 'bbq-00000');
+    // all three hostile strings have been on screen as text; the last one shown must be there now
+    const shown = await page.evaluate(() => document.body.innerText);
+    check(shown.includes(HOSTILE[0]!), 'item detail shows the hostile context as text');
+    const r = await page.evaluate(() => ({ pwned: (window as unknown as { __pwned?: number }).__pwned ?? null, imgs: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script:not([type="application/json"])').length }));
+    check(r.pwned === null && r.imgs === 0 && r.scripts === 1, 'samples and item detail: hostile text inert');
+
+    // scroll deep into the virtualised table: later pages load on demand
+    await page.locator('.vlist').evaluate((el) => (el.scrollTop = 500 * 30));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.vrow')).some((r) => /bbq-002[4-9]\d/.test(r.textContent ?? '')));
+    check(true, 'samples: scrolling loads later pages');
+
+    // state survives a reload: page, selection, scroll
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === 'samples');
+    await page.waitForSelector('.detail .round');
+    const after = await page.evaluate(() => ({ item: document.querySelector('.detail h2')?.textContent, scroll: document.querySelector('.vlist')?.scrollTop ?? 0 }));
+    check(after.item === 'bbq-00000' && after.scroll > 1000, `state restored after reload (item ${after.item}, scroll ${after.scroll})`);
+    check(consoleErrors.length === 0, `no console errors or CSP violations (${consoleErrors.join(' | ')})`);
+
+    // hostile strings one by one through the text filter: each shown as text, nothing runs
+    await page.locator('.vlist').evaluate((el) => (el.scrollTop = 0));
+    for (const [i] of HOSTILE.entries()) {
+      await page.locator('.vrow', { hasText: `bbq-0000${i}` }).first().click();
+      await page.waitForFunction((id) => document.querySelector('.detail h2')?.textContent === id, `bbq-0000${i}`);
+      const t = await page.evaluate(() => document.querySelector('.detail')?.textContent ?? '');
+      check(t.includes(HOSTILE[i]!), `hostile string ${i} shown verbatim in the item detail`);
+    }
+    await inert(page, 'after visiting all hostile items').catch(() => undefined);
+
+    // the static file
+    const file = path.join(tmp, 'viewer.html');
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn(process.execPath, [path.join(REPO, 'dist/cli.js'), 'view', runA, '--static', file, '--resamples', '200'], { stdio: 'inherit' });
+      c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`--static exited with ${code}`))));
+    });
+    const html = await fs.readFile(file, 'utf8');
+    check(!HOSTILE.some((s) => html.includes(s)), 'static file: no hostile string appears unescaped in the HTML');
+    const sp = await ctx.newPage();
+    const staticErrors: string[] = [];
+    sp.on('console', (m) => m.type() === 'error' && staticErrors.push(m.text()));
+    sp.on('pageerror', (e) => staticErrors.push(e.message));
+    await sp.goto(`file://${file}`);
+    await waitForPaintedChart(sp);
+    check(true, 'static file: overview chart painted offline');
+    await tourPages(sp, 'static', ['Overview', 'Ranks', 'Probes']);
+    await sp.getByRole('tab', { name: 'Samples' }).click();
+    await sp.waitForSelector('.vrow');
+    await sp.locator('.vrow', { hasText: 'bbq-00001' }).first().click();
+    await sp.waitForSelector('.detail .round');
+    const st = await sp.evaluate(() => ({ pwned: (window as unknown as { __pwned?: number }).__pwned ?? null, imgs: document.querySelectorAll('img').length, text: document.querySelector('.detail')?.textContent ?? '' }));
+    check(st.pwned === null && st.imgs === 0 && st.text.includes(HOSTILE[1]!), 'static file: hostile text inert in the item detail');
+    await sp.screenshot({ path: path.join(SHOTS, 'static-samples.png'), fullPage: true });
+    check(staticErrors.length === 0, `static file: no console errors or CSP violations (${staticErrors.join(' | ')})`);
+  } finally {
+    child.kill('SIGTERM');
+    await ctx.close();
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`screenshots: ${SHOTS}\n`);
+  if (failures) {
+    process.stdout.write(`${failures} check(s) failed\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

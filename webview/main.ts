@@ -1,0 +1,149 @@
+// The viewer app: connects to its host, restores the view state, draws the page shell and the current page.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { OverviewResult } from '../src/core/viewer/protocol';
+import { connect, type Bridge } from './bridge';
+import { applyThemeDefaults, destroyCharts } from './charts';
+import type { PageContext, PageRenderer } from './context';
+import { clear, emptyState, h } from './dom';
+import { int } from './format';
+import { renderCompare } from './pages/compare';
+import { renderInstructions } from './pages/instructions';
+import { renderOverview } from './pages/overview';
+import { renderProbes } from './pages/probes';
+import { renderRanks } from './pages/ranks';
+import { renderSamples, selectItem } from './pages/samples';
+import { PAGES, restoreState, type Page, type ViewState } from './state';
+
+const RENDERERS: Record<Page, PageRenderer> = {
+  overview: renderOverview,
+  ranks: renderRanks,
+  probes: renderProbes,
+  instructions: renderInstructions,
+  samples: renderSamples,
+  compare: renderCompare,
+};
+
+const TITLES: Record<Page, string> = { overview: 'Overview', ranks: 'Ranks', probes: 'Probes', instructions: 'Instructions', samples: 'Samples', compare: 'Compare' };
+
+function header(o: OverviewResult, bridge: Bridge): HTMLElement {
+  const r = o.run;
+  const caps = Object.entries(r.backend.capabilities)
+    .filter(([, v]) => v)
+    .map(([k]) => k)
+    .join(', ');
+  return h(
+    'header',
+    { class: 'run-head' },
+    h('h1', null, r.experiment.name, h('span', { class: `badge status-${r.status}` }, r.status)),
+    h(
+      'p',
+      { class: 'facts' },
+      `${r.backend.kind}: ${r.backend.model} · ${r.experiment.task}${r.experiment.preset ? ` · preset ${r.experiment.preset}` : ''} · ${int(o.totals.items)} items · ${int(o.totals.records)} records · dataset ${r.dataset.path} (${r.dataset.format}) · run ${r.name} · ${r.createdAt}`,
+    ),
+    h('p', { class: 'facts muted', title: r.backend.notes.join('\n') }, `capabilities: ${caps || 'none'} · tool ${r.toolVersion}`),
+    bridge.kind === 'static' ? h('p', { class: 'facts muted' }, 'static report: the first page of each view is embedded; open the run with `sclab view` for all samples and items.') : null,
+  );
+}
+
+async function start(): Promise<void> {
+  const app = document.getElementById('app')!;
+  const bridge = connect();
+  const state: ViewState = restoreState(bridge.getState());
+  applyThemeDefaults();
+
+  let overview: OverviewResult;
+  const loadOverview = async () => {
+    overview = await bridge.request('overview', {});
+  };
+  try {
+    await loadOverview();
+  } catch (err) {
+    clear(app);
+    app.append(emptyState(`cannot open this run: ${err instanceof Error ? err.message : String(err)}`));
+    bridge.command({ command: 'ready', args: {} });
+    return;
+  }
+
+  const nav = h('nav', { class: 'tabs', role: 'tablist' });
+  const notes = h('ul', { class: 'notes' });
+  const content = h('div', { class: 'page', role: 'tabpanel' });
+  const head = h('div');
+  let renderSeq = 0;
+
+  const ctx: PageContext = {
+    bridge,
+    state,
+    get overview() {
+      return overview;
+    },
+    save: () => bridge.setState(state),
+    navigate: (page) => {
+      state.page = page;
+      ctx.save();
+      void show();
+    },
+    openItem: (itemId) => selectItem(ctx, itemId),
+    refresh: () => void show(),
+  };
+
+  const shell = () => {
+    clear(head);
+    head.append(header(overview, bridge));
+    clear(notes);
+    for (const n of overview.notes) notes.append(h('li', null, n));
+    clear(nav);
+    for (const p of PAGES) {
+      const avail = p === 'overview' || p === 'samples' || overview.available[p as keyof OverviewResult['available']];
+      const tab = h('button', { class: `tab${p === state.page ? ' active' : ''}${avail ? '' : ' dim'}`, role: 'tab', aria: { selected: String(p === state.page) }, title: avail ? '' : 'nothing to show in this run', onclick: () => ctx.navigate(p) }, TITLES[p]);
+      nav.append(tab);
+    }
+  };
+
+  const show = async () => {
+    const seq = ++renderSeq;
+    shell();
+    destroyCharts();
+    clear(content);
+    const page = state.page;
+    const box = h('div');
+    content.append(box);
+    try {
+      await RENDERERS[page](box, ctx);
+    } catch (err) {
+      if (seq !== renderSeq) return;
+      box.append(emptyState(`${TITLES[page]}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    if (seq !== renderSeq) return;
+    window.scrollTo(0, state.scroll[page] ?? 0);
+    document.body.dataset.ready = page;
+  };
+
+  let scrollRaf = 0;
+  window.addEventListener('scroll', () => {
+    cancelAnimationFrame(scrollRaf);
+    scrollRaf = requestAnimationFrame(() => {
+      state.scroll[state.page] = window.scrollY;
+      ctx.save();
+    });
+  });
+
+  bridge.onNotification((n) => {
+    if (n.event === 'openItem') ctx.openItem(n.data.itemId);
+    else if (n.event === 'runChanged') void loadOverview().then(show, () => undefined);
+    else if (n.event === 'runProgress') {
+      const s = document.querySelector('.run-head .badge');
+      if (s) s.textContent = `${n.data.status} ${int(n.data.recorded)}/${int(n.data.planned)}`;
+    }
+  });
+
+  clear(app);
+  app.append(head, notes, nav, content);
+  await show();
+  bridge.command({ command: 'ready', args: {} });
+}
+
+void start();

@@ -1,0 +1,204 @@
+// Samples: a virtualised table over paged data (the host filters and sorts; only the visible pages are asked for),
+// and the selected item's detail below it.
+import type { SampleRow, SampleSort, SamplesResult } from '../../src/core/viewer/protocol';
+import { sparkline } from '../charts';
+import { ce, clear, emptyState, h } from '../dom';
+import { int, num } from '../format';
+import { RequestError } from '../bridge';
+import { renderItem } from './item';
+import type { PageContext, PageRenderer } from '../context';
+
+const ROW_H = 30;
+const PAGE = 100;
+const OVERSCAN = 10;
+
+const COLUMNS: Array<{ label: string; sort?: SampleSort['key']; cls: string; title?: string }> = [
+  { label: 'item', sort: 'item', cls: 'c-id' },
+  { label: 'line', sort: 'line', cls: 'c-line num' },
+  { label: 'condition', cls: 'c-cond' },
+  { label: 'text', cls: 'c-text' },
+  { label: 'answers by round', cls: 'c-rounds', title: '✓ correct, ✗ wrong, ? unparsed, ! error; the digit is the gold rank' },
+  { label: 'rank 1st', title: 'gold rank in the condition\'s first round', sort: 'rankFirst', cls: 'c-rank num' },
+  { label: 'rank last', title: 'gold rank in the condition\'s last round', sort: 'rankLast', cls: 'c-rank num' },
+  { label: 'Δ rank', sort: 'rankChange', cls: 'c-rank num' },
+  { label: 'band', sort: 'bandLast', cls: 'c-band', title: 'band score per round (sorts by the last round)' },
+  { label: 'Δ band', sort: 'bandChange', cls: 'c-band-d num' },
+];
+
+function roundChips(r: SampleRow): HTMLElement {
+  return h(
+    'span',
+    { class: 'chips' },
+    ...r.rounds.map((x) => {
+      const mark = x.error ? '!' : x.correct === null ? '?' : x.correct ? '✓' : '✗';
+      const cls = x.error ? 'chip err' : x.correct === null ? 'chip' : x.correct ? 'chip good' : 'chip bad';
+      return h('span', { class: cls, title: `round ${x.round}: ${x.error ?? `${x.answer ?? 'unparsed'}${x.goldRank !== null ? `, gold rank ${x.goldRank}` : ''}`}` }, `${mark}${x.goldRank ?? ''}`);
+    }),
+  );
+}
+
+function rowView(r: SampleRow, index: number, selected: boolean, onPick: () => void): HTMLElement {
+  const dRank = r.rankFirst !== null && r.rankLast !== null ? r.rankLast - r.rankFirst : null;
+  const dBand = r.bandFirst !== null && r.bandLast !== null ? r.bandLast - r.bandFirst : null;
+  return h(
+    'div',
+    { class: `vrow${selected ? ' selected' : ''}`, role: 'row', style: { transform: `translateY(${index * ROW_H}px)` }, onclick: onPick, tabindex: -1, data: { item: r.itemId } },
+    h('span', { class: 'c-id', title: r.itemId }, r.itemId),
+    h('span', { class: 'c-line num' }, r.line ?? '—'),
+    h('span', { class: 'c-cond', title: r.condition }, r.condition),
+    h('span', { class: 'c-text', title: r.preview }, r.preview),
+    h('span', { class: 'c-rounds' }, roundChips(r)),
+    h('span', { class: 'c-rank num' }, r.rankFirst ?? '—'),
+    h('span', { class: 'c-rank num' }, r.rankLast ?? '—'),
+    h('span', { class: `c-rank num ${dRank === null || dRank === 0 ? '' : dRank < 0 ? 'good' : 'bad'}` }, dRank === null ? '—' : dRank > 0 ? `+${dRank}` : String(dRank)),
+    h('span', { class: 'c-band' }, r.rounds.some((x) => x.band !== null) ? sparkline(r.rounds.map((x) => x.band), { width: 70, height: 18, label: `band score per round` }) : '—'),
+    h('span', { class: 'c-band-d num' }, dBand === null ? '—' : num(dBand, 4)),
+  );
+}
+
+function selectEl(label: string, options: Array<[string, string]>, current: string, onChange: (v: string) => void): HTMLElement {
+  const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label }, ...options.map(([v, text]) => ce('vscode-option', { value: v, selected: v === current }, text)));
+  el.addEventListener('change', () => onChange((el as unknown as { value: string }).value));
+  return h('label', { class: 'pick' }, `${label} `, el);
+}
+
+function filterBar(ctx: PageContext): HTMLElement {
+  const f = ctx.state.samples.filter;
+  const set = (k: keyof typeof f, v: unknown) => {
+    const next = { ...f } as Record<string, unknown>;
+    if (v === '' || v === undefined || v === false) delete next[k];
+    else next[k] = v;
+    ctx.state.samples.filter = next;
+    ctx.state.scroll.samplesTable = 0;
+    ctx.save();
+    ctx.refresh();
+  };
+  const text = ce<HTMLElement & { value: string }>('vscode-textfield', { placeholder: 'search id, text or answers', value: f.text ?? '', ariaLabel: 'search' });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  text.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => set('text', text.value.trim()), 300);
+  });
+  const errors = ce<HTMLElement & { checked: boolean }>('vscode-checkbox', { checked: !!f.errorsOnly, label: 'errors only' });
+  errors.addEventListener('change', () => set('errorsOnly', errors.checked));
+  return h(
+    'div',
+    { class: 'toolbar' },
+    text,
+    selectEl('condition', [['', 'all'], ...ctx.overview.conditions.map((c) => [c.name, c.name] as [string, string])], f.condition ?? '', (v) => set('condition', v)),
+    selectEl('gold rank', [['', 'any change'], ['improved', 'improved'], ['worsened', 'worsened'], ['unchanged', 'unchanged']], f.rankChange ?? '', (v) => set('rankChange', v)),
+    selectEl('first → last', [['', 'any'], ['wrong-to-right', 'wrong → right'], ['right-to-wrong', 'right → wrong'], ['stayed-right', 'stayed right'], ['stayed-wrong', 'stayed wrong']], f.flip ?? '', (v) => set('flip', v)),
+    errors,
+  );
+}
+
+export const renderSamples: PageRenderer = async (root, ctx) => {
+  const pages = new Map<number, Promise<SamplesResult>>();
+  const params = (page: number) => ({ offset: page * PAGE, limit: PAGE, filter: ctx.state.samples.filter, sort: ctx.state.samples.sort });
+  const load = (page: number) => {
+    let p = pages.get(page);
+    if (!p) {
+      p = ctx.bridge.request('samples', params(page));
+      pages.set(page, p);
+      p.catch(() => pages.delete(page));
+    }
+    return p;
+  };
+  const status = h('span', { class: 'muted', role: 'status' }, 'loading records…');
+  root.append(filterBar(ctx), h('div', { class: 'toolbar' }, status));
+  let first: SamplesResult;
+  try {
+    first = await load(0);
+  } catch (err) {
+    root.append(emptyState(err instanceof RequestError ? err.message : String(err)));
+    return;
+  }
+  status.textContent = `${int(first.total)} rows (item × condition)${first.probe ? `; band: ${first.probe}` : ''}`;
+  if (first.total === 0) {
+    root.append(emptyState(Object.keys(ctx.state.samples.filter).length ? 'no row matches these filters.' : 'this run has no records yet.'));
+    return;
+  }
+  const sort = ctx.state.samples.sort;
+  const header = h(
+    'div',
+    { class: 'vhead', role: 'row' },
+    ...COLUMNS.map((c) => {
+      const active = c.sort === sort.key;
+      const el = h('span', { class: `${c.cls}${c.sort ? ' sortable' : ''}${active ? ' active' : ''}`, title: c.title ?? (c.sort ? 'sort' : ''), role: 'columnheader', aria: active ? { sort: sort.dir === 'asc' ? 'ascending' : 'descending' } : {} }, c.label, active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : '');
+      if (c.sort) {
+        const key = c.sort;
+        el.addEventListener('click', () => {
+          ctx.state.samples.sort = { key, dir: active && sort.dir === 'asc' ? 'desc' : 'asc' };
+          ctx.save();
+          ctx.refresh();
+        });
+      }
+      return el;
+    }),
+  );
+  const spacer = h('div', { class: 'vspacer', style: { height: `${first.total * ROW_H}px` } });
+  const viewport = h('div', { class: 'vlist', role: 'grid', aria: { rowcount: String(first.total), label: 'samples' } }, spacer);
+  const detail = h('div', { class: 'detail' });
+  root.append(h('div', { class: 'vtable' }, header, viewport), detail);
+
+  let drawn = '';
+  const draw = async () => {
+    const top = viewport.scrollTop;
+    const from = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
+    const to = Math.min(first.total, Math.ceil((top + viewport.clientHeight) / ROW_H) + OVERSCAN);
+    const key = `${from}:${to}:${ctx.state.selection.itemId ?? ''}`;
+    if (key === drawn) return;
+    drawn = key;
+    const needed = new Set<number>();
+    for (let i = from; i < to; i++) needed.add(Math.floor(i / PAGE));
+    const loaded = await Promise.all([...needed].map(async (p) => [p, await load(p)] as const));
+    if (drawn !== key) return; // scrolled on meanwhile
+    const byPage = new Map(loaded);
+    clear(spacer);
+    for (let i = from; i < to; i++) {
+      const r = byPage.get(Math.floor(i / PAGE))?.rows[i % PAGE];
+      if (r) spacer.append(rowView(r, i, r.itemId === ctx.state.selection.itemId, () => pick(r.itemId)));
+    }
+  };
+  const showDetail = async (itemId: string) => {
+    clear(detail);
+    detail.append(h('p', { class: 'muted' }, `loading ${itemId}…`));
+    try {
+      const d = await ctx.bridge.request('item', { itemId });
+      clear(detail);
+      renderItem(detail, d, ctx.bridge);
+    } catch (err) {
+      clear(detail);
+      detail.append(emptyState(err instanceof Error ? err.message : String(err)));
+    }
+  };
+  const pick = (itemId: string) => {
+    ctx.state.selection.itemId = itemId;
+    ctx.save();
+    drawn = '';
+    void draw();
+    void showDetail(itemId);
+  };
+  let raf = 0;
+  viewport.addEventListener('scroll', () => {
+    ctx.state.scroll.samplesTable = viewport.scrollTop;
+    cancelAnimationFrame(raf);
+    raf = requestAnimationFrame(() => {
+      ctx.save();
+      void draw();
+    });
+  });
+  viewport.scrollTop = ctx.state.scroll.samplesTable ?? 0;
+  await draw();
+  if (ctx.state.selection.itemId) void showDetail(ctx.state.selection.itemId);
+  else detail.append(h('p', { class: 'muted' }, 'Click a row to see the item’s conversation across rounds.'));
+};
+
+/** Shows one item (the host asked for it, e.g. from a CodeLens): select it and open its detail. */
+export function selectItem(ctx: PageContext, itemId: string): void {
+  ctx.state.selection.itemId = itemId;
+  ctx.state.samples.filter = { text: itemId };
+  ctx.state.scroll.samplesTable = 0;
+  ctx.save();
+  ctx.navigate('samples');
+}
