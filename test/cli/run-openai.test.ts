@@ -87,7 +87,7 @@ describe('sclab run against an OpenAI-compatible server', () => {
     expect(json.counts).toMatchObject({ planned: 9, recorded: 9, errors: 3 });
     const report = await runCli(['report', json.runDir, '--json']);
     const r = JSON.parse(report.stdout);
-    expect(r.summary.errorsByCode).toEqual({ bad_request: 2, skipped: 1 });
+    expect(r.errorsByCode).toEqual({ bad_request: 2, skipped: 1 });
     const text = await runCli(['report', json.runDir]);
     expect(text.stdout).toMatch(/baseline\s+0\s+3\s+1\s/);
     expect(text.stdout).toMatch(/self-correct\s+1\s+3\s+1\s/);

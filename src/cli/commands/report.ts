@@ -30,10 +30,7 @@ export function registerReportCommand(program: Command): void {
     }
     const html = flags.html ? await writeHtmlReport(runDir, typeof flags.html === 'string' ? flags.html : undefined, undefined, { manifest, summary }) : undefined;
     if (flags.json) {
-      const { cells, ...rest } = summary;
-      // `summary` keeps the older per-cell shape for scripts written against it
-      const legacy = { records: summary.records, errors: summary.errors, cached: summary.cached, errorsByCode: summary.errorsByCode, items: summary.items, cells };
-      process.stdout.write(JSON.stringify({ ...rest, run: { dir: runDir, id: manifest.id, status: manifest.status, counts: manifest.counts, tornBytes }, runDir, status: manifest.status, counts: manifest.counts, tornBytes, csv, html, summary: legacy }) + '\n');
+      process.stdout.write(JSON.stringify({ ...summary, run: { dir: runDir, id: manifest.id, status: manifest.status, counts: manifest.counts, tornBytes }, runDir, status: manifest.status, counts: manifest.counts, tornBytes, csv, html }) + '\n');
     } else {
       process.stdout.write(formatSummaryText(manifest, summary));
       if (csv) process.stdout.write(`csv: ${csv}\n`);

@@ -5,7 +5,7 @@ import { isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { BackendDescription, RunManifest, RunStatus } from '../model/manifest';
-import { summarizeRecords } from '../analysis/summary';
+import { analyzeRun } from '../analysis/analyze';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
@@ -182,7 +182,8 @@ async function drive(
     errors: records.filter((r) => r.error).length,
     cached: records.filter((r) => r.cached).length,
   };
-  if (status === 'completed') await store.writeSummary(summarizeRecords(records));
+  // the same summary `sclab report --json` recomputes from the records at any time
+  if (status === 'completed') await store.writeSummary(analyzeRun(records, items, opts.experiment));
   await store.updateManifest((m) => ({
     ...m,
     status,
