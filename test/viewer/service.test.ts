@@ -39,6 +39,7 @@ describe('viewer service', () => {
     ]);
     expect(o.totals.records).toBe(60 * 4);
     expect(o.available).toMatchObject({ ranks: true, probes: true, instructions: false, compare: false });
+    await ask(svc, 'ranks'); // the full analysis (with intervals) is computed and cached when a page needs it
     const cached = JSON.parse(await fs.readFile(path.join(runDir, 'summary.json'), 'utf8'));
     expect(cached.source.cache).toBe('sclab.viewer-cache/1');
     // a second service reads the cache: same answer
@@ -48,7 +49,7 @@ describe('viewer service', () => {
 
   it('does not trust a summary.json whose stamp does not match the records', async () => {
     const dir = (await writeSyntheticRun(path.join(tmp, 'run-stale'), { items: 12, rounds: 2, layers: 0 })).dir;
-    await ask(createViewerService({ runDir: dir, ...opts }), 'overview');
+    await ask(createViewerService({ runDir: dir, ...opts }), 'probes');
     const cached = JSON.parse(await fs.readFile(path.join(dir, 'summary.json'), 'utf8'));
     cached.records = 999999; // a forged number…
     cached.source.recordsBytes += 1; // …under a stamp that no longer matches
@@ -157,5 +158,20 @@ describe('viewer service', () => {
     expect(await svc.handle({ kind: 'request', id: 4, method: 'overview', params: {} })).toMatchObject({ id: 4, ok: false, error: { code: 'io', message: expect.stringMatching(/manifest/) } });
     expect(await svc.handle('garbage')).toMatchObject({ id: 0, ok: false, error: { code: 'bad_request' } });
     expect(await svc.handle({ kind: 'command', command: 'openRun', args: {} })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  });
+});
+
+describe('viewer service on a cold run', () => {
+  it('answers the overview before the bootstrap pages, with the same numbers as the full analysis', async () => {
+    const dir = (await writeSyntheticRun(path.join(tmp, 'run-cold'), { items: 40, rounds: 3, layers: 8, seed: 5 })).dir;
+    const svc = createViewerService({ runDir: dir, analysis: { bootstrap: { resamples: 30 } } });
+    const o = await ask<OverviewResult>(svc, 'overview');
+    expect(o.settings.bootstrap.resamples).toBe(30);
+    // nothing cached yet: the full analysis runs only when a page needs its intervals
+    await expect(fs.readFile(path.join(dir, 'summary.json'), 'utf8')).rejects.toThrow();
+    await ask(svc, 'ranks');
+    const full = await ask<OverviewResult>(createViewerService({ runDir: dir, analysis: { bootstrap: { resamples: 30 } } }), 'overview');
+    expect(full.conditions).toEqual(o.conditions);
+    expect(full.settings).toEqual(o.settings);
   });
 });

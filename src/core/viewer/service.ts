@@ -83,6 +83,7 @@ class RunSource {
   private loaded: Promise<LoadedRun> | null = null;
   private summary: Promise<{ summary: FullSummary; tornBytes: number }> | null = null;
   private samples: SampleIndex | null = null;
+  private quick: Promise<{ summary: FullSummary; tornBytes: number }> | null = null;
   private manifestP: Promise<RunManifest> | null = null;
 
   constructor(
@@ -131,6 +132,27 @@ class RunSource {
     return this.summary;
   }
 
+  /**
+   * What the overview needs, as fast as possible: the full summary when it is cached or already computed; otherwise
+   * analysis without bootstrap resamples (the overview shows no interval: its per-round metrics, totals and notes are
+   * the same either way), leaving the bootstrap-heavy pages to compute the full summary when first asked.
+   */
+  async overviewSummary(): Promise<{ summary: FullSummary; tornBytes: number }> {
+    if (this.summary) return this.summary;
+    if (this.useCache) {
+      const cached = await readCachedSummary(this.runDir, await stampOf(this.runDir, JSON.stringify(this.opts)));
+      if (cached) return this.fullSummary();
+    }
+    this.quick ??= this.load().then((run) => {
+      const quick = analyzeRun(run.records, run.items, run.manifest.experiment, { ...this.opts, bootstrap: { ...this.opts.bootstrap, resamples: 0 } });
+      // the settings shown are those of the full analysis the other pages use
+      quick.settings = analyzeRun([], [], run.manifest.experiment, this.opts).settings;
+      return { summary: quick, tornBytes: run.tornBytes };
+    });
+    this.quick.catch(() => (this.quick = null));
+    return this.quick;
+  }
+
   async sampleIndex(): Promise<SampleIndex> {
     if (this.samples) return this.samples;
     const run = await this.load();
@@ -142,6 +164,7 @@ class RunSource {
     this.summary = null;
     this.samples = null;
     this.manifestP = null;
+    this.quick = null;
   }
 }
 
@@ -159,8 +182,8 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
   async function answer(req: ViewerRequest): Promise<unknown> {
     switch (req.method) {
       case 'overview': {
-        const [manifest, { summary }, ri] = await Promise.all([a.manifest(), a.fullSummary(), info(a)]);
-        return overviewFrom(summary, manifest, ri, b !== null);
+        const [manifest, { summary, tornBytes }] = await Promise.all([a.manifest(), a.overviewSummary()]);
+        return overviewFrom(summary, manifest, runInfo(manifest, path.basename(path.resolve(a.runDir)), tornBytes), b !== null);
       }
       case 'ranks':
         return ranksFrom((await a.fullSummary()).summary);
