@@ -214,13 +214,13 @@ class Model:
 
     def pieces(self, before, ids):
         decode = lambda xs: self.tok.decode(xs, skip_special_tokens=True)  # noqa: E731
-        tail = list(before[-4:])
-        prev = decode(tail)
+        seq = list(before) + list(ids)
         out = []
         for i in range(len(ids)):
-            now = decode(tail + list(ids[: i + 1]))
-            out.append(now[len(prev):] if now.startswith(prev) else decode([ids[i]]))
-            prev = now
+            at = len(before) + i
+            window = seq[max(0, at - 4):at]  # the tokens before it, so spacing rules apply; short decodes only
+            prev, now = decode(window), decode(window + [seq[at]])
+            out.append(now[len(prev):] if now.startswith(prev) else decode([seq[at]]))
         return out
 
     # ---- hidden states ----------------------------------------------------------------------------------------

@@ -54,16 +54,17 @@ describe('sclab serve through the openai backend', () => {
   });
 
   it('completions with echo and max_tokens 0 give every prompt token its log-probability and offset', async () => {
+    const prompt = 'Once upon a time, Tom (age 7) found 3 shiny boxes.\n\nUser: Why?  Assistant: Because -- he looked!';
     const res = await fetch(`${server.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'stories260K', prompt: 'Once upon a time', echo: true, logprobs: 1, max_tokens: 0 }),
+      body: JSON.stringify({ model: 'stories260K', prompt, echo: true, logprobs: 1, max_tokens: 0 }),
     });
     const body = (await res.json()) as { choices: Array<{ text: string; logprobs: { tokens: string[]; token_logprobs: number[]; text_offset: number[] } }> };
     const c = body.choices[0]!;
-    expect(c.text).toBe('Once upon a time');
-    expect(c.logprobs.tokens.join('')).toBe('Once upon a time');
-    expect(c.logprobs.text_offset[0]).toBe(0);
+    expect(c.text).toBe(prompt);
+    expect(c.logprobs.tokens.join('')).toBe(prompt);
+    c.logprobs.tokens.forEach((t, i) => expect(prompt.slice(c.logprobs.text_offset[i], c.logprobs.text_offset[i]! + t.length)).toBe(t));
     expect(c.logprobs.token_logprobs.every((x) => x < 0)).toBe(true);
   });
 

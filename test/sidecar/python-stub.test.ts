@@ -8,19 +8,18 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { conformanceChecks } from './conformance';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-const PORT = 18000 + Math.floor(Math.random() * 2000);
 const TOKEN = 'python-stub-token';
 let child: ChildProcess | undefined;
 let suite: ReturnType<typeof conformanceChecks> | undefined;
 
 describe.skipIf(!hasNumpy)('Python sidecar (numpy stand-in model): conformance', () => {
   beforeAll(async () => {
-    child = spawn('python3', [path.join(__dirname, 'hf-reference/py_stub_server.py'), String(PORT)], { env: { ...process.env, STUB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child!.stdout! }).once('line', () => resolve());
+    child = spawn('python3', [path.join(__dirname, 'hf-reference/py_stub_server.py'), '0'], { env: { ...process.env, STUB_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child!.stdout! }).once('line', (line) => resolve(line.split(' ')[1]!));
       child!.once('exit', (code) => reject(new Error(`py_stub_server.py exited (${code})`)));
     });
-    suite = conformanceChecks({ url: `http://127.0.0.1:${PORT}`, token: TOKEN });
+    suite = conformanceChecks({ url: `http://127.0.0.1:${port}`, token: TOKEN });
   });
   afterAll(() => {
     suite?.close();

@@ -28,15 +28,19 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
     if (n > max) throw new WireError('prompt_too_long', `the input is ${n} tokens; the model's context holds ${max}`);
   };
 
-  /** text pieces of ids, each the text it adds after everything before it (spacing rules of the tokenizer apply) */
+  /**
+   * Text pieces of ids, each the text it adds after what precedes it. Decoded in a window of the 4 tokens before it
+   * (so the tokenizer's spacing rules apply) rather than from the start: two short decodes per token, not a growing one.
+   */
   const pieces = async (before: number[], ids: number[], signal?: AbortSignal): Promise<string[]> => {
-    const tail = before.slice(-4);
-    let prev = await client.decode(tail, { signal });
+    const all = before.concat(ids);
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const now = await client.decode(tail.concat(ids.slice(0, i + 1)), { signal });
-      out.push(now.startsWith(prev) ? now.slice(prev.length) : await client.decode([ids[i]!], { signal }));
-      prev = now;
+      const at = before.length + i;
+      const window = all.slice(Math.max(0, at - 4), at);
+      const prev = await client.decode(window, { signal });
+      const now = await client.decode(window.concat(all[at]!), { signal });
+      out.push(now.startsWith(prev) ? now.slice(prev.length) : await client.decode([all[at]!], { signal }));
     }
     return out;
   };

@@ -1,5 +1,5 @@
 """The Python sidecar's HTTP layer, request checks and probe scoring on a numpy stand-in model (no torch), so the
-conformance suite can check sclab_sidecar.py on machines without torch. Usage: python3 py_stub_server.py PORT"""
+conformance suite can check sclab_sidecar.py on machines without torch. Usage: python3 py_stub_server.py [PORT] (0 or none: a free port); prints "ready <port>"."""
 import math
 import os
 import sys
@@ -49,6 +49,6 @@ class StubModel(sc.Model):
 
 args = SimpleNamespace(token=os.environ.get("STUB_TOKEN"), max_body_mb=1, max_prompt_chars=4000)
 app = sc.Sidecar(StubModel(), args, {})
-server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), sc.make_handler(app, False))
-print("ready", flush=True)
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), sc.make_handler(app, False))
+print("ready", server.server_address[1], flush=True)
 server.serve_forever()
