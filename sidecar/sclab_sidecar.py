@@ -131,7 +131,9 @@ class Model:
         folder = args.model
         if not os.path.isdir(folder):
             from huggingface_hub import snapshot_download
-            folder = snapshot_download(args.model, allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.model"])
+            # remote: the weights stay on NDIF; only the tokenizer and config come here
+            patterns = ["*.json", "tokenizer*", "*.model"] + ([] if args.remote else ["*.safetensors"])
+            folder = snapshot_download(args.model, allow_patterns=patterns)
         self.folder = folder
         # as our engine names a folder: config.json's _name_or_path is not trusted here, the folder's name is
         self.name = args.name or (os.path.basename(args.model.rstrip("/")) if os.path.isdir(args.model) else args.model)
@@ -145,7 +147,12 @@ class Model:
             self.model = None
             self.layers = None
         else:
-            self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation=args.attn).to(self.device).eval()
+            if args.device_map:
+                # several GPUs (70B): accelerate places the layers; inputs go to the first one
+                self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation=args.attn, device_map=args.device_map).eval()
+                self.device = str(self.model.device)
+            else:
+                self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation=args.attn).to(self.device).eval()
             self.layers = decoder_layers(self.model)
         self.n_layers = self.config.num_hidden_layers
         self.d_model = self.config.hidden_size
@@ -153,7 +160,7 @@ class Model:
         self.bos_id = self.tok.bos_token_id
         self.add_bos = self._adds_bos()
         self.identity = None
-        if not args.no_hash:
+        if not args.no_hash and not args.remote:
             sha = weights_sha256(folder)
             if sha:
                 self.identity = {"name": self.name, "n_layers": self.n_layers, "d_model": self.d_model, "weights_sha256": sha}
@@ -600,6 +607,7 @@ def main(argv=None):
     ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     ap.add_argument("--device", default="auto", help="cuda, cpu, cuda:1 … (default: cuda when available)")
     ap.add_argument("--tokenizer-json", action="store_true", help="read tokenizer.json directly (as sclab's engine does) instead of AutoTokenizer")
+    ap.add_argument("--device-map", help='spread the model over several GPUs (e.g. "auto"; needs accelerate)')
     ap.add_argument("--attn", default="eager", help="attn_implementation (eager: attention outputs exactly as the module computes them; sdpa is faster)")
     ap.add_argument("--probe", nargs="*", default=[], help="probe files clients may name by id (file name without .probe.json)")
     ap.add_argument("--max-body-mb", type=int, default=8)
