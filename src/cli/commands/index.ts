@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerEngineCommand } from './engine';
+import { registerCompareCommand } from './compare';
 import { registerDemoCommand } from './demo';
 import { registerProbeCommand } from './probe';
 import { registerReportCommand } from './report';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerValidateCommand(program);
   registerReportCommand(program);
+  registerCompareCommand(program);
   registerDemoCommand(program);
   registerEngineCommand(program);
   registerProbeCommand(program);

@@ -6,7 +6,6 @@ import { formatSummaryText } from '../../core/report/text';
 import { writeFileAtomic } from '../../core/runner/store';
 import { loadRunSummary, writeHtmlReport } from '../html-report';
 import { addAnalysisFlags, analysisOptions, type AnalysisFlags } from './analysisFlags';
-import { registerCompareCommand } from './compare';
 
 export { formatSummaryText as formatReport };
 
@@ -39,5 +38,4 @@ export function registerReportCommand(program: Command): void {
     }
   });
   // registered here so that the command list in commands/index.ts needs no change
-  registerCompareCommand(program);
 }
