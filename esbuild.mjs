@@ -21,6 +21,8 @@ const entries = [
   ['src/core/engine/worker.ts', 'dist/engine-worker.js'],
   // the local OpenAI-compatible test server, as a process for the benchmark and the kill-and-resume test
   ['test/support/fake-openai-server-cli.ts', 'dist/support/fake-openai-server.js'],
+  // the sidecar protocol conformance suite, runnable against any sidecar URL (npm run test:sidecar -- --url …)
+  ['test/sidecar/conformance-cli.ts', 'dist/support/sidecar-conformance.js'],
 ];
 for (const f of existsSync('bench') ? readdirSync('bench') : []) {
   if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);

@@ -34,6 +34,8 @@ interface RunFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  sidecarUrl?: string;
+  sidecarTokenEnv?: string;
   rounds?: number;
   limit?: number;
   concurrency: number;
@@ -43,6 +45,14 @@ interface RunFlags {
   cacheDir?: string;
   json?: boolean;
   quiet?: boolean;
+}
+
+/** The environment the backend factory reads, with the sidecar flags folded in (the token itself stays in the env). */
+function backendEnv(flags: RunFlags): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (flags.sidecarUrl) env.SCLAB_SIDECAR_URL = flags.sidecarUrl;
+  if (flags.sidecarTokenEnv) env.SCLAB_SIDECAR_TOKEN = process.env[flags.sidecarTokenEnv];
+  return env;
 }
 
 export function defaultCacheDir(out: string): string {
@@ -60,6 +70,8 @@ export function registerRunCommand(program: Command): void {
     .option('--model <idOrPath>', 'model id on the server, or a model path/name for the embedded engine')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .option('--api-key-env <name>', 'environment variable that holds the API key (default OPENAI_API_KEY)')
+    .option('--sidecar-url <url>', 'sidecar for hidden states and probe scores (--backend sidecar; or SCLAB_SIDECAR_URL)')
+    .option('--sidecar-token-env <name>', 'environment variable that holds the sidecar\'s bearer token (default SCLAB_SIDECAR_TOKEN)')
     .option('--rounds <n>', 'rounds of the self-correct condition (default 3; paper presets 5)', positiveInt('--rounds'))
     .option('--limit <n>', 'run only the first N items (after the experiment filter)', positiveInt('--limit'))
     .option('--concurrency <n>', 'items × conditions in flight at once', positiveInt('--concurrency'), 4)
@@ -84,7 +96,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   if (prepared.warnings.length > 10) process.stderr.write(`warning: … and ${prepared.warnings.length - 10} more warnings\n`);
   const ref = resolveBackendRef(flags, prepared.experiment.backend);
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
-  const backend = await createBackend(ref, { requestTimeoutMs, env: process.env });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(prepared.experiment);
   try {
@@ -120,7 +132,7 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
   const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
   const ref = backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv);
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
-  const backend = await createBackend(ref, { requestTimeoutMs, env: process.env });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(manifest.experiment);
   try {
