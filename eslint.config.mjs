@@ -9,7 +9,7 @@ const processEnv = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.sclab/**', 'media/**', 'coverage/**', 'sidecar/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.sclab/**', 'tmp/**', 'test-results/**', 'media/**', 'coverage/**', 'sidecar/**', 'bin/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
