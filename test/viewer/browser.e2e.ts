@@ -2,55 +2,21 @@
 // Debian's Chromium. Checks that charts are painted on every page, that hostile dataset text and model output stay
 // inert text, that the CSP reports nothing, and that the view state survives a reload. Saves screenshots.
 // Run: npm run test:viewer-browser (bundles this file and runs it with node). Needs /usr/bin/chromium (or CHROMIUM).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { CHROMIUM_ARGS, REPO, loadChromium, startView, waitForPaintedChart } from './browserSupport';
 import { HOSTILE, writeSyntheticRun } from './syntheticRun';
 
-const REPO = path.resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS ?? path.join(os.tmpdir(), 'sclab-viewer-shots');
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let failures = 0;
 function check(ok: boolean, what: string): void {
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}\n`);
   if (!ok) failures++;
-}
-
-export async function startView(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'dist/cli.js'), 'view', ...args, '--no-open'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /viewer: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sclab view exited with ${code}: ${err}`)));
-  });
-  return { url, child };
-}
-
-/** True once some canvas inside a .chart box has a non-transparent pixel. */
-export async function waitForPaintedChart(page: Page, timeoutMs = 30_000): Promise<void> {
-  await page.waitForFunction(
-    () => {
-      for (const c of Array.from(document.querySelectorAll<HTMLCanvasElement>('.chart canvas'))) {
-        if (!c.width || !c.height) continue;
-        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
-        if (!d) continue;
-        for (let i = 3; i < d.length; i += 16) if (d[i]! > 0) return true;
-      }
-      return false;
-    },
-    null,
-    { timeout: timeoutMs, polling: 50 },
-  );
 }
 
 async function inert(page: Page, where: string): Promise<void> {
@@ -92,7 +58,7 @@ async function main(): Promise<void> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'sclab-viewer-e2e-'));
   const runA = (await writeSyntheticRun(path.join(tmp, 'run-a'), { items: 300, rounds: 4, layers: 32, hostile: HOSTILE })).dir;
   const runB = (await writeSyntheticRun(path.join(tmp, 'run-b'), { items: 300, rounds: 4, layers: 0, seed: 11 })).dir;
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const ctx = await loadChromium().launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
   const { url, child } = await startView([runA, '--compare', runB, '--resamples', '200']);
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -182,9 +148,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

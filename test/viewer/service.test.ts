@@ -175,3 +175,12 @@ describe('viewer service on a cold run', () => {
     expect(full.settings).toEqual(o.settings);
   });
 });
+
+describe('analysis cache key', () => {
+  it('treats empty option objects as absent and ignores key order', async () => {
+    const { optionsKey } = await import('../../src/core/viewer/service');
+    expect(optionsKey({ bootstrap: {}, probes: { bands: {}, measure: undefined } })).toBe(optionsKey({}));
+    expect(optionsKey({ bootstrap: { seed: 2, resamples: 10 } })).toBe(optionsKey({ bootstrap: { resamples: 10, seed: 2 } }));
+    expect(optionsKey({ bootstrap: { seed: 2 } })).not.toBe(optionsKey({}));
+  });
+});

@@ -27,7 +27,7 @@
  *   });
  * `service.handle` also accepts raw (unvalidated) input and never throws: errors come back as error responses.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RoundMetrics } from '../analysis/analyze';
 import type { ProbeMeasure, BandSeries, LayerRoundMatrix } from '../analysis/probes';
 import type { FlipCounts, GoldRankSummary, RankSplitRow, RankTransition } from '../analysis/ranks';

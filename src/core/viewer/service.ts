@@ -56,6 +56,23 @@ interface LoadedRun {
   measure: ProbeMeasure;
 }
 
+/** Options as a stable key: keys sorted, undefined and empty objects dropped ({ bootstrap: {} } means {}). */
+export function optionsKey(v: unknown): string {
+  const prune = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(prune);
+    if (x && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) {
+        const p = prune((x as Record<string, unknown>)[k]);
+        if (p !== undefined) out[k] = p;
+      }
+      return Object.keys(out).length ? out : undefined;
+    }
+    return x;
+  };
+  return JSON.stringify(prune(v) ?? {});
+}
+
 async function stampOf(runDir: string, options: string): Promise<CacheStamp> {
   const st = await fs.stat(path.join(runDir, RECORDS_FILE)).catch(() => null);
   const it = await fs.stat(path.join(runDir, ITEMS_FILE)).catch(() => null);
@@ -112,7 +129,7 @@ class RunSource {
   /** The full summary: from the stamped cache when it matches the records file, else recomputed (and cached). */
   fullSummary(): Promise<{ summary: FullSummary; tornBytes: number }> {
     this.summary ??= (async () => {
-      const stamp = await stampOf(this.runDir, JSON.stringify(this.opts));
+      const stamp = await stampOf(this.runDir, optionsKey(this.opts));
       if (this.useCache) {
         const cached = await readCachedSummary(this.runDir, stamp);
         if (cached) return { summary: cached, tornBytes: (cached as { source?: { tornBytes?: number } }).source?.tornBytes ?? 0 };
@@ -140,7 +157,7 @@ class RunSource {
   async overviewSummary(): Promise<{ summary: FullSummary; tornBytes: number }> {
     if (this.summary) return this.summary;
     if (this.useCache) {
-      const cached = await readCachedSummary(this.runDir, await stampOf(this.runDir, JSON.stringify(this.opts)));
+      const cached = await readCachedSummary(this.runDir, await stampOf(this.runDir, optionsKey(this.opts)));
       if (cached) return this.fullSummary();
     }
     this.quick ??= this.load().then((run) => {
