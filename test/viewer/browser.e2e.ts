@@ -112,6 +112,21 @@ async function main(): Promise<void> {
     }
     await inert(page, 'after visiting all hostile items').catch(() => undefined);
 
+    // the same app under a dark system theme (the browser hosts follow prefers-color-scheme)
+    const dark = await ctx.newPage();
+    await dark.emulateMedia({ colorScheme: 'dark' });
+    await dark.goto(url);
+    await waitForPaintedChart(dark);
+    for (const tab of ['Overview', 'Probes']) {
+      await dark.getByRole('tab', { name: tab }).click();
+      await dark.waitForFunction((p) => document.body.dataset.ready === p, tab.toLowerCase());
+      await waitForPaintedChart(dark);
+      await dark.screenshot({ path: path.join(SHOTS, `dark-${tab.toLowerCase()}.png`), fullPage: true });
+    }
+    const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    check(bg === 'rgb(30, 30, 30)', `dark system theme: dark background (${bg})`);
+    await dark.close();
+
     // the static file
     const file = path.join(tmp, 'viewer.html');
     await new Promise<void>((resolve, reject) => {

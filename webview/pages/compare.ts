@@ -1,6 +1,6 @@
 // Compare: two runs item by item, per condition × round present in both (paired differences with intervals; McNemar
 // for correctness).
-import { chart, intervalWhiskers, mountCharts } from '../charts';
+import { chart, intervalWhiskers, mountCharts, referenceLines } from '../charts';
 import { emptyState, h, section } from '../dom';
 import { ci, int, pct, num, pValue } from '../format';
 import { table } from '../table';
@@ -17,6 +17,10 @@ export const renderCompare: PageRenderer = async (root, ctx) => {
   const rows = r.comparison.rows;
   const share = rows[0]?.metric === 'accuracy';
   const f = (x: number | null) => (share ? pct(x) : num(x));
+  // the axis must hold the whole intervals and 0, or the whiskers run off the chart
+  const ends = rows.flatMap((x) => (x.delta ? [x.delta.lo, x.delta.hi] : [])).concat(0);
+  const pad = (Math.max(...ends) - Math.min(...ends)) * 0.08 || 0.01;
+  const yRange = { suggestedMin: Math.min(...ends) - pad, suggestedMax: Math.max(...ends) + pad };
   root.append(
     section(
       'Runs',
@@ -48,8 +52,8 @@ export const renderCompare: PageRenderer = async (root, ctx) => {
             labels: rows.map((x) => `${x.condition} r${x.round}`),
             datasets: [{ label: 'B − A', data: rows.map((x) => (x.delta ? { x: `${x.condition} r${x.round}`, y: x.delta.estimate, lo: x.delta.lo, hi: x.delta.hi } : null)) as never, borderColor: t.series[0], backgroundColor: t.series[0], showLine: false, pointRadius: 4 }],
           },
-          options: { parsing: { xAxisKey: 'x', yAxisKey: 'y' }, scales: { y: { title: { display: true, text: `${rows[0]!.metric} B − A` } } } },
-          plugins: [intervalWhiskers],
+          options: { parsing: { xAxisKey: 'x', yAxisKey: 'y' }, scales: { x: { offset: true }, y: { ...yRange, title: { display: true, text: `${rows[0]!.metric} B − A` } } } },
+          plugins: [intervalWhiskers, referenceLines([{ y: 0, label: 'no change', color: t.muted }])],
         },
         'paired difference between the runs per condition and round, with bootstrap intervals',
       ),

@@ -118,7 +118,7 @@ export const renderProbes: PageRenderer = async (root, ctx) => {
     },
     `mean ${p.measure} of ${probe} per layer, one line per round of ${condition}; later rounds darker`,
   );
-  root.append(h('div', { class: 'grid' }, section(`Layer × round: ${condition}`, m ? heatmap(m) : emptyState(`${condition} has a single round: no layer × round matrix.`)), section(`Per-layer curves: ${condition}`, lineData)));
+  root.append(h('div', { class: 'grid' }, section(`Layer × round: ${condition}`, ...(m ? [heatmap(m), h('p', { class: 'muted' }, `colour: mean ${m.measure} per layer and round; red above 0, blue below, full colour at |${num(Math.max(0, ...m.values.flat().map((v) => Math.abs(v ?? 0))), 3)}|.`)] : [emptyState(`${condition} has a single round: no layer × round matrix.`)])), section(`Per-layer curves: ${condition}`, lineData)));
 
   const bs = p.bands.find((b) => b.probe === probe);
   if (bs) {

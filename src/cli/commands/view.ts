@@ -55,13 +55,10 @@ export async function startViewServer(opts: { service: ViewerService; assetsDir:
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_BODY) {
-          send(res, 413, 'application/json', JSON.stringify(errorResponse(0, new SclabError('bad_request', `message over ${MAX_BODY} bytes`))));
-          req.destroy();
-        } else chunks.push(c);
+        if (size <= MAX_BODY) chunks.push(c); // beyond: drained, not kept
       });
       req.on('end', () => {
-        if (res.headersSent) return;
+        if (size > MAX_BODY) return send(res, 413, 'application/json', JSON.stringify(errorResponse(0, new SclabError('bad_request', `message over ${MAX_BODY} bytes`))));
         let raw: unknown;
         try {
           raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
