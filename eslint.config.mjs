@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // Browser-safe parts: the model, analysis and the webview run in a browser too.
-    files: ['src/core/model/**/*.ts', 'src/core/analysis/**/*.ts', 'webview/**/*.ts'],
+    files: ['src/core/model/**/*.ts', 'src/core/analysis/**/*.ts', 'src/core/util/**/*.ts', 'webview/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,16 +1,8 @@
 // Browser-safe statistics: seeded resampling, rank correlation and McNemar's test. No dependencies, deterministic.
 
-/** Mulberry32: a small, fast, seeded PRNG; the same seed gives the same bootstrap intervals on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/random';
+
+export { seededRandom };
 
 export function mean(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;

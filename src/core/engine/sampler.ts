@@ -2,18 +2,10 @@
 // PRNG, so a sampled generation repeats exactly for the same seed.
 import { softmax } from './kernels';
 import { argmax } from './ops';
+import { seededRandom } from '../util/random';
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1) */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the seeded PRNG behind sampling (mulberry32) */
+export const mulberry32 = seededRandom;
 
 export class Sampler {
   private readonly probs: Float32Array;

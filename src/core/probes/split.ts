@@ -23,26 +23,10 @@ export interface Split {
   trainWeights: number[];
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for shuffling */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom, shuffle } from '../util/random';
 
-/** Fisher–Yates, in place */
-export function shuffle<T>(xs: T[], rand: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}
+export { seededRandom, shuffle };
+
 
 export function splitStratified(labels: ArrayLike<number>, opts: SplitOptions): Split {
   const rand = seededRandom(opts.seed);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { SclabError } from '../../model/errors';
 import { rocAuc } from '../stats';
+import { seededRandom, shuffle } from '../../util/random';
 import { DEFAULT_FEATURES, FeatureConfigSchema, Featurizer, type FeatureConfig } from './features';
 import { toScorerFile, type OfflineModel, type ScorerFile } from './file';
 import type { LabelledRow } from './labelled';
@@ -33,25 +34,8 @@ export interface TrainSource {
 
 export const TRAIN_DEFAULTS = { l2: 1e-5, holdout: 0.2, seed: 42, classWeight: 'balanced', maxIterations: 300 } as const;
 
-/** mulberry32: a small seeded PRNG, so splits are the same on every machine */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
-function shuffle<T>(xs: T[], rand: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}
 
 /** Indices of the training and held-out rows, stratified by label, in a seeded order. */
 export function stratifiedSplit(labels: ArrayLike<number>, holdout: number, seed: number): { train: number[]; test: number[] } {
