@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   await fs.mkdir(SHOTS, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'sclab-viewer-e2e-'));
-  const runA = (await writeSyntheticRun(path.join(tmp, 'run-a'), { items: 300, rounds: 4, layers: 32, hostile: HOSTILE })).dir;
+  const runA = (await writeSyntheticRun(path.join(tmp, 'run-a'), { items: 300, rounds: 4, layers: 32, hostile: HOSTILE, variants: 3 })).dir;
   const runB = (await writeSyntheticRun(path.join(tmp, 'run-b'), { items: 300, rounds: 4, layers: 0, seed: 11 })).dir;
   const ctx = await loadChromium().launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
   const { url, child } = await startView([runA, '--compare', runB, '--resamples', '200']);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     await page.goto(url);
     await waitForPaintedChart(page);
     check(true, 'sclab view: overview chart painted');
-    await tourPages(page, 'view', ['Overview', 'Ranks', 'Probes', 'Compare']);
+    await tourPages(page, 'view', ['Overview', 'Ranks', 'Probes', 'Instructions', 'Compare']);
 
     // samples: hostile text in the table and in one item's conversation
     await page.getByRole('tab', { name: 'Samples' }).click();
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     await page.waitForSelector('.detail .round');
     await page.screenshot({ path: path.join(SHOTS, 'view-samples.png'), fullPage: true });
     const rows = await page.locator('.vrow').count();
-    check(rows > 0 && rows < 120, `samples: only the visible rows are in the DOM (${rows} of 600)`);
+    check(rows > 0 && rows < 120, `samples: only the visible rows are in the DOM (${rows} of 1500)`);
     await page.locator('.vrow', { hasText: 'bbq-00002' }).first().click();
     await page.waitForFunction(() => document.querySelector('.detail h2')?.textContent === 'bbq-00002');
     await page.locator('.vrow', { hasText: 'bbq-00000' }).first().click();
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
     check(r.pwned === null && r.imgs === 0 && r.scripts === 1, 'samples and item detail: hostile text inert');
 
     // scroll deep into the virtualised table: later pages load on demand
-    await page.locator('.vlist').evaluate((el) => (el.scrollTop = 500 * 30));
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('.vrow')).some((r) => /bbq-002[4-9]\d/.test(r.textContent ?? '')));
+    await page.locator('.vlist').evaluate((el) => (el.scrollTop = 1250 * 30));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.vrow')).some((r) => /bbq-002[45]\d/.test(r.textContent ?? '')));
     check(true, 'samples: scrolling loads later pages');
 
     // state survives a reload: page, selection, scroll
@@ -111,6 +111,21 @@ async function main(): Promise<void> {
       check(t.includes(HOSTILE[i]!), `hostile string ${i} shown verbatim in the item detail`);
     }
     await inert(page, 'after visiting all hostile items').catch(() => undefined);
+
+    // a run without ranks or probes: every page says what is missing instead of drawing nothing
+    const bare = (await writeSyntheticRun(path.join(tmp, 'run-bare'), { items: 50, rounds: 2, layers: 0, noRanks: true })).dir;
+    const bareView = await startView([bare]);
+    try {
+      const bp = await ctx.newPage();
+      await bp.goto(bareView.url);
+      await waitForPaintedChart(bp);
+      await tourPages(bp, 'bare', ['Overview']);
+      const notes = await bp.evaluate(() => document.querySelector('.notes')?.textContent ?? '');
+      check(/no probe scores: configure probes/.test(notes), 'bare run: the notes say there are no probe scores and how to get them');
+      await bp.close();
+    } finally {
+      bareView.child.kill('SIGTERM');
+    }
 
     // the same app under a dark system theme (the browser hosts follow prefers-color-scheme)
     const dark = await ctx.newPage();
@@ -142,7 +157,7 @@ async function main(): Promise<void> {
     await sp.goto(`file://${file}`);
     await waitForPaintedChart(sp);
     check(true, 'static file: overview chart painted offline');
-    await tourPages(sp, 'static', ['Overview', 'Ranks', 'Probes']);
+    await tourPages(sp, 'static', ['Overview', 'Ranks', 'Probes', 'Instructions']);
     await sp.getByRole('tab', { name: 'Samples' }).click();
     await sp.waitForSelector('.vrow');
     await sp.locator('.vrow', { hasText: 'bbq-00001' }).first().click();

@@ -19,6 +19,8 @@ export interface SyntheticRunOptions {
   /** strings planted in some items' context and answers, to check they stay text */
   hostile?: string[];
   seed?: number;
+  /** extra one-round conditions of kind "variant" (instruction wordings), each shifting accuracy and probe level */
+  variants?: number;
 }
 
 export const HOSTILE = ['<script>window.__pwned=1</script>', '<img src=x onerror="window.__pwned=2">', '<a href="javascript:window.__pwned=3">click</a>'];
@@ -49,6 +51,7 @@ export async function writeSyntheticRun(dir: string, o: SyntheticRunOptions): Pr
   const conditions = [
     { name: 'baseline', kind: 'baseline' as const, rounds: 1 },
     { name: 'self-correct', kind: 'self-correct' as const, rounds: o.rounds },
+    ...Array.from({ length: o.variants ?? 0 }, (_, v) => ({ name: `variant-${v + 1}`, kind: 'variant' as const, rounds: 1 })),
   ];
   const manifest: RunManifest = {
     schema: 'sclab.run/1',
@@ -80,7 +83,7 @@ export async function writeSyntheticRun(dir: string, o: SyntheticRunOptions): Pr
       notes: [],
     },
     settings: { concurrency: 4, requestTimeoutMs: 60000, maxRetries: 2, cache: true },
-    counts: { planned: o.items * (1 + o.rounds), recorded: o.items * (1 + o.rounds), errors: 0, cached: 0 },
+    counts: { planned: o.items * (1 + o.rounds + (o.variants ?? 0)), recorded: o.items * (1 + o.rounds + (o.variants ?? 0)), errors: 0, cached: 0 },
     resumes: [],
   };
   const layers = Array.from({ length: o.layers }, (_, l) => l);
@@ -88,8 +91,13 @@ export async function writeSyntheticRun(dir: string, o: SyntheticRunOptions): Pr
   let n = 0;
   for (const item of items) {
     const skill = rand();
-    let rank = skill > 0.6 ? 1 : skill > 0.3 ? 2 : 3;
+    const startRank = skill > 0.6 ? 1 : skill > 0.3 ? 2 : 3;
+    let rank = startRank;
     for (const c of conditions) {
+      const variant = c.kind === 'variant' ? Number(c.name.slice(8)) : 0;
+      // a variant instruction: a better start (by its number) and a matching rise of the probe level
+      if (c.kind === 'variant') rank = rand() < 0.12 * variant ? Math.max(1, startRank - 1) : startRank;
+      else if (c.kind === 'baseline') rank = startRank;
       const history: Array<{ role: 'user' | 'assistant'; content: string }> = [];
       for (let round = 0; round < c.rounds; round++) {
         if (c.kind === 'self-correct' && round > 0 && rand() < 0.35) rank = Math.max(1, rank - 1);
@@ -118,7 +126,7 @@ export async function writeSyntheticRun(dir: string, o: SyntheticRunOptions): Pr
         };
         if (!o.noRanks) rec.optionScores = { method: 'exact', logprobs: lp, goldRank: rank };
         if (o.layers > 0) {
-          const shift = c.kind === 'self-correct' ? 0.01 * round : 0;
+          const shift = c.kind === 'self-correct' ? 0.01 * round : c.kind === 'variant' ? 0.008 * variant : 0;
           rec.probes = {
             morality: {
               module: 'residual',

@@ -24,12 +24,13 @@ export const renderInstructions: PageRenderer = async (root, ctx) => {
       section(
         `Effectiveness vs ${probe} level`,
         h('p', { class: 'stat' }, `Spearman ρ = ${rho.rho === null ? '— (needs 3 instructions with both values)' : num(rho.rho, 3)} over ${rho.n} instructions`),
+        h('p', { class: 'muted' }, `effectiveness: the ${tb.outputMetric} change against ${tb.reference ?? 'the baseline (none in this run)'} in round 0, signed so that higher is better; level: the ${probe} band mean the instruction induces.`),
         chart(
           {
             type: 'scatter',
             data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })) as never, backgroundColor: t.series[0], pointRadius: 5 }] },
             options: {
-              scales: { x: { title: { display: true, text: `${probe} band mean (round 0)` } }, y: { title: { display: true, text: `effectiveness (${tb.outputMetric} change vs ${tb.reference ?? 'no baseline'}, higher = better)` } } },
+              scales: { x: { title: { display: true, text: `${probe} band mean (round 0)` } }, y: { title: { display: true, text: `effectiveness (Δ ${tb.outputMetric})` } } },
               plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => { const p = c.raw as { x: number; y: number; name: string }; return `${p.name}: level ${num(p.x, 4)}, effectiveness ${signed(p.y)}`; } } } },
             },
             plugins: [

@@ -42,7 +42,7 @@ export function runInfo(manifest: RunManifest, name: string, tornBytes: number):
 }
 
 const NO_RANKS =
-  'this run has no gold ranks: its backend gave neither option log-likelihoods nor top-k log-probabilities (generation tasks have no options to rank). Use a backend with optionLogprobs (the embedded engine, or an OpenAI-compatible server with completions echo) to see rank shifts.';
+  'this run has no gold ranks: its records carry neither option log-likelihoods nor top-k log-probabilities (generation tasks have no options to rank). Use a backend with optionLogprobs (the embedded engine, or an OpenAI-compatible server with completions echo) to see rank shifts.';
 const NO_PROBES =
   'this run has no probe scores: configure probes in the experiment (probes: [{ name, path: my.probe.json }]) and use a backend with the hiddenStates capability (the embedded engine or a sidecar).';
 const NO_INSTRUCTIONS = 'this run has no instruction variants: add conditions of kind "variant" (one per instruction wording) to compare instructions against the probe level they induce.';
