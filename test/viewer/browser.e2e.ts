@@ -165,6 +165,10 @@ async function main(): Promise<void> {
     const st = await sp.evaluate(() => ({ pwned: (window as unknown as { __pwned?: number }).__pwned ?? null, imgs: document.querySelectorAll('img').length, text: document.querySelector('.detail')?.textContent ?? '' }));
     check(st.pwned === null && st.imgs === 0 && st.text.includes(HOSTILE[1]!), 'static file: hostile text inert in the item detail');
     await sp.screenshot({ path: path.join(SHOTS, 'static-samples.png'), fullPage: true });
+    await sp.locator('.vlist').evaluate((el) => (el.scrollTop = 600 * 30));
+    await sp.waitForSelector('.vrow.notice');
+    const notice = await sp.locator('.vrow.notice').first().textContent();
+    check(/sclab view/.test(notice ?? ''), `static file: rows beyond the embedded page say how to see them (${notice})`);
     check(staticErrors.length === 0, `static file: no console errors or CSP violations (${staticErrors.join(' | ')})`);
   } finally {
     child.kill('SIGTERM');

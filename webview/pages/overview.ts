@@ -3,7 +3,7 @@
 import type { RoundMetrics } from '../../src/core/analysis/analyze';
 import type { ConditionOverview } from '../../src/core/viewer/protocol';
 import { chart, mountCharts, referenceLines } from '../charts';
-import { h, section } from '../dom';
+import { emptyState, h, section } from '../dom';
 import { int, num, pct } from '../format';
 import { table, type Column } from '../table';
 import { theme } from '../theme';
@@ -87,7 +87,10 @@ export const renderOverview: PageRenderer = async (root, ctx) => {
   const o = ctx.overview;
   const metrics = metricsOf(o.run.experiment.task, o.available);
   const probe = o.conditions.flatMap((c) => c.rounds.flatMap((r) => Object.keys(r.probes ?? {})))[0];
-  const grid = h('div', { class: 'grid' }, ...metrics.map((m) => section(`${m.label} per round`, metricChart(o.conditions, m))));
+  const grid =
+    metrics.length > 0
+      ? h('div', { class: 'grid' }, ...metrics.map((m) => section(`${m.label} per round`, metricChart(o.conditions, m))))
+      : emptyState('this run has no output metric to draw: a generation run needs response scores (configure scorers in the experiment, e.g. scorers: [{ name: toxicity, kind: offline }]); its answers are on the Samples page.');
   root.append(
     grid,
     section(

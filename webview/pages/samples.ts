@@ -151,14 +151,23 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
     drawn = key;
     const needed = new Set<number>();
     for (let i = from; i < to; i++) needed.add(Math.floor(i / PAGE));
-    const loaded = await Promise.all([...needed].map(async (p) => [p, await load(p)] as const));
+    const pageList = [...needed];
+    const settled = await Promise.allSettled(pageList.map((p) => load(p)));
     if (drawn !== key) return; // scrolled on meanwhile
-    const byPage = new Map(loaded);
     clear(spacer);
-    for (let i = from; i < to; i++) {
-      const r = byPage.get(Math.floor(i / PAGE))?.rows[i % PAGE];
-      if (r) spacer.append(rowView(r, i, r.itemId === ctx.state.selection.itemId, () => pick(r.itemId)));
-    }
+    settled.forEach((s, k) => {
+      const p = pageList[k]!;
+      if (s.status === 'fulfilled') {
+        for (let i = Math.max(from, p * PAGE); i < Math.min(to, (p + 1) * PAGE); i++) {
+          const r = s.value.rows[i % PAGE];
+          if (r) spacer.append(rowView(r, i, r.itemId === ctx.state.selection.itemId, () => pick(r.itemId)));
+        }
+      } else {
+        // say why these rows are missing (the static report holds the first page only) instead of leaving a gap
+        const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
+        spacer.append(h('div', { class: 'vrow notice', role: 'row', style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
+      }
+    });
   };
   const showDetail = async (itemId: string) => {
     clear(detail);

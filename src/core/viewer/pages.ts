@@ -71,6 +71,7 @@ export function overviewFrom(summary: FullSummary, manifest: RunManifest, info: 
   if (summary.errors > 0) notes.push(`${summary.errors} records are errors (${Object.entries(summary.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', ')}); they are left out of every metric.`);
   if (!available.ranks && exp.task === 'mcq') notes.push(NO_RANKS);
   if (!available.probes) notes.push(NO_PROBES);
+  if (exp.task === 'generation' && !available.toxicity) notes.push(`this generation run has no "${summary.settings.scoreKey}" scores: configure a scorer in the experiment to measure its answers.`);
   const methods = new Set(rounds.flatMap((r) => (r.goldRank ? [r.goldRank.method] : [])));
   if (methods.has('approximate') || methods.has('mixed')) notes.push('some gold ranks are approximate (from the first answer tokens\' top-k log-probabilities): options outside the top k tie for last.');
   return {

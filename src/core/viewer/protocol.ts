@@ -26,6 +26,8 @@
  *     else handleCommand(msg.message);                                        // reveal, open, export: the host's job
  *   });
  * `service.handle` also accepts raw (unvalidated) input and never throws: errors come back as error responses.
+ * When the run folder changes (new records, a resume), call `service.invalidate()` and then post
+ * { kind: 'notification', event: 'runChanged', data: {} }: the app asks again.
  */
 import * as z from 'zod';
 import type { RoundMetrics } from '../analysis/analyze';
