@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { SclabError } from '../core/model/errors';
 import { registerCommand, type CommandDeps } from './command';
 import type { PromptsHolder } from './prompts';
 import type { ApiKeys } from './secrets';
@@ -22,8 +21,10 @@ async function setApiKey(deps: BackendCommandDeps, arg: unknown): Promise<boolea
   let name = nameArg(arg);
   if (!name) {
     const candidates = readBackends().filter((b) => b.kind !== 'embedded');
-    if (candidates.length === 0) throw new SclabError('config', 'no openai or sidecar backend is configured; add one with Configure Backend… first');
-    name = (await p.pick(candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), { title: 'Set API Key for which backend?' }))?.label;
+    const OTHER = '$(key) A scorer\'s key (by its apiKeyEnv name)…';
+    const picked = await p.pick([...candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), { label: OTHER, description: 'e.g. PERSPECTIVE_API_KEY, as the experiment file names it' }], { title: 'Set API Key for which backend?' });
+    if (!picked) return false;
+    name = picked.label === OTHER ? await p.input({ title: 'Key name (the scorer\'s apiKeyEnv)', validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'letters, digits and _') }) : picked.label;
     if (!name) return false;
   }
   const key = await p.input({ title: `API key for ${name}`, prompt: 'Kept in VS Code\'s secret storage, never in settings or run folders. Leave empty to remove it.', password: true, ignoreFocusOut: true });

@@ -26,6 +26,22 @@ function cacheRoot(defaultCacheDir: (env: { XDG_CACHE_HOME?: string; HOME?: stri
   return env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform: process.platform });
 }
 
+/** An embedded backend's model (a catalogue name or a local path) as files on disk, through the verified cache. */
+export async function resolveEmbeddedModel(
+  b: BackendSetting,
+  opts: { baseDir: string | undefined; signal?: AbortSignal; onModelProgress?: (message: string) => void },
+): Promise<{ kind: 'llama2c'; bin: string; tokenizer: string } | { kind: 'hf'; dir: string }> {
+  const { resolveModel, defaultCacheDir } = await core();
+  const resolved = await resolveModel(b.model ?? 'stories260K', {
+    cacheDir: cacheRoot(defaultCacheDir),
+    mirrors: (process.env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onProgress: (p) => opts.onModelProgress?.(`model ${p.file}: ${p.total ? `${Math.floor((100 * p.received) / p.total)}%` : `${(p.received / 1e6).toFixed(1)} MB`}`),
+  });
+  return resolved.kind === 'llama2c' ? { kind: 'llama2c', bin: resolved.bin, tokenizer: resolved.tokenizer } : { kind: 'hf', dir: resolved.dir };
+}
+
 /** The host resolves settings and secrets into a core Backend; core never reads either. */
 export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDeps, opts: { requestTimeoutMs: number; signal?: AbortSignal }): Promise<Backend> {
   switch (b.kind) {
@@ -37,16 +53,8 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
       return createOpenAIBackend({ baseUrl: b.baseUrl, model: b.model, ...(apiKey ? { apiKey } : {}), requestTimeoutMs: opts.requestTimeoutMs });
     }
     case 'embedded': {
-      const { resolveModel, defaultCacheDir } = await core();
+      const modelSpec = await resolveEmbeddedModel(b, { baseDir: deps.baseDir, signal: opts.signal, onModelProgress: deps.onModelProgress });
       const { createEmbeddedBackend } = await core();
-      const resolved = await resolveModel(b.model ?? 'stories260K', {
-        cacheDir: cacheRoot(defaultCacheDir),
-        mirrors: (process.env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean),
-        ...(deps.baseDir ? { baseDir: deps.baseDir } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onProgress: (p) => deps.onModelProgress?.(`model ${p.file}: ${p.total ? `${Math.floor((100 * p.received) / p.total)}%` : `${(p.received / 1e6).toFixed(1)} MB`}`),
-      });
-      const modelSpec = resolved.kind === 'llama2c' ? { kind: 'llama2c' as const, bin: resolved.bin, tokenizer: resolved.tokenizer } : { kind: 'hf' as const, dir: resolved.dir };
       // the engine always runs in its worker: the extension host must never block on a forward pass
       return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker' });
     }

@@ -15,3 +15,8 @@ export { prepareExperiment } from '../core/runner/prepare';
 export { startRun, resumeRun, checkDatasetUnchanged } from '../core/runner/run';
 export { loadDataset, applyFilter, validateDataset } from '../core/datasets';
 export { itemOutcomes } from './item-outcomes';
+export { EngineClient } from '../core/engine/client';
+export { trainProbe } from '../core/probes/train';
+export { writeProbeFile } from '../core/probes/load';
+export { createProbeExtension } from '../core/probes/probe-extension';
+export { createScorerExtension } from '../core/scorers/scorer-extension';

@@ -19,6 +19,7 @@ import { RunsTree } from './runs-tree';
 import { watchRunsFolder } from './runs-watcher';
 import { ApiKeys } from './secrets';
 import { registerRunStatusBar } from './status-bar';
+import { registerTrainProbe } from './train-probe';
 import { registerValidateDataset } from './validate-dataset';
 
 /** What activate() returns: the seams the extension tests use (answering prompts, reading the views' state). */
@@ -59,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
     ...registerBackendCommands({ log, keys, prompts }),
     ...registerResultsCommands({ log, panels, pickRun: choose }),
     ...registerExportRun({ log, prompts, pickRun: choose }),
+    ...registerTrainProbe({ log, prompts, distDir: path.join(context.extensionPath, 'dist') }),
     registerResultsSerializer(panels),
     ...registerRunStatusBar(runs),
     ...lens.disposables,

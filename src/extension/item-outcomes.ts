@@ -34,7 +34,7 @@ export async function itemOutcomes(runDir: string): Promise<{ datasetPath: strin
   for (const item of items) {
     const recs = rounds.map((r) => ix.cells.get(condition)?.get(r)?.get(item.id));
     if (recs.every((r) => !r)) continue;
-    const answers = recs.map((r) => (!r ? '·' : r.error ? `error ${r.error.code}` : `${r.answer?.label ?? '?'}${r.correct === true ? ' ✓' : r.correct === false ? ' ✗' : ''}`)).join(' → ');
+    const answers = recs.map((r) => (!r ? '·' : r.error ? `error ${r.error.code}` : `${r.answer?.label ?? 'no answer'}${r.correct === true ? ' ✓' : r.correct === false ? ' ✗' : ''}`)).join(' → ');
     const ranks = recs.map((r) => (r ? goldRankOf(r, item)?.rank : undefined));
     const bands = probe && band ? recs.map((r) => (r ? bandScore(r.probes?.[probe], band) : null)) : [];
     outcomes.push({

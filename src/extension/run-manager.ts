@@ -3,8 +3,10 @@ import * as vscode from 'vscode';
 import type { RunProgress } from '../core/runner/execute';
 import type { RunResult } from '../core/runner/run';
 import { SclabError } from '../core/model/errors';
+import type { Experiment } from '../core/model/experiment';
 import type { RunManifest } from '../core/model/manifest';
 import { createBackendFor, refOf, type BackendFactoryDeps } from './backend-factory';
+import { roundExtensionsFor } from './round-extensions';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
 
@@ -80,6 +82,7 @@ export class RunManager implements vscode.Disposable {
       for (const w of prepared.warnings.slice(0, 20)) this.deps.log.warn(w);
       report(`loading ${backendSetting.name}`);
       const backend = await createBackendFor(backendSetting, { ...this.deps, baseDir: workspaceRoot() }, { requestTimeoutMs: settings.requestTimeoutMs, signal });
+      const extensions = this.extensionsFor(prepared.experiment);
       try {
         return await startRun({
           outDir,
@@ -89,6 +92,7 @@ export class RunManager implements vscode.Disposable {
           backend,
           settings: { concurrency: settings.concurrency, requestTimeoutMs: settings.requestTimeoutMs, cacheDir: path.join(path.dirname(outDir), 'cache') },
           signal,
+          extensions: extensions.build,
           onStart: (runDir) => {
             run.runDir = runDir;
             this.deps.log.info(`run started: ${runDir}`);
@@ -97,9 +101,14 @@ export class RunManager implements vscode.Disposable {
           onProgress: (p) => this.progress(run, p),
         });
       } finally {
+        await extensions.close();
         await backend.close();
       }
     });
+  }
+
+  private extensionsFor(exp: Experiment) {
+    return roundExtensionsFor(exp, { keys: this.deps.keys, baseDir: workspaceRoot() ?? process.cwd(), onNote: (n) => this.deps.log.warn(n) });
   }
 
   /** Finishes a cancelled, failed or killed run without redoing its recorded lines. */
@@ -120,6 +129,7 @@ export class RunManager implements vscode.Disposable {
       const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
       report(`loading ${backendSetting.name}`);
       const backend = await createBackendFor(backendSetting, { ...this.deps, baseDir: workspaceRoot() }, { requestTimeoutMs: manifest.settings.requestTimeoutMs, signal });
+      const extensions = this.extensionsFor(manifest.experiment);
       try {
         return await resumeRun({
           runDir,
@@ -128,9 +138,11 @@ export class RunManager implements vscode.Disposable {
           cacheDir: path.join(path.dirname(path.dirname(runDir)), 'cache'),
           settings: { concurrency: settings.concurrency },
           signal,
+          extensions: extensions.build,
           onProgress: (p) => this.progress(run, p),
         });
       } finally {
+        await extensions.close();
         await backend.close();
       }
     });
@@ -178,7 +190,7 @@ export class RunManager implements vscode.Disposable {
 
   private async announce(r: RunResult): Promise<void> {
     const c = r.manifest.counts;
-    const text = `Run ${r.status}: ${c.recorded}/${c.planned} records, ${c.errors} errors.`;
+    const text = `Run ${path.basename(r.runDir)} ${r.status}: ${c.recorded}/${c.planned} records, ${c.errors} errors.`;
     if (r.status === 'completed') {
       if ((await vscode.window.showInformationMessage(text, 'Open Results')) === 'Open Results') await vscode.commands.executeCommand('sclab.openResults', r.runDir);
     } else if (r.status === 'cancelled') {

@@ -8,12 +8,14 @@ export async function runMochaSuite(context, { url, port, extensionDir, testsInd
   let exit;
   const done = new Promise((resolve) => (exit = resolve));
   await page.exposeFunction('codeAutomationExit', (code) => exit(Number(code)));
+  // the extension host's console calls arrive as format strings (%c, %s, %d) with their arguments
+  let printing = Promise.resolve();
   page.on('console', (msg) => {
-    const text = msg.text();
-    // the extension host's console output is forwarded with a prefix; keep the suite's lines readable
-    if (/passing|failing|pending|✔|✓|\d+\)|Error|AssertionError|activation:|^\s{2,}/.test(text) || msg.type() === 'error') {
-      process.stdout.write(`${text.replace(/^%c\[Extension Host\] %c|color: [^ ]+ ?/g, '')}\n`);
-    }
+    printing = printing.then(async () => {
+      const args = await Promise.all(msg.args().map((a) => a.jsonValue().catch(() => '')));
+      const line = formatConsole(args).replace(/^\s*(INFO|ERR|WARN)\s/, '');
+      if (/passing|failing|pending|✔|✘|\d+\)|Error|activation:|^\s{2,}\S/.test(line) || msg.type() === 'error') process.stdout.write(`${line}\n`);
+    });
   });
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
   const payload = [
@@ -26,4 +28,26 @@ export async function runMochaSuite(context, { url, port, extensionDir, testsInd
   await page.close().catch(() => undefined);
   if (code === 'timeout') throw new Error(`the mocha suite did not finish within ${timeoutMs / 1000} s`);
   return code;
+}
+
+function formatConsole(args) {
+  // like util.format, applied again to what is left while it starts with another format string
+  const show = (v) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  let out = '';
+  let rest = args;
+  while (rest.length > 0) {
+    const [head, ...tail] = rest;
+    if (typeof head !== 'string' || !/%[csdifoO]/.test(head)) {
+      out += `${out ? ' ' : ''}${show(head)}`;
+      rest = tail;
+      continue;
+    }
+    let i = 0;
+    out += `${out ? ' ' : ''}${head.replace(/%[csdifoO]/g, (spec) => {
+      const v = tail[i++];
+      return spec === '%c' ? '' : show(v);
+    })}`;
+    rest = tail.slice(i);
+  }
+  return out.replace(/^\s*(INFO|ERR|WARN)\s/, '');
 }

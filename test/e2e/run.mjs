@@ -28,7 +28,7 @@ installVsix(work, vsix);
 const extensionDir = path.join(work, 'extensions', readdirSync(path.join(work, 'extensions')).find((d) => d.startsWith('self-correction-lab.self-correction-lab-')));
 lap('installed the .vsix into code-server');
 
-const server = await startCodeServer(work, { smokeTestDriver: true });
+let server = await startCodeServer(work, { smokeTestDriver: true });
 lap(`code-server on ${server.url}`);
 let context;
 let failed = false;
@@ -43,6 +43,10 @@ try {
   });
   lap(`mocha suite exit code ${mochaCode}`);
   if (mochaCode !== 0) failed = true;
+  // the smoke-test driver changes the workbench (no notification toasts): the UI scenario gets a plain server
+  await server.stop();
+  server = await startCodeServer(work);
+  lap(`code-server for the UI scenario on ${server.url}`);
   const ui = await runUiScenario(context, { url: server.url, workspace: makeWorkspace(path.join(work, 'ws-ui')), shots });
   lap(`UI scenario: ${ui.passed}/${ui.total} checks passed`);
   if (ui.passed !== ui.total) failed = true;

@@ -27,15 +27,25 @@ export async function runUiScenario(context, { url, workspace, shots }) {
   const pwned = () => page.evaluate(() => window.__sclabPwned);
 
   await openWorkbench(page, `${url}/?folder=${encodeURIComponent(workspace)}`);
-  // the extension activates on its first command; give the workbench a moment to settle its layout
-  await page.waitForTimeout(1500);
+  // the extension's contributions are known once its activity-bar entry is there
+  await page.locator('.activitybar [aria-label^="Self-Correction Lab"]').first().waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1000);
 
   const runCommand = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    // the palette may open before every command is registered: try again with a fresh palette
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      try {
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
+        break;
+      } catch (err) {
+        await page.keyboard.press('Escape');
+        if (attempt === 4) throw err;
+      }
+    }
     await page.keyboard.press('Enter');
   };
   const answerPick = async (text) => {
@@ -45,7 +55,19 @@ export async function runUiScenario(context, { url, workspace, shots }) {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
     await page.keyboard.press('Enter');
   };
-  const completedToasts = () => page.locator('.notifications-toasts .notification-toast', { hasText: 'Run completed' }).count();
+  // run ids named by "Run <id> completed" toasts (identical messages would be merged into one toast)
+  const completedRuns = () =>
+    page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')].flatMap((t) => /Run (\S+) completed:/.exec(t.textContent ?? '')?.[1] ?? []));
+  const waitForNewCompletedRun = async (before) => {
+    const end = Date.now() + RUN_TIMEOUT;
+    for (;;) {
+      const now = await completedRuns();
+      const fresh = now.filter((id) => !before.includes(id));
+      if (fresh.length > 0) return fresh[0];
+      if (Date.now() > end) throw new Error(`no "Run … completed" notification within ${RUN_TIMEOUT / 1000} s`);
+      await page.waitForTimeout(500);
+    }
+  };
 
   await check('run from the command palette', async () => {
     await runCommand('Self-Correction Lab: Run Experiment…');
@@ -58,7 +80,7 @@ export async function runUiScenario(context, { url, workspace, shots }) {
     await page.keyboard.press('Enter');
     await page.locator('.notifications-toasts', { hasText: 'Self-Correction Lab' }).first().waitFor({ timeout: 30_000 });
     await shot('palette-run-progress');
-    await page.waitForFunction(() => document.querySelector('.notifications-toasts')?.textContent?.includes('Run completed'), undefined, { timeout: RUN_TIMEOUT });
+    await waitForNewCompletedRun([]);
     await shot('palette-run-completed');
   });
 
@@ -71,7 +93,7 @@ export async function runUiScenario(context, { url, workspace, shots }) {
   });
 
   await check('run from the explorer context menu', async () => {
-    const before = await completedToasts();
+    const before = await completedRuns();
     await page.keyboard.press('Control+Shift+E');
     const explorer = page.locator('.explorer-folders-view');
     await explorer.waitFor();
@@ -86,7 +108,7 @@ export async function runUiScenario(context, { url, workspace, shots }) {
     await page.locator('.context-view .action-item', { hasText: 'Validate Dataset' }).first().waitFor();
     await shot('explorer-context-menu');
     await item.click();
-    await page.waitForFunction((k) => document.querySelectorAll('.notifications-toasts .notification-toast').length > 0 && [...document.querySelectorAll('.notifications-toasts .notification-toast')].filter((t) => t.textContent?.includes('Run completed')).length > k, before, { timeout: RUN_TIMEOUT });
+    await waitForNewCompletedRun(before);
     await shot('explorer-run-completed');
   });
 

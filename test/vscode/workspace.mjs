@@ -13,7 +13,7 @@ export function makeWorkspace(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  cpSync(path.join(REPO, 'test/vscode/fixtures/hostile.jsonl'), path.join(dir, 'data', 'hostile.jsonl'));
+  for (const f of ['hostile.jsonl', 'probed.sclab.yaml', 'statements.txt']) cpSync(path.join(REPO, 'test/vscode/fixtures', f), path.join(dir, 'data', f));
   const settings = {
     'sclab.backends': [{ name: 'test-embedded', kind: 'embedded', model: MODEL }],
     'sclab.defaultBackend': 'test-embedded',

@@ -151,6 +151,24 @@ describe('Self-Correction Lab extension', function () {
     assert.equal(keys.size, lines.length, 'no record written twice');
   });
 
+  it('trains a probe and runs an experiment file that scores it; the CodeLens shows the band', async () => {
+    const data = path.join(workspaceDir(), 'data');
+    const out = (await vscode.commands.executeCommand('sclab.trainProbe', { data: path.join(data, 'statements.txt'), variant: 'statements', backend: 'test-embedded', out: path.join(data, 'statements.probe.json') })) as string;
+    const probe = JSON.parse(await fs.readFile(out, 'utf8')) as { schema: string; model: { name: string }; layers: unknown[] };
+    assert.equal(probe.schema, 'sclab.probe/1');
+    assert.ok(probe.layers.length > 0);
+    const run = (await vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(path.join(data, 'probed.sclab.yaml')))) as RunResult;
+    assert.equal(run.status, 'completed', run.error?.message);
+    const first = JSON.parse((await fs.readFile(path.join(run.runDir, 'records.jsonl'), 'utf8')).split('\n')[0]!) as { probes?: Record<string, unknown> };
+    assert.ok(first.probes?.bias, 'records carry the probe scores');
+    const uri = vscode.Uri.file(dataset);
+    const lenses = await waitFor('CodeLenses with the probe band', async () => {
+      const l = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) as vscode.CodeLens[];
+      return l.some((x) => /bias -?\d/.test(x.command?.title ?? '')) ? l : undefined;
+    });
+    assert.ok(lenses.length >= 4);
+  });
+
   it('keeps API keys in secret storage only: never in settings files, run folders or the log', async () => {
     const secret = `sk-sclab-test-${Math.random().toString(36).slice(2)}-DO-NOT-LEAK`;
     api.prompts.current = scriptedPrompts({ inputs: [secret] });
