@@ -8,7 +8,7 @@ import type { OverviewResult } from '../src/core/viewer/protocol';
 import { connect, type Bridge } from './bridge';
 import { applyThemeDefaults, destroyCharts } from './charts';
 import type { PageContext, PageRenderer } from './context';
-import { clear, emptyState, h } from './dom';
+import { ce, clear, emptyState, h } from './dom';
 import { int } from './format';
 import { renderCompare } from './pages/compare';
 import { renderInstructions } from './pages/instructions';
@@ -46,6 +46,22 @@ function header(o: OverviewResult, bridge: Bridge): HTMLElement {
     ),
     h('p', { class: 'facts muted', title: r.backend.notes.join('\n') }, `capabilities: ${caps || 'none'} · tool ${r.toolVersion}`),
     bridge.kind === 'static' ? h('p', { class: 'facts muted' }, 'static report: the first page of each view is embedded; open the run with `sclab view` for all samples and items.') : null,
+    bridge.kind === 'vscode' ? hostActions(bridge) : null,
+  );
+}
+
+/** Actions only an editor host can carry out (the browser hosts have no file system to write to). */
+function hostActions(bridge: Bridge): HTMLElement {
+  const button = (label: string, title: string, run: () => void) => {
+    const b = ce('vscode-button', { secondary: true, title }, label);
+    b.addEventListener('click', run);
+    return b;
+  };
+  return h(
+    'div',
+    { class: 'toolbar host-actions' },
+    button('Open Run…', 'open another run folder', () => bridge.command({ command: 'openRun', args: {} })),
+    ...(['csv', 'jsonl', 'html'] as const).map((format) => button(`Export ${format.toUpperCase()}`, `export this run as ${format}`, () => bridge.command({ command: 'exportRun', args: { format } }))),
   );
 }
 

@@ -112,6 +112,42 @@ async function main(): Promise<void> {
     }
     await inert(page, 'after visiting all hostile items').catch(() => undefined);
 
+    // the VS Code panel's bridge (acquireVsCodeApi + postMessage), with a stand-in host that forwards to the server
+    const vp = await ctx.newPage();
+    await vp.addInitScript(() => {
+      const posted: unknown[] = [];
+      let saved: unknown;
+      (window as unknown as { __posted: unknown[] }).__posted = posted;
+      (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+        postMessage(msg: { kind: string }) {
+          posted.push(msg);
+          if (msg.kind !== 'request') return;
+          void fetch('/api/message', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(msg) })
+            .then((r) => r.json())
+            .then((res) => window.postMessage(res, '*'));
+        },
+        getState: () => saved,
+        setState: (st: unknown) => (saved = st),
+      });
+    });
+    await vp.goto(url);
+    await waitForPaintedChart(vp);
+    check(true, 'VS Code bridge: overview chart painted through postMessage');
+    // a host message that breaks the contract is dropped, not obeyed
+    await vp.evaluate(() => window.postMessage({ kind: 'notification', event: 'exec', data: { code: 'window.__pwned = 9' } }, '*'));
+    await vp.evaluate(() => window.postMessage({ kind: 'notification', event: 'openItem', data: { itemId: 'bbq-00002' } }, '*'));
+    await vp.waitForFunction(() => document.querySelector('.detail h2')?.textContent === 'bbq-00002');
+    check(true, 'VS Code bridge: openItem notification opens the item');
+    await vp.getByText('Reveal in dataset').click();
+    await vp.getByText('Export CSV').click();
+    const posted = await vp.evaluate(() => (window as unknown as { __posted: Array<{ kind: string; command?: string; args?: unknown }> }).__posted.filter((m) => m.kind === 'command'));
+    check(posted.some((m) => m.command === 'ready'), 'VS Code bridge: the app says ready');
+    check(posted.some((m) => m.command === 'revealItem' && JSON.stringify(m.args) === JSON.stringify({ itemId: 'bbq-00002', file: 'data/bbq.jsonl', line: 3 })), 'VS Code bridge: Reveal in dataset posts revealItem with file and line');
+    check(posted.some((m) => m.command === 'exportRun'), 'VS Code bridge: Export posts exportRun');
+    check((await vp.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? null)) === null, 'VS Code bridge: an invalid host message is dropped');
+    await vp.screenshot({ path: path.join(SHOTS, 'vscode-bridge-item.png'), fullPage: false });
+    await vp.close();
+
     // a run without ranks or probes: every page says what is missing instead of drawing nothing
     const bare = (await writeSyntheticRun(path.join(tmp, 'run-bare'), { items: 50, rounds: 2, layers: 0, noRanks: true })).dir;
     const bareView = await startView([bare]);

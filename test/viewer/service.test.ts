@@ -184,3 +184,14 @@ describe('analysis cache key', () => {
     expect(optionsKey({ bootstrap: { seed: 2 } })).not.toBe(optionsKey({}));
   });
 });
+
+describe('writeViewerCache', () => {
+  it('writes the stamped full analysis a later service opens from', async () => {
+    const { writeViewerCache } = await import('../../src/core/viewer/service');
+    const dir = (await writeSyntheticRun(path.join(tmp, 'run-warm'), { items: 10, rounds: 2, layers: 0 })).dir;
+    await writeViewerCache(dir, { bootstrap: { resamples: 10 } });
+    const cached = JSON.parse(await fs.readFile(path.join(dir, 'summary.json'), 'utf8'));
+    expect(cached.source.cache).toBe('sclab.viewer-cache/1');
+    expect(cached.settings.bootstrap.resamples).toBe(10);
+  });
+});

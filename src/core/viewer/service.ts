@@ -185,6 +185,14 @@ class RunSource {
   }
 }
 
+/**
+ * Computes a finished run's full analysis and writes it, stamped, to summary.json, so that the viewer opens the run at
+ * once; for hosts to call when a run completes. A no-op for a running run (its records still change).
+ */
+export async function writeViewerCache(runDir: string, analysis: AnalysisOptions = {}): Promise<void> {
+  await createViewerService({ runDir, analysis }).call('probes');
+}
+
 export function createViewerService(opts: ViewerServiceOptions): ViewerService {
   const analysis = opts.analysis ?? {};
   const useCache = opts.cache ?? true;
