@@ -137,7 +137,8 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
     }),
   );
   const spacer = h('div', { class: 'vspacer', style: { height: `${first.total * ROW_H}px` } });
-  const viewport = h('div', { class: 'vlist', role: 'grid', aria: { rowcount: String(first.total), label: 'samples' } }, spacer);
+  // a short result gets a short table; a long one the CSS height (min(46vh, 480px))
+  const viewport = h('div', { class: 'vlist', role: 'grid', aria: { rowcount: String(first.total), label: 'samples' }, ...(first.total * ROW_H < 300 ? { style: { height: `${first.total * ROW_H + 2}px` } } : {}) }, spacer);
   const detail = h('div', { class: 'detail' });
   root.append(h('div', { class: 'vtable' }, header, viewport), detail);
 
