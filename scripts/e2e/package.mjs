@@ -38,3 +38,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 if (!existsSync(out)) process.exit(1);
+// the activation cost of the packaged host bundle, outside VS Code (the mocha suite prints it inside VS Code too)
+run(process.execPath, [path.join(repo, 'scripts/e2e/measure-activation.mjs')]).split('\n').filter(Boolean).forEach((l) => console.log(`activation: ${l}`));

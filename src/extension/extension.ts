@@ -1,7 +1,7 @@
 // The composition root: a short, linear list of register…(deps) calls, each returning its disposables. Everything
 // heavy (datasets, the runner, analysis, the viewer service) is imported inside the commands that need it, so that
 // activation stays a few milliseconds.
-const activationStart = performance.now();
+import { moduleStart } from './activation-clock';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerBackendCommands } from './backend-commands';
@@ -32,11 +32,12 @@ export interface SclabApi {
   keys: ApiKeys;
   /** the user's settings folder (…/User): the tests check that no key is written there */
   userDir: string;
-  /** module evaluation + activate(), in milliseconds */
+  /** this bundle's module evaluation + activate(), in milliseconds (VS Code's own work in between is not ours) */
   activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): SclabApi {
+  const activateStart = performance.now();
   const log = vscode.window.createOutputChannel('Self-Correction Lab', { log: true });
   const keys = new ApiKeys(context.secrets);
   const prompts = new PromptsHolder();
@@ -70,9 +71,12 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
     }),
   );
   void offerResume(runsTree, log).catch((err) => log.warn(`resume offer: ${String(err)}`));
-  const activationMs = performance.now() - activationStart;
-  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  const activateMs = performance.now() - activateStart;
+  const activationMs = moduleEvaluatedMs + activateMs;
+  log.info(`activated in ${activationMs.toFixed(1)} ms (module evaluation ${moduleEvaluatedMs.toFixed(1)} ms, activate() ${activateMs.toFixed(1)} ms)`);
   return { prompts, runsTree, backendsTree, panels, runs, keys, userDir: path.resolve(context.globalStorageUri.fsPath, '..', '..'), activationMs };
 }
 
 export function deactivate(): void {}
+
+const moduleEvaluatedMs = performance.now() - moduleStart;
