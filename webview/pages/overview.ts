@@ -2,7 +2,8 @@
 // every metric analysis computed per condition × round.
 import type { RoundMetrics } from '../../src/core/analysis/analyze';
 import type { ConditionOverview } from '../../src/core/viewer/protocol';
-import { chart, mountCharts, referenceLines } from '../charts';
+import type { ChartDataset } from 'chart.js';
+import { chart, mountCharts } from '../charts';
 import { emptyState, h, section } from '../dom';
 import { int, num, pct } from '../format';
 import { table, type Column } from '../table';
@@ -30,38 +31,41 @@ function metricChart(conds: ConditionOverview[], metric: Metric): HTMLElement {
   const t = theme();
   const maxRounds = Math.max(...conds.map((c) => c.rounds.length));
   const labels = Array.from({ length: Math.max(1, maxRounds) }, (_, i) => `round ${i}`);
-  const lines = conds.filter((c) => c.rounds.length > 1);
-  // one-round conditions (the baseline, most controls) are references, not series
-  const refs = conds.filter((c) => c.rounds.length === 1).flatMap((c) => {
-    const v = metric.value(c.rounds[0]!);
-    return v === null ? [] : [{ y: v, label: `${c.name} (${c.kind}) ${metric.share ? pct(v) : num(v)}`, color: c.kind === 'baseline' ? t.muted : t.series[4]! }];
-  });
-  const datasets = lines.map((c, i) => ({
-    label: `${c.name} (${c.kind})`,
-    data: labels.map((_, r) => {
+  const fmt = (v: number | null) => (metric.share ? pct(v) : num(v));
+  let colour = 0;
+  const datasets = conds.flatMap((c): Array<ChartDataset<'line', Array<number | null>>> => {
+    const at = (r: number) => {
       const m = c.rounds.find((x) => x.round === r);
       return m ? metric.value(m) : null;
-    }),
-    borderColor: t.series[i % t.series.length],
-    backgroundColor: t.series[i % t.series.length],
-    borderDash: c.kind === 'control' ? [4, 3] : [],
-    spanGaps: true,
-    pointRadius: 3,
-  }));
-  if (datasets.length === 0 && refs.length === 0) return h('p', { class: 'muted' }, `no ${metric.label} in this run`);
+    };
+    if (c.rounds.length > 1) {
+      const col = t.series[colour++ % t.series.length]!;
+      return [{ label: `${c.name} (${c.kind})`, data: labels.map((_, r) => at(r)), borderColor: col, backgroundColor: col, borderDash: c.kind === 'control' ? [4, 3] : [], spanGaps: true, pointRadius: 3 }];
+    }
+    const v = at(c.rounds[0]?.round ?? 0);
+    if (v === null) return [];
+    // one-round baseline and controls are references across all rounds; a one-round variant is a point at round 0
+    if (c.kind === 'variant') {
+      const col = t.series[colour++ % t.series.length]!;
+      return [{ label: `${c.name} (variant) ${fmt(v)}`, data: labels.map((_, r) => (r === 0 ? v : null)), borderColor: col, backgroundColor: col, pointStyle: 'triangle' as const, pointRadius: 6, showLine: false }];
+    }
+    const col = c.kind === 'baseline' ? t.muted : t.series[4]!;
+    return [{ label: `${c.name} (${c.kind}) ${fmt(v)}`, data: labels.map(() => v), borderColor: col, backgroundColor: col, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0 }];
+  });
+  if (datasets.length === 0) return h('p', { class: 'muted' }, `no ${metric.label} in this run`);
   return chart(
     {
       type: 'line',
       data: { labels, datasets },
       options: {
         scales: {
+          x: { offset: true },
           y: { title: { display: true, text: metric.label }, ...(metric.share ? { min: 0, max: 1, ticks: { callback: (v) => `${Math.round(Number(v) * 100)}%` } } : {}) },
         },
-        plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${metric.share ? pct(c.parsed.y) : num(c.parsed.y)}` } } },
+        plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmt(c.parsed.y)}` } } },
       },
-      plugins: [referenceLines(refs)],
     },
-    `${metric.label} per round for each condition; dashed lines: one-round conditions (baseline, controls)`,
+    `${metric.label} per round for each condition; dashed: one-round conditions (baseline, controls) as references`,
   );
 }
 
