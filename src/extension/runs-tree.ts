@@ -81,7 +81,7 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const pct = m.counts.planned ? Math.floor((100 * recorded) / m.counts.planned) : 0;
     const item = new vscode.TreeItem(m.experiment.name === 'experiment' ? path.basename(m.dataset.path) : m.experiment.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = entry.runDir;
-    item.description = `${status} · ${status === 'completed' ? `${recorded} records` : `${pct}%`} · ${m.backend.model}`;
+    item.description = `${shortTime(m.createdAt)} · ${status} · ${status === 'completed' ? `${recorded} records` : `${pct}%`} · ${m.backend.model}`;
     item.tooltip = new vscode.MarkdownString(
       [`**${m.id}**`, `status: ${status}`, `records: ${recorded}/${m.counts.planned} (${m.counts.errors} errors)`, `model: ${m.backend.model} (${m.backend.kind})`, `created: ${m.createdAt}`].join('  \n'),
     );
@@ -96,6 +96,14 @@ export class RunsTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     this.changed.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** "14:05" today, "3 Nov 14:05" before: enough to tell the runs of one dataset apart. */
+function shortTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hm = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return d.toDateString() === new Date().toDateString() ? hm : `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${hm}`;
 }
 
 /** Tree arguments arrive as nodes, palette calls as nothing, programmatic calls as a path: all become a run folder. */

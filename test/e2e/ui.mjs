@@ -165,6 +165,19 @@ export async function runUiScenario(context, { url, workspace, shots }) {
     await shot('codelens-opened-item');
   });
 
+  await check('results panels restored after a window reload', async () => {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    // a webview is loaded when its tab is shown: bring the restored results tab to the front
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Results:' }).first();
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    const restored = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+    await restored.getByText('hostile-self-correct').first().waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    await shot('reloaded-results');
+  });
+
   await page.close();
   return { total: results.length, passed: results.filter((r) => r.ok).length, results };
 }

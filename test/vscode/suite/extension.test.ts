@@ -151,6 +151,49 @@ describe('Self-Correction Lab extension', function () {
     assert.equal(keys.size, lines.length, 'no record written twice');
   });
 
+  it('keeps a run going when its results panel is closed', async () => {
+    // rounds the response cache has not seen yet, so that the run is still going when the panel closes
+    const running = vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { rounds: 12 }) as Thenable<RunResult>;
+    const runDir = await waitFor('the run folder', () => api.runs.list().find((r) => r.runDir)?.runDir, 60_000);
+    await vscode.commands.executeCommand('sclab.openResults', runDir);
+    const tab = await waitFor('its results tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes(path.basename(runDir))),
+    );
+    assert.equal(api.runs.isActive(runDir), true, 'the run is still going when its panel closes');
+    await vscode.window.tabGroups.close(tab);
+    const result = await running;
+    assert.equal(result.status, 'completed', result.error?.message);
+    assert.equal(result.manifest.counts.recorded, result.manifest.counts.planned);
+  });
+
+  it('finds a run a closed window left behind and resumes it', async () => {
+    // what a killed window leaves: status "running", a lock held by a process that no longer exists, records cut short
+    const dir = path.join(path.dirname(finished.runDir), `${path.basename(finished.runDir)}-interrupted`);
+    await fs.cp(finished.runDir, dir, { recursive: true });
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { status: string; counts: { recorded: number } };
+    await fs.writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, status: 'running', counts: { ...manifest.counts, recorded: 7 } }, null, 2));
+    const lines = (await fs.readFile(path.join(dir, 'records.jsonl'), 'utf8')).trim().split('\n');
+    await fs.writeFile(path.join(dir, 'records.jsonl'), lines.slice(0, 7).join('\n') + '\n');
+    await fs.rm(path.join(dir, 'summary.json'), { force: true });
+    await fs.writeFile(path.join(dir, 'run.lock'), '2147483646');
+    const entry = (await api.runsTree.list()).find((e) => e.runDir === dir);
+    assert.equal(entry?.interrupted, true);
+    assert.equal(entry?.resumable, true);
+    assert.match(String(api.runsTree.getTreeItem({ type: 'run', entry }).description), /interrupted/);
+    const resumed = (await vscode.commands.executeCommand('sclab.resumeRun', dir)) as RunResult;
+    assert.equal(resumed.status, 'completed', resumed.error?.message);
+    assert.equal(resumed.manifest.counts.recorded, 12);
+    assert.equal((await fs.readFile(path.join(dir, 'records.jsonl'), 'utf8')).trim().split('\n').length, 12);
+  });
+
+  it('compares two runs in one panel', async () => {
+    const other = (await api.runsTree.list()).find((e) => e.runDir !== finished.runDir && e.manifest.status === 'completed')!;
+    await vscode.commands.executeCommand('sclab.compareRuns', finished.runDir, other.runDir);
+    await waitFor('a compare tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Compare')));
+    const panel = api.panels.list().find((p) => p.target.compareRunDir === other.runDir)!;
+    await waitFor('the compare panel to ask the service', () => panel.received.some((r) => r.startsWith('request:')), 60_000);
+  });
+
   it('trains a probe and runs an experiment file that scores it; the CodeLens shows the band', async () => {
     const data = path.join(workspaceDir(), 'data');
     const out = (await vscode.commands.executeCommand('sclab.trainProbe', { data: path.join(data, 'statements.txt'), variant: 'statements', backend: 'test-embedded', out: path.join(data, 'statements.probe.json') })) as string;
