@@ -5,7 +5,7 @@ import { isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { BackendDescription, RunManifest, RunStatus } from '../model/manifest';
-import { analyzeRun } from '../analysis/analyze';
+import { writeViewerCache } from '../viewer/service';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
@@ -182,8 +182,6 @@ async function drive(
     errors: records.filter((r) => r.error).length,
     cached: records.filter((r) => r.cached).length,
   };
-  // the same summary `sclab report --json` recomputes from the records at any time
-  if (status === 'completed') await store.writeSummary(analyzeRun(records, items, opts.experiment));
   await store.updateManifest((m) => ({
     ...m,
     status,
@@ -192,5 +190,8 @@ async function drive(
   }));
   const manifest = store.current;
   await store.close();
+  // summary.json: the full analysis (what `sclab report --json` recomputes at any time), stamped with the files it
+  // came from so the viewer opens a finished run without analysing it again
+  if (status === 'completed') await writeViewerCache(store.runDir);
   return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
 }

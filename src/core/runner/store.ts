@@ -188,10 +188,6 @@ export class RunStore {
     await writeFileAtomic(path.join(this.runDir, MANIFEST_FILE), JSON.stringify(this.manifest, null, 2) + '\n');
   }
 
-  async writeSummary(summary: unknown): Promise<void> {
-    await writeFileAtomic(path.join(this.runDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
