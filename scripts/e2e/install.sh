@@ -35,8 +35,12 @@ if [ ! -f "$CS_DIR/.complete" ]; then
   cat > "$CS_DIR/package.json" <<JSON
 {"name":"sclab-e2e-code-server","private":true,"allowScripts":{"code-server":true,"argon2":true}}
 JSON
-  (cd "$CS_DIR" && PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
-    npm install --no-save --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) \
+  # npm itself runs on Node 24 too, and without the npm_* variables of an outer `npm run` (which would point its
+  # scripts back at the Node that started it): code-server's postinstall checks the version
+  NPM_CLI="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+  (cd "$CS_DIR" && for v in $(env | grep -o '^npm_[^=]*'); do unset "$v"; done && unset NODE \
+    && PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
+    "$NODE_HOME/bin/node" "$NPM_CLI" install --no-save --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) \
     || { tail -40 "$CS_DIR/install.log"; exit 1; }
   touch "$CS_DIR/.complete"
 fi

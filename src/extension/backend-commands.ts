@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { registerCommand, type CommandDeps } from './command';
 import type { PromptsHolder } from './prompts';
 import type { ApiKeys } from './secrets';
-import { readBackends, writeBackends, type BackendKind, type BackendSetting } from './settings';
+import { readBackends, readUserBackends, workspaceShadowsBackends, writeBackends, type BackendKind, type BackendSetting } from './settings';
 
 export interface BackendCommandDeps extends CommandDeps {
   keys: ApiKeys;
@@ -48,7 +48,7 @@ const KIND_ITEMS: Array<vscode.QuickPickItem & { backendKind: BackendKind }> = [
 /** "Configure Backend…": add or edit an entry of sclab.backends (in user settings), then offer the key. */
 async function configureBackend(deps: BackendCommandDeps, arg: unknown): Promise<BackendSetting | undefined> {
   const p = deps.prompts.current;
-  const list = readBackends();
+  const list = readUserBackends();
   let existing = list.find((b) => b.name === nameArg(arg));
   if (!existing && !nameArg(arg) && list.length > 0) {
     const picked = await p.pick([{ label: '$(add) New backend…', name: '' }, ...list.map((b) => ({ label: b.name, description: `${b.kind} · ${b.model ?? ''}`, name: b.name }))], { title: 'Configure which backend?' });
@@ -73,10 +73,14 @@ async function configureBackend(deps: BackendCommandDeps, arg: unknown): Promise
   const entry: BackendSetting = { name: name.trim(), kind, ...(baseUrl ? { baseUrl: baseUrl.trim() } : {}), ...(model.trim() ? { model: model.trim() } : {}) };
   await writeBackends([...list.filter((b) => b.name !== existing?.name && b.name !== entry.name), entry]);
   deps.log.info(`backend ${entry.name} saved to user settings`);
+  if (workspaceShadowsBackends()) {
+    void vscode.window.showWarningMessage(`Backend ${entry.name} is in your user settings, but this workspace's .vscode/settings.json sets sclab.backends too, and that list wins here.`);
+  }
   if (kind !== 'embedded' && !(await deps.keys.has(entry.name))) {
-    if ((await vscode.window.showInformationMessage(`Backend ${entry.name} saved. Does it need an API key?`, 'Set API Key…')) === 'Set API Key…') {
-      await vscode.commands.executeCommand('sclab.setApiKey', entry.name);
-    }
+    // not awaited: the command is done; the offer stays in the notification until the user acts on it
+    void vscode.window.showInformationMessage(`Backend ${entry.name} saved. Does it need an API key?`, 'Set API Key…').then((a) => {
+      if (a === 'Set API Key…') void vscode.commands.executeCommand('sclab.setApiKey', entry.name);
+    });
   }
   return entry;
 }

@@ -31,6 +31,10 @@ export interface RunManagerDeps extends Omit<BackendFactoryDeps, 'baseDir'> {
   log: vscode.LogOutputChannel;
 }
 
+function isExperimentFile(file: string): boolean {
+  return /\.sclab\.ya?ml$/i.test(file);
+}
+
 function requireTrust(): void {
   if (!vscode.workspace.isTrusted) {
     throw new SclabError('config', 'this workspace is not trusted: nothing runs here. Trust the workspace (Manage Workspace Trust) to run experiments.');
@@ -78,7 +82,9 @@ export class RunManager implements vscode.Disposable {
       const { prepareExperiment } = await core();
       const { startRun } = await core();
       report('reading the dataset');
-      const prepared = await prepareExperiment({ file: input.file, preset: input.preset, rounds: input.rounds ?? settings.defaultRounds, limit: input.limit, signal });
+      // an experiment file keeps its own rounds unless the caller chose some; datasets get sclab.defaultRounds
+      const rounds = input.rounds ?? (isExperimentFile(input.file) ? undefined : settings.defaultRounds);
+      const prepared = await prepareExperiment({ file: input.file, preset: input.preset, rounds, limit: input.limit, signal });
       for (const w of prepared.warnings.slice(0, 20)) this.deps.log.warn(w);
       report(`loading ${backendSetting.name}`);
       const backend = await createBackendFor(backendSetting, { ...this.deps, baseDir: workspaceRoot() }, { requestTimeoutMs: settings.requestTimeoutMs, signal });

@@ -25,7 +25,15 @@ function section(): vscode.WorkspaceConfiguration {
  * hides its workspace value, so a cloned repository cannot point a user's key at its own server.
  */
 export function readBackends(): BackendSetting[] {
-  const raw = section().get<unknown[]>('backends', []);
+  return parseBackends(section().get<unknown[]>('backends', []));
+}
+
+/** The user-settings list only: what Configure Backend… edits (workspace values are never copied into it). */
+export function readUserBackends(): BackendSetting[] {
+  return parseBackends(section().inspect<unknown[]>('backends')?.globalValue ?? []);
+}
+
+function parseBackends(raw: unknown): BackendSetting[] {
   const out: BackendSetting[] = [];
   for (const b of Array.isArray(raw) ? raw : []) {
     const o = b as Record<string, unknown> | null;
@@ -38,6 +46,12 @@ export function readBackends(): BackendSetting[] {
     });
   }
   return out;
+}
+
+/** True when a workspace or folder value of sclab.backends hides the user-settings list (trusted workspaces only). */
+export function workspaceShadowsBackends(): boolean {
+  const i = section().inspect<unknown[]>('backends');
+  return vscode.workspace.isTrusted && (i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined);
 }
 
 /** The backend named by `sclab.defaultBackend`, else the first configured, else the embedded fallback. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SclabApi } from '../../../src/extension/extension';
 import type { RunResult } from '../../../src/core/runner/run';
+import { startFakeOpenAIServer, type FakeServer } from '../../support/fake-openai-server';
 import { activateExtension, filesUnder, scriptedPrompts, waitFor, workspaceDir } from './helpers';
 
 describe('Self-Correction Lab extension', function () {
@@ -13,10 +14,22 @@ describe('Self-Correction Lab extension', function () {
   let ext: vscode.Extension<SclabApi>;
   let dataset: string;
   let finished: RunResult;
+  const secret = `sk-sclab-test-${Math.random().toString(36).slice(2)}-DO-NOT-LEAK`;
+  const servers: FakeServer[] = [];
+  let originalBackends: unknown[] = [];
+  /** the launcher's backends plus `extra`, in the workspace settings */
+  const useBackends = async (extra: unknown[]) => {
+    await vscode.workspace.getConfiguration('sclab').update('backends', [...originalBackends, ...extra], vscode.ConfigurationTarget.Workspace);
+  };
 
   before(async () => {
     ({ api, ext } = await activateExtension());
     dataset = path.join(workspaceDir(), 'data', 'hostile.jsonl');
+    originalBackends = vscode.workspace.getConfiguration('sclab').get<unknown[]>('backends', []);
+  });
+
+  after(async () => {
+    for (const s of servers) await s.close();
   });
 
   it('activates and reports its activation time', () => {
@@ -151,9 +164,16 @@ describe('Self-Correction Lab extension', function () {
     assert.equal(keys.size, lines.length, 'no record written twice');
   });
 
-  it('keeps a run going when its results panel is closed', async () => {
-    // rounds the response cache has not seen yet, so that the run is still going when the panel closes
-    const running = vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { rounds: 12 }) as Thenable<RunResult>;
+  it('runs against an OpenAI-compatible server with the key from secret storage, and survives closing its panel', async () => {
+    // the server refuses any other key, and holds every answer for 2 s until the test lets go: the run is still
+    // going when its panel closes, whatever the speed of the machine
+    let held = true;
+    const server = await startFakeOpenAIServer({ requireKey: secret, faults: ({ path: p }) => (held && p.includes('chat') ? { kind: 'delay', ms: 2000 } : undefined) });
+    servers.push(server);
+    api.prompts.current = scriptedPrompts({ inputs: [secret] });
+    assert.equal(await vscode.commands.executeCommand('sclab.setApiKey', 'test-fake'), true);
+    await useBackends([{ name: 'test-fake', kind: 'openai', baseUrl: server.url, model: 'fake-model' }]);
+    const running = vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { backend: 'test-fake' }) as Thenable<RunResult>;
     const runDir = await waitFor('the run folder', () => api.runs.list().find((r) => r.runDir)?.runDir, 60_000);
     await vscode.commands.executeCommand('sclab.openResults', runDir);
     const tab = await waitFor('its results tab', () =>
@@ -161,9 +181,13 @@ describe('Self-Correction Lab extension', function () {
     );
     assert.equal(api.runs.isActive(runDir), true, 'the run is still going when its panel closes');
     await vscode.window.tabGroups.close(tab);
+    held = false;
     const result = await running;
     assert.equal(result.status, 'completed', result.error?.message);
+    assert.equal(result.manifest.backend.kind, 'openai');
     assert.equal(result.manifest.counts.recorded, result.manifest.counts.planned);
+    assert.equal(result.manifest.counts.errors, 0, 'the key reached the server (it answers 401 to any other)');
+    assert.ok(server.requests.length > 0);
   });
 
   it('finds a run a closed window left behind and resumes it', async () => {
@@ -212,29 +236,31 @@ describe('Self-Correction Lab extension', function () {
     assert.ok(lenses.length >= 4);
   });
 
+  it('adds a backend to the user settings through "Configure Backend…"', async () => {
+    api.prompts.current = scriptedPrompts({ inputs: ['remote-test', 'http://127.0.0.1:9/v1', 'gpt-test'], picks: ['openai'] });
+    const entry = (await vscode.commands.executeCommand('sclab.configureBackend')) as { name: string; kind: string };
+    assert.deepEqual(entry, { name: 'remote-test', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'gpt-test' });
+    const user = vscode.workspace.getConfiguration('sclab').inspect<Array<Record<string, unknown>>>('backends')?.globalValue ?? [];
+    assert.deepEqual(user.map((b) => b.name), ['remote-test'], 'only the new entry: the workspace list is not copied into user settings');
+    assert.deepEqual(Object.keys(user[0]!).sort(), ['baseUrl', 'kind', 'model', 'name']);
+  });
+
   it('keeps API keys in secret storage only: never in settings files, run folders or the log', async () => {
-    const secret = `sk-sclab-test-${Math.random().toString(36).slice(2)}-DO-NOT-LEAK`;
-    api.prompts.current = scriptedPrompts({ inputs: [secret] });
-    assert.equal(await vscode.commands.executeCommand('sclab.setApiKey', 'test-openai'), true);
-    assert.equal(await api.keys.get('test-openai'), secret);
-    // a run with that backend name must not write it anywhere either (the server is unreachable: the run fails)
-    const cfg = vscode.workspace.getConfiguration('sclab');
-    const backends = cfg.get<unknown[]>('backends', []);
-    await cfg.update('backends', [...backends, { name: 'test-openai', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }], vscode.ConfigurationTarget.Workspace);
-    await vscode.commands.executeCommand('sclab.runExperimentOnFile', vscode.Uri.file(dataset), { backend: 'test-openai' });
-    await cfg.update('backends', backends, vscode.ConfigurationTarget.Workspace);
+    assert.equal(await api.keys.get('test-fake'), secret);
     const candidates = [
       path.join(api.userDir, 'settings.json'),
       path.join(workspaceDir(), '.vscode', 'settings.json'),
       ...(await filesUnder(path.join(workspaceDir(), '.sclab'))),
       ...(await filesUnder(path.join(api.userDir, '..', 'logs'))),
     ];
+    const openaiRun = (await api.runsTree.list()).find((e) => e.manifest.backend.kind === 'openai');
+    assert.ok(openaiRun, 'a run with the keyed backend exists to be checked');
     const leaks: string[] = [];
     for (const f of candidates) {
       const text = await fs.readFile(f, 'utf8').catch(() => '');
       if (text.includes(secret)) leaks.push(f);
     }
-    assert.ok(candidates.length > 3, 'there were files to check');
+    assert.ok(candidates.some((f) => f.startsWith(openaiRun.runDir)), 'its run folder was scanned');
     assert.deepEqual(leaks, []);
     const wsSettings = await fs.readFile(path.join(workspaceDir(), '.vscode', 'settings.json'), 'utf8');
     assert.doesNotMatch(wsSettings, /apiKey|sk-sclab/);
