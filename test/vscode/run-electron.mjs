@@ -15,5 +15,6 @@ try {
   });
 } catch (err) {
   console.error(`extension tests failed: ${err instanceof Error ? err.message : String(err)}`);
+  if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED/.test(String(err))) console.error("(VS Code could not be downloaded; offline, run the same suites in code-server: npm run test:e2e)");
   process.exitCode = 1;
 }
