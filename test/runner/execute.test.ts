@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -213,5 +213,22 @@ describe('executeRun', () => {
     const items = await readItems(result.runDir);
     expect(items.map((i) => i.id)).toEqual(['q0', 'q1']);
     expect(items[0]!.choices).toEqual(['Ann', 'Bob', 'Unknown']);
+  });
+
+  it('a probe or scorer that cannot be built fails the run before any run folder exists', async () => {
+    const file = dataset(1);
+    const prepared = await prepareExperiment({ file, rounds: 1 });
+    const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
+    const failing = startRun({
+      outDir: out,
+      ...prepared,
+      backend: new ScriptedBackend(),
+      settings,
+      extensions: async () => {
+        throw new SclabError('config', 'bias.probe.json: no such file');
+      },
+    });
+    await expect(failing).rejects.toMatchObject({ code: 'config' });
+    expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -61,6 +61,8 @@ export async function startRun(
   opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[]; settings: RunSettings; runId?: string },
 ): Promise<RunResult> {
   const description = await opts.backend.connect(opts.signal);
+  // a bad probe or scorer fails here, before a run folder exists
+  const extensions = opts.extensions ? await opts.extensions(description) : [];
   const runId = opts.runId ?? newRunId(opts.experiment);
   const runDir = path.resolve(opts.outDir, runId);
   const now = new Date().toISOString();
@@ -85,7 +87,7 @@ export async function startRun(
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
-  return drive(store, opts, description, opts.items, [], opts.settings.cacheDir, retry);
+  return drive(store, opts, description, extensions, opts.items, [], opts.settings.cacheDir, retry);
 }
 
 /**
@@ -102,6 +104,8 @@ export async function resumeRun(
     if (before.kind !== description.kind || before.model !== description.model) {
       throw new SclabError('config', `this run used ${before.kind} model "${before.model}", but the backend now serves ${description.kind} model "${description.model}"`);
     }
+    // a probe or scorer that cannot be loaded fails here, before the run is marked running again
+    const extensions = opts.extensions ? await opts.extensions(description) : [];
     await store.updateManifest((m) => ({
       ...m,
       status: 'running',
@@ -115,7 +119,7 @@ export async function resumeRun(
     }));
     const m = store.current;
     const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: m.settings.maxRetries };
-    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, opts.items, records, m.settings.cache ? opts.cacheDir : null, retry);
+    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, extensions, opts.items, records, m.settings.cache ? opts.cacheDir : null, retry);
   } catch (err) {
     if (!store.closed) await store.close();
     throw err;
@@ -132,12 +136,12 @@ async function drive(
   store: RunStore,
   opts: Common & { experiment: Experiment; settings: Omit<RunSettings, 'retry'> },
   description: BackendDescription,
+  extensions: RoundExtension[],
   items: Item[],
   existing: Awaited<ReturnType<typeof readRecords>>['records'],
   cacheDir: string | null,
   retry: RetryPolicy,
 ): Promise<RunResult> {
-  const extensions = opts.extensions ? await opts.extensions(description) : [];
   opts.onStart?.(store.runDir, store.current);
   let last: RunProgress = { planned: store.current.counts.planned, recorded: existing.length, errors: 0, cached: 0 };
   // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
