@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
 import { prepareExperiment } from '../../src/core/runner/prepare';
 import { resumeRun, startRun } from '../../src/core/runner/run';
+import { executeRun } from '../../src/core/runner/execute';
 import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
 import { ScriptedBackend } from '../support/scripted-backend';
 import type { RoundExtension } from '../../src/core/runner/extensions';
@@ -230,5 +231,30 @@ describe('executeRun', () => {
     });
     await expect(failing).rejects.toMatchObject({ code: 'config' });
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('stops the run when a record cannot be written, and counts only lines that reached the store', async () => {
+    const file = dataset(4);
+    const prepared = await prepareExperiment({ file, rounds: 2 });
+    const backend = new ScriptedBackend();
+    const description = await backend.connect();
+    let appended = 0;
+    const progress: number[] = [];
+    const run = executeRun({
+      experiment: prepared.experiment,
+      items: prepared.items,
+      backend,
+      description,
+      concurrency: 2,
+      requestTimeoutMs: 5000,
+      retry: settings.retry,
+      existing: [],
+      append: async () => {
+        if (++appended === 3) throw new SclabError('io', 'ENOSPC: no space left on device');
+      },
+      onProgress: (p) => progress.push(p.recorded),
+    });
+    await expect(run).rejects.toMatchObject({ code: 'io', message: expect.stringContaining('ENOSPC') });
+    expect(Math.max(...progress)).toBeLessThan(appended);
   });
 });

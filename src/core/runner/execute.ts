@@ -76,6 +76,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const cooldown = new Cooldown();
   let fatal: unknown;
   let next = 0;
+  // appends settle in order, so the last one settling means every one has
+  let lastWrite: Promise<void> = Promise.resolve();
 
   const runChain = async (chain: Chain) => {
     const history: Array<{ prefill: string; response: string }> = [];
@@ -105,11 +107,21 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
         }
       }
       if (stop.signal.aborted) return; // a cancelled run records nothing more; the round is redone on resume
-      await opts.append(record);
+      // The next round goes out while this line is being written: the store writes lines in the order they were
+      // appended, so a crash can lose only a tail of lines, never a round whose later round was kept.
+      const written = opts.append(record).then(
+        () => {
+          count(progress, record);
+          opts.onProgress?.({ ...progress });
+        },
+        (err: unknown) => {
+          fatal ??= err instanceof SclabError ? err : new SclabError('io', `cannot write the record: ${String(err)}`);
+          stop.abort();
+        },
+      );
+      lastWrite = written;
       done.set(key, record);
       history.push({ prefill: record.prefill, response: record.response });
-      count(progress, record);
-      opts.onProgress?.({ ...progress });
     }
   };
 
@@ -128,6 +140,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
 
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains.length)) }, worker));
+    await lastWrite;
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
   }
