@@ -6,6 +6,7 @@ import { open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { SclabError } from '../../model/errors';
 import { DTYPE_BYTES, isFloatDtype, widenBf16, widenF16 } from './dtype';
+import { allocF32 } from '../kernels';
 
 export interface TensorInfo {
   name: string;
@@ -119,9 +120,10 @@ export async function readTensorF32(fh: FileHandle, info: TensorInfo): Promise<F
     fail(info.file, `tensor "${info.name}" has dtype ${info.dtype}; the engine reads F32, F16 and BF16 (quantized checkpoints are not supported)`);
   }
   const n = numel(info.shape);
-  const out = new Float32Array(n);
+  // in the matmul kernels' memory, so products read the weights in place instead of copying them in every call
+  const out = allocF32(n);
   if (info.dtype === 'F32') {
-    await readFully(fh, new Uint8Array(out.buffer), info.begin, info.file, info.name);
+    await readFully(fh, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, info.file, info.name);
     return out;
   }
   const chunk = new Uint16Array(Math.min(n, CHUNK_ELEMENTS));
