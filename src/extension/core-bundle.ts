@@ -3,7 +3,7 @@
 export { createOpenAIBackend } from '../core/backends/openai';
 export { createEmbeddedBackend } from '../core/backends/embedded';
 export { resolveModel, defaultCacheDir } from '../core/engine/resolve';
-export { readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
+export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
 export { recordsToCsv } from '../core/report/csv';
 export { analyzeRun } from '../core/analysis/analyze';
 export { renderHtmlReport } from '../core/report/html';

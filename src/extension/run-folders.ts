@@ -12,25 +12,10 @@ export interface RunEntry {
   interrupted: boolean;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** True when another live process holds the run's lock (this process's runs are known to the RunManager). */
-async function lockedByOtherProcess(runDir: string): Promise<boolean> {
-  const pid = Number((await fs.readFile(path.join(runDir, 'run.lock'), 'utf8').catch(() => '')).trim());
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid);
-}
-
 /** Every readable run folder under `runsFolder`, newest first; unreadable ones are reported, not skipped silently. */
 export async function listRuns(runsFolder: string, isActiveHere: (runDir: string) => boolean, onUnreadable?: (runDir: string, err: unknown) => void): Promise<RunEntry[]> {
   const names = await fs.readdir(runsFolder).catch(() => [] as string[]);
-  const { readManifest } = await core();
+  const { readManifest, lockHolder } = await core();
   const out: RunEntry[] = [];
   for (const name of names) {
     const runDir = path.join(runsFolder, name);
@@ -41,7 +26,7 @@ export async function listRuns(runsFolder: string, isActiveHere: (runDir: string
     if (!hasManifest) continue;
     try {
       const manifest = await readManifest(runDir);
-      const live = isActiveHere(runDir) || (await lockedByOtherProcess(runDir));
+      const live = isActiveHere(runDir) || (await lockHolder(runDir)) !== null;
       const interrupted = manifest.status === 'running' && !live;
       out.push({ runDir, manifest, interrupted, resumable: !live && (interrupted || manifest.status === 'cancelled' || manifest.status === 'failed') });
     } catch (err) {

@@ -207,6 +207,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** The pid of another live process that holds the run's lock, or null when none does (a dead holder's lock is stale). */
+export async function lockHolder(runDir: string): Promise<number | null> {
+  const pid = Number((await fs.readFile(path.join(runDir, LOCK_FILE), 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid) ? pid : null;
+}
+
 /** Two processes appending to one run would repeat work; a lock left by a dead process is taken over. */
 async function acquireLock(runDir: string): Promise<void> {
   const file = path.join(runDir, LOCK_FILE);
@@ -216,10 +222,8 @@ async function acquireLock(runDir: string): Promise<void> {
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SclabError('io', `cannot lock ${runDir} (${String(err)})`);
-      const pid = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
-        throw new SclabError('io', `${runDir} is in use by process ${pid}`);
-      }
+      const holder = await lockHolder(runDir);
+      if (holder !== null) throw new SclabError('io', `${runDir} is in use by process ${holder}`);
       await fs.rm(file, { force: true });
     }
   }
