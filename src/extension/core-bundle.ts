@@ -18,5 +18,4 @@ export { itemOutcomes } from './item-outcomes';
 export { EngineClient } from '../core/engine/client';
 export { trainProbe } from '../core/probes/train';
 export { writeProbeFile } from '../core/probes/load';
-export { createProbeExtension } from '../core/probes/probe-extension';
-export { createScorerExtension } from '../core/scorers/scorer-extension';
+export { roundExtensionsFor } from '../core/runner/round-extensions';
