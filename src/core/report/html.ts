@@ -152,7 +152,7 @@ h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin:1.6rem 0 .5rem}
 .caveat{background:#fff6d6;border:1px solid #e6c84f;padding:.6rem .8rem;border-radius:4px}
 table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{background:#f4f4f4}small{color:#666}.charts{display:flex;flex-wrap:wrap;gap:1rem}
-figure{margin:0;flex:1 1 520px}figcaption{font-weight:600;margin-bottom:.3rem}svg{width:100%;height:auto;font-size:11px}
+figure{margin:0;flex:1 1 520px;max-width:640px}figcaption{font-weight:600;margin-bottom:.3rem}svg{width:100%;height:auto;font-size:11px}
 svg .grid{stroke:#e3e3e3}svg text{fill:#444}.empty{color:#888}
 @media (prefers-color-scheme: dark){body{background:#1e1e1e;color:#ddd}th{background:#2a2a2a}td,th{border-color:#444}svg text{fill:#bbb}svg .grid{stroke:#3a3a3a}.caveat{background:#3b3415;border-color:#7a6a25}}
 </style></head><body>
