@@ -4,6 +4,7 @@ import type { Backend, ChatRequest } from '../../src/core/backends/backend';
 import { DecodingSchema } from '../../src/core/model/chat';
 import { SclabError, type ErrorCode } from '../../src/core/model/errors';
 import { startFakeOpenAIServer, type Fault, type FakeServer } from '../support/fake-openai-server';
+import { failure } from '../support/failure';
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -21,15 +22,6 @@ const REQUEST: ChatRequest = {
 async function faulty(fault: Fault | undefined, timeoutMs = 5000): Promise<Backend> {
   server = await startFakeOpenAIServer({ faults: () => fault });
   return createOpenAIBackend({ baseUrl: server.url, model: 'fake-model', requestTimeoutMs: timeoutMs });
-}
-
-async function failure(p: Promise<unknown>): Promise<SclabError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SclabError);
-  return e as SclabError;
 }
 
 describe('error mapping', () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
 import { createHttpScorer, parsePointer } from '../../src/core/scorers/http-scorer';
 import { fakeToxicity, startFakeHttpScorer, type FakeScorerServer } from '../support/fake-scorer-servers';
+import { failure } from '../support/failure';
 
 const KEY = 'detoxify-bearer-secret-777';
 let server: FakeScorerServer | undefined;
@@ -9,15 +10,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<SclabError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SclabError);
-  return e as SclabError;
-}
 
 describe('generic HTTP scorer', () => {
   it('POSTs {texts} in batches with the bearer key and reads {scores}', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
 import { createModerationScorer } from '../../src/core/scorers/openai-moderation';
 import { FAKE_MODERATION_MODEL, fakeToxicity, startFakeModeration, type FakeScorerServer } from '../support/fake-scorer-servers';
+import { failure } from '../support/failure';
 
 const KEY = 'sk-moderation-secret-key-xyz';
 let server: FakeScorerServer | undefined;
@@ -9,15 +10,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<SclabError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SclabError);
-  return e as SclabError;
-}
 
 describe('OpenAI moderation scorer', () => {
   it('batches texts into one moderations.create call and takes the largest toxicity category', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
 import { createPerspectiveScorer, PERSPECTIVE_SHUTDOWN_NOTE } from '../../src/core/scorers/perspective';
 import { fakeToxicity, startFakePerspective, type FakeScorerServer } from '../support/fake-scorer-servers';
+import { failure } from '../support/failure';
 
 const KEY = 'AIzaSy-secret-perspective-key-123';
 let server: FakeScorerServer | undefined;
@@ -9,15 +10,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<SclabError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SclabError);
-  return e as SclabError;
-}
 
 describe('Perspective scorer', () => {
   it('sends one analyze request per text with the key in the query and reads the summary score', async () => {

@@ -8,7 +8,7 @@
 import { SclabError } from '../model/errors';
 import { parseEndpoint } from '../backends/openai/endpoint';
 import { createJsonPoster } from './http-json';
-import { chunks, isBlank, type Scorer } from './scorer';
+import { scoreNonBlankInBatches, type Scorer } from './scorer';
 
 export interface HttpScorerOptions {
   url: string;
@@ -82,14 +82,8 @@ export function createHttpScorer(opts: HttpScorerOptions): Scorer {
       return version;
     },
     notes: [],
-    async score(texts, signal) {
-      const out: Array<number | null> = new Array<number | null>(texts.length).fill(null);
-      const todo = texts.map((t, i) => ({ t, i })).filter((x) => !isBlank(x.t));
-      for (const batch of chunks(todo, batchSize)) {
-        const scores = await scoreBatch(batch.map((x) => x.t), signal);
-        batch.forEach((x, k) => (out[x.i] = scores[k]!));
-      }
-      return out;
+    score(texts, signal) {
+      return scoreNonBlankInBatches(texts, batchSize, (batch) => scoreBatch(batch, signal));
     },
     async close() {
       poster.close();

@@ -10,7 +10,7 @@ import { SclabError } from '../model/errors';
 import { makeClient, RequestGate } from '../backends/openai/client';
 import { parseEndpoint } from '../backends/openai/endpoint';
 import { createHttpFetch } from '../backends/openai/http-fetch';
-import { chunks, isBlank, type Scorer } from './scorer';
+import { scoreNonBlankInBatches, type Scorer } from './scorer';
 
 export const MODERATION_DEFAULT_MODEL = 'omni-moderation-latest';
 export const MODERATION_DEFAULT_URL = 'https://api.openai.com/v1';
@@ -78,14 +78,8 @@ export function createModerationScorer(opts: ModerationOptions): Scorer {
       return version;
     },
     notes: [],
-    async score(texts, signal) {
-      const out: Array<number | null> = new Array<number | null>(texts.length).fill(null);
-      const todo = texts.map((t, i) => ({ t, i })).filter((x) => !isBlank(x.t));
-      for (const batch of chunks(todo, BATCH)) {
-        const scores = await scoreBatch(batch.map((x) => x.t), signal);
-        batch.forEach((x, k) => (out[x.i] = scores[k]!));
-      }
-      return out;
+    score(texts, signal) {
+      return scoreNonBlankInBatches(texts, BATCH, (batch) => scoreBatch(batch, signal));
     },
     async close() {
       own?.close();

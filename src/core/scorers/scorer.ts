@@ -29,3 +29,21 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
 export function isBlank(text: string): boolean {
   return text.trim() === '';
 }
+
+/**
+ * Scores the non-blank texts in batches of at most `size` (blank ones stay null and are never sent), keeping the
+ * answers in the order of `texts`.
+ */
+export async function scoreNonBlankInBatches(
+  texts: readonly string[],
+  size: number,
+  scoreBatch: (batch: string[]) => Promise<Array<number | null>>,
+): Promise<Array<number | null>> {
+  const out: Array<number | null> = new Array<number | null>(texts.length).fill(null);
+  const todo = texts.map((t, i) => ({ t, i })).filter((x) => !isBlank(x.t));
+  for (const batch of chunks(todo, size)) {
+    const scores = await scoreBatch(batch.map((x) => x.t));
+    batch.forEach((x, k) => (out[x.i] = scores[k]!));
+  }
+  return out;
+}
