@@ -1,21 +1,14 @@
 // llama.cpp (node-llama-cpp 3.21.1) as a reference engine, for `npm run crosscheck:llamacpp` and `npm run bench:engine`.
 // It is not a dependency of the project (its prebuilt binaries for every GPU flavour weigh ~700 MB): the first use
-// installs it, CPU build only, into a cache folder outside the repository and later uses import it from there.
+// installs it, CPU build only, into the tools cache (scripts/tools/ondemand.mjs) and later uses import it from there.
 // One thread (the note in shared/notes/embedded-engine.md: 2 threads collapse on busy 2-core machines), flash
 // attention off, F32 KV cache.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { installTool } from '../../scripts/tools/ondemand.mjs';
 
 export const NODE_LLAMA_CPP_VERSION = '3.21.1';
-
-/** `SCLAB_TOOLS_CACHE`, else ~/.cache/sclab-tools */
-export function toolsCache(): string {
-  return process.env.SCLAB_TOOLS_CACHE || path.join(os.homedir(), '.cache', 'sclab-tools');
-}
 
 /** node-llama-cpp's prebuilt package for this machine's CPU (its GPU flavours are not needed: we run on the CPU) */
 function binaryPackage(): string {
@@ -25,31 +18,11 @@ function binaryPackage(): string {
   return `linux-${arch}`;
 }
 
-/** Installs node-llama-cpp into the cache once (idempotent; an interrupted install is redone) and returns its folder. */
+/** Installs node-llama-cpp into the tools cache once and returns its folder. */
 export function installNodeLlamaCpp(): string {
-  const dir = path.join(toolsCache(), `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`);
-  if (existsSync(path.join(dir, '.complete'))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(path.join(tmp, 'package.json'), '{"name":"sclab-tools-node-llama-cpp","private":true}\n');
   const pkgs = [`node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, `@node-llama-cpp/${binaryPackage()}@${NODE_LLAMA_CPP_VERSION}`];
-  process.stderr.write(`installing ${pkgs.join(' ')} into ${dir} (once)\n`);
-  try {
-    // --omit=optional skips the GPU builds; --ignore-scripts: the prebuilt binary is used as is (getLlama build: 'never')
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional', ...pkgs], {
-      cwd: tmp,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      shell: process.platform === 'win32',
-    });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`could not install node-llama-cpp ${NODE_LLAMA_CPP_VERSION} into ${dir}: ${(e as Error).message}`);
-  }
-  writeFileSync(path.join(tmp, '.complete'), '');
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return dir;
+  // --omit=optional skips the GPU builds; --ignore-scripts: the prebuilt binary is used as is (getLlama build: 'never')
+  return installTool(`node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`, pkgs, ['--ignore-scripts', '--omit=optional']);
 }
 
 // The few parts of node-llama-cpp's API used here, typed locally so that the project typechecks without it.
