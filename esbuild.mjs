@@ -9,8 +9,8 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  // node-llama-cpp is a test-only reference implementation; vscode is provided by the host.
-  external: ['vscode', 'node-llama-cpp'],
+  // vscode is provided by the host (node-llama-cpp, for the llama.cpp cross-check, is imported from the tools cache).
+  external: ['vscode'],
 };
 
 const entries = [
@@ -23,6 +23,8 @@ const entries = [
   ['test/support/fake-openai-server-cli.ts', 'dist/support/fake-openai-server.js'],
   // the sidecar protocol conformance suite, runnable against any sidecar URL (npm run test:sidecar -- --url …)
   ['test/sidecar/conformance-cli.ts', 'dist/support/sidecar-conformance.js'],
+  // recomputes the committed llama.cpp reference of the engine cross-check (npm run crosscheck:llamacpp)
+  ['test/engine-crosscheck/crosscheck-llamacpp.ts', 'dist/support/crosscheck-llamacpp.js'],
 ];
 for (const f of existsSync('bench') ? readdirSync('bench') : []) {
   if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);

@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    // the default summary, then one line naming what was skipped and how to run it
+    reporters: ['default', './test/support/skipped-reporter.ts'],
   },
 });

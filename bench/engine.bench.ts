@@ -14,10 +14,10 @@ import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
 import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine/types';
-import { loadLlamaCpp } from '../test/engine-crosscheck/llamacpp';
+import { loadLlamaCpp } from './support/llamacpp';
 import { llama2cToGguf } from '../test/support/gguf';
 
-const MODEL_DIR = path.resolve(__dirname, '../../../shared/models/stories260K');
+const MODEL_DIR = path.resolve(__dirname, '../../test/fixtures/models/stories260K');
 const BIN = path.join(MODEL_DIR, 'stories260K.bin');
 const TOK = path.join(MODEL_DIR, 'tok512.bin');
 const DECODE_TOKENS = 256;

@@ -12,8 +12,8 @@ import { readLabelled, type LabelledSpec } from '../src/core/scorers/offline/lab
 import { trainOfflineScorer, type TrainOptions } from '../src/core/scorers/offline/train';
 import { pearson, rocAuc, spearman } from '../src/core/scorers/stats';
 
-const SHARED = process.env.SCLAB_SHARED ?? path.resolve(__dirname, '..', '..', '..', 'shared');
-const DATA = path.join(SHARED, 'datasets');
+// the whole datasets, found as the tests find them: SCLAB_DATASETS, else ../shared/datasets beside the checkout
+const DATA = process.env.SCLAB_DATASETS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets');
 
 interface RtpRow {
   file: string;

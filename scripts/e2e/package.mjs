@@ -4,6 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installTool } from '../tools/ondemand.mjs';
+
+const VSCE_VERSION = '3.9.2';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.join(repo, 'dist', 'self-correction-lab.vsix');
@@ -14,7 +17,9 @@ const WEIGHTS = /\.(bin|safetensors|gguf|pt|pth|onnx|ckpt|npz|h5)$/i;
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 run(process.execPath, ['esbuild.mjs']);
-run(process.execPath, [path.join(repo, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', out]);
+// vsce (and its ~120 MB of dependencies) is not a dependency of the project: installed on first use into the tools cache
+const vsce = path.join(installTool(`vsce-${VSCE_VERSION}`, [`@vscode/vsce@${VSCE_VERSION}`], ['--ignore-scripts']), 'node_modules/@vscode/vsce/vsce');
+run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', out]);
 
 /** The entries of the .vsix (a zip), read with Python's zipfile or unzip, whichever is there. */
 function entries(file) {

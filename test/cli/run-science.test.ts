@@ -4,9 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, SHARED } from '../support/cli';
-
-const MODEL = path.join(SHARED, 'models', 'stories260K');
+import { runCli } from '../support/cli';
+import { STORIES as MODEL } from '../support/data';
 
 describe('sclab run with probes and scorers (embedded engine)', () => {
   it('records per-round probe scores on every layer and toxicity of every response; report analyses them', async () => {

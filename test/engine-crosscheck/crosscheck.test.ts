@@ -1,30 +1,15 @@
 // Cross-check of per-token log-probabilities on stories260K between three independent implementations:
-// llama.cpp (node-llama-cpp, on a GGUF written by test/support/gguf.ts), a float64 plain-loop reference
+// llama.cpp (node-llama-cpp 3.21.1 on a GGUF written by test/support/gguf.ts; its output is the committed fixture of
+// llamacpp-reference.ts, which `npm run crosscheck:llamacpp` recomputes), a float64 plain-loop reference
 // (test/support/reference-forward.ts) and our engine (src/core/engine). Tolerances from the engine's spec:
 // mean |Δ| ≤ 3e-3 and per token |Δ| ≤ 5e-3 × max(1, |logprob|).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLlama2c } from '../../src/core/engine/llama2c';
 import { generate, scoreContinuation } from '../../src/core/engine/session';
 import type { LoadedModel } from '../../src/core/engine/types';
-import { llama2cToGguf } from '../support/gguf';
+import { STORIES_BIN as BIN, STORIES_TOK as TOK } from '../support/data';
 import { readLlama2cCheckpoint, referenceLogProbs, type Llama2cCheckpoint } from '../support/reference-forward';
-import { loadLlamaCpp, type LlamaCppModel } from './llamacpp';
-
-const MODEL_DIR = path.resolve(__dirname, '../../../shared/models/stories260K');
-const BIN = path.join(MODEL_DIR, 'stories260K.bin');
-const TOK = path.join(MODEL_DIR, 'tok512.bin');
-const BOS = 1;
-
-const TEXTS = [
-  'Once upon a time, there was a little girl named Lily. She loved to play outside.',
-  'Tom had a red ball. He threw it to his dog, and the dog ran fast to get it.',
-  'The sun was shining and the birds were singing in the big green tree. A small cat sat under the tree and looked up.',
-  'Why is the sky blue? Mom said, "Because the sun makes it so!"',
-  'zebra quantum 42 café ☃ xylophone!',
-];
+import { BOS, GREEDY_TOKENS, readReference, sha256File, TEXTS, type LlamaCppReference } from './llamacpp-reference';
 
 function compare(got: number[], want: number[]): { mean: number; worst: number; worstAllowed: number } {
   expect(got.length).toBe(want.length);
@@ -48,27 +33,30 @@ function expectWithinTolerance(got: number[], want: number[]): void {
   expect(c.worst).toBeLessThanOrEqual(c.worstAllowed);
 }
 
-describe('stories260K log-probabilities: llama.cpp vs reference vs engine', () => {
-  let dir: string;
-  let cpp: LlamaCppModel;
+describe('stories260K log-probabilities: llama.cpp (committed reference) vs reference forward pass vs engine', () => {
+  let cpp: LlamaCppReference;
   let ck: Llama2cCheckpoint;
   let model: LoadedModel;
   /** BOS + llama.cpp's tokens for each text */
   let sequences: number[][];
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'sclab-gguf-'));
-    const gguf = path.join(dir, 'stories260K.gguf');
-    llama2cToGguf(BIN, TOK, gguf);
-    cpp = await loadLlamaCpp(gguf);
+    cpp = readReference();
     ck = readLlama2cCheckpoint(BIN);
     model = await loadLlama2c(BIN, TOK);
-    sequences = TEXTS.map((t) => [BOS, ...cpp.tokenize(t)]);
+    sequences = cpp.texts.map((t) => t.tokens);
   });
 
-  afterAll(async () => {
-    await cpp?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  it('the reference was computed on this model, for these texts, as the spec says', () => {
+    expect(cpp.model).toMatchObject({ binSha256: sha256File(BIN), tokenizerSha256: sha256File(TOK) });
+    expect(cpp.generator).toMatchObject({ tool: 'node-llama-cpp', version: '3.21.1', device: 'cpu', threads: 1, flashAttention: false });
+    expect(cpp.texts.map((t) => t.text)).toEqual(TEXTS);
+    for (const t of cpp.texts) {
+      expect(t.tokens[0]).toBe(BOS);
+      expect(t.logprobs).toHaveLength(t.tokens.length - 1);
+      for (const lp of t.logprobs) expect(lp).toBeLessThanOrEqual(0);
+    }
+    expect(cpp.greedy.tokens).toHaveLength(GREEDY_TOKENS);
   });
 
   it('uses texts of 15–60 tokens', () => {
@@ -78,19 +66,17 @@ describe('stories260K log-probabilities: llama.cpp vs reference vs engine', () =
     }
   });
 
-  it('llama.cpp on the converted GGUF agrees with the independent reference forward pass', async () => {
-    for (const ids of sequences) {
+  it('llama.cpp on the converted GGUF agrees with the independent reference forward pass', () => {
+    cpp.texts.forEach(({ tokens: ids, logprobs }) => {
       const ref = referenceLogProbs(ck, ids.slice(0, -1)).map((row, t) => row[ids[t + 1]!]!);
-      const got = await cpp.logProbs(ids);
-      expectWithinTolerance(got, ref);
-    }
+      expectWithinTolerance(logprobs, ref);
+    });
   });
 
   it('our engine agrees with llama.cpp', async () => {
-    for (const ids of sequences) {
-      const want = await cpp.logProbs(ids);
+    for (const { tokens: ids, logprobs } of cpp.texts) {
       const got = (await scoreContinuation(model, [BOS], ids.slice(1))).logprobs;
-      expectWithinTolerance(got, want);
+      expectWithinTolerance(got, logprobs);
     }
   });
 
@@ -103,14 +89,12 @@ describe('stories260K log-probabilities: llama.cpp vs reference vs engine', () =
   });
 
   it("our tokenizer encodes like llama.cpp's SentencePiece tokenizer", () => {
-    for (const t of TEXTS) expect(model.tokenizer.encode(t)).toEqual(cpp.tokenize(t));
+    for (const t of cpp.texts) expect([BOS, ...model.tokenizer.encode(t.text)]).toEqual(t.tokens);
   });
 
   it('greedy decoding from BOS gives the same tokens in llama.cpp and our engine, and the reference story', async () => {
-    const n = 60;
-    const ours = await generate(model, [BOS], { maxTokens: n, temperature: 0 });
-    const theirs = await cpp.greedy([BOS], ours.tokens.length);
-    expect(ours.tokens).toEqual(theirs);
+    const ours = await generate(model, cpp.greedy.prompt, { maxTokens: GREEDY_TOKENS, temperature: 0 });
+    expect(ours.tokens).toEqual(cpp.greedy.tokens);
     expect(ours.text.startsWith('Once upon a time, there was a little girl named Lily. She loved to play outside in the park.')).toBe(true);
   });
 });

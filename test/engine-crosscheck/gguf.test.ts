@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STORIES as MODEL_DIR } from '../support/data';
 import { encodeGguf, llama2cToGguf, readLlama2cVocab } from '../support/gguf';
-
-const MODEL_DIR = path.resolve(__dirname, '../../../shared/models/stories260K');
 
 /** a minimal GGUF reader for the header, KV keys and tensor infos, written from the spec independently of the writer */
 function readHeader(buf: Buffer): { version: number; keys: string[]; tensors: Array<{ name: string; dims: number[]; type: number; offset: number }>; dataStart: number } {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, findCatalogEntry } from '../../src/core/engine/catalog';
 import { defaultCacheDir, loadModel, resolveModel, type ResolvedModel } from '../../src/core/engine/resolve';
 import { SclabError } from '../../src/core/model/errors';
+import { STORIES } from '../support/data';
 import { tmpDir, writeHfFolder } from './fixtures';
 
-const STORIES = resolve(__dirname, '../../../shared/models/stories260K');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const BIN_URL = 'https://huggingface.co/karpathy/tinyllamas/resolve/main/stories260K/stories260K.bin';
 const TOK_URL = 'https://huggingface.co/karpathy/tinyllamas/resolve/main/stories260K/tok512.bin';

@@ -1,15 +1,14 @@
 // stories260K re-written as a Hugging Face folder (safetensors, rotate-half Q/K rows, tokenizer.json converted from
 // tok512.bin) must give the same logits as the llama2.c loader: this pins the RoPE permutation, the tensor name
 // mapping and the safetensors path against a real trained model.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadHfModel } from '../../src/core/engine/hf/load';
 import { loadLlama2c } from '../../src/core/engine/llama2c';
 import { nextTokenLogits } from '../../src/core/engine/session';
 import { tmpDir } from './fixtures';
+import { STORIES } from '../support/data';
 import { writeStoriesAsHf } from '../support/stories-hf';
-
-const STORIES = resolve(__dirname, '../../../shared/models/stories260K');
 
 describe('stories260K in Hugging Face layout', () => {
   it('gives the llama2.c loader\'s logits at every step of a prompt (1e-4)', async () => {

@@ -1,11 +1,11 @@
-// Shared fixtures of the engine tests: the stories260K checkpoint beside the checkout, and small helpers.
-import path from 'node:path';
+// Shared fixtures of the engine tests: the stories260K checkpoint (test/fixtures), and small helpers.
 import { loadLlama2c } from '../../src/core/engine/llama2c';
 import type { LoadedModel } from '../../src/core/engine/types';
+import { STORIES, STORIES_BIN, STORIES_TOK } from '../support/data';
 
-export const MODEL_DIR = path.resolve(__dirname, '../../../shared/models/stories260K');
-export const BIN = path.join(MODEL_DIR, 'stories260K.bin');
-export const TOK = path.join(MODEL_DIR, 'tok512.bin');
+export const MODEL_DIR = STORIES;
+export const BIN = STORIES_BIN;
+export const TOK = STORIES_TOK;
 export const BOS = 1;
 
 /** SOURCE.md's greedy continuation of BOS */

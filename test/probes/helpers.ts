@@ -1,13 +1,11 @@
-import * as path from 'node:path';
 import type { ProbeFile } from '../../src/core/probes/schema';
 import { encodeF32 } from '../../src/core/probes/vectors';
 
-export const REPO = path.resolve(__dirname, '..', '..');
-export const SHARED = path.resolve(REPO, '..', 'shared');
-export const STORIES = path.join(SHARED, 'models', 'stories260K');
-export const JIGSAW = path.join(SHARED, 'datasets', 'jigsaw_toxic_sample', 'jigsaw_sample.csv');
-export const DAVIDSON = path.join(SHARED, 'datasets', 'davidson_hate_offensive', 'labeled_data.csv');
-export const STORIES_SPEC = { kind: 'llama2c' as const, bin: path.join(STORIES, 'stories260K.bin'), tokenizer: path.join(STORIES, 'tok512.bin') };
+import { dataset } from '../support/data';
+
+export { STORIES, STORIES_SPEC } from '../support/data';
+export const JIGSAW = dataset('jigsaw_toxic_sample/jigsaw_sample.csv');
+export const DAVIDSON = dataset('davidson_hate_offensive/labeled_data.csv');
 
 export const MODEL = { name: 'toy', nLayers: 2, dModel: 3, weightsSha256: 'ab'.repeat(32) };
 

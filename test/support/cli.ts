@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
-export const SHARED = path.resolve(REPO, '..', 'shared');
 export const CLI = path.join(REPO, 'bin', 'sclab.js');
 
 export interface CliResult {

@@ -1,12 +1,11 @@
 // A fresh workspace for the extension tests: the hostile fixture dataset and workspace settings that point the
-// embedded backend at ../shared/models/stories260K (a local folder: nothing is downloaded).
+// embedded backend at test/fixtures/models/stories260K (a local folder: nothing is downloaded).
 import { cpSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = path.resolve(REPO, '../shared');
-export const MODEL = path.join(SHARED, 'models', 'stories260K');
+export const MODEL = path.join(REPO, 'test', 'fixtures', 'models', 'stories260K');
 
 export function makeWorkspace(dir) {
   if (!existsSync(path.join(MODEL, 'stories260K.bin'))) throw new Error(`the test model is missing: ${MODEL}`);

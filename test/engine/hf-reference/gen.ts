@@ -7,7 +7,7 @@ import { hiddenStates, scoreContinuation } from '../../../src/core/engine/sessio
 import { ForwardState } from '../../../src/core/engine/transformer';
 import { writeStoriesAsHf } from '../../support/stories-hf';
 
-const STORIES = join(process.cwd(), '../shared/models/stories260K');
+const STORIES = join(process.cwd(), 'test/fixtures/models/stories260K');
 const out = join(process.cwd(), 'tmp/enginecheck');
 
 const m = await loadLlama2c(join(STORIES, 'stories260K.bin'), join(STORIES, 'tok512.bin'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadLlama2c } from '../../../src/core/engine/llama2c';
 import { writeStoriesAsHf } from '../../support/stories-hf';
 
-const STORIES = join(process.cwd(), '../shared/models/stories260K');
+const STORIES = join(process.cwd(), 'test/fixtures/models/stories260K');
 const out = join(process.cwd(), 'tmp/sidecarcheck/stories-hf');
 
 const m = await loadLlama2c(join(STORIES, 'stories260K.bin'), join(STORIES, 'tok512.bin'));

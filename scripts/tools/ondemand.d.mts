@@ -1,0 +1,2 @@
+export function toolsCache(): string;
+export function installTool(name: string, packages: string[], npmArgs?: string[]): string;
