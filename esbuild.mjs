@@ -23,6 +23,8 @@ const entries = [
   ['test/support/fake-openai-server-cli.ts', 'dist/support/fake-openai-server.js'],
   // the sidecar protocol conformance suite, runnable against any sidecar URL (npm run test:sidecar -- --url …)
   ['test/sidecar/conformance-cli.ts', 'dist/support/sidecar-conformance.js'],
+  // npm run train:scorer: the shipped toxicity scorer's weights are this script's output
+  ['scripts/train-scorer.ts', 'dist/scripts/train-scorer.js'],
 ];
 for (const f of existsSync('bench') ? readdirSync('bench') : []) {
   if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);
