@@ -2,7 +2,7 @@
 // items answered"), the scorer card of the built-in scorer, and scores under two keys side by side.
 import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/core/analysis/analyze';
-import { describeScorerCard, noScorerMessage, scorerNotes } from '../../src/core/analysis/scorerNotes';
+import { describeScorerCard, NO_OUTPUT_METRIC, noScorerMessage, scorerNotes } from '../../src/core/analysis/scorerNotes';
 import { compareScoreKeys } from '../../src/core/analysis/toxicity';
 import { ExperimentSchema } from '../../src/core/model/experiment';
 import type { RunManifest, ScorerCard } from '../../src/core/model/manifest';
@@ -54,8 +54,14 @@ describe('a generation run without scores', () => {
     expect(msg).toContain('sclab scorer rescore RUN_DIR --scorer builtin --name toxicity');
     expect(msg).not.toMatch(/no items answered/);
     const m = manifestWith();
-    expect(formatSummaryText(m, summary)).toContain(msg);
-    expect(renderHtmlReport({ manifest: m, summary })).toContain('no toxicity scorer configured: ');
+    const text = formatSummaryText(m, summary);
+    expect(text).toContain(msg);
+    // the superficiality table of such a run says why its output column is empty
+    expect(summary.superficiality).toHaveLength(2);
+    expect(text).toContain(`Superficiality test (each round against the baseline, paired by item)\n  (${NO_OUTPUT_METRIC})`);
+    const html = renderHtmlReport({ manifest: m, summary });
+    expect(html).toContain('no toxicity scorer configured: ');
+    expect(html).toContain('no toxicity scorer configured, so this test has no output metric');
     const overview = overviewFrom(summary, m, runInfo(m, 'gen-run', 0), false);
     expect(overview.notes).toContain(msg);
   });

@@ -13,6 +13,10 @@ export function noScorerMessage(key: string): string {
   );
 }
 
+/** said above the superficiality test of a generation run without scores: its output column is empty for that reason */
+export const NO_OUTPUT_METRIC =
+  'no toxicity scorer configured, so this test has no output metric: its output column is empty because nothing was scored, not because the model did not answer (see the scorer note above)';
+
 const f3 = (x: number): string => x.toFixed(2);
 
 /** One line about a scorer: what it is, its training data and licences, its measured agreement, and what is better. */

@@ -1,7 +1,7 @@
 // The self-contained static report: one HTML file, inline CSS and SVG, no script, no network. Every number comes
 // from analysis (analyzeRun); dataset text and model output never appear unescaped.
 import type { FullSummary, RoundMetrics } from '../analysis/analyze';
-import { scorerNotes } from '../analysis/scorerNotes';
+import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 import { escapeHtml as e, heatmap, lineChart, stackedShareChart, type LineSeries } from './svg';
 import { ciNum, ciPct, num, pct } from './text';
@@ -118,7 +118,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     sections.push(
-      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${tableHtml(
+      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${s.task === 'generation' && !hasTox ? `<p class="scorer">${e(NO_OUTPUT_METRIC)}</p>` : ''}${tableHtml(
         ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept + appended', 'edit distance'] : []), 'verdict', 'rests on'],
         s.superficiality.map((r) => [
           e(r.condition),

@@ -1,7 +1,7 @@
 // The plain-text report (`sclab report` without --json): readable tables of what analysis computed.
 import type { FullSummary } from '../analysis/analyze';
 import type { Interval } from '../analysis/stats';
-import { scorerNotes } from '../analysis/scorerNotes';
+import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 
 export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
@@ -85,6 +85,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
   }
   if (s.superficiality?.length) {
     L.push('', 'Superficiality test (each round against the baseline, paired by item)');
+    if (s.task === 'generation' && !has((r) => r.toxicity)) L.push(`  (${NO_OUTPUT_METRIC})`);
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     L.push(...table(
