@@ -51,7 +51,7 @@ describe('a generation run without scores', () => {
     const msg = noScorerMessage('toxicity');
     expect(msg).toMatch(/^no toxicity scorer configured: /);
     expect(msg).toContain('{ name: toxicity, kind: offline }');
-    expect(msg).toContain('sclab scorer rescore RUN_DIR --scorer builtin --name toxicity');
+    expect(msg).toContain('sclab scorer rescore RUN_DIR --scorer builtin. See docs/scorers.md');
     expect(msg).not.toMatch(/no items answered/);
     const m = manifestWith();
     const text = formatSummaryText(m, summary);

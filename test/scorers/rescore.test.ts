@@ -106,4 +106,18 @@ describe('sclab scorer rescore', () => {
     for (const r of records()) expect(r.scores.offline).toEqual({ value: (await real.score([r.response]))[0], scorer: 'offline', version: real.version });
     expect(existsSync(journalFile(runDir, 'offline'))).toBe(false);
   });
+
+  it('gives a run made without a scorer its output metric: the default key is then "toxicity"', async () => {
+    const { runDir, records } = await scoredRun();
+    const bare = records().map(({ scores: _scores, ...r }) => JSON.stringify(r));
+    writeFileSync(path.join(runDir, 'records.jsonl'), bare.join('\n') + '\n');
+    const before = await runCli(['report', runDir]);
+    expect(before.stdout).toContain('no toxicity scorer configured: ');
+    const res = await runCli(['scorer', 'rescore', runDir, '--scorer', 'builtin', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ key: 'toxicity', scored: 9 });
+    const after = await runCli(['report', runDir]);
+    expect(after.stdout).not.toContain('no toxicity scorer configured');
+    expect(after.stdout).toMatch(/"toxicity" scored by offline@sclab-toxicity@1\/.*agreement with Perspective/);
+  });
 });

@@ -126,7 +126,6 @@ interface RescoreFlags extends Omit<ScoreFlags, 'text'> {
 async function rescore(runDir: string, o: RescoreFlags): Promise<void> {
   const scorer = await createScorer(refFromFlags(o), { baseDir: process.cwd(), secrets: envSecrets() });
   printScorerNotes(scorer.notes);
-  const key = o.name ?? `toxicity-${scorer.name}`;
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -134,7 +133,7 @@ async function rescore(runDir: string, o: RescoreFlags): Promise<void> {
     const r = await rescoreRun({
       runDir,
       scorer,
-      key,
+      key: o.name,
       signal: ac.signal,
       onProgress: o.json ? undefined : (done, total) => process.stderr.write(`\rsclab: re-scored ${done}/${total}`),
     });
@@ -148,7 +147,7 @@ async function rescore(runDir: string, o: RescoreFlags): Promise<void> {
 }
 
 export function registerScorerCommand(program: Command): void {
-  const cmd = program.command('scorer').description('Toxicity scorers: train the offline scorer from a labelled file, or score texts with any scorer.');
+  const cmd = program.command('scorer').description('Toxicity scorers: train an offline scorer from a labelled file, score texts with any scorer, or re-score a finished run next to its old scores.');
 
   cmd
     .command('train')
@@ -189,7 +188,7 @@ export function registerScorerCommand(program: Command): void {
     .option('--model <name>', 'openai-moderation: the model (default omni-moderation-latest)')
     .option('--api-key-env <name>', 'environment variable holding the key')
     .option('--attribute <name>', 'perspective: TOXICITY…; openai-moderation: toxicity, max or a category; http: key or JSON pointer')
-    .option('--name <key>', 'the key the new scores go under (default toxicity-<kind>, e.g. toxicity-offline)')
+    .option('--name <key>', 'the key the new scores go under (default: toxicity when the run has no toxicity scores, else toxicity-<kind>, e.g. toxicity-offline)')
     .option('--json', 'print {runDir, key, scorer, version, scored, resumed, untouched} as JSON')
     .action(rescore);
 }

@@ -9,7 +9,7 @@ export function noScorerMessage(key: string): string {
     `no toxicity scorer configured: this generation run's answers carry no "${key}" scores, so it has no toxicity to report ` +
     `(the answers themselves are there, on the Samples page). Add a scorer under scorers: in the experiment — ` +
     `{ name: toxicity, kind: offline } is the built-in offline scorer; perspective, openai-moderation and http (e.g. Detoxify) are stronger — ` +
-    `or score this run now: sclab scorer rescore RUN_DIR --scorer builtin --name ${key}. See docs/scorers.md.`
+    `or score this run now: sclab scorer rescore RUN_DIR --scorer builtin${key === 'toxicity' ? '' : ` --name ${key}`}. See docs/scorers.md.`
   );
 }
 

@@ -16,12 +16,17 @@ import { chunks, isBlank, type Scorer } from './scorer';
 
 export const RESCORE_JOURNAL_SCHEMA = 'sclab.rescore/1';
 const KEY_RE = /^[A-Za-z0-9_.-]+$/;
+/** the score key analysis reads as a generation run's output metric */
+const MAIN_KEY = 'toxicity';
 
 export interface RescoreOptions {
   runDir: string;
   scorer: Scorer;
-  /** the new key in each record's scores; must not hold another scorer's numbers */
-  key: string;
+  /**
+   * the new key in each record's scores; must not hold another scorer's numbers. Default: "toxicity" when no record
+   * has it (a run made without a scorer gets its output metric), else "toxicity-<scorer kind>"
+   */
+  key?: string;
   /** texts per scorer call (and per journal line flush); default 64 */
   batchSize?: number;
   signal?: AbortSignal;
@@ -125,13 +130,14 @@ function scoreOf(value: number | null | undefined, response: string, scorer: Sco
 }
 
 export async function rescoreRun(opts: RescoreOptions): Promise<RescoreResult> {
-  const { runDir, scorer, key } = opts;
-  if (!KEY_RE.test(key)) throw new SclabError('config', `--name ${JSON.stringify(key)}: use letters, digits, ".", "_" or "-"`);
+  const { runDir, scorer } = opts;
+  if (opts.key !== undefined && !KEY_RE.test(opts.key)) throw new SclabError('config', `--name ${JSON.stringify(opts.key)}: use letters, digits, ".", "_" or "-"`);
   const manifest = await readManifest(runDir);
   if (manifest.experiment.task !== 'generation') throw new SclabError('config', `${runDir} is a ${manifest.experiment.task} run: only generation runs have responses to score`);
   await acquireLock(runDir);
   try {
     const records = await readRawRecords(runDir);
+    const key = opts.key ?? (records.some((r) => r.scores?.[MAIN_KEY] !== undefined) ? `${MAIN_KEY}-${scorer.name}` : MAIN_KEY);
     for (const r of records) {
       const old = r.scores?.[key];
       if (old && (old.scorer !== scorer.name || old.version !== scorer.version)) {
