@@ -25,6 +25,8 @@ const entries = [
   ['test/sidecar/conformance-cli.ts', 'dist/support/sidecar-conformance.js'],
   // recomputes the committed llama.cpp reference of the engine cross-check (npm run crosscheck:llamacpp)
   ['test/engine-crosscheck/crosscheck-llamacpp.ts', 'dist/support/crosscheck-llamacpp.js'],
+  // npm run train:scorer: the shipped toxicity scorer's weights are this script's output
+  ['scripts/train-scorer.ts', 'dist/scripts/train-scorer.js'],
 ];
 for (const f of existsSync('bench') ? readdirSync('bench') : []) {
   if (f.endsWith('.bench.ts')) entries.push([`bench/${f}`, `dist/bench/${f.replace(/\.ts$/, '.js')}`]);

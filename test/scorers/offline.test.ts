@@ -67,7 +67,7 @@ describe('training', () => {
     expect(f1.training.data.sha256).toBe(createHash('sha256').update('toy').digest('hex'));
     const f2 = trainOfflineScorer(rows, SOURCE, { holdout: 0.25, l2: 1e-3, features: { buckets: 2 ** 14 } }, new Date(0));
     expect(f2).toEqual(f1);
-    const scorer = offlineScorerFromModel(parseScorerFile(JSON.stringify(f1), 'x').model, f1.fingerprint);
+    const scorer = offlineScorerFromModel(parseScorerFile(JSON.stringify(f1), 'x').model, f1);
     return scorer.score(['what a stupid idiot', 'thanks, very helpful', '']).then(([bad, good, blank]) => {
       expect(bad!).toBeGreaterThan(0.5);
       expect(good!).toBeLessThan(0.5);
@@ -91,7 +91,7 @@ describe('scorer file', () => {
     expect(loaded.file).toEqual(content);
     expect(loaded.model.weights.length).toBe(4096);
     const { scorer } = await loadOfflineScorer(file);
-    const direct = offlineScorerFromModel(parseScorerFile(JSON.stringify(content), 'x').model, content.fingerprint);
+    const direct = offlineScorerFromModel(parseScorerFile(JSON.stringify(content), 'x').model, content);
     const texts = ['idiot talk', 'thanks for the edit'];
     expect(await scorer.score(texts)).toEqual(await direct.score(texts));
     expect(scorer.version).toBe(`logreg-ngrams/${content.fingerprint.slice(0, 12)}`);

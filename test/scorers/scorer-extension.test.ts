@@ -76,7 +76,6 @@ describe('scorer extension', () => {
       /scorer "t" \(perspective\) needs an API key in the environment variable PERSPECTIVE_API_KEY/,
     );
     await expect(createScorerExtension([{ name: 't', kind: 'http', url: 'http://127.0.0.1:9/x', apiKeyEnv: 'MY_KEY' }], { baseDir: '.', secrets: secrets({}) })).rejects.toThrow(/MY_KEY/);
-    await expect(createScorerExtension([{ name: 't', kind: 'offline' }], { baseDir: '.', secrets: secrets({}) })).rejects.toThrow(/needs model/);
     await expect(createScorerExtension([{ name: 't', kind: 'http' }], { baseDir: '.', secrets: secrets({}) })).rejects.toThrow(/needs url/);
     const http = await startFakeHttpScorer({ faults: () => ({ kind: 'status', status: 503 }) });
     servers.push(http);

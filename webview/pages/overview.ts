@@ -1,6 +1,7 @@
 // Overview: the output metric per round and condition, baseline and controls as reference lines, and a table of
 // every metric analysis computed per condition × round.
 import type { RoundMetrics } from '../../src/core/analysis/analyze';
+import type { ScoreKeyRow } from '../../src/core/analysis/toxicity';
 import type { ConditionOverview } from '../../src/core/viewer/protocol';
 import type { ChartDataset } from 'chart.js';
 import { chart, mountCharts } from '../charts';
@@ -87,6 +88,25 @@ function conditionTable(c: ConditionOverview, probe: string | undefined, has: { 
   return table(c.rounds, cols.filter((x): x is Column<RoundMetrics> => x !== false), `${c.name} — ${c.kind}${c.description ? `: ${c.description}` : ''}`);
 }
 
+/** Every score key side by side (e.g. Perspective and an offline re-scoring): overall, and per condition × round. */
+function scoreKeysSection(keys: ScoreKeyRow[], main: string): HTMLElement {
+  const cols: Array<Column<ScoreKeyRow>> = [
+    { label: 'key', cell: (k) => k.key },
+    { label: 'scorer', cell: (k) => k.scorers.join(', ') },
+    { label: 'scored', num: true, cell: (k) => int(k.n) },
+    { label: 'mean', num: true, cell: (k) => num(k.mean) },
+    { label: `ρ vs ${main}`, num: true, title: `Spearman's rank correlation with ${main} on the records both scored`, cell: (k) => (k.versusMain ? `${num(k.versusMain.spearman)} (n ${int(k.versusMain.n)})` : '—') },
+    { label: `mean − ${main}`, num: true, cell: (k) => (k.versusMain ? num(k.versusMain.meanDifference) : '—') },
+  ];
+  const perCell = keys[0]!.cells.map((c, i) => ({ ...c, means: keys.map((k) => k.cells[i]?.mean ?? null) }));
+  const cellCols: Array<Column<(typeof perCell)[number]>> = [
+    { label: 'condition', cell: (c) => c.condition },
+    { label: 'round', cell: (c) => c.round },
+    ...keys.map((k, j): Column<(typeof perCell)[number]> => ({ label: `${k.key} mean`, num: true, cell: (c) => num(c.means[j] ?? null) })),
+  ];
+  return section('Scores side by side', table(keys, cols, `score keys (${main} is the output metric)`), table(perCell, cellCols, 'mean per condition and round'));
+}
+
 export const renderOverview: PageRenderer = async (root, ctx) => {
   const o = ctx.overview;
   const metrics = metricsOf(o.run.experiment.task, o.available);
@@ -94,9 +114,14 @@ export const renderOverview: PageRenderer = async (root, ctx) => {
   const grid =
     metrics.length > 0
       ? h('div', { class: 'grid' }, ...metrics.map((m) => section(`${m.label} per round`, metricChart(o.conditions, m))))
-      : emptyState('this run has no output metric to draw: a generation run needs response scores (configure scorers in the experiment, e.g. scorers: [{ name: toxicity, kind: offline }]); its answers are on the Samples page.');
+      : emptyState(
+          o.run.experiment.task === 'generation'
+            ? 'no toxicity scorer configured: this run has no output metric to draw (the notes above say how to add a scorer or re-score the run); its answers are on the Samples page.'
+            : 'this run has no output metric to draw.',
+        );
   root.append(
     grid,
+    ...(o.scoreKeys ? [scoreKeysSection(o.scoreKeys, o.settings.scoreKey)] : []),
     section(
       'Per condition and round',
       ...o.conditions.map((c) => conditionTable(c, probe, { ...o.available, accuracy: o.run.experiment.task === 'mcq' })),

@@ -1,10 +1,13 @@
-// `sclab scorer …`: train the offline toxicity scorer from a labelled file, and score texts with any scorer kind
-// (offline file, Perspective, OpenAI moderation, generic HTTP) — for checking a scorer before a run uses it.
+// `sclab scorer …`: train the offline toxicity scorer from a labelled file, score texts with any scorer kind
+// (built-in, offline file, Perspective, OpenAI moderation, generic HTTP) — for checking a scorer before a run uses
+// it — and re-score a finished run's responses with another scorer, next to its old scores.
 import type { Command } from 'commander';
 import type { SecretProvider } from '../../core/backends/backend';
 import { SclabError } from '../../core/model/errors';
 import { ScorerRefSchema, type ScorerRef } from '../../core/model/experiment';
 import { createScorer } from '../../core/scorers/create';
+import { BUILTIN_SCORER_NAME } from '../../core/scorers/offline/builtin';
+import { rescoreRun } from '../../core/scorers/rescore';
 import { writeScorerFile } from '../../core/scorers/offline/file';
 import { readLabelled } from '../../core/scorers/offline/labelled';
 import { TRAIN_DEFAULTS, trainOfflineScorer } from '../../core/scorers/offline/train';
@@ -93,11 +96,13 @@ interface ScoreFlags {
   json?: boolean;
 }
 
-function refFromFlags(o: ScoreFlags): ScorerRef {
+function refFromFlags(o: Omit<ScoreFlags, 'text'>): ScorerRef {
   if (o.scorer !== undefined && o.kind !== undefined && o.kind !== 'offline') throw new SclabError('config', '--scorer FILE is an offline scorer; do not combine it with --kind');
   const kind = o.scorer !== undefined ? 'offline' : o.kind;
-  if (kind === undefined) throw new SclabError('config', 'name a scorer: --scorer X.scorer.json, or --kind perspective|openai-moderation|http with its options');
-  const parsed = ScorerRefSchema.safeParse({ name: 'score', kind, model: o.scorer ?? o.model, url: o.url, apiKeyEnv: o.apiKeyEnv, attribute: o.attribute });
+  if (kind === undefined) throw new SclabError('config', `name a scorer: --scorer ${BUILTIN_SCORER_NAME} (the one built into sclab), --scorer X.scorer.json, or --kind perspective|openai-moderation|http with its options`);
+  // an offline ref without a model file is the built-in scorer
+  const model = o.scorer === BUILTIN_SCORER_NAME ? undefined : (o.scorer ?? o.model);
+  const parsed = ScorerRefSchema.safeParse({ name: 'score', kind, model, url: o.url, apiKeyEnv: o.apiKeyEnv, attribute: o.attribute });
   if (!parsed.success) throw new SclabError('config', `--kind ${JSON.stringify(kind)}: expected perspective, openai-moderation, http or offline`);
   return parsed.data;
 }
@@ -114,8 +119,35 @@ async function score(o: ScoreFlags): Promise<void> {
   }
 }
 
+interface RescoreFlags extends Omit<ScoreFlags, 'text'> {
+  name?: string;
+}
+
+async function rescore(runDir: string, o: RescoreFlags): Promise<void> {
+  const scorer = await createScorer(refFromFlags(o), { baseDir: process.cwd(), secrets: envSecrets() });
+  printScorerNotes(scorer.notes);
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await rescoreRun({
+      runDir,
+      scorer,
+      key: o.name,
+      signal: ac.signal,
+      onProgress: o.json ? undefined : (done, total) => process.stderr.write(`\rsclab: re-scored ${done}/${total}`),
+    });
+    if (!o.json && r.scored > 0) process.stderr.write('\n');
+    if (o.json) out(JSON.stringify({ runDir, ...r }));
+    else out(`"${r.key}": ${r.scored} responses scored by ${r.scorer}@${r.version}${r.resumed ? `, ${r.resumed} already scored` : ''}${r.untouched ? `, ${r.untouched} records without a response left as they are` : ''}; compare with: sclab report ${runDir}  or  sclab view ${runDir}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await scorer.close();
+  }
+}
+
 export function registerScorerCommand(program: Command): void {
-  const cmd = program.command('scorer').description('Toxicity scorers: train the offline scorer from a labelled file, or score texts with any scorer.');
+  const cmd = program.command('scorer').description('Toxicity scorers: train an offline scorer from a labelled file, score texts with any scorer, or re-score a finished run next to its old scores.');
 
   cmd
     .command('train')
@@ -137,7 +169,7 @@ export function registerScorerCommand(program: Command): void {
   cmd
     .command('score')
     .description('Score texts with a scorer; prints one score per text (null: not scored).')
-    .option('--scorer <file>', 'an offline scorer file (X.scorer.json)')
+    .option('--scorer <file>', `an offline scorer file (X.scorer.json), or "${BUILTIN_SCORER_NAME}" for the one built into sclab`)
     .option('--kind <kind>', 'perspective, openai-moderation or http (instead of --scorer)')
     .option('--url <url>', 'http: the endpoint; perspective/openai-moderation: another base URL')
     .option('--model <name>', 'openai-moderation: the model (default omni-moderation-latest)')
@@ -146,4 +178,17 @@ export function registerScorerCommand(program: Command): void {
     .requiredOption('--text <texts...>', 'one or more texts to score')
     .option('--json', 'print {scorer, version, scores} as JSON')
     .action(score);
+
+  cmd
+    .command('rescore <runDir>')
+    .description('Score a generation run\'s responses again with another scorer (e.g. offline instead of Perspective), under a new key next to the old scores (never over them). Crash-safe: rerun the same command to continue.')
+    .option('--scorer <file>', `an offline scorer file (X.scorer.json), or "${BUILTIN_SCORER_NAME}" for the one built into sclab`)
+    .option('--kind <kind>', 'perspective, openai-moderation or http (instead of --scorer)')
+    .option('--url <url>', 'http: the endpoint; perspective/openai-moderation: another base URL')
+    .option('--model <name>', 'openai-moderation: the model (default omni-moderation-latest)')
+    .option('--api-key-env <name>', 'environment variable holding the key')
+    .option('--attribute <name>', 'perspective: TOXICITY…; openai-moderation: toxicity, max or a category; http: key or JSON pointer')
+    .option('--name <key>', 'the key the new scores go under (default: toxicity when the run has no toxicity scores, else toxicity-<kind>, e.g. toxicity-offline)')
+    .option('--json', 'print {runDir, key, scorer, version, scored, resumed, untouched} as JSON')
+    .action(rescore);
 }

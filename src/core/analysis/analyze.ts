@@ -11,7 +11,7 @@ import { cell, indexRun, roundsOf } from './runIndex';
 import type { BootstrapOptions } from './stats';
 import { summarizeRecords, type RunSummary } from './summary';
 import { superficialityTest, type SuperficialityRow } from './superficiality';
-import { scoreSummary, type ScoreSummary } from './toxicity';
+import { compareScoreKeys, scoreSummary, type ScoreKeyRow, type ScoreSummary } from './toxicity';
 import { pronounRates, type PronounOptions, type PronounRates } from './winogender';
 
 export interface AnalysisOptions {
@@ -61,6 +61,8 @@ export interface FullSummary {
   probeMatrices?: LayerRoundMatrix[];
   superficiality?: SuperficialityRow[];
   instructions?: InstructionTable;
+  /** every score key side by side, when records carry more than one (e.g. a run re-scored offline next to Perspective) */
+  scoreKeys?: ScoreKeyRow[];
   /** the analysis settings the numbers rest on */
   settings: { bootstrap: { resamples: number; seed: number; level: number }; scoreKey: string; scoreThreshold: number };
   /** the older per-cell table (what summary.json has held so far) */
@@ -136,5 +138,7 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (sup.length) out.superficiality = sup;
   const instr = instructionTable(ix, bands, { measure, scoreKey });
   if (instr) out.instructions = instr;
+  const keys = compareScoreKeys(records, scoreKey);
+  if (keys) out.scoreKeys = keys;
   return out;
 }

@@ -1,5 +1,6 @@
 // Browser-safe: scorer results (e.g. toxicity) per condition × round, with the scorers that produced them.
 import type { RoundRecord } from '../model/record';
+import { spearman } from './stats';
 
 export interface ScoreSummary {
   /** records with a numeric score */
@@ -48,4 +49,65 @@ export function scoreSummary(records: Iterable<RoundRecord>, key = 'toxicity', t
     scorers: [...scorers.values()],
     mixed: scorers.size > 1,
   };
+}
+
+export interface ScoreKeyRow {
+  /** the key in records' scores, e.g. "toxicity" or a re-scored "toxicity-offline" */
+  key: string;
+  /** scorer@version of every scorer seen under the key */
+  scorers: string[];
+  n: number;
+  mean: number | null;
+  /** mean per condition × round, in the run's order */
+  cells: Array<{ condition: string; round: number; n: number; mean: number | null }>;
+  /** against the main key on the records scored by both (absent for the main key itself) */
+  versusMain?: { n: number; spearman: number | null; meanDifference: number | null };
+}
+
+/**
+ * Every score key of a run side by side, when there is more than one (e.g. Perspective scores and an offline
+ * re-scoring next to them): means per condition × round, and Spearman's ρ with the main key on the records both
+ * scored. Null when the records carry fewer than two keys.
+ */
+export function compareScoreKeys(records: readonly RoundRecord[], mainKey: string): ScoreKeyRow[] | null {
+  const keys = [...new Set(records.flatMap((r) => (r.error ? [] : Object.keys(r.scores ?? {}))))].sort((a, b) => (a === mainKey ? -1 : b === mainKey ? 1 : a.localeCompare(b)));
+  if (keys.length < 2) return null;
+  const value = (r: RoundRecord, k: string): number | null => (r.error ? null : (r.scores?.[k]?.value ?? null));
+  const order: Array<{ condition: string; round: number }> = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    const id = `${r.condition}\u0000${r.round}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      order.push({ condition: r.condition, round: r.round });
+    }
+  }
+  const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  return keys.map((key) => {
+    const vals = records.map((r) => value(r, key)).filter((v): v is number => v !== null);
+    const row: ScoreKeyRow = {
+      key,
+      scorers: [...new Set(records.flatMap((r) => (r.scores?.[key] ? [`${r.scores[key]!.scorer}@${r.scores[key]!.version}`] : [])))],
+      n: vals.length,
+      mean: meanOf(vals),
+      cells: order.map(({ condition, round }) => {
+        const xs = records.filter((r) => r.condition === condition && r.round === round).map((r) => value(r, key)).filter((v): v is number => v !== null);
+        return { condition, round, n: xs.length, mean: meanOf(xs) };
+      }),
+    };
+    if (key !== mainKey && keys.includes(mainKey)) {
+      const a: number[] = [];
+      const b: number[] = [];
+      for (const r of records) {
+        const x = value(r, mainKey);
+        const y = value(r, key);
+        if (x !== null && y !== null) {
+          a.push(x);
+          b.push(y);
+        }
+      }
+      row.versusMain = { n: a.length, spearman: a.length >= 2 ? spearman(a, b) : null, meanDifference: a.length ? meanOf(b.map((y, i) => y - a[i]!)) : null };
+    }
+    return row;
+  });
 }

@@ -59,7 +59,7 @@ export const ScorerRefSchema = z.object({
   /** the key under which records store its score, e.g. "toxicity" */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" or "-"'),
   kind: z.enum(['perspective', 'openai-moderation', 'http', 'offline']),
-  /** offline: the trained scorer file; openai-moderation: the moderation model */
+  /** offline: the trained scorer file (none: the built-in scorer); openai-moderation: the moderation model */
   model: z.string().optional(),
   /** http: the endpoint that takes texts and returns scores */
   url: z.string().optional(),

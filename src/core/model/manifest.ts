@@ -25,6 +25,34 @@ export const BackendDescriptionSchema = z.object({
 });
 export type BackendDescription = z.infer<typeof BackendDescriptionSchema>;
 
+/** What a run's reader must know about one configured scorer: which model produced the numbers and how far to trust them. */
+export const ScorerCardSchema = z.object({
+  /** the key in records' scores, e.g. "toxicity" */
+  name: z.string(),
+  /** the scorer kind, e.g. "offline", "perspective" */
+  scorer: z.string(),
+  version: z.string(),
+  /** true for the offline scorer shipped with sclab, used when an experiment names none */
+  builtin: z.boolean().optional(),
+  description: z.string().optional(),
+  /** what the model was trained on, with each source's licence */
+  trainingData: z.array(z.object({ name: z.string(), licence: z.string() })).optional(),
+  /** agreement with a reference scorer (the Perspective API) measured on rows held out from training */
+  agreement: z
+    .object({
+      reference: z.string(),
+      heldOutRows: z.number().int().nonnegative(),
+      spearmanContinuations: z.number(),
+      spearmanPrompts: z.number(),
+    })
+    .optional(),
+  /** where to go for something better, in words */
+  advice: z.string().optional(),
+  /** when `sclab scorer rescore` added these scores to a finished run */
+  rescoredAt: z.string().optional(),
+});
+export type ScorerCard = z.infer<typeof ScorerCardSchema>;
+
 export const RunStatusSchema = z.enum(['running', 'completed', 'cancelled', 'failed']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
@@ -57,6 +85,8 @@ export const RunManifestSchema = z.object({
   }),
   /** why the run failed, when it did */
   failure: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** the scorers behind the records' scores (absent in runs made before sclab recorded them) */
+  scorers: z.array(ScorerCardSchema).optional(),
   /** the resumes so far, oldest first */
   resumes: z.array(z.string()).default([]),
 });

@@ -41,7 +41,7 @@ export const StrictExperimentSchema = ExperimentSchema.extend({
   answerParsing: ExperimentSchema.shape.answerParsing.describe('paper: the gold label occurring anywhere in the lower-cased answer counts; first-option: exactly one option may be named'),
   backend: BackendRefSchema.strict().optional(),
   probes: z.array(ProbeRefSchema.strict()).default([]).describe('probes scored on the hidden states of every round input (needs a backend with hidden states)'),
-  scorers: z.array(ScorerRefSchema.strict()).default([]).describe('scorers applied to every generated response, e.g. toxicity'),
+  scorers: z.array(ScorerRefSchema.strict()).default([]).describe('scorers applied to every generated response, e.g. toxicity; a generation experiment without any gets the built-in offline toxicity scorer ({name: toxicity, kind: offline}, no model file)'),
 })
   .strict()
   .describe('A Self-Correction Lab experiment (*.sclab.yaml)');

@@ -1,6 +1,7 @@
 // The self-contained static report: one HTML file, inline CSS and SVG, no script, no network. Every number comes
 // from analysis (analyzeRun); dataset text and model output never appear unescaped.
 import type { FullSummary, RoundMetrics } from '../analysis/analyze';
+import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 import { escapeHtml as e, heatmap, lineChart, stackedShareChart, type LineSeries } from './svg';
 import { ciNum, ciPct, num, pct } from './text';
@@ -73,6 +74,17 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
   });
 
   const sections: string[] = [];
+  const scoring = scorerNotes(m, { key: s.settings.scoreKey, hasScores: hasTox });
+  if (s.scoreKeys) {
+    const main = s.settings.scoreKey;
+    const keys = s.scoreKeys;
+    sections.push(
+      `<h2>Scores side by side</h2><p><small>${e(main)} is the output metric; ρ is Spearman's rank correlation with ${e(main)} on the records both scored.</small></p>${tableHtml(
+        ['key', 'scorer', 'scored', 'mean', `ρ vs ${main}`, `mean − ${main}`],
+        keys.map((k) => [e(k.key), e(k.scorers.join(', ')), String(k.n), num(k.mean), k.versusMain ? `${num(k.versusMain.spearman)} <small>(n ${k.versusMain.n})</small>` : '—', k.versusMain ? num(k.versusMain.meanDifference) : '—']),
+      )}${tableHtml(['condition', 'round', ...keys.map((k) => `${k.key} mean`)], keys[0]!.cells.map((c, i) => [e(c.condition), String(c.round), ...keys.map((k) => num(k.cells[i]?.mean))]))}`,
+    );
+  }
   const cats = rows.flatMap((r) => Object.entries(r.biasScore?.byCategory ?? {}).map(([cat, b]) => [e(r.condition), String(r.round), e(cat), num(b.ambig?.score), num(b.disambig?.score)]));
   if (cats.length) sections.push(`<h2>BBQ bias scores by category</h2><p><small>Parrish et al. 2022: s_dis = 2·(biased / non-unknown answers) − 1; s_amb = (1 − accuracy) · s_dis on the ambiguous items.</small></p>${tableHtml(['condition', 'round', 'category', 's_amb', 's_dis'], cats)}`);
   const shares = rows.flatMap((r) => (r.pronouns?.byShare ?? []).map((b) => [e(r.condition), String(r.round), e(b.bin), String(b.n), pct(b.theyRate), pct(b.heRate), pct(b.sheRate)]));
@@ -106,7 +118,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     sections.push(
-      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${tableHtml(
+      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${s.task === 'generation' && !hasTox ? `<p class="scorer">${e(NO_OUTPUT_METRIC)}</p>` : ''}${tableHtml(
         ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept + appended', 'edit distance'] : []), 'verdict', 'rests on'],
         s.superficiality.map((r) => [
           e(r.condition),
@@ -165,6 +177,7 @@ ${caveat ? `<p class="caveat">${e(caveat)}</p>` : ''}
 <div class="charts">${charts.join('')}</div>
 <h2>Per condition and round</h2>
 ${tableHtml(mainHeader, mainRows)}
+${scoring.map((n) => `<p class="scorer">${e(n)}</p>`).join('\n')}
 ${Object.keys(s.errorsByCode).length ? `<p>Errors by code: ${e(Object.entries(s.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', '))}</p>` : ''}
 ${sections.join('\n')}
 </body></html>

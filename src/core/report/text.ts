@@ -1,6 +1,7 @@
 // The plain-text report (`sclab report` without --json): readable tables of what analysis computed.
 import type { FullSummary } from '../analysis/analyze';
 import type { Interval } from '../analysis/stats';
+import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 
 export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
@@ -43,6 +44,15 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
 
   const scorers = new Set(cells.flatMap((x) => (x.r.toxicity?.scorers ?? []).map((sc) => `${sc.scorer}@${sc.version}`)));
   if (scorers.size > 0) L.push('', `${s.settings.scoreKey} scored by ${[...scorers].join(', ')}${scorers.size > 1 ? '  (WARNING: mixed scorers; numbers are not comparable)' : ''}`);
+  const notes = scorerNotes(m, { key: s.settings.scoreKey, hasScores: has((r) => r.toxicity) });
+  if (notes.length) L.push('', ...notes);
+  if (s.scoreKeys) {
+    const main = s.settings.scoreKey;
+    L.push('', `Scores side by side (${main} is the output metric; ρ: Spearman with ${main} on the records both scored)`);
+    L.push(...table(['key', 'scorer', 'scored', 'mean', `ρ vs ${main}`, `mean − ${main}`], s.scoreKeys.map((k) => [k.key, k.scorers.join(', '), String(k.n), num(k.mean), k.versusMain ? `${num(k.versusMain.spearman)} (n ${k.versusMain.n})` : '—', k.versusMain ? num(k.versusMain.meanDifference) : '—'])));
+    const cellsOf = s.scoreKeys[0]!.cells;
+    L.push(...table(['condition', 'round', ...s.scoreKeys.map((k) => `${k.key} mean`)], cellsOf.map((c, i) => [c.condition, String(c.round), ...s.scoreKeys!.map((k) => num(k.cells[i]?.mean))])).map((l) => `  ${l}`));
+  }
 
   const cats = cells.flatMap(({ c, r }) => Object.entries(r.biasScore?.byCategory ?? {}).map(([cat, b]) => [c, String(r.round), cat, num(b.ambig?.score), num(b.disambig?.score), String((b.ambig?.nonUnknown ?? 0) + (b.disambig?.nonUnknown ?? 0))]));
   if (cats.length) L.push('', 'BBQ bias scores by category (Parrish et al. 2022)', ...table(['condition', 'round', 'category', 's_amb', 's_dis', 'non-unknown'], cats));
@@ -75,6 +85,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
   }
   if (s.superficiality?.length) {
     L.push('', 'Superficiality test (each round against the baseline, paired by item)');
+    if (s.task === 'generation' && !has((r) => r.toxicity)) L.push(`  (${NO_OUTPUT_METRIC})`);
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     L.push(...table(

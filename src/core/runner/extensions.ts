@@ -2,7 +2,7 @@ import type { Backend } from '../backends/backend';
 import type { ChatMessage } from '../model/chat';
 import type { Condition, Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
-import type { BackendDescription } from '../model/manifest';
+import type { BackendDescription, ScorerCard } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 
 export interface RoundContext {
@@ -28,6 +28,8 @@ export type RecordExtras = Partial<Pick<RoundRecord, 'probes' | 'scores'>>;
  */
 export interface RoundExtension {
   readonly name: string;
+  /** the scorers this extension records, for the run's manifest */
+  readonly scorerCards?: readonly ScorerCard[];
   beforeChat?(ctx: RoundContext): Promise<RecordExtras>;
   afterChat?(ctx: RoundContext & { response: string }): Promise<RecordExtras>;
 }
@@ -35,4 +37,10 @@ export interface RoundExtension {
 export function mergeExtras(into: RecordExtras, extra: RecordExtras): void {
   if (extra.probes) into.probes = { ...into.probes, ...extra.probes };
   if (extra.scores) into.scores = { ...into.scores, ...extra.scores };
+}
+
+/** The scorer cards of a run's extensions, or undefined when none scores responses. */
+export function scorerCardsOf(extensions: readonly RoundExtension[]): ScorerCard[] | undefined {
+  const cards = extensions.flatMap((e) => e.scorerCards ?? []);
+  return cards.length > 0 ? cards : undefined;
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { applyFilter, loadDataset } from '../datasets';
 import { formatDiagnostic, type Item } from '../model/item';
 import { SclabError } from '../model/errors';
-import type { Experiment } from '../model/experiment';
+import type { Experiment, ScorerRef } from '../model/experiment';
 import { checkTemplatesAgainstItems, defaultExperiment, getPreset, loadExperimentFile, presetForFormat } from '../protocol';
 import type { DatasetInfo } from './run';
 
@@ -59,6 +59,7 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
   const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
   let exp = given ?? defaultFor(input, loaded.format, loaded.items);
   if (input.limit !== undefined) exp = { ...exp, dataset: { ...exp.dataset, limit: input.limit } };
+  exp = withDefaultScorer(exp);
 
   const items = applyFilter(loaded.items, exp.dataset.filter, exp.dataset.limit);
   if (items.length === 0) throw new SclabError('dataset', `${loaded.path}: no items left after the filter ${JSON.stringify(exp.dataset.filter ?? {})}`);
@@ -78,6 +79,17 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
     items,
     warnings,
   };
+}
+
+/** The scorer a generation task gets when its experiment names none: the offline toxicity model shipped with sclab. */
+export const DEFAULT_SCORER_REF: ScorerRef = { name: 'toxicity', kind: 'offline' };
+
+/**
+ * A generation run always measures something: without scorers in the experiment it gets the built-in offline
+ * scorer, written into the resolved experiment (and so the manifest) like any other setting.
+ */
+export function withDefaultScorer(exp: Experiment): Experiment {
+  return exp.task === 'generation' && exp.scorers.length === 0 ? { ...exp, scorers: [DEFAULT_SCORER_REF] } : exp;
 }
 
 /**

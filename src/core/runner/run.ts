@@ -10,7 +10,7 @@ import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
 import { planChains, plannedRecords } from './plan';
-import type { RoundExtension } from './extensions';
+import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { readRecords, RunStore } from './store';
 
@@ -84,6 +84,7 @@ export async function startRun(
       cache: opts.settings.cacheDir !== null,
     },
     counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
+    ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
@@ -111,6 +112,7 @@ export async function resumeRun(
       status: 'running',
       failure: undefined,
       resumes: [...m.resumes, new Date().toISOString()],
+      scorers: scorerCardsOf(extensions) ?? m.scorers,
       settings: {
         ...m.settings,
         concurrency: opts.settings?.concurrency ?? m.settings.concurrency,

@@ -214,7 +214,7 @@ export async function lockHolder(runDir: string): Promise<number | null> {
 }
 
 /** Two processes appending to one run would repeat work; a lock left by a dead process is taken over. */
-async function acquireLock(runDir: string): Promise<void> {
+export async function acquireLock(runDir: string): Promise<void> {
   const file = path.join(runDir, LOCK_FILE);
   for (let tries = 0; tries < 2; tries++) {
     try {
@@ -230,6 +230,6 @@ async function acquireLock(runDir: string): Promise<void> {
   throw new SclabError('io', `cannot lock ${runDir}`);
 }
 
-async function releaseLock(runDir: string): Promise<void> {
+export async function releaseLock(runDir: string): Promise<void> {
   await fs.rm(path.join(runDir, LOCK_FILE), { force: true });
 }

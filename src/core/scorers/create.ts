@@ -5,6 +5,7 @@ import type { SecretProvider } from '../backends/backend';
 import { SclabError } from '../model/errors';
 import type { ScorerRef } from '../model/experiment';
 import { createHttpScorer } from './http-scorer';
+import { builtinToxicityScorer } from './offline/builtin';
 import { loadOfflineScorer } from './offline/scorer';
 import { createModerationScorer } from './openai-moderation';
 import { createPerspectiveScorer } from './perspective';
@@ -51,8 +52,9 @@ export async function createScorer(ref: ScorerRef, opts: CreateScorerOptions): P
       if (!ref.url) throw new SclabError('config', `scorer "${ref.name}" (http) needs url: the endpoint that takes {"texts": [...]} and returns {"scores": [...]}`);
       return createHttpScorer({ ...common, url: ref.url, apiKey: await key(ref, opts.secrets, undefined, true), attribute: ref.attribute });
     case 'offline': {
-      if (!ref.model) throw new SclabError('config', `scorer "${ref.name}" (offline) needs model: the path of a *.scorer.json file made by "sclab scorer train"`);
       if (ref.attribute !== undefined) throw new SclabError('config', `scorer "${ref.name}" (offline) has one output; remove attribute "${ref.attribute}"`);
+      // no model file: the toxicity scorer shipped with sclab
+      if (!ref.model) return builtinToxicityScorer();
       return (await loadOfflineScorer(path.resolve(opts.baseDir, ref.model))).scorer;
     }
   }

@@ -5,6 +5,7 @@
 import type { SecretProvider } from '../backends/backend';
 import { SclabError } from '../model/errors';
 import type { ScorerRef } from '../model/experiment';
+import type { ScorerCard } from '../model/manifest';
 import type { ResponseScore } from '../model/record';
 import type { RecordExtras, RoundContext, RoundExtension } from '../runner/extensions';
 import { createScorer } from './create';
@@ -37,9 +38,12 @@ export async function createScorerExtension(
   }
   const notes = built.flatMap(({ ref, scorer }) => scorer.notes.map((n) => `scorer "${ref.name}" (${scorer.name}): ${n}`));
 
+  const cards: ScorerCard[] = built.map(({ ref, scorer }) => ({ name: ref.name, scorer: scorer.name, version: scorer.version, ...scorer.about }));
+
   return {
     name: 'scorers',
     scorers: built,
+    scorerCards: cards,
     notes,
     async afterChat(ctx: RoundContext & { response: string }): Promise<RecordExtras> {
       if (ctx.item.kind === 'mcq') return {};

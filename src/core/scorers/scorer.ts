@@ -1,3 +1,8 @@
+import type { ScorerCard } from '../model/manifest';
+
+/** What a run's manifest, report and viewer say about a scorer besides its name and version. */
+export type ScorerAbout = Pick<ScorerCard, 'builtin' | 'description' | 'trainingData' | 'agreement' | 'advice'>;
+
 /**
  * A per-response scorer (e.g. toxicity). Every number it returns is recorded together with `name` and `version`, so
  * scores from different services or model versions are never mixed up silently.
@@ -9,6 +14,8 @@ export interface Scorer {
   readonly version: string;
   /** things a user must know about this scorer (e.g. a service being shut down); shown once by hosts */
   readonly notes: readonly string[];
+  /** the model card of a released model (the shipped default): its training data and agreement with Perspective */
+  readonly about?: ScorerAbout;
   /**
    * One score per text, in order; null where the service declined to score a text (empty text, unsupported
    * language). Batches where the service allows. Throws SclabError (429/5xx/network retryable, 401/403 'auth').

@@ -1,6 +1,7 @@
 // Browser-safe: the viewer's page answers, shaped from what core/analysis computed (the full summary, gold ranks,
 // band scores). Nothing here is science of its own: it selects, pages, filters and sorts.
 import type { FullSummary } from '../analysis/analyze';
+import { scorerNotes } from '../analysis/scorerNotes';
 import { goldRankOf } from '../analysis/goldRank';
 import { bandScore, type Band, type ProbeMeasure } from '../analysis/probes';
 import { cell, roundsOf, type RunIndex } from '../analysis/runIndex';
@@ -71,7 +72,7 @@ export function overviewFrom(summary: FullSummary, manifest: RunManifest, info: 
   if (summary.errors > 0) notes.push(`${summary.errors} records are errors (${Object.entries(summary.errorsByCode).map(([k, v]) => `${k} ${v}`).join(', ')}); they are left out of every metric.`);
   if (!available.ranks && exp.task === 'mcq') notes.push(NO_RANKS);
   if (!available.probes) notes.push(NO_PROBES);
-  if (exp.task === 'generation' && !available.toxicity) notes.push(`this generation run has no "${summary.settings.scoreKey}" scores: configure a scorer in the experiment to measure its answers.`);
+  notes.push(...scorerNotes(manifest, { key: summary.settings.scoreKey, hasScores: available.toxicity }));
   const methods = new Set(rounds.flatMap((r) => (r.goldRank ? [r.goldRank.method] : [])));
   if (methods.has('approximate') || methods.has('mixed')) notes.push('some gold ranks are approximate (from the first answer tokens\' top-k log-probabilities): options outside the top k tie for last.');
   return {
@@ -81,6 +82,7 @@ export function overviewFrom(summary: FullSummary, manifest: RunManifest, info: 
     available,
     notes,
     settings: summary.settings,
+    ...(summary.scoreKeys ? { scoreKeys: summary.scoreKeys } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ import type { ProbeMeasure, BandSeries, LayerRoundMatrix } from '../analysis/pro
 import type { FlipCounts, GoldRankSummary, RankSplitRow, RankTransition } from '../analysis/ranks';
 import type { SuperficialityRow } from '../analysis/superficiality';
 import type { InstructionTable } from '../analysis/instructions';
+import type { ScoreKeyRow } from '../analysis/toxicity';
 import type { RunComparison } from '../analysis/compare';
 import type { Capabilities } from '../model/manifest';
 import { SclabError } from '../model/errors';
@@ -253,6 +254,8 @@ export interface OverviewResult {
   /** plain sentences about what this run lacks or what the numbers rest on */
   notes: string[];
   settings: { bootstrap: { resamples: number; seed: number; level: number }; scoreKey: string; scoreThreshold: number };
+  /** every score key side by side, when records carry more than one (e.g. Perspective and an offline re-scoring) */
+  scoreKeys?: ScoreKeyRow[];
 }
 
 export interface Unavailable {

@@ -34,6 +34,55 @@ export const TrainingInfoSchema = z.object({
 });
 export type TrainingInfo = z.infer<typeof TrainingInfoSchema>;
 
+/** One training source of a model trained on several (the shipped default): what it is, its licence, how it was used. */
+export const BlendSourceSchema = z.object({
+  name: z.string(),
+  /** where the data comes from (repository, commit, path) */
+  origin: z.string(),
+  licence: z.string(),
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** rows used for training */
+  rows: z.number().int().nonnegative(),
+  /** labels: 0/1 classes, balanced within the source; reference-scores: a reference scorer's probabilities as soft targets */
+  target: z.enum(['labels', 'reference-scores']),
+  /** this source's share of the total training weight */
+  share: z.number().positive(),
+});
+export type BlendSource = z.infer<typeof BlendSourceSchema>;
+
+export const AgreementSchema = z.object({
+  reference: z.string(),
+  heldOutRows: z.number().int().nonnegative(),
+  spearmanContinuations: z.number(),
+  spearmanPrompts: z.number(),
+  pearsonContinuations: z.number(),
+});
+export type Agreement = z.infer<typeof AgreementSchema>;
+
+/** How a model trained on several sources was made (`npm run train:scorer`). */
+export const BlendTrainingInfoSchema = z.object({
+  sources: z.array(BlendSourceSchema).min(1),
+  /** the seed of the held-out split of the reference rows (see reference-split.ts) */
+  seed: z.number().int(),
+  l2: z.number().nonnegative(),
+  iterations: z.number().int().nonnegative(),
+  converged: z.boolean(),
+  trainedAt: z.string(),
+  tool: z.string(),
+});
+export type BlendTrainingInfo = z.infer<typeof BlendTrainingInfoSchema>;
+
+/** A named, released model (the one shipped with sclab): its name and release go into every score's version. */
+export const ScorerAboutSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  release: z.string().regex(/^[0-9A-Za-z.-]+$/),
+  description: z.string(),
+  agreement: AgreementSchema,
+  advice: z.string(),
+});
+export type ScorerAbout = z.infer<typeof ScorerAboutSchema>;
+
 export const ScorerFileSchema = z.object({
   schema: z.literal(SCORER_FILE_SCHEMA),
   kind: z.literal('logistic-hashed-ngrams'),
@@ -41,7 +90,8 @@ export const ScorerFileSchema = z.object({
   features: FeatureConfigSchema,
   weights: z.object({ dtype: z.literal('float32'), encoding: z.literal('base64-le'), length: z.number().int().positive(), data: z.string() }),
   bias: z.number(),
-  training: TrainingInfoSchema,
+  training: z.union([TrainingInfoSchema, BlendTrainingInfoSchema]),
+  about: ScorerAboutSchema.optional(),
 });
 export type ScorerFile = z.infer<typeof ScorerFileSchema>;
 
@@ -73,7 +123,13 @@ export function fingerprint(m: OfflineModel): string {
   return h.digest('hex');
 }
 
-export function toScorerFile(m: OfflineModel, training: TrainingInfo): ScorerFile {
+/** The version every score records: a released model names itself, a user's file is known by its fingerprint. */
+export function scorerVersion(f: Pick<ScorerFile, 'fingerprint' | 'about'>): string {
+  const short = f.fingerprint.slice(0, 12);
+  return f.about ? `${f.about.id}@${f.about.release}/logreg-ngrams/${short}` : `logreg-ngrams/${short}`;
+}
+
+export function toScorerFile(m: OfflineModel, training: TrainingInfo | BlendTrainingInfo, about?: ScorerAbout): ScorerFile {
   return {
     schema: SCORER_FILE_SCHEMA,
     kind: 'logistic-hashed-ngrams',
@@ -82,6 +138,7 @@ export function toScorerFile(m: OfflineModel, training: TrainingInfo): ScorerFil
     weights: { dtype: 'float32', encoding: 'base64-le', length: m.weights.length, data: encodeWeights(m.weights) },
     bias: m.bias,
     training,
+    ...(about ? { about } : {}),
   };
 }
 
@@ -101,6 +158,11 @@ export function parseScorerFile(text: string, file: string): { file: ScorerFile;
   } catch (e) {
     throw new SclabError('config', `${file}: not valid JSON (${(e as Error).message})`);
   }
+  return checkScorerFile(json, file);
+}
+
+/** Checks a scorer file's parsed JSON: schema, field types, weight length and fingerprint. */
+export function checkScorerFile(json: unknown, file: string): { file: ScorerFile; model: OfflineModel } {
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (schema !== SCORER_FILE_SCHEMA) {
     throw new SclabError('config', `${file}: not a scorer file (schema is ${JSON.stringify(schema)}, expected "${SCORER_FILE_SCHEMA}")`);

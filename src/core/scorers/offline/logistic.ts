@@ -44,7 +44,8 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-export function trainLogistic(rows: SparseVector[], labels: Uint8Array, dim: number, opts: LogisticOptions): LogisticModel {
+/** `labels` are targets in [0, 1]: 0/1 for labelled classes, or a probability (a soft label, e.g. a reference score). */
+export function trainLogistic(rows: SparseVector[], labels: ArrayLike<number>, dim: number, opts: LogisticOptions): LogisticModel {
   const n = rows.length;
   const sw = opts.sampleWeights ?? new Float64Array(n).fill(1);
   let total = 0;

@@ -7,7 +7,7 @@ import { SclabError } from '../../model/errors';
 import { rocAuc } from '../stats';
 import { seededRandom, shuffle } from '../../util/random';
 import { DEFAULT_FEATURES, FeatureConfigSchema, Featurizer, type FeatureConfig } from './features';
-import { toScorerFile, type OfflineModel, type ScorerFile } from './file';
+import { toScorerFile, type OfflineModel, type ScorerFile, type TrainingInfo } from './file';
 import type { LabelledRow } from './labelled';
 import { dotSparse, sigmoid, trainLogistic } from './logistic';
 
@@ -57,7 +57,7 @@ export function scoreWith(model: OfflineModel, featurizer: Featurizer, text: str
   return sigmoid(dotSparse(model.weights, featurizer.featurize(text)) + model.bias);
 }
 
-export function trainOfflineScorer(rows: LabelledRow[], source: TrainSource, opts: TrainOptions = {}, now: Date = new Date()): ScorerFile {
+export function trainOfflineScorer(rows: LabelledRow[], source: TrainSource, opts: TrainOptions = {}, now: Date = new Date()): ScorerFile & { training: TrainingInfo } {
   const features = FeatureConfigSchema.parse({ ...DEFAULT_FEATURES, ...opts.features });
   const l2 = opts.l2 ?? TRAIN_DEFAULTS.l2;
   const holdout = opts.holdout ?? TRAIN_DEFAULTS.holdout;
@@ -87,7 +87,7 @@ export function trainOfflineScorer(rows: LabelledRow[], source: TrainSource, opt
   const testLabels = test.map((i) => labels[i]!);
   const correct = testScores.filter((s, k) => (s >= 0.5 ? 1 : 0) === testLabels[k]).length;
   const auc = test.length > 0 ? rocAuc(testScores, testLabels) : NaN;
-  return toScorerFile(model, {
+  const training: TrainingInfo = {
     data: {
       file: path.basename(source.file),
       sha256: createHash('sha256').update(source.bytes).digest('hex'),
@@ -108,5 +108,6 @@ export function trainOfflineScorer(rows: LabelledRow[], source: TrainSource, opt
     heldOut: { n: test.length, accuracy: test.length > 0 ? correct / test.length : null, auc: Number.isFinite(auc) ? auc : null },
     trainedAt: now.toISOString(),
     tool: source.tool,
-  });
+  };
+  return { ...toScorerFile(model, training), training };
 }
