@@ -1,7 +1,7 @@
 // The built-in scorer's model card tells the truth: its agreement with Perspective, recomputed here on the
 // RealToxicityPrompts rows it was not trained on, is what the card (and so every manifest and report) says.
 // Needs the whole RealToxicityPrompts (SCLAB_DATASETS or ../shared/datasets); skipped, and listed, without it.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { builtinScorerModel, builtinToxicityScorer } from '../../src/core/scorers/offline/builtin';
 import { isHeldOut, readReferenceRows, scoredParts } from '../../src/core/scorers/offline/reference';
 import { spearman } from '../../src/core/scorers/stats';
