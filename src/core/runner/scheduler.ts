@@ -208,6 +208,7 @@ export class AdaptiveScheduler implements RequestScheduler {
       if (!Number.isFinite(remaining) || reset === undefined) return undefined;
       return { remaining, resetAt: now + reset };
     };
+    // the server's count already holds the requests it received before this answer left, i.e. nearly all in flight
     this.headerRequests = read('requests') ?? this.headerRequests;
     this.headerTokens = read('tokens') ?? this.headerTokens;
   }
@@ -237,14 +238,18 @@ export class AdaptiveScheduler implements RequestScheduler {
   }
 
   private async acquire(tokens: number, signal?: AbortSignal): Promise<Permit> {
-    await this.waitForPause(signal);
     await this.slot(signal);
     try {
       await this.rpmBucket?.take(1, signal);
       await this.tpmBucket?.take(tokens, signal);
-      await this.waitForHeaderBudget(tokens, signal);
-      // a pause that began while this one waited for budget holds it too
-      await this.waitForPause(signal);
+      // the last checks and the send's bookkeeping happen in one step, so no other request slips in between
+      for (;;) {
+        const until = Math.max(this.pauseUntil, this.headerBudgetUntil(tokens));
+        const left = until - this.clock.now();
+        if (left <= 0) break;
+        await this.clock.sleep(left, signal);
+        this.forgetPassedResets();
+      }
     } catch (e) {
       this.inFlight--;
       this.pump();
@@ -254,6 +259,7 @@ export class AdaptiveScheduler implements RequestScheduler {
     this.tokensInFlight += tokens;
     this.countSend();
     if (this.headerRequests) this.headerRequests.remaining--;
+    if (this.headerTokens) this.headerTokens.remaining -= tokens;
     return { epoch: this.epoch, inFlightAtSend: this.sending, tokens };
   }
 
@@ -295,12 +301,13 @@ export class AdaptiveScheduler implements RequestScheduler {
     if (!this.adaptive) return;
     if (p.epoch !== this.epoch) {
       // sent before the last decrease: the same burst, already answered for; it only sharpens the ceiling
-      this.ceiling = Math.max(2, Math.min(this.ceiling, p.inFlightAtSend));
+      this.ceiling = Math.max(2, Math.min(this.ceiling, Math.max(p.inFlightAtSend, this.limitNow + 1)));
       if (this.limitNow > this.ceiling - 1) this.setLimit(this.ceiling - 1);
       return;
     }
     this.epoch++;
-    this.ceiling = Math.max(2, p.inFlightAtSend);
+    // a 429 at few in flight may be a per-minute budget, not capacity: never aim below half the limit before
+    this.ceiling = Math.max(2, p.inFlightAtSend, Math.floor(this.limitNow / 2) + 1);
     this.successesAtCeiling = 0;
     this.nextProbe = probeInterval(this.ceiling - 1);
     this.setLimit(Math.max(1, Math.min(Math.floor(this.limitNow / 2), this.ceiling - 1)));
@@ -310,10 +317,8 @@ export class AdaptiveScheduler implements RequestScheduler {
     if (limit === this.limitNow) return;
     this.limitNow = limit;
     const at = this.clock.now() - this.started;
-    const last = this.history[this.history.length - 1]!;
-    // changes within one tenth of a second collapse into the latest; memory stays bounded on long runs
-    if (at - last.at < 100 && this.history.length > 1) last.limit = limit;
-    else this.history.push({ at, limit });
+    this.history.push({ at, limit });
+    // memory stays bounded on long runs: the series keeps its extremes
     if (this.history.length > 4096) this.history.splice(0, this.history.length, ...thin(this.history, 2048));
   }
 
@@ -349,29 +354,25 @@ export class AdaptiveScheduler implements RequestScheduler {
     }
   }
 
-  private async waitForPause(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const left = this.pauseUntil - this.clock.now();
-      if (left <= 0) return;
-      await this.clock.sleep(left, signal);
-    }
+  /**
+   * Slows down before a 429: when the server's own numbers say its budget is spent (counting what is in flight),
+   * the time its window resets; 0 when a request may go.
+   */
+  private headerBudgetUntil(tokens: number): number {
+    const now = this.clock.now();
+    const r = this.headerRequests;
+    const t = this.headerTokens;
+    let until = 0;
+    if (r && r.resetAt > now && r.remaining <= 0) until = Math.max(until, r.resetAt);
+    if (t && t.resetAt > now && t.remaining < tokens) until = Math.max(until, t.resetAt);
+    return until;
   }
 
-  /** slows down before a 429: holds requests when the server says its budget is spent until its reset */
-  private async waitForHeaderBudget(tokens: number, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const now = this.clock.now();
-      const r = this.headerRequests;
-      const t = this.headerTokens;
-      let until = 0;
-      if (r && r.resetAt > now && r.remaining - this.sending <= 0) until = Math.max(until, r.resetAt);
-      if (t && t.resetAt > now && t.remaining - this.tokensInFlight < tokens) until = Math.max(until, t.resetAt);
-      if (until <= now) return;
-      await this.clock.sleep(until - now, signal);
-      // the window has reset: the old numbers say nothing more until the next answer
-      if (r && r.resetAt <= this.clock.now()) this.headerRequests = undefined;
-      if (t && t.resetAt <= this.clock.now()) this.headerTokens = undefined;
-    }
+  /** a window that has reset: its old numbers say nothing more until the next answer */
+  private forgetPassedResets(): void {
+    const now = this.clock.now();
+    if (this.headerRequests && this.headerRequests.resetAt <= now) this.headerRequests = undefined;
+    if (this.headerTokens && this.headerTokens.resetAt <= now) this.headerTokens = undefined;
   }
 
   private rollSeconds(): void {
