@@ -121,6 +121,8 @@ interface Permit {
   epoch: number;
   /** requests in flight when this one went, itself included */
   inFlightAtSend: number;
+  /** the limit then: a success only says more would work when the limit was in use */
+  limitAtSend: number;
   tokens: number;
 }
 
@@ -260,7 +262,7 @@ export class AdaptiveScheduler implements RequestScheduler {
     this.countSend();
     if (this.headerRequests) this.headerRequests.remaining--;
     if (this.headerTokens) this.headerTokens.remaining -= tokens;
-    return { epoch: this.epoch, inFlightAtSend: this.sending, tokens };
+    return { epoch: this.epoch, inFlightAtSend: this.sending, limitAtSend: this.limitNow, tokens };
   }
 
   private release(p: Permit, outcome: { ok: true; tokens?: number } | { ok: false; err: unknown }): void {
@@ -269,7 +271,7 @@ export class AdaptiveScheduler implements RequestScheduler {
     this.tokensInFlight -= p.tokens;
     if (outcome.ok) {
       if (outcome.tokens !== undefined) this.tpmBucket?.credit(p.tokens - outcome.tokens);
-      this.onSuccess();
+      this.onSuccess(p);
     } else if (isCongestion(outcome.err)) {
       if (isSclabError(outcome.err) && outcome.err.code === 'rate_limit') this.rateLimited++;
       // a refused request used no tokens
@@ -279,8 +281,9 @@ export class AdaptiveScheduler implements RequestScheduler {
     this.pump();
   }
 
-  private onSuccess(): void {
-    if (!this.adaptive) return;
+  private onSuccess(p: Permit): void {
+    // a limit that was not used is not tested: growing it would only let a later burst overshoot the server
+    if (!this.adaptive || p.inFlightAtSend < p.limitAtSend) return;
     const target = Math.min(this.limits.concurrency, this.ceiling - 1);
     if (this.limitNow < target) {
       // slow start, or back up to a level the server took before: one more per success

@@ -7,6 +7,7 @@ import { SclabError } from '../model/errors';
 import type { ScorerRef } from '../model/experiment';
 import type { ResponseScore } from '../model/record';
 import type { RecordExtras, RoundContext, RoundExtension } from '../runner/extensions';
+import type { RetryPolicy } from '../runner/retry';
 import { createScorer } from './create';
 import type { Scorer } from './scorer';
 
@@ -20,7 +21,7 @@ export interface ScorerExtension extends RoundExtension {
 
 export async function createScorerExtension(
   refs: ScorerRef[],
-  opts: { baseDir: string; secrets: SecretProvider; timeoutMs?: number; fetch?: typeof fetch },
+  opts: { baseDir: string; secrets: SecretProvider; timeoutMs?: number; fetch?: typeof fetch; retry?: RetryPolicy },
 ): Promise<ScorerExtension | undefined> {
   if (refs.length === 0) return undefined;
   const names = new Set<string>();
@@ -39,6 +40,8 @@ export async function createScorerExtension(
 
   return {
     name: 'scorers',
+    // each scorer's service has a scheduler of its own (createScorer); offline scorers send nothing
+    schedulesOwnRequests: true,
     scorers: built,
     notes,
     async afterChat(ctx: RoundContext & { response: string }): Promise<RecordExtras> {

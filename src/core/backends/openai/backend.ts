@@ -3,7 +3,7 @@ import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
 import { estimateTokens, type RequestScheduler } from '../requests';
-import { makeClient, RequestGate } from './client';
+import { makeClient, observingFetch, RequestGate } from './client';
 import { createHttpFetch } from './http-fetch';
 import { chatBody, chatResult } from './chat';
 import { parseEndpoint } from './endpoint';
@@ -29,14 +29,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
   const httpFetch = opts.fetch ? undefined : createHttpFetch();
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
-  const baseFetch = opts.fetch ?? httpFetch!.fetch;
-  // every answer's x-ratelimit-* headers reach the run's scheduler, which slows down before a 429
-  const observingFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const res = await baseFetch(input, init);
-    gate.scheduler?.observeHeaders(res.headers);
-    return res;
-  }) as typeof fetch;
-  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch);
+  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch(opts.fetch ?? httpFetch!.fetch, gate));
   const render = opts.renderPrompt ?? renderPlainTranscript;
   const model = opts.model;
 

@@ -81,3 +81,12 @@ export class RequestGate {
     for (const c of this.inFlight) c.abort();
   }
 }
+
+/** A fetch that hands every answer's headers (x-ratelimit-*) to the gate's scheduler, which slows down before a 429. */
+export function observingFetch(base: typeof fetch, gate: RequestGate): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await base(input, init);
+    gate.scheduler?.observeHeaders(res.headers);
+    return res;
+  }) as typeof fetch;
+}
