@@ -86,4 +86,34 @@ describe('retries per HTTP request', () => {
     if (errors.length === 0) expect(retries).toBe(plan.injected());
     else expect(retries).toBeLessThanOrEqual(plan.injected());
   });
+
+  it('an error record lists the request that ran out of attempts, and the ones that had succeeded', async () => {
+    // option (b)'s scoring request of item q1 always fails; everything else answers
+    server = await startFakeOpenAIServer({
+      faults: ({ path: p, body }) =>
+        p === '/v1/completions' && typeof body?.prompt === 'string' && body.prompt.includes('case 1,') && body.prompt.endsWith('(b)') ? { kind: 'status', status: 500 } : undefined,
+    });
+    const prepared = await prepareExperiment({ file: dataset(2), rounds: 1 });
+    const backend = createOpenAIBackend({ baseUrl: server.url, model: 'fake', requestTimeoutMs: 10_000 });
+    const result = await startRun({
+      outDir: mkdtempSync(path.join(tmpdir(), 'sclab-fault-out-')),
+      ...prepared,
+      backend,
+      settings: { concurrency: 1, requestTimeoutMs: 10_000, cacheDir: null, retry: { maxRetries: 4, initialDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 10 } },
+    });
+    await backend.close();
+    const { records } = await readRecords(result.runDir);
+    const failed = records.filter((r) => r.error);
+    expect(failed.map((r) => `${r.itemId}/${r.condition}`).sort()).toEqual(['q1/baseline', 'q1/self-correct']);
+    for (const r of failed) {
+      expect(r.error?.code).toBe('server');
+      expect(r.requests).toContainEqual({ request: 'POST /chat/completions', attempts: 1 });
+      expect(r.requests).toContainEqual({ request: 'POST /completions (option scoring)', attempts: 5 });
+      expect(r.attempts).toBeGreaterThanOrEqual(5);
+    }
+    // the failing option's request went five times per round, and no sibling was sent again because of it
+    const scoring = server.requests.filter((q) => q.path === '/v1/completions' && String(q.body?.prompt).includes('case 1,'));
+    expect(scoring.filter((q) => String(q.body.prompt).endsWith('(b)'))).toHaveLength(10);
+    expect(scoring.filter((q) => !String(q.body.prompt).endsWith('(b)')).length).toBeLessThanOrEqual(4);
+  });
 });
