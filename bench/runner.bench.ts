@@ -1,5 +1,8 @@
 // bench:runner — 1500 items × 4 rounds at concurrency 50 against a local OpenAI-compatible server that answers
 // after 50 ms. The ideal schedule is ceil(1500 / 50) × 4 × 50 ms = 6.0 s; the goal is wall time ≤ 1.10 × ideal.
+// Second case (BENCH_CASE=limited runs it alone): a server that allows 8 requests in flight and answers 429 with
+// retry-after beyond them; the adaptive limit (--concurrency 64) against a fixed limit set to the true capacity (8).
+// Goal: adaptive ≤ 1.10 × fixed.
 // The server runs in its own process so its CPU does not count against the runner's event loop. As the reference,
 // the same request pattern is first sent by a bare node:http client that does nothing else: its ratio is the
 // floor this test rig allows on this machine (loopback, the server's own timers and CPU).
@@ -18,8 +21,11 @@ const ROUNDS = 4;
 const CONCURRENCY = 50;
 const LATENCY_MS = 50;
 
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS), '--no-echo', '--no-logprobs'], {
+const LIMITED_ITEMS = Number(process.env.BENCH_LIMITED_ITEMS ?? 400);
+const CAPACITY = 8;
+
+async function startServer(extra: string[] = []): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'fake-openai-server.js'), '--latency', String(LATENCY_MS), '--no-echo', '--no-logprobs', ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout! });
@@ -69,14 +75,78 @@ async function bareClient(url: string): Promise<number> {
   return performance.now() - t0;
 }
 
-async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sclab-bench-runner-'));
-  const dataset = path.join(dir, 'items.jsonl');
+function writeDataset(dir: string, n: number): string {
+  const dataset = path.join(dir, `items-${n}.jsonl`);
   const rows: string[] = [];
-  for (let i = 0; i < ITEMS; i++) {
+  for (let i = 0; i < n; i++) {
     rows.push(JSON.stringify({ id: `q${i}`, context: `Two people, number ${i}, met.`, question: 'Who was late?', choices: ['The first', 'The second', 'Unknown'], answer: 2 }));
   }
   writeFileSync(dataset, rows.join('\n') + '\n');
+  return dataset;
+}
+
+/** One run of the self-correct chain; wall time from the first request to the last record on disk. */
+async function timedRun(url: string, dataset: string, dir: string, settings: { concurrency: number; adaptive?: boolean }) {
+  const prepared = await prepareExperiment({ file: dataset, rounds: ROUNDS });
+  const experiment = { ...prepared.experiment, conditions: prepared.experiment.conditions.filter((c) => c.kind === 'self-correct') };
+  const backend = createOpenAIBackend({ baseUrl: url, model: 'bench-model', requestTimeoutMs: 30_000 });
+  let t0 = 0;
+  let lastRecordMs = 0;
+  const result = await startRun({
+    outDir: path.join(dir, 'runs'),
+    experiment,
+    dataset: prepared.dataset,
+    items: prepared.items,
+    backend,
+    settings: { ...settings, requestTimeoutMs: 30_000, cacheDir: null },
+    onStart: () => (t0 = performance.now()),
+    onProgress: (p) => {
+      if (p.recorded === p.planned && lastRecordMs === 0) lastRecordMs = performance.now() - t0;
+    },
+  });
+  await backend.close();
+  const note = result.manifest.backend.notes.at(-1) ?? '';
+  const refused = Number(/(\d+) answered 429/.exec(note)?.[1] ?? NaN);
+  const sent = Number(/requests: (\d+) sent/.exec(note)?.[1] ?? NaN);
+  return { ms: lastRecordMs || performance.now() - t0, errors: result.manifest.counts.errors, status: result.status, refused, sent };
+}
+
+async function limitedCase(dir: string): Promise<boolean> {
+  const dataset = writeDataset(dir, LIMITED_ITEMS);
+  const { url, child } = await startServer(['--max-in-flight', String(CAPACITY), '--retry-after-ms', String(LATENCY_MS)]);
+  try {
+    // alternated and repeated: the best of two of each, so a burst of load on a shared machine hits both alike
+    const fixed: Array<Awaited<ReturnType<typeof timedRun>>> = [];
+    const adaptive: typeof fixed = [];
+    for (let k = 0; k < 2; k++) {
+      fixed.push(await timedRun(url, dataset, dir, { concurrency: CAPACITY, adaptive: false }));
+      adaptive.push(await timedRun(url, dataset, dir, { concurrency: 64 }));
+    }
+    const best = (xs: typeof fixed) => xs.reduce((a, b) => (b.ms < a.ms ? b : a));
+    const f = best(fixed);
+    const a = best(adaptive);
+    const ideal = Math.ceil(LIMITED_ITEMS / CAPACITY) * ROUNDS * LATENCY_MS;
+    console.log(`\nlimited server: ${CAPACITY} requests in flight (429 + retry-after ${LATENCY_MS} ms beyond), ${LIMITED_ITEMS} items × ${ROUNDS} rounds, latency ${LATENCY_MS} ms; ideal ${(ideal / 1000).toFixed(2)} s`);
+    console.log(`fixed 8       ${(f.ms / 1000).toFixed(2)} s, ${f.refused} of ${f.sent} answered 429, ${f.errors} errors  (runs: ${fixed.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s)`);
+    console.log(`adaptive 64   ${(a.ms / 1000).toFixed(2)} s, ${a.refused} of ${a.sent} answered 429 (${((100 * a.refused) / a.sent).toFixed(2)} %), ${a.errors} errors  (runs: ${adaptive.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s)`);
+    console.log(`ratio         ${(a.ms / f.ms).toFixed(3)} × fixed at true capacity  (goal ≤ 1.10)`);
+    return [...fixed, ...adaptive].every((x) => x.status === 'completed' && x.errors === 0);
+  } finally {
+    child.kill();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sclab-bench-runner-'));
+  if (process.env.BENCH_CASE === 'limited') {
+    try {
+      if (!(await limitedCase(dir))) process.exitCode = 1;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const dataset = writeDataset(dir, ITEMS);
   const { url, child } = await startServer();
   try {
     const referenceMs = await bareClient(url);
@@ -125,6 +195,8 @@ async function main() {
     console.log(`ratio         ${(wallMs / idealMs).toFixed(3)} × ideal  (goal ≤ 1.10)`);
     console.log(`load average  ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores (timings on a busy machine are not comparable)`);
     if (result.status !== 'completed' || result.manifest.counts.errors > 0) process.exitCode = 1;
+    child.kill();
+    if (!(await limitedCase(dir))) process.exitCode = 1;
   } finally {
     child.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ export interface BackendFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  maxRpm?: number;
+  maxTpm?: number;
 }
 
 export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
@@ -28,8 +30,12 @@ export function resolveBackendRef(flags: BackendFlags, fromExperiment?: BackendR
     model: flags.model ?? sameKind?.model,
     baseUrl: flags.baseUrl ?? sameKind?.baseUrl,
     apiKeyEnv: flags.apiKeyEnv ?? sameKind?.apiKeyEnv,
+    ...optional('maxRpm', flags.maxRpm ?? sameKind?.maxRpm),
+    ...optional('maxTpm', flags.maxTpm ?? sameKind?.maxTpm),
   };
 }
+
+const optional = <K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> => (value === undefined ? {} : ({ [key]: value } as Record<K, number>));
 
 /** Rebuilds the backend a run used, from its manifest (never holding a secret) plus the environment. */
 export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string): BackendRef {

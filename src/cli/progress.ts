@@ -11,7 +11,12 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
   const format = (p: RunProgress) => {
     const pct = p.planned > 0 ? (100 * p.recorded) / p.planned : 100;
     const secs = (Date.now() - started) / 1000;
-    const extra = [p.errors ? `${p.errors} errors` : '', p.cached ? `${p.cached} cached` : ''].filter(Boolean).join(', ');
+    const r = p.requests;
+    const extra = [
+      p.errors ? `${p.errors} errors` : '',
+      p.cached ? `${p.cached} cached` : '',
+      r ? `in flight ${r.inFlight}/${r.limit}, ${r.rpm} rpm` : '',
+    ].filter(Boolean).join(', ');
     return { pct, text: `${p.recorded}/${p.planned} (${pct.toFixed(1)}%) ${secs.toFixed(1)}s${extra ? ` · ${extra}` : ''}` };
   };
   return {

@@ -17,7 +17,13 @@ export interface BackendFactoryDeps {
 
 /** What the run records about the backend (no secret: the key stays in SecretStorage). */
 export function refOf(b: BackendSetting): BackendRef {
-  return { kind: b.kind, ...(b.model ? { model: b.model } : {}), ...(b.baseUrl ? { baseUrl: b.baseUrl } : {}) };
+  return {
+    kind: b.kind,
+    ...(b.model ? { model: b.model } : {}),
+    ...(b.baseUrl ? { baseUrl: b.baseUrl } : {}),
+    ...(b.maxRpm ? { maxRpm: b.maxRpm } : {}),
+    ...(b.maxTpm ? { maxTpm: b.maxTpm } : {}),
+  };
 }
 
 /** The model cache the CLI uses too, so a model downloaded once serves both hosts. */

@@ -96,7 +96,13 @@ export class RunManager implements vscode.Disposable {
           dataset: prepared.dataset,
           items: prepared.items,
           backend,
-          settings: { concurrency: settings.concurrency, requestTimeoutMs: settings.requestTimeoutMs, cacheDir: path.join(path.dirname(outDir), 'cache') },
+          settings: {
+            concurrency: settings.concurrency,
+            maxRpm: backendSetting.maxRpm,
+            maxTpm: backendSetting.maxTpm,
+            requestTimeoutMs: settings.requestTimeoutMs,
+            cacheDir: path.join(path.dirname(outDir), 'cache'),
+          },
           signal,
           extensions: extensions.build,
           onStart: (runDir) => {
@@ -142,7 +148,7 @@ export class RunManager implements vscode.Disposable {
           items,
           backend,
           cacheDir: path.join(path.dirname(path.dirname(runDir)), 'cache'),
-          settings: { concurrency: settings.concurrency },
+          settings: { concurrency: settings.concurrency, maxRpm: backendSetting.maxRpm, maxTpm: backendSetting.maxTpm },
           signal,
           extensions: extensions.build,
           onProgress: (p) => this.progress(run, p),
@@ -174,7 +180,9 @@ export class RunManager implements vscode.Disposable {
             const p = run.progress;
             if (!p || p.planned === 0) return;
             const pct = Math.floor((100 * p.recorded) / p.planned);
-            progress.report({ message: `${p.recorded}/${p.planned} records${p.errors ? `, ${p.errors} errors` : ''}`, increment: pct - lastPct });
+            const r = p.requests;
+            const requests = r ? ` · in flight ${r.inFlight}/${r.limit}, ${r.rpm} rpm` : '';
+            progress.report({ message: `${p.recorded}/${p.planned} records${p.errors ? `, ${p.errors} errors` : ''}${requests}`, increment: pct - lastPct });
             lastPct = pct;
           });
           try {

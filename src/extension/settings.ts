@@ -9,6 +9,9 @@ export interface BackendSetting {
   kind: BackendKind;
   baseUrl?: string;
   model?: string;
+  /** requests / tokens per minute the server allows */
+  maxRpm?: number;
+  maxTpm?: number;
 }
 
 /** Used when no backend is configured: the embedded engine with the pinned tiny model. */
@@ -33,6 +36,8 @@ export function readUserBackends(): BackendSetting[] {
   return parseBackends(section().inspect<unknown[]>('backends')?.globalValue ?? []);
 }
 
+const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
 function parseBackends(raw: unknown): BackendSetting[] {
   const out: BackendSetting[] = [];
   for (const b of Array.isArray(raw) ? raw : []) {
@@ -43,6 +48,8 @@ function parseBackends(raw: unknown): BackendSetting[] {
       kind: o.kind as BackendKind,
       ...(typeof o.baseUrl === 'string' && o.baseUrl !== '' ? { baseUrl: o.baseUrl } : {}),
       ...(typeof o.model === 'string' && o.model !== '' ? { model: o.model } : {}),
+      ...(isPositive(o.maxRpm) ? { maxRpm: o.maxRpm } : {}),
+      ...(isPositive(o.maxTpm) ? { maxTpm: o.maxTpm } : {}),
     });
   }
   return out;

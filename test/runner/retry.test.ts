@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SclabError } from '../../src/core/model/errors';
-import { backoffDelayMs, callWithRetry, Cooldown, DEFAULT_RETRY_POLICY, retryDelayFor, withDeadline } from '../../src/core/runner/retry';
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, retryDelayFor, withDeadline } from '../../src/core/runner/retry';
+import { AdaptiveScheduler, trackRequests, type RequestTally } from '../../src/core/runner/scheduler';
 
 const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: 3 };
 
@@ -24,32 +25,37 @@ describe('retry policy', () => {
   });
 });
 
-describe('callWithRetry', () => {
+describe('retry through the request scheduler', () => {
   afterEach(() => vi.useRealTimers());
+  const scheduler = () => new AdaptiveScheduler({ concurrency: 4, adaptive: false }, { retry: policy, random: () => 0 });
 
-  it('retries retryable failures and reports the attempts', async () => {
+  it('retries retryable failures and counts the attempts', async () => {
     vi.useFakeTimers();
     let calls = 0;
-    const p = callWithRetry(
-      async () => {
-        calls++;
-        if (calls < 3) throw new SclabError('server', 'HTTP 503', { retryable: true, status: 503 });
-        return 'ok';
-      },
-      { policy, timeoutMs: 10_000, random: () => 0 },
+    const tally: RequestTally[] = [];
+    const p = trackRequests(tally, () =>
+      scheduler().request({
+        what: 'POST /x',
+        send: async () => {
+          calls++;
+          if (calls < 3) throw new SclabError('server', 'HTTP 503', { retryable: true, status: 503 });
+          return 'ok';
+        },
+      }),
     );
     await vi.advanceTimersByTimeAsync(500 + 1000);
-    await expect(p).resolves.toEqual({ value: 'ok', attempts: 3 });
+    await expect(p).resolves.toBe('ok');
+    expect(tally).toEqual([{ request: 'POST /x', attempts: 3 }]);
   });
 
   it('gives up after maxRetries with the last error and its attempt count', async () => {
     vi.useFakeTimers();
-    const p = callWithRetry(
-      async () => {
+    const p = scheduler().request({
+      what: 'POST /x',
+      send: async () => {
         throw new SclabError('server', 'HTTP 500', { retryable: true, status: 500 });
       },
-      { policy, timeoutMs: 10_000, random: () => 0 },
-    );
+    });
     const settled = expect(p).rejects.toMatchObject({ code: 'server', attempts: 4 });
     await vi.advanceTimersByTimeAsync(500 + 1000 + 2000);
     await settled;
@@ -66,30 +72,16 @@ describe('callWithRetry', () => {
   it('stops at once when the run is cancelled, even while waiting to retry', async () => {
     vi.useFakeTimers();
     const ac = new AbortController();
-    const p = callWithRetry(
-      async () => {
+    const p = scheduler().request({
+      what: 'POST /x',
+      signal: ac.signal,
+      send: async () => {
         throw new SclabError('server', 'HTTP 500', { retryable: true });
       },
-      { policy, timeoutMs: 10_000, signal: ac.signal, random: () => 0 },
-    );
+    });
     const settled = expect(p).rejects.toMatchObject({ code: 'cancelled' });
     await vi.advanceTimersByTimeAsync(100);
     ac.abort();
     await settled;
-  });
-
-  it('makes every caller wait out a 429 cooldown', async () => {
-    vi.useFakeTimers();
-    const cooldown = new Cooldown();
-    cooldown.extend(5000);
-    let sent = false;
-    const p = callWithRetry(async () => {
-      sent = true;
-      return 1;
-    }, { policy, timeoutMs: 10_000, cooldown });
-    await vi.advanceTimersByTimeAsync(4000);
-    expect(sent).toBe(false);
-    await vi.advanceTimersByTimeAsync(1001);
-    await expect(p).resolves.toEqual({ value: 1, attempts: 1 });
   });
 });

@@ -71,7 +71,7 @@ describe('scorer extension', () => {
     await ext.close();
   });
 
-  it('says which variable holds a missing key, and lets a scorer error through for the runner to retry', async () => {
+  it('says which variable holds a missing key, and lets a scorer error through once its own scheduler ran out of retries', async () => {
     await expect(createScorerExtension([{ name: 't', kind: 'perspective' }], { baseDir: '.', secrets: secrets({}) })).rejects.toThrow(
       /scorer "t" \(perspective\) needs an API key in the environment variable PERSPECTIVE_API_KEY/,
     );
@@ -79,8 +79,10 @@ describe('scorer extension', () => {
     await expect(createScorerExtension([{ name: 't', kind: 'http' }], { baseDir: '.', secrets: secrets({}) })).rejects.toThrow(/needs url/);
     const http = await startFakeHttpScorer({ faults: () => ({ kind: 'status', status: 503 }) });
     servers.push(http);
-    const ext = (await createScorerExtension([{ name: 't', kind: 'http', url: http.url }], { baseDir: '.', secrets: secrets({}) }))!;
-    await expect(ext.afterChat!(ctx('generation', 'hello'))).rejects.toMatchObject({ code: 'server', retryable: true });
+    const retry = { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 };
+    const ext = (await createScorerExtension([{ name: 't', kind: 'http', url: http.url }], { baseDir: '.', secrets: secrets({}), retry }))!;
+    expect(ext.schedulesOwnRequests).toBe(true);
+    await expect(ext.afterChat!(ctx('generation', 'hello'))).rejects.toMatchObject({ code: 'server', retryable: true, attempts: 3 });
     await ext.close();
   });
 });

@@ -3,6 +3,7 @@
 //
 //   node dist/…/fake-openai-server-cli.js --port 0 --latency 20 [--model M] [--require-key K]
 //        [--no-echo] [--no-logprobs] [--no-continue] [--no-models] [--fail-every N --fail-status 503]
+//        [--max-in-flight N] [--requests-per-window N --window-ms MS] [--retry-after-ms MS] [--rate-headers]
 import { startFakeOpenAIServer, type FakeServerOptions } from './fake-openai-server';
 
 export function parseFakeServerArgs(argv: string[]): FakeServerOptions {
@@ -32,6 +33,11 @@ export function parseFakeServerArgs(argv: string[]): FakeServerOptions {
       case '--no-models': opts.supportsModels = false; break;
       case '--fail-every': failEvery = int(value(i++, flag), flag); break;
       case '--fail-status': failStatus = int(value(i++, flag), flag); break;
+      case '--max-in-flight': opts.limits = { ...opts.limits, maxInFlight: int(value(i++, flag), flag) }; break;
+      case '--requests-per-window': opts.limits = { ...opts.limits, requestsPerWindow: int(value(i++, flag), flag) }; break;
+      case '--window-ms': opts.limits = { ...opts.limits, windowMs: int(value(i++, flag), flag) }; break;
+      case '--retry-after-ms': opts.limits = { ...opts.limits, retryAfterMs: int(value(i++, flag), flag) }; break;
+      case '--rate-headers': opts.limits = { ...opts.limits, headers: true }; break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }

@@ -31,6 +31,27 @@ export interface FakeServerOptions {
   leakKeyInErrors?: boolean;
   /** listen on this port (default 0: any free port) */
   port?: number;
+  /** limits of its own, like a hosted API or a shared vLLM behind a gateway */
+  limits?: ServerLimits;
+}
+
+export interface ServerLimits {
+  /** 429 for a request that arrives while this many are being answered */
+  maxInFlight?: number;
+  /** 429 for a request past this many in the current window (a fixed window of `windowMs`, default one minute) */
+  requestsPerWindow?: number;
+  windowMs?: number;
+  /** the retry-after the in-flight 429 carries, in ms (default 100); a window 429 asks for the window's rest */
+  retryAfterMs?: number;
+  /** send x-ratelimit-remaining-requests / x-ratelimit-reset-requests of the window on every answer */
+  headers?: boolean;
+}
+
+export interface ServerLimitStats {
+  /** the most requests it was answering at once */
+  peakInFlight: number;
+  /** requests it answered 429 because of its limits */
+  refused: number;
 }
 
 export type Fault =
@@ -51,6 +72,7 @@ export interface FakeServer {
   /** e.g. http://127.0.0.1:1234/v1 */
   url: string;
   requests: RecordedRequest[];
+  limitStats: ServerLimitStats;
   close(): Promise<void>;
 }
 
@@ -354,6 +376,40 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let counter = 0;
+  const limitStats: ServerLimitStats = { peakInFlight: 0, refused: 0 };
+  let inFlight = 0;
+  let windowStart = Date.now();
+  let windowCount = 0;
+  /** the limits' verdict on a request that just arrived: extra headers, and a 429 when it is over a limit */
+  const admit = (): { refuse?: { retryAfterMs: number; why: string }; headers: Record<string, string> } => {
+    const limits = opts.limits;
+    if (!limits) return { headers: {} };
+    const windowMs = limits.windowMs ?? 60_000;
+    const now = Date.now();
+    if (now - windowStart >= windowMs) {
+      windowStart = now - ((now - windowStart) % windowMs);
+      windowCount = 0;
+    }
+    const resetMs = windowStart + windowMs - now;
+    const headers: Record<string, string> = {};
+    const answer = (refuse?: { retryAfterMs: number; why: string }) => {
+      if (limits.headers && limits.requestsPerWindow !== undefined) {
+        headers['x-ratelimit-limit-requests'] = String(limits.requestsPerWindow);
+        headers['x-ratelimit-remaining-requests'] = String(Math.max(0, limits.requestsPerWindow - windowCount));
+        headers['x-ratelimit-reset-requests'] = `${resetMs}ms`;
+      }
+      if (refuse) limitStats.refused++;
+      return { refuse, headers };
+    };
+    if (limits.maxInFlight !== undefined && inFlight > limits.maxInFlight) {
+      return answer({ retryAfterMs: limits.retryAfterMs ?? 100, why: `more than ${limits.maxInFlight} requests in flight` });
+    }
+    if (limits.requestsPerWindow !== undefined) {
+      if (windowCount >= limits.requestsPerWindow) return answer({ retryAfterMs: resetMs, why: `more than ${limits.requestsPerWindow} requests in ${windowMs} ms` });
+      windowCount++;
+    }
+    return answer();
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> => {
     const index = counter++;
@@ -368,6 +424,16 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
       }
     }
     requests.push({ path, body, headers: { ...req.headers }, at: Date.now() });
+    inFlight++;
+    limitStats.peakInFlight = Math.max(limitStats.peakInFlight, inFlight);
+    res.once('close', () => inFlight--);
+    const verdict = admit();
+    if (verdict.refuse) {
+      const { retryAfterMs, why } = verdict.refuse;
+      sendJson(res, 429, errorBody(`rate limit: ${why}`, 'rate_limit_exceeded'), { ...verdict.headers, 'retry-after-ms': String(retryAfterMs), 'retry-after': String(Math.ceil(retryAfterMs / 1000)) });
+      return;
+    }
+    const limitHeaders = verdict.headers;
     const fault = opts.faults?.({ index, path, body });
     if (fault?.kind === 'hang') return; // the socket stays open until the client gives up or close() runs
     if (fault?.kind === 'reset') {
@@ -400,7 +466,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     }
     try {
       const [status, json] = route(opts, req.method ?? 'GET', path, body ?? {}, index);
-      sendJson(res, status, json);
+      sendJson(res, status, json, limitHeaders);
     } catch (e) {
       if (e instanceof HttpError) sendJson(res, e.status, errorBody(e.message + leak, 'invalid_request_error', e.code));
       else sendJson(res, 500, errorBody(`fake server bug: ${String(e)}`, 'server_error'));
@@ -427,6 +493,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    limitStats,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -39,6 +39,8 @@ interface RunFlags {
   rounds?: number;
   limit?: number;
   concurrency: number;
+  maxRpm?: number;
+  maxTpm?: number;
   requestTimeout: number;
   out: string;
   cache: boolean;
@@ -74,7 +76,9 @@ export function registerRunCommand(program: Command): void {
     .option('--sidecar-token-env <name>', 'environment variable that holds the sidecar\'s bearer token (default SCLAB_SIDECAR_TOKEN)')
     .option('--rounds <n>', 'rounds of the self-correct condition (default 3; paper presets 5)', positiveInt('--rounds'))
     .option('--limit <n>', 'run only the first N items (after the experiment filter)', positiveInt('--limit'))
-    .option('--concurrency <n>', 'items × conditions in flight at once', positiveInt('--concurrency'), 4)
+    .option('--concurrency <n>', 'most requests in flight at once (chat, option scoring, probes); lowered on 429 and raised again', positiveInt('--concurrency'), 4)
+    .option('--max-rpm <n>', 'requests per minute the server allows; requests wait for budget', positiveNumber('--max-rpm'))
+    .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--no-cache', 'do not reuse or store responses in the content-addressed cache')
@@ -106,7 +110,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
       dataset: prepared.dataset,
       items: prepared.items,
       backend,
-      settings: { concurrency: flags.concurrency, requestTimeoutMs, cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(flags.out)) : null },
+      settings: { concurrency: flags.concurrency, maxRpm: ref.maxRpm, maxTpm: ref.maxTpm, requestTimeoutMs, cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(flags.out)) : null },
       signal,
       extensions: extensions.build,
       onStart: (runDir) => {
@@ -143,6 +147,8 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
       cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(path.dirname(path.resolve(runDir)))) : null,
       settings: {
         concurrency: cmd.getOptionValueSource('concurrency') === 'cli' ? flags.concurrency : undefined,
+        maxRpm: flags.maxRpm,
+        maxTpm: flags.maxTpm,
         requestTimeoutMs,
       },
       signal,

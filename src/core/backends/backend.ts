@@ -1,5 +1,6 @@
 import type { ChatMessage, Decoding } from '../model/chat';
 import type { BackendDescription, Capabilities } from '../model/manifest';
+import type { RequestScheduler } from './requests';
 
 export interface ChatRequest {
   /** the conversation up to and including the current user turn */
@@ -58,7 +59,11 @@ export interface HiddenStatesResult {
   nTokens: number;
 }
 
-/** A model endpoint. Backends throw SclabError with a code; retry policy lives in the runner's scheduler. */
+/**
+ * A model endpoint. Backends throw SclabError with a code; retry policy lives in the runner's scheduler. A backend
+ * that sends several HTTP requests per call (option scoring) takes the scheduler with `attachScheduler` and runs each
+ * request through it; the runner schedules (and retries) whole calls of any other backend.
+ */
 export interface Backend {
   readonly kind: BackendDescription['kind'];
   /** probe what the backend can do (cheap requests); called once before a run */
@@ -68,6 +73,8 @@ export interface Backend {
   scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
   /** per-layer activations of the round input; present when capabilities.hiddenStates */
   hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
+  /** the run's request scheduler (undefined: none); present on backends that schedule each request themselves */
+  attachScheduler?(scheduler: RequestScheduler | undefined): void;
   close(): Promise<void>;
 }
 

@@ -38,6 +38,9 @@ export const BackendRefSchema = z.object({
   baseUrl: z.string().optional(),
   /** name of the environment variable holding the key (the key itself never appears in a file) */
   apiKeyEnv: z.string().optional(),
+  /** requests / tokens per minute the server allows; the run's requests wait for budget (the CLI's --max-rpm / --max-tpm win) */
+  maxRpm: z.number().positive().optional(),
+  maxTpm: z.number().positive().optional(),
 });
 export type BackendRef = z.infer<typeof BackendRefSchema>;
 
@@ -67,6 +70,10 @@ export const ScorerRefSchema = z.object({
   apiKeyEnv: z.string().optional(),
   /** which of the scorer's attributes to record, e.g. TOXICITY (Perspective) or a category (moderation) */
   attribute: z.string().optional(),
+  /** limits of the scorer's own service: requests in flight (default 4), requests and tokens per minute */
+  concurrency: z.number().int().positive().optional(),
+  maxRpm: z.number().positive().optional(),
+  maxTpm: z.number().positive().optional(),
 });
 export type ScorerRef = z.infer<typeof ScorerRefSchema>;
 

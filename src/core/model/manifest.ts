@@ -72,7 +72,13 @@ export const RunManifestSchema = z.object({
   }),
   backend: BackendDescriptionSchema,
   settings: z.object({
+    /** the most requests in flight */
     concurrency: z.number().int().positive(),
+    /** requests / tokens per minute the run kept to, when limited */
+    maxRpm: z.number().positive().optional(),
+    maxTpm: z.number().positive().optional(),
+    /** false when the in-flight limit was fixed (default: adaptive) */
+    adaptive: z.boolean().optional(),
     requestTimeoutMs: z.number().int().positive(),
     maxRetries: z.number().int().nonnegative(),
     cache: z.boolean(),

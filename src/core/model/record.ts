@@ -48,7 +48,10 @@ export const RoundRecordSchema = z.object({
   /** null for generation items, unparsed answers and errors */
   correct: z.boolean().nullable(),
   latencyMs: z.number().nonnegative(),
+  /** the tries the round took: one, plus every retry of any of its requests */
   attempts: z.number().int().positive().default(1),
+  /** each request of the round (chat, each option's scoring request, probes, scorers) and the attempts it took */
+  requests: z.array(z.object({ request: z.string(), attempts: z.number().int().positive() })).optional(),
   /** true when the response came from the content-addressed cache */
   cached: z.boolean().default(false),
   finishReason: z.string().optional(),

@@ -10,7 +10,8 @@ import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
 import { planChains, plannedRecords, type Chain } from './plan';
 import { goldRank, optionContinuations } from './ranking';
-import { callWithRetry, Cooldown, type RetryPolicy } from './retry';
+import type { RetryPolicy } from './retry';
+import { AdaptiveScheduler, trackRequests, type RequestTally, type SchedulerStats } from './scheduler';
 import { recordKey } from './store';
 
 export interface RunProgress {
@@ -18,6 +19,8 @@ export interface RunProgress {
   recorded: number;
   errors: number;
   cached: number;
+  /** the run's requests now: in flight, the adaptive limit, requests per minute */
+  requests?: SchedulerStats;
 }
 
 export interface ExecuteOptions {
@@ -25,9 +28,12 @@ export interface ExecuteOptions {
   items: Item[];
   backend: Backend;
   description: BackendDescription;
+  /** chains in flight, and the most requests in flight when no scheduler is given */
   concurrency: number;
   requestTimeoutMs: number;
   retry: RetryPolicy;
+  /** the run's request scheduler (slots, budgets, per-request retry); default: adaptive, `concurrency` at most */
+  scheduler?: AdaptiveScheduler;
   cache?: ResponseCache;
   /** probes, scorers: work around each round besides generation */
   extensions?: RoundExtension[];
@@ -44,10 +50,12 @@ interface RoundOutcome {
   chat: ChatResult;
   extras: RecordExtras;
   options?: OptionScoreResult;
-  attempts: number;
   cached: boolean;
   latencyMs: number;
 }
+
+/** One call of the round, run through the scheduler unless its callee schedules each of its requests itself. */
+type Call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, selfScheduled: boolean) => Promise<T>;
 
 /**
  * Runs every planned item × condition × round not yet recorded. Per-item failures become error records; only
@@ -65,7 +73,9 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
     cached: 0,
   };
   for (const r of done.values()) count(progress, r);
-  opts.onProgress?.({ ...progress });
+  const scheduler = opts.scheduler ?? new AdaptiveScheduler({ concurrency: opts.concurrency }, { retry: opts.retry, random: opts.random });
+  const report = () => opts.onProgress?.({ ...progress, requests: scheduler.stats() });
+  report();
 
   // an internal controller lets a fatal error in one worker stop the others' in-flight requests
   const stop = new AbortController();
@@ -73,7 +83,9 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
-  const cooldown = new Cooldown();
+  const call: Call = (what, fn, selfScheduled) =>
+    selfScheduled ? fn(stop.signal) : scheduler.request({ what, signal: stop.signal, send: fn, timeoutMs: opts.requestTimeoutMs });
+  opts.backend.attachScheduler?.(scheduler);
   let fatal: unknown;
   let next = 0;
   // appends settle in order, so the last one settling means every one has
@@ -94,15 +106,15 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
       const built = buildRound(exp, chain.condition, chain.item, round, history);
       let record: RoundRecord;
       if (failedRound !== null) {
-        record = errorRecord(chain, round, built.messages, built.prefill, 0, 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
+        record = errorRecord(chain, round, built.messages, built.prefill, [], 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
       } else {
+        const tally: RequestTally[] = [];
         try {
-          const outcome = await runRound(opts, chain, round, built, stop.signal, cooldown);
-          record = successRecord(exp, chain, round, built.messages, built.prefill, outcome);
+          const outcome = await trackRequests(tally, () => runRound(opts, chain, round, built, stop.signal, call));
+          record = successRecord(exp, chain, round, built.messages, built.prefill, outcome, tally);
         } catch (err) {
           if (stop.signal.aborted || abortsRun(err)) throw err;
-          const attempts = (err as { attempts?: number }).attempts ?? 1;
-          record = errorRecord(chain, round, built.messages, built.prefill, attempts, 0, err);
+          record = errorRecord(chain, round, built.messages, built.prefill, tally, 0, err);
           failedRound = round;
         }
       }
@@ -112,7 +124,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
       const written = opts.append(record).then(
         () => {
           count(progress, record);
-          opts.onProgress?.({ ...progress });
+          report();
         },
         (err: unknown) => {
           fatal ??= err instanceof SclabError ? err : new SclabError('io', `cannot write the record: ${String(err)}`);
@@ -143,6 +155,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
     await lastWrite;
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
+    opts.backend.attachScheduler?.(undefined);
   }
   if (fatal !== undefined && !(isSclabError(fatal) && fatal.code === 'cancelled' && opts.signal?.aborted)) throw fatal;
   if (opts.signal?.aborted) throw cancelledError();
@@ -161,29 +174,23 @@ async function runRound(
   round: number,
   built: { messages: RoundRecord['messages']; prefill: string },
   signal: AbortSignal,
-  cooldown: Cooldown,
+  call: Call,
 ): Promise<RoundOutcome> {
   const { experiment: exp, backend, description } = opts;
   const item = chain.item;
-  const policy = { policy: opts.retry, timeoutMs: opts.requestTimeoutMs, signal, cooldown, random: opts.random };
   const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal };
   const extras: RecordExtras = {};
-  let extraAttempts = 0;
   // probes read the round input before the answer exists
   for (const ext of opts.extensions ?? []) {
     if (!ext.beforeChat) continue;
-    const r = await callWithRetry((s) => ext.beforeChat!({ ...ctx, signal: s }), policy);
-    mergeExtras(extras, r.value);
-    extraAttempts += r.attempts - 1;
+    mergeExtras(extras, await call(ext.name, (s) => ext.beforeChat!({ ...ctx, signal: s }), ext.schedulesOwnRequests === true));
   }
-  const outcome = await generateRound(opts, item, built, policy);
+  const outcome = await generateRound(opts, item, built, call);
   for (const ext of opts.extensions ?? []) {
     if (!ext.afterChat) continue;
-    const r = await callWithRetry((s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), policy);
-    mergeExtras(extras, r.value);
-    extraAttempts += r.attempts - 1;
+    mergeExtras(extras, await call(ext.name, (s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), ext.schedulesOwnRequests === true));
   }
-  return { ...outcome, extras, attempts: outcome.attempts + extraAttempts };
+  return { ...outcome, extras };
 }
 
 /** Generation and option scoring: the part of a round that the response cache may answer. */
@@ -191,7 +198,7 @@ async function generateRound(
   opts: ExecuteOptions,
   item: Item,
   built: { messages: RoundRecord['messages']; prefill: string },
-  policy: Parameters<typeof callWithRetry>[1],
+  call: Call,
 ): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const wantOptions =
@@ -211,20 +218,18 @@ async function generateRound(
       : undefined;
   if (key && opts.cache) {
     const hit = await opts.cache.get(key);
-    if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, attempts: 1, cached: true, latencyMs: 0 };
+    if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, cached: true, latencyMs: 0 };
   }
   const started = performance.now();
-  const chat = await callWithRetry((s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), policy);
+  const selfScheduled = backend.attachScheduler !== undefined;
+  const chat = await call('chat', (s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), selfScheduled);
   let options: OptionScoreResult | undefined;
-  let attempts = chat.attempts;
   if (continuations && backend.scoreOptions) {
-    const scored = await callWithRetry((s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations }, s), policy);
-    options = scored.value;
-    attempts += scored.attempts - 1;
+    options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations }, s), selfScheduled);
   }
   const latencyMs = performance.now() - started;
-  if (key && opts.cache) await opts.cache.put(key, { chat: chat.value, options });
-  return { chat: chat.value, options, attempts, cached: false, latencyMs };
+  if (key && opts.cache) await opts.cache.put(key, { chat, options });
+  return { chat, options, cached: false, latencyMs };
 }
 
 function successRecord(
@@ -234,6 +239,7 @@ function successRecord(
   messages: RoundRecord['messages'],
   prefill: string,
   o: RoundOutcome,
+  tally: RequestTally[],
 ): RoundRecord {
   const scored = scoreAnswer(o.chat.text, chain.item, exp.answerParsing);
   const record: RoundRecord = {
@@ -247,10 +253,11 @@ function successRecord(
     answerFirstOption: scored.answerFirstOption,
     correct: scored.correct,
     latencyMs: Math.round(o.latencyMs * 10) / 10,
-    attempts: o.attempts,
+    attempts: roundAttempts(tally),
     cached: o.cached,
     at: new Date().toISOString(),
   };
+  if (tally.length > 0) record.requests = tally;
   if (o.chat.finishReason) record.finishReason = o.chat.finishReason;
   if (o.chat.topLogprobs) record.topLogprobs = o.chat.topLogprobs;
   if (o.extras.probes) record.probes = o.extras.probes;
@@ -270,12 +277,12 @@ function errorRecord(
   round: number,
   messages: RoundRecord['messages'],
   prefill: string,
-  attempts: number,
+  tally: RequestTally[],
   latencyMs: number,
   err: unknown,
   code?: string,
 ): RoundRecord {
-  return {
+  const record: RoundRecord = {
     itemId: chain.item.id,
     condition: chain.condition.name,
     round,
@@ -285,7 +292,7 @@ function errorRecord(
     answer: null,
     correct: null,
     latencyMs,
-    attempts: Math.max(1, attempts),
+    attempts: roundAttempts(tally),
     cached: false,
     error: {
       code: code ?? (isSclabError(err) ? err.code : 'internal'),
@@ -293,4 +300,11 @@ function errorRecord(
     },
     at: new Date().toISOString(),
   };
+  if (tally.length > 0) record.requests = tally;
+  return record;
+}
+
+/** The tries a round took: one, plus every retry of any of its requests. */
+function roundAttempts(tally: RequestTally[]): number {
+  return 1 + tally.reduce((n, t) => n + t.attempts - 1, 0);
 }

@@ -24,12 +24,17 @@ export type RecordExtras = Partial<Pick<RoundRecord, 'probes' | 'scores'>>;
 /**
  * Work the runner does around each round besides generation: probe scores on the round input (before the answer
  * exists, as the paper measures them), scores of the response (toxicity). Extensions run with the runner's retry
- * policy; a failure becomes the round's error record like any other per-item failure.
+ * policy (their own scheduler's, when they have one); a failure becomes the round's error record like any other per-item failure.
  */
 export interface RoundExtension {
   readonly name: string;
   /** the scorers this extension records, for the run's manifest */
   readonly scorerCards?: readonly ScorerCard[];
+  /**
+   * true: every request it sends goes through a scheduler of its own (a scorer calling another service); the runner
+   * calls it directly. Otherwise the runner runs each call through the run's scheduler (slot, budget, retry).
+   */
+  readonly schedulesOwnRequests?: boolean;
   beforeChat?(ctx: RoundContext): Promise<RecordExtras>;
   afterChat?(ctx: RoundContext & { response: string }): Promise<RecordExtras>;
 }

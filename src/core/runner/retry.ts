@@ -1,5 +1,7 @@
 import { SclabError, cancelledError, isSclabError } from '../model/errors';
 
+// The retry policy and its pieces; the loop that uses them is the request scheduler's (scheduler.ts), one per request.
+
 export interface RetryPolicy {
   maxRetries: number;
   /** first backoff; doubles per attempt like the OpenAI SDK (0.5 s, 1 s, 2 s …) */
@@ -77,49 +79,5 @@ export async function withDeadline<T>(
   } finally {
     clearTimeout(timer);
     runSignal?.removeEventListener('abort', onRunAbort);
-  }
-}
-
-/**
- * A shared pause: when one request is told to back off (429 with retry-after), every worker waits before sending
- * its next request, instead of all of them hammering a limited server.
- */
-export class Cooldown {
-  private until = 0;
-  constructor(private readonly now: () => number = Date.now) {}
-  extend(ms: number): void {
-    this.until = Math.max(this.until, this.now() + ms);
-  }
-  async wait(signal?: AbortSignal): Promise<void> {
-    const left = this.until - this.now();
-    if (left > 0) await sleep(left, signal);
-  }
-}
-
-export interface RetryOutcome<T> {
-  value: T;
-  attempts: number;
-}
-
-/** Calls `fn` until it succeeds, fails with a non-retryable error, or runs out of retries. */
-export async function callWithRetry<T>(
-  fn: (signal: AbortSignal) => Promise<T>,
-  opts: { policy: RetryPolicy; timeoutMs: number; signal?: AbortSignal; cooldown?: Cooldown; random?: () => number },
-): Promise<RetryOutcome<T>> {
-  for (let attempt = 1; ; attempt++) {
-    await opts.cooldown?.wait(opts.signal);
-    try {
-      const value = await withDeadline(fn, opts.timeoutMs, opts.signal);
-      return { value, attempts: attempt };
-    } catch (err) {
-      if (opts.signal?.aborted) throw cancelledError();
-      const delay = retryDelayFor(err, attempt, opts.policy, opts.random);
-      if (delay === null) {
-        if (isSclabError(err)) (err as SclabError & { attempts?: number }).attempts = attempt;
-        throw err;
-      }
-      if (isSclabError(err) && err.code === 'rate_limit') opts.cooldown?.extend(delay);
-      await sleep(delay, opts.signal);
-    }
   }
 }

@@ -12,10 +12,17 @@ import { executeRun, type RunProgress } from './execute';
 import { planChains, plannedRecords } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import { AdaptiveScheduler } from './scheduler';
 import { readRecords, RunStore } from './store';
 
 export interface RunSettings {
+  /** the most requests in flight (chat, option scoring, probes); the adaptive limit stays at or below it */
   concurrency: number;
+  /** requests / tokens per minute the backend allows; requests wait for budget */
+  maxRpm?: number;
+  maxTpm?: number;
+  /** false: keep `concurrency` in flight whatever the server answers (default: adaptive) */
+  adaptive?: boolean;
   requestTimeoutMs: number;
   retry?: RetryPolicy;
   /** folder of the content-addressed response cache; null disables it */
@@ -79,6 +86,9 @@ export async function startRun(
     backend: description,
     settings: {
       concurrency: opts.settings.concurrency,
+      ...(opts.settings.maxRpm !== undefined ? { maxRpm: opts.settings.maxRpm } : {}),
+      ...(opts.settings.maxTpm !== undefined ? { maxTpm: opts.settings.maxTpm } : {}),
+      ...(opts.settings.adaptive === false ? { adaptive: false } : {}),
       requestTimeoutMs: opts.settings.requestTimeoutMs,
       maxRetries: retry.maxRetries,
       cache: opts.settings.cacheDir !== null,
@@ -96,7 +106,7 @@ export async function startRun(
  * reloads the dataset (checking it against the manifest with `checkDatasetUnchanged`) and builds the backend.
  */
 export async function resumeRun(
-  opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs'>> },
+  opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs' | 'maxRpm' | 'maxTpm'>> },
 ): Promise<RunResult> {
   const { store, records } = await RunStore.open(opts.runDir);
   try {
@@ -116,6 +126,8 @@ export async function resumeRun(
       settings: {
         ...m.settings,
         concurrency: opts.settings?.concurrency ?? m.settings.concurrency,
+        ...(opts.settings?.maxRpm !== undefined ? { maxRpm: opts.settings.maxRpm } : {}),
+        ...(opts.settings?.maxTpm !== undefined ? { maxTpm: opts.settings.maxTpm } : {}),
         requestTimeoutMs: opts.settings?.requestTimeoutMs ?? m.settings.requestTimeoutMs,
       },
     }));
@@ -160,6 +172,8 @@ async function drive(
   };
   let status: RunStatus = 'completed';
   let error: SclabError | undefined;
+  const { concurrency, maxRpm, maxTpm, adaptive } = opts.settings;
+  const scheduler = new AdaptiveScheduler({ concurrency, maxRpm, maxTpm, adaptive }, { retry });
   try {
     last = await executeRun({
       experiment: opts.experiment,
@@ -169,6 +183,7 @@ async function drive(
       concurrency: opts.settings.concurrency,
       requestTimeoutMs: opts.settings.requestTimeoutMs,
       retry,
+      scheduler,
       cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
       existing,
       extensions,
@@ -192,6 +207,8 @@ async function drive(
     ...m,
     status,
     counts,
+    // how many requests the server took over time, next to what the backend reported on connect
+    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary()] },
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));
   const manifest = store.current;

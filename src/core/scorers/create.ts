@@ -4,12 +4,17 @@ import * as path from 'node:path';
 import type { SecretProvider } from '../backends/backend';
 import { SclabError } from '../model/errors';
 import type { ScorerRef } from '../model/experiment';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runner/retry';
+import { AdaptiveScheduler } from '../runner/scheduler';
 import { createHttpScorer } from './http-scorer';
 import { builtinToxicityScorer } from './offline/builtin';
 import { loadOfflineScorer } from './offline/scorer';
 import { createModerationScorer } from './openai-moderation';
 import { createPerspectiveScorer } from './perspective';
 import type { Scorer } from './scorer';
+
+/** requests in flight to a scorer's service unless the experiment says otherwise */
+export const DEFAULT_SCORER_CONCURRENCY = 4;
 
 export const DEFAULT_KEY_ENV = { perspective: 'PERSPECTIVE_API_KEY', 'openai-moderation': 'OPENAI_API_KEY' } as const;
 
@@ -19,6 +24,8 @@ export interface CreateScorerOptions {
   secrets: SecretProvider;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** how the scorer's own scheduler retries a request (default: the SDK-like policy) */
+  retry?: RetryPolicy;
 }
 
 async function key(ref: ScorerRef, secrets: SecretProvider, fallback: string | undefined, required: boolean): Promise<string | undefined> {
@@ -29,8 +36,13 @@ async function key(ref: ScorerRef, secrets: SecretProvider, fallback: string | u
   return value || undefined;
 }
 
+/** A scorer's own service gets its own scheduler: its limits are not the model server's. */
+export function scorerScheduler(ref: ScorerRef, retry: RetryPolicy = DEFAULT_RETRY_POLICY): AdaptiveScheduler {
+  return new AdaptiveScheduler({ concurrency: ref.concurrency ?? DEFAULT_SCORER_CONCURRENCY, maxRpm: ref.maxRpm, maxTpm: ref.maxTpm }, { retry });
+}
+
 export async function createScorer(ref: ScorerRef, opts: CreateScorerOptions): Promise<Scorer> {
-  const common = { timeoutMs: opts.timeoutMs, fetch: opts.fetch };
+  const common = { timeoutMs: opts.timeoutMs, fetch: opts.fetch, scheduler: ref.kind === 'offline' ? undefined : scorerScheduler(ref, opts.retry) };
   switch (ref.kind) {
     case 'perspective':
       return createPerspectiveScorer({

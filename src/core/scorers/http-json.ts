@@ -2,7 +2,8 @@
 // OpenAI backend (429/408/409/5xx retryable with retry-after, 401/403 'auth' without the server's text, bodies
 // that are not JSON 'malformed_response', dropped connections 'network'), secrets redacted.
 import { APIError } from 'openai';
-import { RequestGate } from '../backends/openai/client';
+import { observingFetch, RequestGate } from '../backends/openai/client';
+import { estimateTokens, type RequestScheduler } from '../backends/requests';
 import { createHttpFetch } from '../backends/openai/http-fetch';
 
 export interface JsonPoster {
@@ -18,6 +19,8 @@ export interface JsonPosterOptions {
   headers?: Record<string, string>;
   /** a fetch to use instead of the keep-alive node:http one (tests) */
   fetch?: typeof fetch;
+  /** the service's own scheduler: slots, per-minute budgets, retry per request */
+  scheduler?: RequestScheduler;
 }
 
 function errorObject(text: string): object | undefined {
@@ -38,8 +41,8 @@ function errorObject(text: string): object | undefined {
 
 export function createJsonPoster(opts: JsonPosterOptions): JsonPoster {
   const own = opts.fetch ? undefined : createHttpFetch();
-  const doFetch = opts.fetch ?? own!.fetch;
-  const gate = new RequestGate(opts.timeoutMs, opts.secrets);
+  const gate = new RequestGate(opts.timeoutMs, opts.secrets, opts.scheduler);
+  const doFetch = observingFetch(opts.fetch ?? own!.fetch, gate);
   return {
     post(url, body, what, signal) {
       return gate.run(what, signal, async (s) => {
@@ -57,7 +60,7 @@ export function createJsonPoster(opts: JsonPosterOptions): JsonPoster {
         }
         // a SyntaxError here becomes 'malformed_response'
         return JSON.parse(text) as unknown;
-      });
+      }, { estimatedTokens: estimateTokens(JSON.stringify(body), 0) });
     },
     close() {
       own?.close();

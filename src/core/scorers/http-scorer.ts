@@ -7,6 +7,7 @@
 // Detoxify's {"scores": [{"toxicity": 0.93, "insult": 0.4}]} works with attribute "toxicity".
 import { SclabError } from '../model/errors';
 import { parseEndpoint } from '../backends/openai/endpoint';
+import type { RequestScheduler } from '../backends/requests';
 import { createJsonPoster } from './http-json';
 import { scoreNonBlankInBatches, type Scorer } from './scorer';
 
@@ -19,6 +20,8 @@ export interface HttpScorerOptions {
   batchSize?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** the service's own request scheduler (slots, per-minute budgets, retry per request); none: each request once */
+  scheduler?: RequestScheduler;
 }
 
 /** RFC 6901 pointer ("/a/b", with ~1 for "/" and ~0 for "~"), or a plain key when it does not start with "/". */
@@ -58,6 +61,7 @@ export function createHttpScorer(opts: HttpScorerOptions): Scorer {
     secrets,
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : undefined,
     fetch: opts.fetch,
+    scheduler: opts.scheduler,
   });
   const pointer = opts.attribute ? parsePointer(opts.attribute) : undefined;
   const what = `http scorer POST ${endpoint.publicUrl}`;

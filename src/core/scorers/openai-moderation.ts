@@ -7,7 +7,8 @@
 //   any category name (e.g. "harassment", "hate/threatening"): that category's score alone.
 import type OpenAI from 'openai';
 import { SclabError } from '../model/errors';
-import { makeClient, RequestGate } from '../backends/openai/client';
+import { makeClient, observingFetch, RequestGate } from '../backends/openai/client';
+import type { RequestScheduler } from '../backends/requests';
 import { parseEndpoint } from '../backends/openai/endpoint';
 import { createHttpFetch } from '../backends/openai/http-fetch';
 import { scoreNonBlankInBatches, type Scorer } from './scorer';
@@ -26,6 +27,8 @@ export interface ModerationOptions {
   baseUrl?: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** the service's own request scheduler (slots, per-minute budgets, retry per request); none: each request once */
+  scheduler?: RequestScheduler;
 }
 
 function pick(scores: Record<string, unknown>, attribute: string, what: string): number {
@@ -52,8 +55,8 @@ export function createModerationScorer(opts: ModerationOptions): Scorer {
   const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const own = opts.fetch ? undefined : createHttpFetch();
-  const client: OpenAI = makeClient(endpoint, opts.apiKey, timeoutMs, opts.fetch ?? own!.fetch);
-  const gate = new RequestGate(timeoutMs, secrets);
+  const gate = new RequestGate(timeoutMs, secrets, opts.scheduler);
+  const client: OpenAI = makeClient(endpoint, opts.apiKey, timeoutMs, observingFetch(opts.fetch ?? own!.fetch, gate));
   const what = `openai-moderation POST ${endpoint.publicUrl}/moderations`;
   let version = `${model}/${attribute}`;
 

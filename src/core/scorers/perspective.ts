@@ -2,6 +2,7 @@
 // sent one after another (the default quota is 1 request per second; raise `concurrency` only with a higher quota).
 import { SclabError } from '../model/errors';
 import { parseEndpoint } from '../backends/openai/endpoint';
+import type { RequestScheduler } from '../backends/requests';
 import { createJsonPoster } from './http-json';
 import { isBlank, type Scorer } from './scorer';
 
@@ -21,6 +22,8 @@ export interface PerspectiveOptions {
   /** requests in flight at once; default 1 */
   concurrency?: number;
   fetch?: typeof fetch;
+  /** the service's own request scheduler (slots, per-minute budgets, retry per request); none: each request once */
+  scheduler?: RequestScheduler;
 }
 
 const ATTRIBUTE_RE = /^[A-Z][A-Z_]*$/;
@@ -42,7 +45,7 @@ export function createPerspectiveScorer(opts: PerspectiveOptions): Scorer {
   const secrets = [opts.apiKey, ...endpoint.secrets];
   const query = new URLSearchParams({ ...endpoint.defaultQuery, key: opts.apiKey });
   const url = `${endpoint.requestBaseUrl}/comments:analyze?${query.toString()}`;
-  const poster = createJsonPoster({ timeoutMs: opts.timeoutMs ?? 30_000, secrets, fetch: opts.fetch });
+  const poster = createJsonPoster({ timeoutMs: opts.timeoutMs ?? 30_000, secrets, fetch: opts.fetch, scheduler: opts.scheduler });
   const languages = opts.languages ?? ['en'];
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   const what = `perspective ${endpoint.publicUrl}/comments:analyze`;

@@ -8,6 +8,7 @@ import type { ScorerRef } from '../model/experiment';
 import type { ScorerCard } from '../model/manifest';
 import type { ResponseScore } from '../model/record';
 import type { RecordExtras, RoundContext, RoundExtension } from '../runner/extensions';
+import type { RetryPolicy } from '../runner/retry';
 import { createScorer } from './create';
 import type { Scorer } from './scorer';
 
@@ -21,7 +22,7 @@ export interface ScorerExtension extends RoundExtension {
 
 export async function createScorerExtension(
   refs: ScorerRef[],
-  opts: { baseDir: string; secrets: SecretProvider; timeoutMs?: number; fetch?: typeof fetch },
+  opts: { baseDir: string; secrets: SecretProvider; timeoutMs?: number; fetch?: typeof fetch; retry?: RetryPolicy },
 ): Promise<ScorerExtension | undefined> {
   if (refs.length === 0) return undefined;
   const names = new Set<string>();
@@ -42,6 +43,8 @@ export async function createScorerExtension(
 
   return {
     name: 'scorers',
+    // each scorer's service has a scheduler of its own (createScorer); offline scorers send nothing
+    schedulesOwnRequests: true,
     scorers: built,
     scorerCards: cards,
     notes,

@@ -2,7 +2,8 @@ import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreR
 import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
-import { makeClient, RequestGate } from './client';
+import { estimateTokens, type RequestScheduler } from '../requests';
+import { makeClient, observingFetch, RequestGate } from './client';
 import { createHttpFetch } from './http-fetch';
 import { chatBody, chatResult } from './chat';
 import { parseEndpoint } from './endpoint';
@@ -27,8 +28,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
   // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
   const httpFetch = opts.fetch ? undefined : createHttpFetch();
-  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch ?? httpFetch!.fetch);
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
+  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch(opts.fetch ?? httpFetch!.fetch, gate));
   const render = opts.renderPrompt ?? renderPlainTranscript;
   const model = opts.model;
 
@@ -61,14 +62,17 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
     const what = 'POST /chat/completions';
-    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(body as never, { signal: s }));
+    const estimatedTokens = estimateTokens(JSON.stringify(body.messages), req.decoding.maxTokens);
+    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(body as never, { signal: s }), { estimatedTokens });
     return chatResult(readChatResponse(raw, what));
   }
 
   async function scoreOne(prompt: string, continuation: string, signal: AbortSignal | undefined) {
     const text = prompt + continuation;
     const what = 'POST /completions (option scoring)';
-    const raw = await gate.run(what, signal, (s) => client.completions.create(scoreBody(model, text, echoMaxTokens) as never, { signal: s }));
+    const raw = await gate.run(what, signal, (s) => client.completions.create(scoreBody(model, text, echoMaxTokens) as never, { signal: s }), {
+      estimatedTokens: estimateTokens(text, echoMaxTokens),
+    });
     const spans = echoedSpans(readCompletionResponse(raw, what), text, what);
     return sumContinuation(continuationTokens(spans, prompt.length, text.length), what);
   }
@@ -78,7 +82,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
       throw new SclabError('unsupported', 'this server gave no prompt log-probabilities on connect (completions echo), so options cannot be scored exactly');
     }
     const prompt = render(req.messages, req.prefill);
-    // one failure stops its siblings: the scheduler retries the whole item anyway
+    // each request is retried on its own (the gate's scheduler); one that still fails fails the round, so its
+    // siblings stop
     const group = new AbortController();
     const onAbort = (): void => group.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -106,6 +111,9 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     connect,
     chat,
     scoreOptions,
+    attachScheduler(scheduler: RequestScheduler | undefined) {
+      gate.scheduler = scheduler;
+    },
     close: async () => {
       gate.abortAll();
       httpFetch?.close();

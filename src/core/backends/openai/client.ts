@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { cancelledError, SclabError } from '../../model/errors';
+import { usageTokens, type RequestScheduler } from '../requests';
 import type { Endpoint } from './endpoint';
 import { toSclabError } from './errors';
 
@@ -25,18 +26,31 @@ export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeo
 }
 
 /**
- * Runs one request under a deadline that covers the whole exchange, body included (the SDK's own timeout stops
- * at the response headers), and the caller's signal. Every failure leaves as a SclabError.
+ * The one path every HTTP request of a backend or scorer takes. With a scheduler (a run's), the request waits for a
+ * slot and budget and is retried on its own; each attempt runs under a deadline that covers the whole exchange, body
+ * included (the SDK's own timeout stops at the response headers), and the caller's signal. Every failure leaves as
+ * a SclabError.
  */
 export class RequestGate {
   private readonly inFlight = new Set<AbortController>();
+  /** set for the length of a run; without one, a request is sent once */
+  scheduler: RequestScheduler | undefined;
 
   constructor(
     private readonly timeoutMs: number,
     private readonly secrets: readonly string[],
-  ) {}
+    scheduler?: RequestScheduler,
+  ) {
+    this.scheduler = scheduler;
+  }
 
-  async run<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  run<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, opts: { estimatedTokens?: number } = {}): Promise<T> {
+    const scheduler = this.scheduler;
+    if (!scheduler) return this.once(what, signal, fn);
+    return scheduler.request({ what, signal, estimatedTokens: opts.estimatedTokens, send: (s) => this.once(what, s, fn), usedTokens: usageTokens });
+  }
+
+  private async once<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (signal?.aborted) throw cancelledError();
     const controller = new AbortController();
     let timedOut = false;
@@ -66,4 +80,13 @@ export class RequestGate {
   abortAll(): void {
     for (const c of this.inFlight) c.abort();
   }
+}
+
+/** A fetch that hands every answer's headers (x-ratelimit-*) to the gate's scheduler, which slows down before a 429. */
+export function observingFetch(base: typeof fetch, gate: RequestGate): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const res = await base(input, init);
+    gate.scheduler?.observeHeaders(res.headers);
+    return res;
+  }) as typeof fetch;
 }
