@@ -13,7 +13,7 @@ import { planChains, plannedRecords } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
-import { readRecords, RunStore } from './store';
+import { RunStore, type ResumeState } from './store';
 
 export interface RunSettings {
   /** the most requests in flight (chat, option scoring, probes); the adaptive limit stays at or below it */
@@ -98,7 +98,7 @@ export async function startRun(
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
-  return drive(store, opts, description, extensions, opts.items, [], opts.settings.cacheDir, retry);
+  return drive(store, opts, description, extensions, opts.items, undefined, opts.settings.cacheDir, retry);
 }
 
 /**
@@ -108,7 +108,7 @@ export async function startRun(
 export async function resumeRun(
   opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs' | 'maxRpm' | 'maxTpm'>> },
 ): Promise<RunResult> {
-  const { store, records } = await RunStore.open(opts.runDir);
+  const { store, resume } = await RunStore.open(opts.runDir);
   try {
     const description = await opts.backend.connect(opts.signal);
     const before = store.current.backend;
@@ -133,7 +133,7 @@ export async function resumeRun(
     }));
     const m = store.current;
     const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: m.settings.maxRetries };
-    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, extensions, opts.items, records, m.settings.cache ? opts.cacheDir : null, retry);
+    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, extensions, opts.items, resume, m.settings.cache ? opts.cacheDir : null, retry);
   } catch (err) {
     if (!store.closed) await store.close();
     throw err;
@@ -152,12 +152,12 @@ async function drive(
   description: BackendDescription,
   extensions: RoundExtension[],
   items: Item[],
-  existing: Awaited<ReturnType<typeof readRecords>>['records'],
+  resume: ResumeState | undefined,
   cacheDir: string | null,
   retry: RetryPolicy,
 ): Promise<RunResult> {
   opts.onStart?.(store.runDir, store.current);
-  let last: RunProgress = { planned: store.current.counts.planned, recorded: existing.length, errors: 0, cached: 0 };
+  let last: RunProgress = { planned: store.current.counts.planned, ...(resume?.counts ?? { recorded: 0, errors: 0, cached: 0 }) };
   // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
   let lastWrite = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -185,7 +185,7 @@ async function drive(
       retry,
       scheduler,
       cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
-      existing,
+      resume,
       extensions,
       append: (r) => store.append(r),
       onProgress,
@@ -196,13 +196,9 @@ async function drive(
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
   }
   await writing;
-  const { records } = await readRecords(store.runDir);
-  const counts = {
-    planned: last.planned,
-    recorded: records.length,
-    errors: records.filter((r) => r.error).length,
-    cached: records.filter((r) => r.cached).length,
-  };
+  // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last
+  // progress is what records.jsonl holds
+  const counts = { planned: last.planned, recorded: last.recorded, errors: last.errors, cached: last.cached };
   await store.updateManifest((m) => ({
     ...m,
     status,
