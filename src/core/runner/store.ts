@@ -128,17 +128,19 @@ export async function forEachRecord(
   return { records, tornBytes: pending.length };
 }
 
-function parseRecordLine(file: string, line: number, text: string): RoundRecord {
+/** One line of records.jsonl, checked; `where` is its line number (or another position) for the error. */
+export function parseRecordLine(file: string, where: number | string, text: string): RoundRecord {
+  const at = typeof where === 'number' ? `${file}:${where}:1` : `${file} (${where})`;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new SclabError('io', `${file}:${line}:1: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
+    throw new SclabError('io', `${at}: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
   }
   const parsed = RoundRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SclabError('io', `${file}:${line}:1: not a round record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    throw new SclabError('io', `${at}: not a round record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
   }
   return parsed.data;
 }
