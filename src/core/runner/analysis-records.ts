@@ -30,6 +30,9 @@ export interface AnalysisRecords {
   offsets?: Map<string, Array<[number, number]>>;
 }
 
+/** the dropped conversation: one shared, frozen empty list rather than one per record */
+const NO_MESSAGES: RoundRecord['messages'] = Object.freeze([]) as unknown as RoundRecord['messages'];
+
 /** The run's records, slimmed for analysis in one streaming pass (see the top of this file for what is kept). */
 export async function readAnalysisRecords(runDir: string, items: readonly Item[], opts: AnalysisRecordsOptions = {}): Promise<AnalysisRecords> {
   const itemById = new Map(items.map((i) => [i.id, i]));
@@ -56,7 +59,7 @@ export async function readAnalysisRecords(runDir: string, items: readonly Item[]
       itemId: share(r.itemId),
       condition: share(r.condition),
       round: r.round,
-      messages: [],
+      messages: NO_MESSAGES,
       prefill: '',
       response: opts.responses ? r.response : '',
       answer: shareAnswer(r.answer) ?? null,
