@@ -85,7 +85,7 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
       },
     },
     {
-      name: 'hidden_states: position "all" has n_tokens rows; "last" is its last row and "mean" their mean',
+      name: 'hidden_states: position "all" has n_tokens rows; "last" is its last row and "mean" the mean of its rows except the special positions',
       async run() {
         const i = await info();
         const L = i.n_layers;
@@ -96,9 +96,15 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
         const n = all.nTokens;
         assert(n > 1 && all.vectors[0]!.length === n * d, `position all: ${all.vectors[0]!.length} numbers for n_tokens ${n} × ${d}`);
         assert(maxRelDiff(last.vectors[0]!, all.vectors[0]!.subarray((n - 1) * d)) < 1e-4, '"last" is not the last row of "all"');
+        const special = new Set(all.specialPositions ?? []);
+        assert(all.specialPositions !== undefined, 'hidden_states: no special_positions in the answer (which positions "mean" leaves out)');
+        assert(JSON.stringify(mean.specialPositions) === JSON.stringify(all.specialPositions), 'special_positions differ between position "all" and "mean"');
+        // the prompt is plain text: the only special token is the BOS the model puts in front (when it has one)
+        assert([...special].every((p) => p === 0), `special_positions ${JSON.stringify([...special])}: plain text has no special token after BOS`);
+        const kept = Array.from({ length: n }, (_, t) => t).filter((t) => !special.has(t));
         const m = new Float64Array(d);
-        for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) m[j]! += all.vectors[0]![t * d + j]! / n;
-        assert(maxRelDiff(mean.vectors[0]!, m) < 1e-4, '"mean" is not the mean of the rows of "all"');
+        for (const t of kept) for (let j = 0; j < d; j++) m[j]! += all.vectors[0]![t * d + j]! / kept.length;
+        assert(maxRelDiff(mean.vectors[0]!, m) < 1e-4, `"mean" is not the mean of the rows of "all" at positions ${kept.length < 8 ? kept.join(', ') : `${kept[0]}…${kept.at(-1)}`} (special positions ${JSON.stringify([...special])} left out)`);
       },
     },
     {

@@ -139,7 +139,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
         if (f.length !== width) throw new SclabError('malformed_response', `sidecar hidden_states: layers[${i}] has ${f.length} numbers, expected ${width}`);
         return f;
       });
-      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, bytes: r.bytes };
+      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, ...(r.special_positions ? { specialPositions: r.special_positions } : {}), bytes: r.bytes };
     },
     probeScores: async (req, signal) => {
       const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, 'POST', '/v1/probe_scores', req, signal);

@@ -96,7 +96,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       await checkLength(ids.length);
       const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal });
       const all = h[q.module]!;
-      return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens };
+      return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens, specialPositions: h.specialPositions ?? [] };
     },
 
     async loglikelihood(input: SidecarInput, continuations: string[], signal?: AbortSignal): Promise<ContinuationLikelihood[]> {

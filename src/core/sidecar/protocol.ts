@@ -62,6 +62,8 @@ export const HiddenStatesResponseSchema = z.object({
   layer_ids: z.array(z.number().int().nonnegative()),
   dim: z.number().int().positive(),
   n_tokens: z.number().int().positive(),
+  /** positions of special tokens (BOS, chat-template markers); "mean" averages the other positions */
+  special_positions: z.array(z.number().int().nonnegative()).optional(),
   /** one vector per layer id: [dim], or [n_tokens * dim] row-major for position "all" */
   layers: z.array(VectorSchema),
 });

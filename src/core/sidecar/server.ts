@@ -103,6 +103,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
         layer_ids: h.layers,
         dim: h.dim,
         n_tokens: h.nTokens,
+        ...(h.specialPositions ? { special_positions: h.specialPositions } : {}),
         layers: h.vectors.map((v) => encodeVector(v, r.encoding)),
       };
     },

@@ -123,6 +123,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
         vectors: layers.map((l) => all[l - lo]!),
         dim: h.dim,
         nTokens: h.nTokens,
+        specialPositions: h.specialPositions ?? [],
       };
     },
 

@@ -128,7 +128,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
         },
         signal,
       );
-      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens };
+      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens, ...(h.specialPositions ? { specialPositions: h.specialPositions } : {}) };
     },
 
     probeScores: (req, signal) => sidecar.probeScores({ messages: req.messages, prefill: req.prefill, probes: req.probes }, signal),

@@ -45,7 +45,6 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
         join(folder, 'tokenizer_config.json'),
         tc.chatTemplate,
         { bos_token: tc.bosToken, eos_token: tc.eosToken, unk_token: tc.raw.unk_token as string | null, pad_token: tc.raw.pad_token as string | null },
-        addBos ? tc.bosToken : null,
       )
     : plainChat;
 
