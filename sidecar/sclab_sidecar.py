@@ -184,10 +184,14 @@ class Model:
         return f"sclab_sidecar.py (transformers {transformers.__version__}, torch {self.torch.__version__}, {where})"
 
     def _adds_bos(self) -> bool:
-        # as our engine: tokenizer_config's add_bos_token, else whether the tokenizer puts BOS in front itself
+        # as our engine: tokenizer_config.json's add_bos_token, else whether the tokenizer puts BOS in front itself
+        # (transformers 5 no longer keeps the field in init_kwargs: read the file)
         if self.bos_id is None:
             return False
-        configured = getattr(self.tok, "init_kwargs", {}).get("add_bos_token")
+        cfg_path = os.path.join(self.folder, "tokenizer_config.json")
+        configured = (json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}).get("add_bos_token")
+        if not isinstance(configured, bool):
+            configured = getattr(self.tok, "init_kwargs", {}).get("add_bos_token")
         if isinstance(configured, bool):
             return configured
         ids = self.tok("a", add_special_tokens=True)["input_ids"]

@@ -73,10 +73,10 @@ describe('loadHfModel', () => {
     // the prefill is the final assistant message, continued: the template's eos after it is cut off
     expect(text).toBe('<s>[INST] Hi [/INST]Sure');
     // the template writes <s>: it tokenizes to the BOS id and the engine adds none, so the model sees exactly one
-    const chatIds = tokenizeText(m, text, m.addBos);
+    const chatIds = tokenizeText(m.tokenizer, text, m.addBos);
     expect(chatIds[0]).toBe(1);
     expect(chatIds.filter((id) => id === 1)).toHaveLength(1);
-    expect(tokenizeText(m, m.tokenizer.decode(chatIds.slice(1)), m.addBos)).toEqual(chatIds);
+    expect(tokenizeText(m.tokenizer, m.tokenizer.decode(chatIds.slice(1)), m.addBos)).toEqual(chatIds);
     const err = (() => {
       try {
         m.chat.render([{ role: 'assistant', content: 'x' }], '');

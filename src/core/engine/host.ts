@@ -2,7 +2,7 @@
 import { SclabError } from '../model/errors';
 import type { EngineInfo, EngineRequest, StreamedToken } from './protocol';
 import { generate, hiddenStates, scoreContinuations } from './session';
-import type { LoadedModel } from './types';
+import type { LoadedModel, Tokenizer } from './types';
 
 export function engineInfo(model: LoadedModel): EngineInfo {
   return {
@@ -19,9 +19,9 @@ export function engineInfo(model: LoadedModel): EngineInfo {
  * Ids of a text as the serving engines tokenize a rendered chat: special tokens written in the text (a template's
  * BOS) map to their ids, nothing is added automatically, and BOS goes in front only when the text did not bring it.
  */
-export function tokenizeText(model: LoadedModel, text: string, addBos: boolean): number[] {
-  const ids = model.tokenizer.encode(text);
-  const bos = model.tokenizer.bosId;
+export function tokenizeText(tokenizer: Tokenizer, text: string, addBos: boolean): number[] {
+  const ids = tokenizer.encode(text);
+  const bos = tokenizer.bosId;
   return addBos && bos !== null && ids[0] !== bos ? [bos, ...ids] : ids;
 }
 
@@ -41,7 +41,7 @@ export async function handleRequest(model: LoadedModel, req: EngineRequest, ctl:
     case 'info':
       return engineInfo(model);
     case 'tokenize':
-      return req.texts.map((t) => tokenizeText(model, t, req.addBos));
+      return req.texts.map((t) => tokenizeText(model.tokenizer, t, req.addBos));
     case 'decode':
       return model.tokenizer.decode(req.ids);
     case 'render':
