@@ -1,6 +1,7 @@
 // The sclab.sidecar/1 conformance suite: checks any server at a URL. Used by vitest (against `sclab serve` on
 // stories260K, in-process) and by conformance-cli.ts (`npm run test:sidecar -- --url …`, e.g. the Python sidecar).
 // Each check throws with a message saying what the server got wrong.
+import { connect } from 'node:net';
 import { createSidecarClient, type SidecarClient } from '../../src/core/sidecar/client';
 import type { SidecarInfo } from '../../src/core/sidecar/protocol';
 
@@ -214,6 +215,53 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
       },
     },
   ];
+  checks.push(
+    {
+      name: 'tokenize: POST /v1/tokenize gives the ids hidden_states runs on; BOS once, in front, and a special position',
+      async run() {
+        const t = await c.tokenize({ messages: MESSAGES, prefill: 'Once upon' });
+        const h = await c.hiddenStates({ messages: MESSAGES, prefill: 'Once upon', layers: [0], encoding: 'base64-f32' });
+        assert(t.tokens.length === h.nTokens, `tokenize gives ${t.tokens.length} ids, hidden_states ran on ${h.nTokens} tokens`);
+        assert(t.text.endsWith('Once upon'), `the rendered text does not end with the prefill: ${JSON.stringify(t.text.slice(-60))}`);
+        if (t.bos_id != null && t.tokens[0] === t.bos_id) {
+          assert(t.tokens.filter((x) => x === t.bos_id).length === 1, `BOS ${t.bos_id} appears more than once: ${JSON.stringify(t.tokens.slice(0, 8))}`);
+          assert(h.specialPositions?.includes(0), `position 0 holds BOS but special_positions is ${JSON.stringify(h.specialPositions)}`);
+        }
+      },
+    },
+    {
+      name: 'connections: a negative content-length is refused with 400 (not left waiting); an answer given before the body is read is the only answer',
+      async run() {
+        const u = new URL(target.url);
+        const exchange = (request: string): Promise<string> =>
+          new Promise((resolve, reject) => {
+            const sock = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || 80 });
+            let got = '';
+            // the server must answer (and here close or keep the line idle); 10 s without a close ends the read
+            const stop = setTimeout(() => sock.destroy(), 10_000);
+            sock.on('data', (d) => (got += d.toString('latin1')));
+            sock.on('close', () => {
+              clearTimeout(stop);
+              resolve(got);
+            });
+            sock.on('error', reject);
+            sock.write(request);
+          });
+        const neg = await exchange(`POST /v1/hidden_states HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\n${target.token ? `authorization: Bearer ${target.token}\r\n` : ''}content-length: -5\r\nconnection: close\r\n\r\n`);
+        assert(/^HTTP\/1\.[01] 400/.test(neg), `content-length -5: expected 400, got ${JSON.stringify(neg.slice(0, 60))}`);
+        // a request hidden in the body of a refused one must not be answered as a request of its own; the last
+        // request (connection: close) ends the exchange on servers that read the body and keep the connection
+        const auth = target.token ? `authorization: Bearer ${target.token}\r\n` : '';
+        const hidden = `GET /v1/smuggled-marker HTTP/1.1\r\nhost: ${u.host}\r\n${auth}\r\n`;
+        const got = await exchange(
+          `POST /v1/nowhere HTTP/1.1\r\nhost: ${u.host}\r\n${auth}content-length: ${hidden.length}\r\n\r\n${hidden}` +
+            `GET /v1/info HTTP/1.1\r\nhost: ${u.host}\r\n${auth}connection: close\r\n\r\n`,
+        );
+        assert(/^HTTP\/1\.[01] 404/.test(got), `POST /v1/nowhere: expected 404 first, got ${JSON.stringify(got.slice(0, 60))}`);
+        assert(!got.includes('smuggled-marker'), 'the body of a refused request was answered as a request of its own');
+      },
+    },
+  );
   if (target.token) {
     checks.push({
       name: 'auth: a missing or wrong bearer token is refused with 401',

@@ -99,6 +99,13 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens, specialPositions: h.specialPositions ?? [] };
     },
 
+    async tokenize(input: SidecarInput, signal?: AbortSignal): Promise<{ text: string; ids: number[]; bosId: number | null }> {
+      const text = await textOf(input, signal);
+      const ids = (await client.tokenize([text], undefined, { signal }))[0]!;
+      await checkLength(ids.length);
+      return { text, ids, bosId: (await infoOnce).bosId };
+    },
+
     async loglikelihood(input: SidecarInput, continuations: string[], signal?: AbortSignal): Promise<ContinuationLikelihood[]> {
       const text = await textOf(input, signal);
       const [context, ...wholes] = await client.tokenize([text, ...continuations.map((c) => text + c)], undefined, { signal });

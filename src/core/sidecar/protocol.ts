@@ -48,6 +48,19 @@ export const HiddenStatesRequestSchema = z.intersection(
 );
 export type HiddenStatesWireRequest = z.input<typeof HiddenStatesRequestSchema>;
 
+/** POST /v1/tokenize: the ids the server runs the model on for an input (what the client compares with the
+ * generation server's own POST /tokenize at connect) */
+export const TokenizeRequestSchema = InputSchema;
+export const TokenizeResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  /** the rendered text (the chat template's, with the prefill continued) */
+  text: z.string(),
+  tokens: z.array(z.number().int().nonnegative()),
+  bos_id: z.number().int().nonnegative().nullish(),
+});
+export type TokenizeWireResponse = z.infer<typeof TokenizeResponseSchema>;
+
 /** a float vector on the wire: a JSON array, or base64 of little-endian float32 */
 const VectorSchema = z.union([z.array(z.number()), z.string()]);
 
