@@ -457,41 +457,37 @@ class RemoteModel:
         self.layers = decoder_layers(self.lm)
 
     def hidden(self, ids, layers, module, convention):
-        """nnsight ≥ 0.5 runs the trace body beside the model: modules must be read in the order they execute
-        (layers sorted, each once; the final norm last), and only values marked .save() come back from NDIF.
-        transformers 5 decoder layers and MLPs return a tensor [batch, T, d]; attention returns a tuple whose
-        first entry is that tensor — so the batch row is taken after unwrapping, never by output[0] alone."""
+        """nnsight ≥ 0.5 runs the trace body beside the model (on NDIF with remote=True): modules are read in the
+        order they execute (layers sorted, each once; the final norm last), and only what is marked saved comes back
+        — so the values go into one container saved inside the body (nnsight.save), not into a dict of this frame.
+        transformers 5 decoder layers and MLPs return a tensor [batch, T, d] and attention a tuple whose first entry
+        is that tensor: the batch row is taken after unwrapping, never by output[0] alone. The body uses nothing
+        but the model's envoys and builtins, so it serializes for NDIF."""
+        import nnsight
         import torch
         n = len(self.layers)
         order = sorted(set(layers))
-        saved = {}
+        final_norm = module == "resid" and convention == "hf" and n in order
+        blocks = self.layers
         x = torch.tensor([ids])
         with self.lm.trace({"input_ids": x, "attention_mask": torch.ones_like(x)}, remote=True):
+            saved = nnsight.save({})
             for l in order:
-                if module == "resid":
-                    if l == 0:
-                        saved[l] = self.layers[0].input.save()
-                    elif l == n and convention == "hf":
-                        continue  # read after every layer: the final norm runs last
-                    else:
-                        saved[l] = unwrap(self.layers[l - 1].output).save()
-                elif module == "attn":
-                    saved[l] = unwrap(self.layers[l - 1].self_attn.output).save()
+                if module == "resid" and l == 0:
+                    saved[l] = blocks[0].input
+                elif module == "resid" and l == n and final_norm:
+                    continue  # read after every layer: the final norm runs last
                 else:
-                    saved[l] = unwrap(self.layers[l - 1].mlp.output).save()
-            if module == "resid" and n in order and convention == "hf":
-                saved[n] = self.lm.model.norm.output.save()
+                    o = blocks[l - 1].output if module == "resid" else blocks[l - 1].self_attn.output if module == "attn" else blocks[l - 1].mlp.output
+                    saved[l] = o[0] if isinstance(o, tuple) else o
+            if final_norm:
+                saved[n] = self.lm.model.norm.output
         out = []
         for l in layers:
             v = saved[l]
-            v = getattr(v, "value", v)  # nnsight < 0.5 wraps saved values
+            v = getattr(v, "value", v)  # nnsight < 0.5 wrapped saved values
             out.append(v[0].detach().float().cpu().numpy())
         return out
-
-
-def unwrap(output):
-    """a module's output tensor [batch, T, d]: the first entry of a tuple (attention, older decoder layers)"""
-    return output[0] if isinstance(output, tuple) else output
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -546,7 +542,7 @@ class Sidecar:
         self.token = args.token
         self.max_body = args.max_body_mb * 1024 * 1024
         self.max_chars = args.max_prompt_chars
-        self.max_response = getattr(args, "max_response_mb", 256) * 1024 * 1024
+        self.max_response = int(getattr(args, "max_response_mb", 256) * 1024 * 1024)
         self.probes = probes
         self.implementation = model.describe()
 
@@ -769,6 +765,7 @@ def main(argv=None):
     ap.add_argument("--probe", nargs="*", default=[], help="probe files clients may name by id (file name without .probe.json)")
     ap.add_argument("--max-body-mb", type=int, default=8)
     ap.add_argument("--max-prompt-chars", type=int, default=200_000)
+    # 256 MiB keeps an answer under V8's ~512 MiB string limit, which the Node client reads it into
     ap.add_argument("--max-response-mb", type=int, default=256, help="largest hidden_states answer; larger requests get 413")
     ap.add_argument("--no-hash", action="store_true", help="skip hashing the weights (no identity in /v1/info: probe files cannot be checked)")
     ap.add_argument("--remote", action="store_true", help="hidden states from NDIF through nnsight instead of a local copy of the model")

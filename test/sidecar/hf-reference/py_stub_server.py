@@ -52,7 +52,8 @@ class StubModel(sc.Model):
         return out
 
 
-args = SimpleNamespace(token=os.environ.get("STUB_TOKEN"), max_body_mb=1, max_prompt_chars=4000)
+# a 10 KiB answer budget, so the 413 for an oversized answer is reachable with this small model
+args = SimpleNamespace(token=os.environ.get("STUB_TOKEN"), max_body_mb=1, max_prompt_chars=4000, max_response_mb=0.01)
 app = sc.Sidecar(StubModel(), args, {})
 server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), sc.make_handler(app, False))
 print("ready", server.server_address[1], flush=True)
