@@ -17,6 +17,23 @@ const hasFolders = Object.keys(golden.families).every((f) => existsSync(join(roo
 const why = !hasTransformers ? `${python} has no transformers (set SCLAB_PYTHON)` : !hasFolders ? `no tokenizer folders under ${root} (scripts/real-tokenizers.py)` : '';
 if (why) console.warn(`python-real-render: SKIPPED — ${why}`);
 
+const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+if (!hasTorch) console.warn(`python-real-render: out-of-memory guard SKIPPED — ${python} has no torch (set SCLAB_PYTHON)`);
+
+describe.skipIf(!hasTorch)('Python sidecar: CUDA out of memory', () => {
+  it('becomes 413 prompt_too_long with the token count, the caught activations dropped; other errors pass through', () => {
+    const r = spawnSync(python, [join(__dirname, 'hf-reference/check_oom.py')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({
+      code: 'prompt_too_long',
+      status: 413,
+      message: 'out of GPU memory on an input of 4096 tokens: send a shorter input',
+      cleared: true,
+      other_errors_pass_through: true,
+    });
+  }, 130_000);
+});
+
 describe.skipIf(!!why)('Python sidecar: real tokenizers and chat templates', () => {
   it('renders and tokenizes every reference case as continue_final_message does; Mistral refuses non-alternating roles with bad_request', () => {
     const r = spawnSync(python, [join(__dirname, 'hf-reference/check_real_render.py'), goldenFile, root], { encoding: 'utf8', timeout: 300_000 });
