@@ -281,7 +281,8 @@ class Model:
         else:
             rows = self._local_hidden(ids, layers, module, convention, position)
         out = []
-        keep = [i for i in range(len(ids)) if i not in set(special)] or list(range(len(ids)))
+        skip = set(special)
+        keep = [i for i in range(len(ids)) if i not in skip] or list(range(len(ids)))
         for r in rows:  # r: [T, d] float32 numpy ([1, d] when only the last row was kept)
             if position == "last":
                 v = r[-1]
