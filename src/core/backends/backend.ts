@@ -15,6 +15,8 @@ export interface ChatResult {
   finishReason?: string;
   /** top-k alternatives of the first generated tokens, when available */
   topLogprobs?: Array<Array<{ token: string; logprob: number }>>;
+  /** the tokens generated at those positions */
+  generatedTokens?: string[];
   usage?: { promptTokens?: number; completionTokens?: number };
 }
 

@@ -63,7 +63,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
       String(c.errors),
       pct(c.parseRate),
       c.judged ? `${pct(c.accuracy)} <small>(${c.correct}/${c.judged})</small>` : '—',
-      c.goldRank ? `${c.goldRank.mean.toFixed(2)} <small>${e(c.goldRank.method)}</small>` : '—',
+      c.goldRank ? `${c.goldRank.mean.toFixed(2)} <small>${e(c.goldRank.method)}${c.goldRank.censored ? `, ${pct(c.goldRank.censoredShare)} censored` : ''}</small>` : '—',
     ];
     if (hasBias) r.push(num(c.biasScore?.ambig?.score), num(c.biasScore?.disambig?.score));
     if (hasPron) r.push(pct(c.pronouns?.theyRate), pct(c.pronouns?.heRate), pct(c.pronouns?.sheRate));

@@ -32,7 +32,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
   for (const p of probeNames) header.push(`${p} band`);
   const rows = cells.map(({ c, r }) => {
     const row = [c, String(r.round), String(r.n), String(r.errors), pct(r.parseRate), r.judged ? `${pct(r.accuracy)} (${r.correct}/${r.judged})` : '—'];
-    if (header.includes('mean gold rank')) row.push(r.goldRank ? `${r.goldRank.mean.toFixed(2)} (${r.goldRank.method})` : '—');
+    if (header.includes('mean gold rank')) row.push(r.goldRank ? `${r.goldRank.mean.toFixed(2)} (${r.goldRank.method}${r.goldRank.censored ? `, ${pct(r.goldRank.censoredShare)} censored` : ''})` : '—');
     if (header.includes('bias ambig')) row.push(num(r.biasScore?.ambig?.score), num(r.biasScore?.disambig?.score));
     if (header.includes('they')) row.push(pct(r.pronouns?.theyRate), pct(r.pronouns?.heRate), pct(r.pronouns?.sheRate));
     if (r.toxicity || header.includes(`${s.settings.scoreKey} mean`)) row.push(num(r.toxicity?.mean), pct(r.toxicity?.shareAbove));

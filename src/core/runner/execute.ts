@@ -253,6 +253,7 @@ function successRecord(
   };
   if (o.chat.finishReason) record.finishReason = o.chat.finishReason;
   if (o.chat.topLogprobs) record.topLogprobs = o.chat.topLogprobs;
+  if (o.chat.generatedTokens) record.generatedTokens = o.chat.generatedTokens;
   if (o.extras.probes) record.probes = o.extras.probes;
   if (o.extras.scores) record.scores = o.extras.scores;
   if (o.options) {
