@@ -106,6 +106,11 @@ describe('instruction comparison', () => {
     expect(t.rows.map((r) => r.effectiveness)).toEqual([0.25, 0.5, 0.5, 0, 0.75]);
     expect(t.spearman.bias!.n).toBe(5);
     expect(t.spearman.bias!.rho).toBeCloseTo(Math.sqrt(0.95), 12);
+    // exact p: Σ(x − 3)·y over the 120 orders of y is at most 9.5, reached by the sorted pairing and its swap of
+    // the two tied 3.5s (2 orders); −9.5 likewise → p = 4/120
+    expect(t.spearman.bias!.method).toBe('exact');
+    expect(t.spearman.bias!.p).toBeCloseTo(4 / 120, 12);
+    expect(t.spearman.bias!.ci).not.toBeNull();
   });
   it('null without variants', () => {
     const ix = indexRun([rec('a', 'baseline', 0, { correct: true }), rec('a', 'self-correct', 0, { correct: true })], items);

@@ -134,7 +134,7 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (matrices.length) out.probeMatrices = matrices;
   const sup = superficialityTest(ix, bands, { ...boot, probe: opts.verdictProbe, measure, scoreKey });
   if (sup.length) out.superficiality = sup;
-  const instr = instructionTable(ix, bands, { measure, scoreKey });
+  const instr = instructionTable(ix, bands, { measure, scoreKey, bootstrap: boot });
   if (instr) out.instructions = instr;
   return out;
 }

@@ -3,7 +3,7 @@
 import type { FullSummary, RoundMetrics } from '../analysis/analyze';
 import type { RunManifest } from '../model/manifest';
 import { escapeHtml as e, heatmap, lineChart, stackedShareChart, type LineSeries } from './svg';
-import { ciNum, ciPct, num, pct } from './text';
+import { ciNum, ciPct, num, pct, spearmanText } from './text';
 
 export interface ReportInput {
   manifest: RunManifest;
@@ -127,7 +127,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
       `<h2>Instructions compared</h2><p><small>The paper's second finding: does the probe level an instruction induces predict how effective it is? Round 0 of each instruction against ${e(t.reference ?? 'no baseline')}.</small></p>${tableHtml(
         ['condition', 'n', t.outputMetric, 'change', ...probes.map((p) => `${p} band`)],
         t.rows.map((r) => [e(r.condition), String(r.n), t.outputMetric === 'accuracy' ? pct(r.output) : num(r.output), num(r.change), ...probes.map((p) => num(r.probeLevel[p], 4))]),
-      )}${probes.map((p) => `<p>Spearman's ρ, effectiveness vs ${e(p)} band level: <strong>${num(t.spearman[p]!.rho)}</strong> over ${t.spearman[p]!.n} instructions</p>`).join('')}`,
+      )}${probes.map((p) => `<p>Spearman's ρ, effectiveness vs ${e(p)} band level: <strong>${e(spearmanText(t.spearman[p]!))}</strong></p>`).join('')}`,
     );
   }
 

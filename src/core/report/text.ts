@@ -1,12 +1,19 @@
 // The plain-text report (`sclab report` without --json): readable tables of what analysis computed.
 import type { FullSummary } from '../analysis/analyze';
-import type { Interval } from '../analysis/stats';
+import type { Interval, SpearmanTest } from '../analysis/stats';
 import type { RunManifest } from '../model/manifest';
 
 export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
 export const num = (x: number | null | undefined, d = 3): string => (x === null || x === undefined ? '—' : Math.abs(x) < 0.001 && x !== 0 ? x.toExponential(2) : x.toFixed(d));
 export const ciPct = (ci: Interval | null | undefined): string => (ci ? `${pct(ci.estimate)} [${pct(ci.lo)}, ${pct(ci.hi)}]` : '—');
 export const ciNum = (ci: Interval | null | undefined): string => (ci ? `${num(ci.estimate)} [${num(ci.lo)}, ${num(ci.hi)}]` : '—');
+
+/** "0.975 (p = 0.033, exact; 95% bootstrap [0.50, 1.00]) over 5 instructions" */
+export function spearmanText(s: SpearmanTest): string {
+  if (s.rho === null) return `— over ${s.n} instructions (needs 3 with both values, not all equal)`;
+  const ci = s.ci ? `; bootstrap interval [${num(s.ci.lo)}, ${num(s.ci.hi)}]` : '';
+  return `${num(s.rho)} (p = ${num(s.p)}, ${s.method === 'exact' ? 'exact permutation' : 't approximation'}${ci}) over ${s.n} instructions`;
+}
 
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -89,7 +96,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
     const probes = Object.keys(t.spearman);
     L.push('', `Instructions: effectiveness (${t.outputMetric} change vs ${t.reference ?? 'no baseline'}, round 0) against the probe level they induce`);
     L.push(...table(['condition', 'n', t.outputMetric, 'change', ...probes.map((p) => `${p} band`)], t.rows.map((r) => [r.condition, String(r.n), t.outputMetric === 'accuracy' ? pct(r.output) : num(r.output), num(r.change), ...probes.map((p) => num(r.probeLevel[p], 4))])));
-    for (const p of probes) L.push(`Spearman's ρ (effectiveness vs ${p} band level): ${num(t.spearman[p]!.rho)} over ${t.spearman[p]!.n} instructions`);
+    for (const p of probes) L.push(`Spearman's ρ (effectiveness vs ${p} band level): ${spearmanText(t.spearman[p]!)}`);
   }
   const codes = Object.entries(s.errorsByCode);
   if (codes.length > 0) L.push('', `errors by code: ${codes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
