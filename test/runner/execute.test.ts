@@ -158,7 +158,7 @@ describe('executeRun', () => {
     const bySum = await startRun({
       outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')),
       ...prepared,
-      experiment: { ...prepared.experiment, ranking: { continuation: 'label', aggregate: 'sum' } },
+      experiment: { ...prepared.experiment, ranking: { method: 'auto', continuation: 'label', aggregate: 'sum' } },
       backend,
       settings,
     });

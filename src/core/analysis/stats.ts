@@ -188,6 +188,21 @@ export function studentTUpper(t: number, df: number): number {
   return t >= 0 ? two : 1 - two;
 }
 
+/** The q-quantile of Student's t with df degrees of freedom (bisection on the upper tail; |error| < 1e-10). */
+export function studentTQuantile(q: number, df: number): number {
+  if (q <= 0 || q >= 1) throw new RangeError(`studentTQuantile: q must be in (0, 1), got ${q}`);
+  if (q < 0.5) return -studentTQuantile(1 - q, df);
+  let lo = 0;
+  let hi = 1;
+  while (studentTUpper(hi, df) > 1 - q) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTUpper(mid, df) > 1 - q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 export interface SpearmanTest {
   rho: number | null;
   n: number;

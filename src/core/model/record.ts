@@ -17,6 +17,10 @@ export const ProbeScoresSchema = z.object({
   cosine: z.array(z.number().nullable()),
   /** the per-layer logistic probe's probability of the positive class, where the probe file has one */
   probability: z.array(z.number().nullable()).optional(),
+  /** the probe file's own layer band, the default band of analysis */
+  band: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
+  /** the probe file's sign convention: which way of its score is more moral (absent: lower) */
+  moralDirection: z.enum(['lower', 'higher']).optional(),
 });
 export type ProbeScores = z.infer<typeof ProbeScoresSchema>;
 

@@ -106,7 +106,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     sections.push(
-      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${tableHtml(
+      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Verdicts: paired t tests one-sided in the moral direction (each probe's sign convention), and "unchanged" only when equivalence within the margin (TOST; ${e(String(s.settings.equivalence.probeMargin ?? `${s.settings.equivalence.marginSd} × the pooled sd`))}) is shown; a wide interval reads "inconclusive" with the minimal detectable change. Not in the paper; see the notes.</small></p>${tableHtml(
         ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept + appended', 'edit distance'] : []), 'verdict', 'rests on'],
         s.superficiality.map((r) => [
           e(r.condition),

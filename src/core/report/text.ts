@@ -89,7 +89,9 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
       s.superficiality.map((r) => [r.condition, String(r.round), ciNum(r.output), ...probes.map((p) => ciNum(r.probes[p]?.delta)), ...(gen ? [r.generation ? `${pct(r.generation.share)} of ${r.generation.pairs}` : '—', num(r.generation?.meanEditDistance)] : []), r.verdict]),
     ));
     const b = s.settings.bootstrap;
-    L.push(`  (paired by item with ${s.superficiality[0]!.reference}; ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; per-row basis in --json "restsOn")`);
+    const q = s.settings.equivalence;
+    const conv = probes.map((p) => `${p}: more moral = ${s.superficiality!.find((r) => r.probes[p])!.probes[p]!.moralDirection}`).join(', ');
+    L.push(`  (paired by item with ${s.superficiality[0]!.reference}; Δ: ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; verdicts: paired t one-sided in the moral direction at α = ${+(1 - b.level).toFixed(6)}, "unchanged" only by TOST within ±${q.probeMargin ?? `${q.marginSd} sd`} (probe) / ±${q.outputMargin ?? `${q.marginSd} sd`} (output)${conv ? `; ${conv}` : ''}; per-row basis in --json "restsOn")`);
   }
   if (s.instructions) {
     const t = s.instructions;
