@@ -34,6 +34,14 @@ export interface OptionScoreResult {
   tokenLogprobs: number[][];
 }
 
+export type TopAlternative = { token: string; logprob: number };
+
+export interface LabelLogprobsRequest {
+  messages: ChatMessage[];
+  /** the round's prefill plus the answer format's opening, e.g. "… answer choice is (" */
+  prefill: string;
+}
+
 export type HiddenModule = 'residual' | 'attn' | 'mlp';
 export type HiddenPosition = 'last' | 'mean' | 'all';
 /** sclab: every entry un-normed; hf: Hugging Face's output_hidden_states (final norm applied to the last entry) */
@@ -68,6 +76,11 @@ export interface Backend {
   chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
   /** exact option log-likelihoods; present when capabilities.optionLogprobs */
   scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
+  /**
+   * the top-k alternatives of the one token that continues `prefill` (greedy, one token): the label-probability
+   * rank; present when capabilities.labelLogprobs
+   */
+  labelLogprobs?(req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]>;
   /** per-layer activations of the round input; present when capabilities.hiddenStates */
   hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
   close(): Promise<void>;

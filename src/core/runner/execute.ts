@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Backend, ChatResult, OptionScoreResult } from '../backends/backend';
+import type { Backend, ChatResult, OptionScoreResult, TopAlternative } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
@@ -9,7 +9,7 @@ import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
 import { planChains, plannedRecords, type Chain } from './plan';
-import { goldRank, optionContinuations } from './ranking';
+import { goldRank, labelOpening, labelOptionScores, optionContinuations, resolveRankMethod, tokenCounts } from './ranking';
 import { callWithRetry, Cooldown, type RetryPolicy } from './retry';
 import { recordKey } from './store';
 
@@ -44,6 +44,8 @@ interface RoundOutcome {
   chat: ChatResult;
   extras: RecordExtras;
   options?: OptionScoreResult;
+  /** the label-probability rank's top-k, when the run ranks that way */
+  labelAlternatives?: TopAlternative[];
   attempts: number;
   cached: boolean;
   latencyMs: number;
@@ -55,6 +57,8 @@ interface RoundOutcome {
  */
 export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const { experiment: exp } = opts;
+  // a forced rank method the backend cannot give stops the run before any request
+  resolveRankMethod(exp, opts.description, opts.backend);
   const chains = planChains(opts.items, exp);
   const done = new Map<string, RoundRecord>();
   for (const r of opts.existing) done.set(recordKey(r.itemId, r.condition, r.round), r);
@@ -194,8 +198,9 @@ async function generateRound(
   policy: Parameters<typeof callWithRetry>[1],
 ): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
-  const wantOptions =
-    item.kind === 'mcq' && description.capabilities.optionLogprobs && backend.scoreOptions !== undefined && (item.choiceLabels?.length ?? 0) > 0;
+  const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
+  const method = resolveRankMethod(exp, description, backend);
+  const wantOptions = rankable && method === 'exact';
   const continuations = wantOptions ? optionContinuations(item, exp.ranking.continuation === 'label+text') : undefined;
   const key =
     opts.cache && isCacheable(exp.decoding)
@@ -209,9 +214,18 @@ async function generateRound(
           continuations,
         })
       : undefined;
+  // the label-probability rank: one more one-token request per round, never cached (it is cheap and small)
+  const rankByLabel = async (): Promise<{ value?: TopAlternative[]; attempts: number }> => {
+    if (!rankable || method !== 'label-logprob' || !backend.labelLogprobs) return { attempts: 1 };
+    const req = { messages: built.messages, prefill: built.prefill + labelOpening(item) };
+    return callWithRetry((s) => backend.labelLogprobs!(req, s), policy);
+  };
   if (key && opts.cache) {
     const hit = await opts.cache.get(key);
-    if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, attempts: 1, cached: true, latencyMs: 0 };
+    if (hit && (!continuations || hit.options)) {
+      const label = await rankByLabel();
+      return { chat: hit.chat, options: hit.options, labelAlternatives: label.value, attempts: label.attempts, cached: true, latencyMs: 0 };
+    }
   }
   const started = performance.now();
   const chat = await callWithRetry((s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), policy);
@@ -222,9 +236,11 @@ async function generateRound(
     options = scored.value;
     attempts += scored.attempts - 1;
   }
+  const label = await rankByLabel();
+  attempts += label.attempts - 1;
   const latencyMs = performance.now() - started;
   if (key && opts.cache) await opts.cache.put(key, { chat: chat.value, options });
-  return { chat: chat.value, options, attempts, cached: false, latencyMs };
+  return { chat: chat.value, options, labelAlternatives: label.value, attempts, cached: false, latencyMs };
 }
 
 function successRecord(
@@ -260,8 +276,12 @@ function successRecord(
     record.optionScores = {
       method: 'exact',
       logprobs: o.options.logprobs.map((v) => (Number.isFinite(v) ? v : null)),
+      tokenCounts: tokenCounts(o.options),
+      aggregate: exp.ranking.aggregate,
       goldRank: goldRank(o.options, chain.item.answer, exp.ranking.aggregate),
     };
+  } else if (o.labelAlternatives) {
+    record.optionScores = labelOptionScores(o.labelAlternatives, chain.item);
   }
   return record;
 }
