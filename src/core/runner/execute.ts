@@ -217,7 +217,7 @@ async function generateRound(
   // the label-probability rank: one more one-token request per round, never cached (it is cheap and small)
   const rankByLabel = async (): Promise<{ value?: TopAlternative[]; attempts: number }> => {
     if (!rankable || method !== 'label-logprob' || !backend.labelLogprobs) return { attempts: 1 };
-    const req = { messages: built.messages, prefill: built.prefill + labelOpening(item) };
+    const req = { messages: built.messages, prefill: built.prefill + labelOpening(item, built.prefill) };
     return callWithRetry((s) => backend.labelLogprobs!(req, s), policy);
   };
   if (key && opts.cache) {

@@ -37,10 +37,14 @@ export function resolveRankMethod(exp: Experiment, description: BackendDescripti
   return wanted;
 }
 
-/** The answer format's opening the label-probability request adds to the prefill: " (" before "(a)"-style labels. */
-export function labelOpening(item: Item): string {
+/**
+ * The answer format's opening the label-probability request adds to the prefill: " (" before "(a)"-style labels
+ * (nothing when the prefill already ends with "("), nothing before word labels (their token carries its space).
+ */
+export function labelOpening(item: Item, prefill: string): string {
   const labels = item.choiceLabels ?? [];
-  return labels.length > 0 && labels.every((l) => isLetteredLabel(l.trim())) ? ' (' : '';
+  if (labels.length === 0 || !labels.every((l) => isLetteredLabel(l.trim()))) return '';
+  return prefill.trimEnd().endsWith('(') ? '' : ' (';
 }
 
 /** The option scores of the label-probability rank: each label token's log-probability (null = outside the top k). */
