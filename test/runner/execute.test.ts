@@ -211,6 +211,7 @@ describe('executeRun', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
     await expect(startRun({ outDir: out, ...prepared, experiment: exact, backend: new ScriptedBackend(), settings })).rejects.toThrow(/ranking\.method exact: .* cannot rank this way/);
     expect(readdirSync(out)).toEqual([]);
+    await expect(startRun({ outDir: out, ...prepared, experiment: approx, backend: new ScriptedBackend(), settings })).rejects.toThrow(/ranking\.method approximate: .* no top-k/);
   });
 
   it('runs extensions around each round (retried like requests) and snapshots the items in the run folder', async () => {

@@ -23,15 +23,18 @@ export function resolveRankMethod(exp: Experiment, description: BackendDescripti
   const can: Record<RankMethod, boolean> = {
     exact: description.capabilities.optionLogprobs && backend.scoreOptions !== undefined,
     'label-logprob': description.capabilities.labelLogprobs === true && backend.labelLogprobs !== undefined,
-    approximate: true,
+    approximate: description.capabilities.topLogprobs && exp.decoding.topLogprobs > 0,
   };
   const wanted = exp.ranking.method;
+  // auto falls back to approximate even without top-k: such records simply stay unranked
   if (wanted === 'auto') return can.exact ? 'exact' : can['label-logprob'] ? 'label-logprob' : 'approximate';
   if (!can[wanted]) {
     const why =
       wanted === 'exact'
         ? 'it gives no exact option log-likelihoods (completions with echo)'
-        : 'it does not continue an assistant prefill with top-k log-probabilities';
+        : wanted === 'label-logprob'
+          ? 'it does not continue an assistant prefill with top-k log-probabilities'
+          : 'it returns no top-k log-probabilities of the answer (or decoding.topLogprobs is 0)';
     throw new SclabError('config', `ranking.method ${wanted}: the ${description.kind} backend (${description.model}) cannot rank this way: ${why}; use auto or another method`);
   }
   return wanted;
