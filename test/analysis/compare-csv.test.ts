@@ -79,7 +79,9 @@ describe('the full summary', () => {
     expect(b0.goldRank).toBeUndefined();
     expect(s.unknownItems).toBe(1);
     expect(s.flips).toEqual([{ condition: 'self-correct', items: 1, stayedCorrect: 1, stayedWrong: 0, correctToWrong: 0, wrongToCorrect: 0, wavering: 0, incomplete: 0 }]);
-    expect(s.superficiality![0]!.case).toBe('output-only');
+    // one paired item: a paired test needs two, so no verdict (and the message says why, not "unanswered")
+    expect(s.superficiality![0]!.case).toBe('no-data');
+    expect(s.superficiality![0]!.verdict).toBe('no verdict: only 1 item paired with baseline (a paired test needs 2)');
     expect(s.instructions).toBeUndefined();
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });

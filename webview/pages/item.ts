@@ -16,7 +16,7 @@ function diffView(ops: DiffOp[]): HTMLElement {
 function outcome(r: ItemRound): HTMLElement {
   if (r.error) return h('span', { class: 'badge bad', title: r.error.message }, `error: ${r.error.code}`);
   const c = r.correct === null ? h('span', { class: 'badge' }, r.answer ? `answer ${r.answer}` : 'unparsed') : h('span', { class: r.correct ? 'badge good' : 'badge bad' }, `${r.correct ? '✓' : '✗'} ${r.answer ?? ''}`);
-  return h('span', null, c, r.goldRank !== null ? h('span', { class: 'badge', title: `gold rank, ${r.rankMethod ?? ''}` }, `gold rank ${r.goldRank}${r.rankMethod === 'approximate' ? ' ≈' : ''}`) : null);
+  return h('span', null, c, r.goldRank !== null ? h('span', { class: 'badge', title: `gold rank, ${r.rankMethod ?? ''}${r.rankCensored ? ' (censored: outside the top k, at least this rank)' : ''}` }, `gold rank ${r.goldRank}${r.rankCensored ? '+' : ''}${r.rankMethod === 'exact' ? '' : ' ≈'}`) : null);
 }
 
 function roundView(r: ItemRound, probe: ItemResult['probe']): HTMLElement {

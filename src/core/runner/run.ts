@@ -9,6 +9,7 @@ import { writeViewerCache } from '../viewer/service';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
+import { resolveRankMethod } from './ranking';
 import { planChains, plannedRecords } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
@@ -70,6 +71,7 @@ export async function startRun(
   const description = await opts.backend.connect(opts.signal);
   // a bad probe or scorer fails here, before a run folder exists
   const extensions = opts.extensions ? await opts.extensions(description) : [];
+  const rankMethod = resolveRankMethod(opts.experiment, description, opts.backend);
   const runId = opts.runId ?? newRunId(opts.experiment);
   const runDir = path.resolve(opts.outDir, runId);
   const now = new Date().toISOString();
@@ -92,6 +94,7 @@ export async function startRun(
       requestTimeoutMs: opts.settings.requestTimeoutMs,
       maxRetries: retry.maxRetries,
       cache: opts.settings.cacheDir !== null,
+      rankMethod,
     },
     counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
     ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),

@@ -350,7 +350,9 @@ export interface ItemRound {
   answer: string | null;
   correct: boolean | null;
   goldRank: number | null;
-  rankMethod: 'exact' | 'approximate' | null;
+  rankMethod: 'exact' | 'label-logprob' | 'approximate' | null;
+  /** the gold option was outside the top k: goldRank is a lower bound */
+  rankCensored: boolean;
   optionLogprobs: Array<number | null> | null;
   probes: Record<string, { layers: number[]; values: Array<number | null>; band: number | null }>;
   scores: Record<string, { value: number | null; scorer: string }>;

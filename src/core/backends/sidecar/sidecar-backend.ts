@@ -2,7 +2,7 @@
 // GPU machine), generation and log-probabilities from an OpenAI-compatible server (vLLM, SGLang, …) serving the
 // same model. connect() refuses a pair that names different models: a run must not mix one model's generations
 // with another's hidden states.
-import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, TopAlternative } from '../backend';
 import type { BackendDescription } from '../../model/manifest';
 import { isSclabError, SclabError } from '../../model/errors';
 import type { ModelIdentity } from '../../engine/types';
@@ -120,6 +120,12 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     kind: 'sidecar',
     connect,
     chat: (req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> => (generation ?? notConnected()).chat(req, signal),
+    // the label-probability rank is a generation request: the generation server's capability and method
+    labelLogprobs: (req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]> => {
+      const g = generation ?? notConnected();
+      if (!g.labelLogprobs) throw new SclabError('unsupported', 'the generation server cannot rank labels by probability');
+      return g.labelLogprobs(req, signal);
+    },
 
     async scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
       if (scoreVia === 'openai') return generation!.scoreOptions!(req, signal);
