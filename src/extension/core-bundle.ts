@@ -14,6 +14,7 @@ export { PRESET_NAMES } from '../core/protocol';
 export { prepareExperiment } from '../core/runner/prepare';
 export { startRun, resumeRun, checkDatasetUnchanged } from '../core/runner/run';
 export { loadDataset, applyFilter, validateDataset } from '../core/datasets';
+export { validateDatasetOffThread } from '../core/datasets/validate-off-thread';
 export { itemOutcomes } from './item-outcomes';
 export { EngineClient } from '../core/engine/client';
 export { trainProbe } from '../core/probes/train';

@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
     panels,
     vscode.window.registerTreeDataProvider('sclab.runs', runsTree),
     vscode.window.registerTreeDataProvider('sclab.backends', backendsTree),
-    ...registerValidateDataset({ log }),
+    ...registerValidateDataset({ log, distDir: path.join(context.extensionPath, 'dist') }),
     ...registerRunCommands({ log, runs, tree: runsTree, prompts }),
     ...registerBackendCommands({ log, keys, prompts }),
     ...registerResultsCommands({ log, panels, pickRun: choose }),
