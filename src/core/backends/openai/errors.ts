@@ -70,6 +70,8 @@ export function toSclabError(e: unknown, what: string, secrets: readonly string[
   if (e instanceof APIConnectionTimeoutError) {
     return new SclabError('timeout', `${what}: the server did not answer in time`, { retryable: true });
   }
+  // our fetch's own verdicts (an answer over the size cap) travel inside the SDK's connection error
+  if (e instanceof APIConnectionError && e.cause instanceof SclabError) return toSclabError(e.cause, what, secrets);
   if (e instanceof APIConnectionError) {
     const cause = e.cause instanceof Error ? describeCause(e.cause) : '';
     return new SclabError('network', redact(`${what}: connection failed${cause}`, secrets), { retryable: true });
