@@ -58,7 +58,7 @@ describe('response body cap', () => {
   });
 
   it('the OpenAI backend fails the attempt with the cap error, not a retryable network error', async () => {
-    const b = createOpenAIBackend({ baseUrl: `${base}/v1`, model: 'm', requestTimeoutMs: 30_000, maxResponseBytes: 2 * MiB, prefillMode: 'continue_final_message' });
+    const b = createOpenAIBackend({ baseUrl: `${base}/v1`, model: 'm', requestTimeoutMs: 30_000, maxResponseBytes: 2 * MiB, prefillMode: 'none' });
     try {
       const err = await b.chat({ messages: [{ role: 'user', content: 'hi' }], prefill: '', decoding: DecodingSchema.parse({ maxTokens: 4 }) }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'malformed_response', retryable: false });
