@@ -9,6 +9,7 @@ import { createBackendFor, refOf, type BackendFactoryDeps } from './backend-fact
 import { roundExtensionsFor } from './round-extensions';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
+import { publicUrlOf } from '../core/runner/public-experiment';
 
 export interface StartInput {
   /** a dataset or an experiment file */
@@ -239,7 +240,8 @@ function backendForManifest(m: RunManifest): BackendSetting {
   const kind = ref?.kind ?? m.backend.kind;
   const model = ref?.model ?? m.backend.model;
   const baseUrl = ref?.baseUrl ?? m.backend.baseUrl;
-  const match = readBackends().find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl ?? '') === (baseUrl ?? ''));
+  // the manifest keeps only the public form of a URL (no credentials)
+  const match = readBackends().find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl !== undefined ? publicUrlOf(b.baseUrl) : '') === (baseUrl ?? ''));
   if (match) return match;
   if (kind === 'embedded') return { name: `embedded (${model})`, kind, ...(model ? { model } : {}) };
   throw new SclabError('config', `no backend in sclab.backends matches this run's ${kind} backend (${baseUrl ?? ''} ${model ?? ''}); add it with Configure Backend…`);

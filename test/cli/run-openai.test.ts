@@ -112,6 +112,27 @@ describe('sclab run against an OpenAI-compatible server', () => {
     for (const f of allFiles(path.join(dir, 'cache'))) expect(readFileSync(f, 'utf8'), f).not.toContain(canary);
   });
 
+  it('credentials in --base-url (userinfo, ?api-key=) reach no file: manifest experiment included; resume takes the same URL again', async () => {
+    server = await startFakeOpenAIServer({});
+    const { dir, file } = dataset(2);
+    const u = new URL(server.url);
+    const withCreds = `${u.protocol}//alice:pw-9c8b7a6d5e4f@${u.host}${u.pathname}?api-key=qs-3e4f5a6b7c8d9e0f&tenant=lab`;
+    const res = await runCli(['run', file, '--base-url', withCreds, '--model', 'fake', '--out', path.join(dir, 'runs'), '--json']);
+    const json = JSON.parse(res.stdout);
+    expect(json.status).toBe('completed');
+    const manifest = JSON.parse(readFileSync(path.join(json.runDir, 'manifest.json'), 'utf8'));
+    expect(manifest.experiment.backend.baseUrl).toBe(`${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}?tenant=lab`);
+    for (const f of allFiles(dir)) {
+      const text = readFileSync(f, 'utf8');
+      for (const secret of ['pw-9c8b7a6d5e4f', 'qs-3e4f5a6b7c8d9e0f', 'alice:']) expect(text, f).not.toContain(secret);
+    }
+    expect(res.stdout + res.stderr).not.toContain('pw-9c8b7a6d5e4f');
+    const resumed = await runCli(['run', '--resume', json.runDir, '--base-url', withCreds, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const other = await runCli(['run', '--resume', json.runDir, '--base-url', 'http://127.0.0.1:1/v1']);
+    expect(other.stderr).toMatch(/--base-url cannot change on --resume/);
+  });
+
   it('validate reports file:line:column and exits 1; bad flags exit 1 with a message', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sclab-cli-'));
     const bad = path.join(dir, 'bad.jsonl');

@@ -5,6 +5,7 @@ import { SclabError } from '../../core/model/errors';
 import { prepareExperiment } from '../../core/runner/prepare';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from '../../core/runner/run';
 import { readManifest } from '../../core/runner/store';
+import { publicUrlOf } from '../../core/runner/public-experiment';
 import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter } from '../progress';
@@ -124,13 +125,17 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
 async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSignal): Promise<RunResult> {
   const manifest = await readManifest(runDir);
   // only settings that do not change the science may differ on resume
-  for (const opt of ['preset', 'backend', 'model', 'baseUrl', 'rounds', 'limit']) {
+  for (const opt of ['preset', 'backend', 'model', 'rounds', 'limit']) {
     if (cmd.getOptionValueSource(opt) === 'cli') throw new SclabError('config', `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change on --resume: the run keeps the settings in its manifest`);
+  }
+  // the manifest keeps only the public URL; the same URL with its credentials may be given again
+  if (flags.baseUrl !== undefined && publicUrlOf(flags.baseUrl) !== manifest.backend.baseUrl) {
+    throw new SclabError('config', `--base-url cannot change on --resume: this run used ${manifest.backend.baseUrl ?? 'no base URL'} (give the same URL, with its credentials if it had any)`);
   }
   const loaded = await loadDataset(manifest.dataset.path, { format: manifest.dataset.format as never, signal });
   checkDatasetUnchanged(manifest, loaded.sha256);
   const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
-  const ref = backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv);
+  const ref = { ...backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) };
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
   const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
