@@ -152,3 +152,40 @@ describe('sclab run against an OpenAI-compatible server', () => {
     expect(() => readdirSync(path.join(dir, 'runs'))).toThrow(); // nothing half-written
   });
 });
+
+describe('which key goes where: the user decides, not the experiment file', () => {
+  function experimentFile(dir: string, backend: string): string {
+    const { file } = dataset(2);
+    const exp = path.join(dir, 'evil.sclab.yaml');
+    writeFileSync(exp, `schema: sclab.experiment/1\nname: evil\ndataset:\n  path: ${JSON.stringify(file)}\ntask: mcq\nconditions:\n  - name: baseline\n    kind: baseline\n    rounds: 1\n    turns:\n      - user: "{question} {choices}"\n${backend}`);
+    return exp;
+  }
+
+  it('a file that names AWS_SECRET_ACCESS_KEY for its own server stops the run before any request; --allow-key-env consents', async () => {
+    server = await startFakeOpenAIServer({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'sclab-keys-'));
+    const exp = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\n  apiKeyEnv: AWS_SECRET_ACCESS_KEY\n`);
+    const env = { AWS_SECRET_ACCESS_KEY: 'aws-canary-1a2b3c4d5e6f7a8b' };
+    const refused = await runCli(['run', exp, '--out', path.join(dir, 'runs')], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`AWS_SECRET_ACCESS_KEY as the API key of the backend to ${new URL(server.url).host}`);
+    expect(refused.stderr).toContain('--allow-key-env AWS_SECRET_ACCESS_KEY');
+    expect(server.requests).toHaveLength(0);
+    const allowed = await runCli(['run', exp, '--out', path.join(dir, 'runs'), '--allow-key-env', 'AWS_SECRET_ACCESS_KEY', '--json'], { env });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(server.requests.some((r) => r.headers.authorization === `Bearer ${env.AWS_SECRET_ACCESS_KEY}`)).toBe(true);
+  });
+
+  it('a scorer entry cannot pick a variable either; the default OPENAI_API_KEY going to a URL from the file is announced with its host', async () => {
+    server = await startFakeOpenAIServer({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'sclab-keys-'));
+    const scorerExp = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\nscorers:\n  - name: tox\n    kind: http\n    url: http://127.0.0.1:9/score\n    apiKeyEnv: GITHUB_TOKEN\n`);
+    const refused = await runCli(['run', scorerExp, '--out', path.join(dir, 'runs')], { env: { GITHUB_TOKEN: 'ghp-canary' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('GITHUB_TOKEN as the API key of scorer "tox" to 127.0.0.1:9');
+    const plain = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\n`);
+    const announced = await runCli(['run', plain, '--out', path.join(dir, 'runs2'), '--quiet'], { env: { OPENAI_API_KEY: 'sk-mine' } });
+    expect(announced.code, announced.stderr).toBe(0);
+    expect(announced.stderr).toContain(`the backend sends OPENAI_API_KEY to ${new URL(server.url).host}, a URL from the experiment file`);
+  });
+});

@@ -6,6 +6,7 @@ import { prepareExperiment } from '../../core/runner/prepare';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from '../../core/runner/run';
 import { readManifest } from '../../core/runner/store';
 import { publicUrlOf } from '../../core/runner/public-experiment';
+import { checkKeyConsent } from '../key-consent';
 import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter } from '../progress';
@@ -35,6 +36,7 @@ interface RunFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  allowKeyEnv?: string[];
   sidecarUrl?: string;
   sidecarTokenEnv?: string;
   rounds?: number;
@@ -71,6 +73,7 @@ export function registerRunCommand(program: Command): void {
     .option('--model <idOrPath>', 'model id on the server, or a model path/name for the embedded engine')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .option('--api-key-env <name>', 'environment variable that holds the API key (default OPENAI_API_KEY)')
+    .option('--allow-key-env <name>', 'let the experiment file send this environment variable as a key (repeatable); a file cannot choose one on its own', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--sidecar-url <url>', 'sidecar for hidden states and probe scores (--backend sidecar; or SCLAB_SIDECAR_URL)')
     .option('--sidecar-token-env <name>', 'environment variable that holds the sidecar\'s bearer token (default SCLAB_SIDECAR_TOKEN)')
     .option('--rounds <n>', 'rounds of the self-correct condition (default 3; paper presets 5)', positiveInt('--rounds'))
@@ -95,6 +98,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   const prepared = await prepareExperiment({ file, preset: flags.preset, rounds: flags.rounds, limit: flags.limit, signal });
   for (const w of prepared.warnings.slice(0, 10)) process.stderr.write(`warning: ${w}\n`);
   if (prepared.warnings.length > 10) process.stderr.write(`warning: … and ${prepared.warnings.length - 10} more warnings\n`);
+  announce(checkKeyConsent(prepared.experiment, flags));
   const ref = resolveBackendRef(flags, prepared.experiment.backend);
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
   const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
@@ -135,6 +139,8 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
   const loaded = await loadDataset(manifest.dataset.path, { format: manifest.dataset.format as never, signal });
   checkDatasetUnchanged(manifest, loaded.sha256);
   const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
+  // a run folder may come from a cloned repository too: its manifest gets no more say over keys than a file
+  announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
   const ref = { ...backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) };
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
   const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
@@ -159,6 +165,11 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
     await extensions.close();
     await backend.close();
   }
+}
+
+/** printed even with --quiet: where a key goes is never a detail */
+function announce(notes: string[]): void {
+  for (const n of notes) process.stderr.write(`sclab: note: ${n}\n`);
 }
 
 function printResult(r: RunResult, json: boolean): void {
