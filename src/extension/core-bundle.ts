@@ -13,6 +13,7 @@ export { safeParseAppMessage } from '../core/viewer/protocol';
 export { PRESET_NAMES } from '../core/protocol';
 export { prepareExperiment } from '../core/runner/prepare';
 export { startRun, resumeRun, checkDatasetUnchanged } from '../core/runner/run';
+export { publicUrlOf } from '../core/runner/public-experiment';
 export { loadDataset, applyFilter, validateDataset } from '../core/datasets';
 export { validateDatasetOffThread } from '../core/datasets/validate-off-thread';
 export { itemOutcomes } from './item-outcomes';

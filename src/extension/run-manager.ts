@@ -9,7 +9,6 @@ import { createBackendFor, refOf, type BackendFactoryDeps } from './backend-fact
 import { roundExtensionsFor } from './round-extensions';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
-import { publicUrlOf } from '../core/runner/public-experiment';
 
 export interface StartInput {
   /** a dataset or an experiment file */
@@ -127,9 +126,9 @@ export class RunManager implements vscode.Disposable {
     let manifest: RunManifest;
     let backendSetting: BackendSetting;
     try {
-      const { readManifest } = await core();
+      const { readManifest, publicUrlOf } = await core();
       manifest = await readManifest(runDir);
-      backendSetting = backendForManifest(manifest);
+      backendSetting = backendForManifest(manifest, publicUrlOf);
       run.label = `resume ${manifest.id}`;
     } catch (err) {
       this.end(run);
@@ -235,7 +234,7 @@ export class RunManager implements vscode.Disposable {
 }
 
 /** The configured backend a run used: same kind, model spec and URL (its key is looked up under that name). */
-function backendForManifest(m: RunManifest): BackendSetting {
+function backendForManifest(m: RunManifest, publicUrlOf: (url: string) => string): BackendSetting {
   const ref = m.experiment.backend;
   const kind = ref?.kind ?? m.backend.kind;
   const model = ref?.model ?? m.backend.model;
