@@ -43,6 +43,7 @@ interface RunFlags {
   limit?: number;
   concurrency: number;
   requestTimeout: number;
+  maxResponseMb: number;
   out: string;
   cache: boolean;
   cacheDir?: string;
@@ -80,6 +81,7 @@ export function registerRunCommand(program: Command): void {
     .option('--limit <n>', 'run only the first N items (after the experiment filter)', positiveInt('--limit'))
     .option('--concurrency <n>', 'items × conditions in flight at once', positiveInt('--concurrency'), 4)
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
+    .option('--max-response-mb <n>', 'largest answer body read from the server, in MiB (a bigger one fails its attempt)', positiveNumber('--max-response-mb'), 32)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--no-cache', 'do not reuse or store responses in the content-addressed cache')
     .option('--cache-dir <dir>', 'response cache folder (default: "cache" beside --out)')
@@ -101,7 +103,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   announce(checkKeyConsent(prepared.experiment, flags));
   const ref = resolveBackendRef(flags, prepared.experiment.backend);
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024 });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(prepared.experiment);
   try {
@@ -143,7 +145,7 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
   announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
   const ref = { ...backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) };
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024 });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(manifest.experiment);
   try {
