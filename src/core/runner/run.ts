@@ -15,6 +15,7 @@ import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
 import { readRecords, RunStore } from './store';
+import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
   /** the most requests in flight (chat, option scoring, probes); the adaptive limit stays at or below it */
@@ -83,7 +84,8 @@ export async function startRun(
     updatedAt: now,
     toolVersion: TOOL_VERSION,
     status: 'running',
-    experiment: opts.experiment,
+    // the public form only: a base URL with credentials must not reach the run folder
+    experiment: publicExperiment(opts.experiment),
     dataset: { path: path.resolve(opts.dataset.path), sha256: opts.dataset.sha256, format: opts.dataset.format, items: opts.items.length },
     backend: description,
     settings: {

@@ -28,7 +28,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   const endpoint = parseEndpoint(opts.baseUrl);
   const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
   // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
-  const httpFetch = opts.fetch ? undefined : createHttpFetch();
+  const httpFetch = opts.fetch ? undefined : createHttpFetch(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {});
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
   const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch(opts.fetch ?? httpFetch!.fetch, gate));
   const render = opts.renderPrompt ?? renderPlainTranscript;
