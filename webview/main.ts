@@ -149,6 +149,7 @@ async function start(): Promise<void> {
 
   bridge.onNotification((n) => {
     if (n.event === 'openItem') ctx.openItem(n.data.itemId);
+    else if (n.event === 'showPage') ctx.navigate(n.data.page);
     else if (n.event === 'runChanged') void loadOverview().then(show, () => undefined);
     else if (n.event === 'runProgress') {
       const s = document.querySelector('.run-head .badge');

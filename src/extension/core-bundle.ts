@@ -19,3 +19,4 @@ export { EngineClient } from '../core/engine/client';
 export { trainProbe } from '../core/probes/train';
 export { writeProbeFile } from '../core/probes/load';
 export { roundExtensionsFor } from '../core/runner/round-extensions';
+export { writeNewExperiment } from '../core/runner/new-experiment';
