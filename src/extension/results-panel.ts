@@ -182,7 +182,7 @@ export class ResultsPanel implements vscode.Disposable {
         this.pendingPage = undefined;
         return;
       case 'revealItem':
-        await revealItem(this.target.runDir, msg.args.itemId, this.deps.log);
+        await revealItem(this.target.runDir, msg.args.itemId, this.deps.log, msg.args.preserveFocus === true);
         return;
       case 'openRun':
         await vscode.commands.executeCommand('sclab.openResults');
@@ -223,14 +223,14 @@ export class ResultsPanel implements vscode.Disposable {
  * Opens the dataset file at the item's line. The place comes from the run's own items.jsonl, not from the message:
  * the webview names the item, the host decides which file that is.
  */
-export async function revealItem(runDir: string, itemId: string, log: vscode.LogOutputChannel): Promise<void> {
+export async function revealItem(runDir: string, itemId: string, log: vscode.LogOutputChannel, preserveFocus = false): Promise<void> {
   const { readItems, readManifest } = await core();
   const item = (await readItems(runDir)).find((i) => i.id === itemId);
   if (!item) throw new SclabError('config', `item ${itemId} is not in ${runDir}/items.jsonl`);
   const file = path.isAbsolute(item.source.file) ? item.source.file : (await readManifest(runDir)).dataset.path;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const at = new vscode.Position(Math.max(0, Math.min(doc.lineCount - 1, item.source.line - 1)), 0);
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(at, at), preserveFocus: false });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(at, at), preserveFocus });
   log.info(`revealed ${itemId} at ${file}:${item.source.line}`);
 }
 

@@ -112,7 +112,8 @@ export const CommandSchema = z.discriminatedUnion('command', [
     .object({
       kind: z.literal('command'),
       command: z.literal('revealItem'),
-      args: z.object({ itemId: z.string().min(1), file: z.string().min(1), line: z.number().int().positive() }).strict(),
+      /** preserveFocus: the keyboard user stays in the viewer (Enter in the samples table) */
+      args: z.object({ itemId: z.string().min(1), file: z.string().min(1), line: z.number().int().positive(), preserveFocus: z.boolean().optional() }).strict(),
     })
     .strict(),
   /** let the user pick another run folder */
