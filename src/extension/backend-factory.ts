@@ -62,3 +62,11 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
       throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
   }
 }
+
+/** Codes of failures that belong to a backend: the message then says which one (its name and URL) to fix. */
+const BACKEND_FAILURES = new Set(['auth', 'timeout', 'rate_limit', 'server', 'network', 'malformed_response', 'bad_request', 'unsupported', 'model']);
+
+export function namingBackend(err: unknown, b: BackendSetting): unknown {
+  if (!(err instanceof SclabError) || !BACKEND_FAILURES.has(err.code) || err.message.includes(`"${b.name}"`)) return err;
+  return new SclabError(err.code, `backend "${b.name}"${b.baseUrl ? ` (${b.baseUrl})` : ''}: ${err.message}`, { cause: err, retryable: err.retryable, ...(err.status !== undefined ? { status: err.status } : {}), ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
+}

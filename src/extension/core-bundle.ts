@@ -20,3 +20,4 @@ export { trainProbe } from '../core/probes/train';
 export { writeProbeFile } from '../core/probes/load';
 export { roundExtensionsFor } from '../core/runner/round-extensions';
 export { writeNewExperiment } from '../core/runner/new-experiment';
+export { parseExperimentYaml } from '../core/protocol/experimentYaml';

@@ -5,7 +5,7 @@ import { SclabError } from '../core/model/errors';
 import type { RunResult } from '../core/runner/run';
 import { registerCommand, type CommandDeps } from './command';
 import type { PromptsHolder } from './prompts';
-import type { RunManager, StartInput } from './run-manager';
+import { requireTrust, type RunManager, type StartInput } from './run-manager';
 import { pickRun } from './run-picker';
 import { runDirOf, type RunsTree } from './runs-tree';
 import { defaultBackend, FALLBACK_BACKEND, readBackends, readRunSettings } from './settings';
@@ -40,6 +40,7 @@ function startOptions(arg: unknown): Partial<StartInput> {
 
 /** "Run Experiment…": file, preset, backend and rounds, each a QuickPick. */
 async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunResult | undefined> {
+  requireTrust(); // before the questions, not after them
   const given = startOptions(arg);
   const p = deps.prompts.current;
   let file = given.file ?? fileArg(arg);
