@@ -67,6 +67,13 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
 const BACKEND_FAILURES = new Set(['auth', 'timeout', 'rate_limit', 'server', 'network', 'malformed_response', 'bad_request', 'unsupported', 'model']);
 
 export function namingBackend(err: unknown, b: BackendSetting): unknown {
-  if (!(err instanceof SclabError) || !BACKEND_FAILURES.has(err.code) || err.message.includes(`"${b.name}"`)) return err;
-  return new SclabError(err.code, `backend "${b.name}"${b.baseUrl ? ` (${b.baseUrl})` : ''}: ${err.message}`, { cause: err, retryable: err.retryable, ...(err.status !== undefined ? { status: err.status } : {}), ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
+  // by code, not instanceof: errors from the lazily loaded core bundle are instances of that bundle's SclabError
+  const e = err as Partial<SclabError> | null;
+  if (!(err instanceof Error) || typeof e?.code !== 'string' || !BACKEND_FAILURES.has(e.code) || err.message.includes(`"${b.name}"`)) return err;
+  return new SclabError(e.code, `backend "${b.name}"${b.baseUrl ? ` (${b.baseUrl})` : ''}: ${err.message}`, {
+    cause: err,
+    retryable: e.retryable === true,
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+  });
 }

@@ -108,7 +108,7 @@ export async function runPathsScenario(context, { url, workspace, shots }) {
     if (lineNo < 1) throw new Error('the new experiment file has no "task: mcq" line');
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+G');
-    await s.answerInput(String(lineNo));
+    await s.answerInput(`:${lineNo}`);
     await page.keyboard.press('Home');
     await page.keyboard.press('Delete');
     await page.keyboard.type('T');

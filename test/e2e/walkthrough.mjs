@@ -46,6 +46,7 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
   });
 
   await s.check('step 2: the backend step tells the truth about the tiny default model', async () => {
+    await backToWalkthrough();
     await step('Choose a backend').click();
     await walk.getByText('answers mean nothing').first().waitFor({ timeout: 10_000 });
     await s.shot('backend-step');
@@ -56,18 +57,20 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
   });
 
   await s.check('step 3: New Experiment… writes a commented experiment file with a run button', async () => {
+    await backToWalkthrough();
     await step('Write an experiment file').click();
     await button('New Experiment…').click();
     await s.answerPick('bbq-demo.jsonl');
     await s.answerPick('paper-bbq');
     await page.locator('.tabs-container .tab', { hasText: 'bbq-demo.sclab.yaml' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.view-lines', { hasText: 'Self-Correction Lab experiment' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('.view-lines', { hasText: /Self-Correction\sLab\sexperiment/ }).first().waitFor({ timeout: 10_000 });
     await page.locator('.editor-actions [aria-label^="Run Experiment on This File"]').first().waitFor({ timeout: 20_000 });
     await s.shot('new-experiment-file');
     await backToWalkthrough();
   });
 
   await s.check('step 4: the paper preset on ten items runs to completion', async () => {
+    await backToWalkthrough();
     await step('Run the paper preset on ten items').click();
     await button('Run on Ten Items').click();
     await s.answerPick('bbq-demo.jsonl');

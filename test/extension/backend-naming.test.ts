@@ -12,6 +12,15 @@ describe('namingBackend', () => {
     expect(err.status).toBe(401);
   });
 
+  it('recognises a backend failure by its code, also from another bundle\'s error class (the lazily loaded core)', () => {
+    const foreign = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9999'), { code: 'network', retryable: true });
+    const err = namingBackend(foreign, refusing) as SclabError;
+    expect(err).toBeInstanceOf(SclabError);
+    expect(err.message).toBe('backend "refusing" (http://127.0.0.1:9999/v1): connect ECONNREFUSED 127.0.0.1:9999');
+    expect(err.code).toBe('network');
+    expect(err.retryable).toBe(true);
+  });
+
   it('leaves other errors alone (a dataset problem is not the backend\'s), and never names twice', () => {
     const dataset = new SclabError('dataset', 'data.jsonl:3:1: bad JSON');
     expect(namingBackend(dataset, refusing)).toBe(dataset);
