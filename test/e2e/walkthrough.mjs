@@ -20,7 +20,8 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
   const backToWalkthrough = async () => {
     await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().click();
     if (await step('Pick or create a dataset').isVisible()) return;
-    await page.locator('.gettingStartedContainer button, .gettingStartedContainer .getting-started-category', { hasText: 'Get Started with Self-Correction Lab' }).first().click();
+    await s.runCommand('Welcome: Open Walkthrough');
+    await s.answerPick('Get Started with Self-Correction Lab');
     await step('Pick or create a dataset').waitFor({ timeout: 10_000 });
   };
   let paintedAfter;

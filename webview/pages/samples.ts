@@ -180,7 +180,7 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
     header,
     spacer,
   );
-  const detail = h('div', { class: 'detail', role: 'region', aria: { label: 'item detail', live: 'polite' } });
+  const detail = h('div', { class: 'detail', role: 'region', aria: { label: 'item detail' } });
   root.append(h('div', { class: 'vtable' }, viewport), detail);
   let cursor = Math.min(first.total - 1, Math.max(0, Math.floor((ctx.state.scroll.samplesTable ?? 0) / ROW_H)));
 
@@ -208,7 +208,7 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
       } else {
         // say why these rows are missing (the static report holds the first page only) instead of leaving a gap
         const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
-        spacer.append(h('div', { class: 'vrow notice', role: 'row', id: rowId(Math.max(from, p * PAGE)), style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
+        spacer.append(h('div', { class: 'vrow notice', role: 'row', id: rowId(Math.max(from, p * PAGE)), style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted', role: 'gridcell' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
       }
     });
     if (document.getElementById(rowId(cursor))) viewport.setAttribute('aria-activedescendant', rowId(cursor));
