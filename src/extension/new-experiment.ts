@@ -42,7 +42,7 @@ async function newExperiment(deps: NewExperimentDeps, arg: unknown): Promise<str
     const items = uris
       .map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath }))
       .sort((a, b) => a.description.localeCompare(b.description));
-    const picked = await p.pick([...items, { label: '$(folder-opened) Browse…', description: '', file: '' }], { title: 'New Experiment (1/2): dataset', matchOnDescription: true });
+    const picked = await p.pick([...items, { label: '$(folder-opened) Browse…', description: '', file: '' }], { title: 'New Experiment (1/2): dataset', matchOnDescription: true, ignoreFocusOut: true });
     if (!picked) return undefined;
     file = picked.file || (await p.openFile({ title: 'Dataset', filters: { Datasets: ['jsonl', 'csv', 'tsv'] } }))?.fsPath;
     if (!file) return undefined;
@@ -52,7 +52,7 @@ async function newExperiment(deps: NewExperimentDeps, arg: unknown): Promise<str
     const { PRESET_NAMES } = await core();
     const picked = await p.pick(
       [{ label: 'default protocol', description: 'baseline + self-correct in the paper\'s wording for this data', preset: '' }, ...PRESET_NAMES.map((n) => ({ label: n, description: 'the paper\'s full protocol', preset: n }))],
-      { title: 'New Experiment (2/2): start from' },
+      { title: 'New Experiment (2/2): start from', ignoreFocusOut: true },
     );
     if (!picked) return undefined;
     preset = picked.preset;

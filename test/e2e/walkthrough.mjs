@@ -16,9 +16,9 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
   const step = (title) => walk.locator('.getting-started-step', { hasText: title }).first();
   const button = (title) => walk.getByRole('button', { name: title }).first();
   const viewer = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-  // back to the walkthrough after a step opened an editor or a view (the Welcome tab may show its home page)
+  // back to the walkthrough after a step opened an editor or a view, through the palette (the Welcome tab may have
+  // gone back to its home page)
   const backToWalkthrough = async () => {
-    await page.locator('.tabs-container .tab', { hasText: 'Welcome' }).first().click();
     if (await step('Pick or create a dataset').isVisible()) return;
     await s.runCommand('Welcome: Open Walkthrough');
     await s.answerPick('Get Started with Self-Correction Lab');

@@ -20,12 +20,13 @@ export function workbenchSession(page, { shots, prefix = '' }) {
   };
   const runCommand = async (title) => {
     // the palette may open before every command is registered: try again with a fresh palette
+    // (and a key press can be lost while focus moves between editors: press it again)
     for (let attempt = 1; ; attempt++) {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
       try {
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
+        await input.fill(`>${title}`);
         await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
         break;
       } catch (err) {
