@@ -78,7 +78,7 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
     await s.answerPick('paper-bbq');
     await s.answerPick('test-embedded');
     await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget input').press('Enter');
     await s.toast('Self-Correction Lab').waitFor({ timeout: 30_000 });
     await s.shot('run-progress');
     await s.toast(/Run \S+ completed/).waitFor({ timeout: RUN_TIMEOUT });
@@ -92,7 +92,7 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
     await button('Open the Ranks Page').click();
     // one run: the picker holds it alone
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
-    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget input').press('Enter');
     await viewer.locator('[role=tab][aria-selected=true]', { hasText: 'Ranks' }).waitFor({ timeout: 60_000 });
     await viewer.locator('.chart canvas').first().waitFor({ timeout: 30_000 });
     await viewer.locator('body').evaluate(

@@ -41,13 +41,14 @@ export function workbenchSession(page, { shots, prefix = '' }) {
     await input.waitFor({ state: 'visible' });
     await input.fill(text);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
-    await page.keyboard.press('Enter');
+    // pressed on the input itself: a page that redraws (the walkthrough completing a step) may hold the focus
+    await input.press('Enter');
   };
   const answerInput = async (text) => {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill(text);
-    await page.keyboard.press('Enter');
+    await input.press('Enter');
   };
   const toast = (hasText) => page.locator('.notifications-toasts .notification-toast', { hasText }).first();
   // the activity-bar icon toggles: click it only when the Runs view is not showing
