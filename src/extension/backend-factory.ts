@@ -70,3 +70,18 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
       throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
   }
 }
+
+/** Codes of failures that belong to a backend: the message then says which one (its name and URL) to fix. */
+const BACKEND_FAILURES = new Set(['auth', 'timeout', 'rate_limit', 'server', 'network', 'malformed_response', 'bad_request', 'unsupported', 'model']);
+
+export function namingBackend(err: unknown, b: BackendSetting): unknown {
+  // by code, not instanceof: errors from the lazily loaded core bundle are instances of that bundle's SclabError
+  const e = err as Partial<SclabError> | null;
+  if (!(err instanceof Error) || typeof e?.code !== 'string' || !BACKEND_FAILURES.has(e.code) || err.message.includes(`"${b.name}"`)) return err;
+  return new SclabError(e.code, `backend "${b.name}"${b.baseUrl ? ` (${b.baseUrl})` : ''}: ${err.message}`, {
+    cause: err,
+    retryable: e.retryable === true,
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+  });
+}

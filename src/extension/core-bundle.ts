@@ -21,3 +21,5 @@ export { EngineClient } from '../core/engine/client';
 export { trainProbe } from '../core/probes/train';
 export { writeProbeFile } from '../core/probes/load';
 export { roundExtensionsFor } from '../core/runner/round-extensions';
+export { writeNewExperiment } from '../core/runner/new-experiment';
+export { parseExperimentYaml } from '../core/protocol/experimentYaml';

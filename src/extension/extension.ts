@@ -5,9 +5,11 @@ import { moduleStart } from './activation-clock';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { askKeyOrigin, registerBackendCommands } from './backend-commands';
+import { registerDemoDataset } from './demo-dataset';
 import { BackendsTree } from './backends-tree';
 import { registerExportRun } from './export-run';
 import { registerItemLens } from './item-lens';
+import { registerNewExperiment } from './new-experiment';
 import { PromptsHolder } from './prompts';
 import { registerResultsCommands } from './results-commands';
 import { registerResultsSerializer, ResultsPanels } from './results-panel';
@@ -58,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
     vscode.window.registerTreeDataProvider('sclab.backends', backendsTree),
     ...registerValidateDataset({ log, distDir: path.join(context.extensionPath, 'dist') }),
     ...registerRunCommands({ log, runs, tree: runsTree, prompts }),
+    ...registerNewExperiment({ log, prompts }),
+    ...registerDemoDataset({ log, extensionPath: context.extensionPath }),
     ...registerBackendCommands({ log, keys, prompts }),
     ...registerResultsCommands({ log, panels, pickRun: choose }),
     ...registerExportRun({ log, prompts, pickRun: choose }),

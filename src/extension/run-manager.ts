@@ -5,7 +5,7 @@ import type { RunResult } from '../core/runner/run';
 import { SclabError } from '../core/model/errors';
 import type { Experiment } from '../core/model/experiment';
 import type { RunManifest } from '../core/model/manifest';
-import { createBackendFor, refOf, type BackendFactoryDeps } from './backend-factory';
+import { createBackendFor, namingBackend, refOf, type BackendFactoryDeps } from './backend-factory';
 import { roundExtensionsFor } from './round-extensions';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
@@ -35,7 +35,7 @@ function isExperimentFile(file: string): boolean {
   return /\.sclab\.ya?ml$/i.test(file);
 }
 
-function requireTrust(): void {
+export function requireTrust(): void {
   if (!vscode.workspace.isTrusted) {
     throw new SclabError('config', 'this workspace is not trusted: nothing runs here. Trust the workspace (Manage Workspace Trust) to run experiments.');
   }
@@ -78,7 +78,7 @@ export class RunManager implements vscode.Disposable {
     const backendSetting = input.backend ? backendByName(input.backend) : defaultBackend();
     if (!backendSetting) throw new SclabError('config', `no backend named "${input.backend}" in sclab.backends (have: ${readBackends().map((b) => b.name).join(', ') || 'none'})`);
     const settings = readRunSettings();
-    return this.track(this.begin(`${path.basename(input.file)} on ${backendSetting.name}`), async (run, signal, report) => {
+    return this.track(this.begin(`${path.basename(input.file)} on ${backendSetting.name}`), backendSetting, async (run, signal, report) => {
       const { prepareExperiment } = await core();
       const { startRun } = await core();
       report('reading the dataset');
@@ -141,7 +141,7 @@ export class RunManager implements vscode.Disposable {
       throw err;
     }
     const settings = readRunSettings();
-    return this.track(run, async (run, signal, report) => {
+    return this.track(run, backendSetting, async (run, signal, report) => {
       const { loadDataset, applyFilter } = await core();
       const { checkDatasetUnchanged, resumeRun } = await core();
       report('reading the dataset');
@@ -189,7 +189,7 @@ export class RunManager implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private async track(run: ActiveRun, body: (run: ActiveRun, signal: AbortSignal, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
+  private async track(run: ActiveRun, backend: BackendSetting, body: (run: ActiveRun, signal: AbortSignal, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
     const { label } = run;
     try {
       const result = await vscode.window.withProgress(
@@ -216,6 +216,8 @@ export class RunManager implements vscode.Disposable {
       this.deps.log.info(`run ${result.status}: ${result.runDir} (${result.manifest.counts.recorded}/${result.manifest.counts.planned} records, ${result.manifest.counts.errors} errors)`);
       void this.announce(result);
       return result;
+    } catch (err) {
+      throw namingBackend(err, backend);
     } finally {
       this.end(run);
     }

@@ -63,7 +63,7 @@ export const renderProbes: PageRenderer = async (root, ctx) => {
   const multi = conds.filter((c) => p.curves.filter((x) => x.probe === probe && x.condition === c).length > 1);
   const condition = conds.includes(ctx.state.probes.condition ?? '') ? ctx.state.probes.condition! : (multi[0] ?? conds[0]!);
   const picker = (label: string, values: string[], current: string, set: (v: string) => void) => {
-    const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
+    const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label, label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
     el.addEventListener('change', () => {
       set((el as unknown as { value: string }).value);
       ctx.save();
