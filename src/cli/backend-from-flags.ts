@@ -44,7 +44,7 @@ export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string
 
 export async function createBackend(
   ref: BackendRef,
-  opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv; extraMirrors?: string[]; signal?: AbortSignal },
+  opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv; extraMirrors?: string[]; signal?: AbortSignal; maxResponseBytes?: number },
 ): Promise<Backend> {
   switch (ref.kind) {
     case 'openai': {
@@ -52,7 +52,7 @@ export async function createBackend(
       if (!baseUrl) throw new SclabError('config', 'the openai backend needs --base-url URL (e.g. http://127.0.0.1:8000/v1) or OPENAI_BASE_URL');
       if (!ref.model) throw new SclabError('config', 'the openai backend needs --model ID (the model name the server serves)');
       const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs });
+      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs, ...(opts.maxResponseBytes ? { maxResponseBytes: opts.maxResponseBytes } : {}) });
     }
     case 'embedded': {
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
