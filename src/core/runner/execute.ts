@@ -8,7 +8,7 @@ import type { RoundRecord } from '../model/record';
 import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
-import { planChains, plannedRecords, type Chain } from './plan';
+import { chainAt, chainCount, plannedRecordCount, type Chain } from './plan';
 import { goldRank, labelOpening, labelOptionScores, optionContinuations, resolveRankMethod, tokenCounts } from './ranking';
 import type { RetryPolicy } from './retry';
 import { AdaptiveScheduler, trackRequests, type RequestTally, type SchedulerStats } from './scheduler';
@@ -67,12 +67,12 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const { experiment: exp } = opts;
   // a forced rank method the backend cannot give stops the run before any request
   resolveRankMethod(exp, opts.description, opts.backend);
-  const chains = planChains(opts.items, exp);
+  const chains = chainCount(opts.items, exp);
   // what is held is what chains in flight need: each chain's own history, and for a resumed run the compact
   // ResumeState; finished records are counted and forgotten
   const resumed = opts.resume;
   const progress: RunProgress = {
-    planned: plannedRecords(chains),
+    planned: plannedRecordCount(opts.items, exp),
     recorded: resumed?.counts.recorded ?? 0,
     errors: resumed?.counts.errors ?? 0,
     cached: resumed?.counts.cached ?? 0,
@@ -144,8 +144,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
 
   const worker = async () => {
     while (!stop.signal.aborted) {
-      const chain = chains[next++];
-      if (!chain) return;
+      if (next >= chains) return;
+      const chain = chainAt(opts.items, exp, next++);
       try {
         await runChain(chain);
       } catch (err) {
@@ -156,7 +156,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains)) }, worker));
     await lastWrite;
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);

@@ -10,7 +10,7 @@ import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
 import { resolveRankMethod } from './ranking';
-import { planChains, plannedRecords } from './plan';
+import { plannedRecordCount } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
@@ -98,7 +98,7 @@ export async function startRun(
       cache: opts.settings.cacheDir !== null,
       rankMethod,
     },
-    counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
+    counts: { planned: plannedRecordCount(opts.items, opts.experiment), recorded: 0, errors: 0, cached: 0 },
     ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),
     resumes: [],
   };
