@@ -4,6 +4,7 @@ export { createOpenAIBackend } from '../core/backends/openai';
 export { createEmbeddedBackend } from '../core/backends/embedded';
 export { resolveModel, defaultCacheDir } from '../core/engine/resolve';
 export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
+export { readAnalysisRecords } from '../core/runner/analysis-records';
 export { recordsToCsv } from '../core/report/csv';
 export { analyzeRun } from '../core/analysis/analyze';
 export { renderHtmlReport } from '../core/report/html';
