@@ -68,6 +68,8 @@ export interface Backend {
   scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
   /** per-layer activations of the round input; present when capabilities.hiddenStates */
   hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
+  /** what the backend has to say once a run is over (cache reuse, evictions), appended to the manifest's notes */
+  runNotes?(): Promise<string[]>;
   close(): Promise<void>;
 }
 

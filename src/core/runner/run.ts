@@ -179,6 +179,7 @@ async function drive(
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
   }
   await writing;
+  const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   const { records } = await readRecords(store.runDir);
   const counts = {
     planned: last.planned,
@@ -190,6 +191,7 @@ async function drive(
     ...m,
     status,
     counts,
+    ...(backendNotes.length > 0 ? { backend: { ...m.backend, notes: [...m.backend.notes, ...backendNotes] } } : {}),
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));
   const manifest = store.current;
