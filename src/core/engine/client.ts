@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import type { ChatMessage } from '../model/chat';
 import { cancelledError, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
-import { engineInfo, handleRequest, hostModel } from './host';
+import { engineInfo, handleRequest, hostModel, type HostedModel } from './host';
+import { releaseKernelScratch } from './kernels';
 import { describeModelSpec, loadLocalModel, type ModelSpec } from './load-local';
 import {
   type ClientMessage,
@@ -66,14 +67,20 @@ export class EngineClient {
     const inProcess = opts.mode === 'in-process' || (opts.mode === 'auto' && !existsSync(opts.workerPath ?? defaultWorkerPath()));
     if (inProcess) {
       const model = await loadLocalModel(opts.modelSpec);
-      const hosted = hostModel(model, opts.prefixCache);
+      let hosted: HostedModel | null = hostModel(model, opts.prefixCache);
       const transport: Transport = {
         run(request, onToken) {
           let aborted = false;
           const ctl = { isAborted: () => aborted, ...(onToken ? { onToken } : {}) };
+          if (!hosted) return { promise: Promise.reject(new SclabError('cancelled', 'the engine client is closed')), abort: () => {} };
           return { promise: handleRequest(hosted, request, ctl), abort: () => (aborted = true) };
         },
-        close: async () => hosted.prefixCache?.clear(),
+        // the model's kernel arena, its KV caches and the scratch arena become garbage (a worker frees all at exit)
+        close: async () => {
+          hosted?.prefixCache?.clear();
+          hosted = null;
+          releaseKernelScratch();
+        },
       };
       return new EngineClient(transport, engineInfo(model), 'in-process');
     }
