@@ -53,8 +53,13 @@ function trainTokenizer(corpus: string[], merges: number, vocab: number): object
   const words = new Map<string, number>();
   for (const text of corpus) for (const w of text.match(/ ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+/g) ?? []) words.set(w, (words.get(w) ?? 0) + 1);
   const split = [...words].map(([w, n]) => ({ syms: [...toUnicode(w)], n }));
-  const table: Record<string, number> = { '<|endoftext|>': 0, '<|im_start|>': 1, '<|im_end|>': 2 };
-  for (const ch of b2u) table[ch] = Object.keys(table).length;
+  const table = new Map<string, number>([
+    ['<|endoftext|>', 0],
+    ['<|im_start|>', 1],
+    ['<|im_end|>', 2],
+  ]);
+  const add = (piece: string): void => void (table.has(piece) || table.set(piece, table.size));
+  for (const ch of b2u) add(ch);
   const learned: string[] = [];
   for (let m = 0; m < merges; m++) {
     const counts = new Map<string, number>();
@@ -65,7 +70,7 @@ function trainTokenizer(corpus: string[], merges: number, vocab: number): object
     if (!best) break;
     const [a, b] = best.split(' ') as [string, string];
     learned.push(best);
-    table[a + b] ??= Object.keys(table).length;
+    add(a + b);
     for (const w of split) {
       const out: string[] = [];
       for (let i = 0; i < w.syms.length; i++) {
@@ -77,7 +82,7 @@ function trainTokenizer(corpus: string[], merges: number, vocab: number): object
       w.syms = out;
     }
   }
-  for (let i = 0; Object.keys(table).length < vocab; i++) table[toUnicode(`~${i}~`)] ??= Object.keys(table).length;
+  for (let i = 0; table.size < vocab; i++) add(toUnicode(`~${i}~`));
   const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   return {
     version: '1.0',
@@ -88,7 +93,7 @@ function trainTokenizer(corpus: string[], merges: number, vocab: number): object
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: table, merges: learned },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(table), merges: learned },
   };
 }
 

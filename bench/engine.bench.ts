@@ -8,11 +8,13 @@
 //   4. end to end: the paper-bbq preset on BBQ items with a residual probe on every layer, random-weight model of
 //      SmolLM2-135M shapes with a ChatML template, through the embedded backend: records/s and peak memory of the
 //      three-pass path (prefix cache off) against the one-pass path, same run (goal ≥ 4×, identical greedy answers)
+//   5. memory release: RSS of an in-process engine on that model after load and after close (twice)
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
 // SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24); SCLAB_BENCH_ONLY=4 runs section 4 alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EngineClient } from '../src/core/engine/client';
 import { allocF32, matmul, matmulJs, wasmKernelsAvailable } from '../src/core/engine/kernels';
 import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
@@ -268,9 +270,34 @@ async function benchEndToEnd(): Promise<void> {
     console.log(`   speed-up ${fmt(old.seconds / now.seconds, 2)}× by wall clock, ${fmt(old.cpuSeconds / now.cpuSeconds, 2)}× by CPU time   (goal ≥ 4×)`);
     console.log(`   identical greedy answers: ${same}/${old.responses.size}; largest difference of probe cosines ${maxDifference(old.probeCosines, now.probeCosines).toExponential(2)}, of option log-probs ${maxDifference(old.optionLogprobs, now.optionLogprobs).toExponential(2)}`);
     for (const n of now.notes.filter((x) => x.startsWith('prefix cache:'))) console.log(`   run note: ${n}`);
+    await benchRelease(paths.modelDir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** 5. memory goes back: RSS after loading the model in-process, and after closing the engine (and a GC) */
+async function benchRelease(modelDir: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
+  // array buffers are swept after a GC on a background thread: collect, let it sweep, twice
+  const rss = async (): Promise<number> => {
+    for (let i = 0; i < 2; i++) {
+      gc?.();
+      await settle();
+    }
+    return process.memoryUsage().rss / 2 ** 20;
+  };
+  console.log(`\n5. memory release, in-process engine on the same model, load → close twice (RSS in MiB${gc ? ', after a full GC' : '; run node with --expose-gc for steady figures'})`);
+  const row: string[] = [`start ${fmt(await rss(), 0)}`];
+  for (let i = 0; i < 2; i++) {
+    const client = await EngineClient.start({ modelSpec: modelDir, mode: 'in-process' });
+    await client.hidden((await client.tokenize(['Who was it?']))[0]!, { position: 'last', modules: ['residual'], convention: 'sclab' });
+    row.push(`loaded ${fmt(await rss(), 0)}`);
+    await client.close();
+    row.push(`closed ${fmt(await rss(), 0)}`);
+  }
+  console.log(`   ${row.join(' → ')}   [${machineLoad()}]`);
 }
 
 async function main(): Promise<void> {
