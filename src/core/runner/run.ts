@@ -201,6 +201,7 @@ async function drive(
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
   }
   await writing;
+  const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last
   // progress is what records.jsonl holds
   const counts = { planned: last.planned, recorded: last.recorded, errors: last.errors, cached: last.cached };
@@ -208,8 +209,8 @@ async function drive(
     ...m,
     status,
     counts,
-    // how many requests the server took over time, next to what the backend reported on connect
-    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary()] },
+    // how many requests the server took over time, and what the backend has to say (cache reuse), next to what it reported on connect
+    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary(), ...backendNotes] },
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));
   const manifest = store.current;
