@@ -26,21 +26,15 @@ export function refOf(b: BackendSetting): BackendRef {
   };
 }
 
-/** The model cache the CLI uses too, so a model downloaded once serves both hosts. */
-function cacheRoot(defaultCacheDir: (env: { XDG_CACHE_HOME?: string; HOME?: string; LOCALAPPDATA?: string; platform: string }) => string): string {
-  const env = process.env;
-  return env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform: process.platform });
-}
-
 /** An embedded backend's model (a catalogue name or a local path) as files on disk, through the verified cache. */
 export async function resolveEmbeddedModel(
   b: BackendSetting,
   opts: { baseDir: string | undefined; signal?: AbortSignal; onModelProgress?: (message: string) => void },
 ): Promise<{ kind: 'llama2c'; bin: string; tokenizer: string } | { kind: 'hf'; dir: string }> {
-  const { resolveModel, defaultCacheDir } = await core();
+  const { resolveModel, modelCacheSettings } = await core();
+  // the model cache the CLI uses too, so a model downloaded once serves both hosts
   const resolved = await resolveModel(b.model ?? 'stories260K', {
-    cacheDir: cacheRoot(defaultCacheDir),
-    mirrors: (process.env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean),
+    ...modelCacheSettings(process.env, process.platform),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (p) => opts.onModelProgress?.(`model ${p.file}: ${p.total ? `${Math.floor((100 * p.received) / p.total)}%` : `${(p.received / 1e6).toFixed(1)} MB`}`),

@@ -2,7 +2,7 @@
 // the host bundle stays small, so activation does not pay for parsing the whole core.
 export { createOpenAIBackend } from '../core/backends/openai';
 export { createEmbeddedBackend } from '../core/backends/embedded';
-export { resolveModel, defaultCacheDir } from '../core/engine/resolve';
+export { resolveModel, modelCacheSettings } from '../core/engine/resolve';
 export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
 export { recordsToCsv } from '../core/report/csv';
 export { analyzeRun } from '../core/analysis/analyze';
@@ -11,11 +11,9 @@ export { createViewerService } from '../core/viewer/service';
 export { renderViewerHtml } from '../core/viewer/html';
 export { safeParseAppMessage } from '../core/viewer/protocol';
 export { PRESET_NAMES } from '../core/protocol';
-export { prepareExperiment } from '../core/runner/prepare';
-export { startRun, resumeRun, checkDatasetUnchanged } from '../core/runner/run';
-export { loadDataset, applyFilter, validateDataset } from '../core/datasets';
+export { runSession, backendRefFromManifest } from '../core/runner/session';
+export { validateDataset } from '../core/datasets';
 export { itemOutcomes } from './item-outcomes';
 export { EngineClient } from '../core/engine/client';
 export { trainProbe } from '../core/probes/train';
 export { writeProbeFile } from '../core/probes/load';
-export { roundExtensionsFor } from '../core/runner/round-extensions';

@@ -15,7 +15,7 @@ import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from '../models';
 import { roundExtensionsFor } from '../round-extensions';
 import { createProgressReporter } from '../progress';
 import { withSigint } from '../signals';
-import { defaultCacheDir } from './run';
+import { responseCacheDir } from '../../core/runner/backend-ref';
 
 /** The package root: dist/cli.js lives one folder below it. */
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
@@ -71,7 +71,7 @@ export function registerDemoCommand(program: Command): void {
             dataset: prepared.dataset,
             items: prepared.items,
             backend,
-            settings: { concurrency: 2, requestTimeoutMs: 120_000, cacheDir: defaultCacheDir(flags.out) },
+            settings: { concurrency: 2, requestTimeoutMs: 120_000, cacheDir: responseCacheDir(flags.out) },
             signal,
             onProgress: (p) => progress.update(p),
           });
