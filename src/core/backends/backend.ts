@@ -57,6 +57,8 @@ export interface HiddenStatesResult {
   vectors: Float32Array[];
   dim: number;
   nTokens: number;
+  /** positions of special tokens (BOS, template markers), left out of 'mean'; absent from servers that do not say */
+  specialPositions?: number[];
 }
 
 /**

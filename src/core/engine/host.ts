@@ -2,7 +2,7 @@
 import { SclabError } from '../model/errors';
 import type { EngineInfo, EngineRequest, StreamedToken } from './protocol';
 import { generate, hiddenStates, scoreContinuations } from './session';
-import type { LoadedModel } from './types';
+import type { LoadedModel, Tokenizer } from './types';
 
 export function engineInfo(model: LoadedModel): EngineInfo {
   return {
@@ -15,6 +15,22 @@ export function engineInfo(model: LoadedModel): EngineInfo {
   };
 }
 
+/**
+ * Ids of a text as the serving engines tokenize a rendered chat: special tokens written in the text (a template's
+ * BOS) map to their ids, nothing is added automatically, and BOS goes in front only when the text did not bring it.
+ */
+export function tokenizeText(tokenizer: Tokenizer, text: string, addBos: boolean): number[] {
+  const ids = tokenizer.encode(text);
+  const bos = tokenizer.bosId;
+  return addBos && bos !== null && ids[0] !== bos ? [bos, ...ids] : ids;
+}
+
+/** positions of special tokens (BOS, template markers): 'mean' leaves them out */
+function specialPositions(model: LoadedModel, ids: number[]): number[] {
+  const special = model.tokenizer.specialIds;
+  return ids.flatMap((id, i) => (special.has(id) ? [i] : []));
+}
+
 export interface HostControl {
   isAborted: () => boolean;
   onToken?: (t: StreamedToken) => void;
@@ -24,10 +40,8 @@ export async function handleRequest(model: LoadedModel, req: EngineRequest, ctl:
   switch (req.op) {
     case 'info':
       return engineInfo(model);
-    case 'tokenize': {
-      const bos = req.addBos && model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : [];
-      return req.texts.map((t) => bos.concat(model.tokenizer.encode(t)));
-    }
+    case 'tokenize':
+      return req.texts.map((t) => tokenizeText(model.tokenizer, t, req.addBos));
     case 'decode':
       return model.tokenizer.decode(req.ids);
     case 'render':
@@ -39,7 +53,11 @@ export async function handleRequest(model: LoadedModel, req: EngineRequest, ctl:
     case 'score':
       return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted });
     case 'hidden':
-      return hiddenStates(model, req.ids, req.params, { isAborted: ctl.isAborted });
+    {
+      const special = specialPositions(model, req.ids);
+      const params = req.params.position === 'mean' && !req.params.meanSkip ? { ...req.params, meanSkip: special } : req.params;
+      return { ...(await hiddenStates(model, req.ids, params, { isAborted: ctl.isAborted })), specialPositions: special };
+    }
     default:
       throw new SclabError('bad_request', `unknown engine request ${(req as { op: string }).op}`);
   }

@@ -16,6 +16,7 @@ export class Llama2cTokenizer implements Tokenizer {
   readonly bosId = BOS_ID;
   /** llama2.c's training data delimits stories with BOS, so run.c ends generation on BOS as well as on EOS */
   readonly eosIds = [EOS_ID, BOS_ID];
+  readonly specialIds: ReadonlySet<number> = new Set([UNK_ID, BOS_ID, EOS_ID]);
   private readonly pieces: string[];
   private readonly scores: Float32Array;
   /** raw byte for byte-fallback pieces, -1 otherwise */

@@ -20,6 +20,19 @@ export const BackendDescriptionSchema = z.object({
     .object({ name: z.string(), nLayers: z.number().int().positive(), dModel: z.number().int().positive(), weightsSha256: z.string() })
     .optional(),
   capabilities: CapabilitiesSchema,
+  /**
+   * whether the ids the probes read equal the generator's: at connect a sample conversation with a prefill is
+   * tokenized on both sides (the generation server's POST /tokenize); a mismatch stops the run before it starts
+   */
+  tokenCheck: z
+    .object({
+      result: z.enum(['agree', 'skipped']),
+      /** what was compared with what, in words */
+      against: z.string(),
+      tokens: z.number().int().nonnegative().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
   /** what probing found, in words: e.g. "completions echo: not supported (400)" */
   notes: z.array(z.string()).default([]),
 });

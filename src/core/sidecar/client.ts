@@ -16,6 +16,9 @@ import {
   type ProbeScoresWireRequest,
   type ProbeScoresWireResponse,
   type SidecarInfo,
+  type SidecarInput,
+  TokenizeResponseSchema,
+  type TokenizeWireResponse,
 } from './protocol';
 import type { HiddenStatesResult } from '../backends/backend';
 
@@ -47,6 +50,8 @@ export interface SidecarClient {
   hiddenStates(req: HiddenStatesWireRequest, signal?: AbortSignal): Promise<DecodedHiddenStates>;
   probeScores(req: ProbeScoresWireRequest, signal?: AbortSignal): Promise<ProbeScoresWireResponse>;
   loglikelihood(req: LoglikelihoodWireRequest, signal?: AbortSignal): Promise<LoglikelihoodWireResponse>;
+  /** the rendered text and ids the sidecar runs the model on */
+  tokenize(req: SidecarInput, signal?: AbortSignal): Promise<TokenizeWireResponse>;
   /** any request, answered as is (conformance checks of error answers) */
   raw(method: 'GET' | 'POST', path: string, body?: unknown, init?: { headers?: Record<string, string>; rawBody?: string }): Promise<RawAnswer>;
   close(): void;
@@ -139,7 +144,11 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
         if (f.length !== width) throw new SclabError('malformed_response', `sidecar hidden_states: layers[${i}] has ${f.length} numbers, expected ${width}`);
         return f;
       });
-      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, bytes: r.bytes };
+      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, ...(r.special_positions ? { specialPositions: r.special_positions } : {}), bytes: r.bytes };
+    },
+    tokenize: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(TokenizeResponseSchema, 'POST', '/v1/tokenize', req, signal);
+      return r;
     },
     probeScores: async (req, signal) => {
       const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, 'POST', '/v1/probe_scores', req, signal);

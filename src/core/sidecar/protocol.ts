@@ -48,6 +48,19 @@ export const HiddenStatesRequestSchema = z.intersection(
 );
 export type HiddenStatesWireRequest = z.input<typeof HiddenStatesRequestSchema>;
 
+/** POST /v1/tokenize: the ids the server runs the model on for an input (what the client compares with the
+ * generation server's own POST /tokenize at connect) */
+export const TokenizeRequestSchema = InputSchema;
+export const TokenizeResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  /** the rendered text (the chat template's, with the prefill continued) */
+  text: z.string(),
+  tokens: z.array(z.number().int().nonnegative()),
+  bos_id: z.number().int().nonnegative().nullish(),
+});
+export type TokenizeWireResponse = z.infer<typeof TokenizeResponseSchema>;
+
 /** a float vector on the wire: a JSON array, or base64 of little-endian float32 */
 const VectorSchema = z.union([z.array(z.number()), z.string()]);
 
@@ -62,6 +75,8 @@ export const HiddenStatesResponseSchema = z.object({
   layer_ids: z.array(z.number().int().nonnegative()),
   dim: z.number().int().positive(),
   n_tokens: z.number().int().positive(),
+  /** positions of special tokens (BOS, chat-template markers); "mean" averages the other positions */
+  special_positions: z.array(z.number().int().nonnegative()).optional(),
   /** one vector per layer id: [dim], or [n_tokens * dim] row-major for position "all" */
   layers: z.array(VectorSchema),
 });

@@ -64,6 +64,8 @@ export interface Completion {
 export interface SidecarProvider {
   info(): Promise<ProviderInfo>;
   hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal): Promise<HiddenStatesResult>;
+  /** the rendered text of an input and the ids the model runs on (BOS included where the model has one) */
+  tokenize?(input: SidecarInput, signal?: AbortSignal): Promise<{ text: string; ids: number[]; bosId: number | null }>;
   loglikelihood?(input: SidecarInput, continuations: string[], signal?: AbortSignal): Promise<ContinuationLikelihood[]>;
   /** generation for the OpenAI-compatible routes */
   chat?(messages: ChatMessage[], prefill: string, params: GenerationParams, signal?: AbortSignal): Promise<Generated>;

@@ -6,13 +6,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { LoadedProbe } from '../probes/probe';
 import { encodeVector } from './encoding';
 import { checkBearer, parseBody, readJsonBody, sendError, sendJson } from './http';
-import { chatCompletions, completions, modelsAnswer } from './openai-routes';
+import { chatCompletions, completions, modelsAnswer, servingTokenize } from './openai-routes';
 import { resolveProbes, scoreProbes } from './probe-scoring';
 import {
   HiddenStatesRequestSchema,
   LoglikelihoodRequestSchema,
   ProbeScoresRequestSchema,
   SIDECAR_PROTOCOL,
+  TokenizeRequestSchema,
   toEngineModule,
   toWireModule,
   WIRE_MODULES,
@@ -103,6 +104,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
         layer_ids: h.layers,
         dim: h.dim,
         n_tokens: h.nTokens,
+        ...(h.specialPositions ? { special_positions: h.specialPositions } : {}),
         layers: h.vectors.map((v) => encodeVector(v, r.encoding)),
       };
     },
@@ -123,7 +125,18 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       return { protocol: SIDECAR_PROTOCOL, model, results };
     },
   };
+  if (provider.tokenize) {
+    const tokenize = provider.tokenize.bind(provider);
+    routes['POST /v1/tokenize'] = async (body, signal) => {
+      const r = parseBody(TokenizeRequestSchema, body, 'POST /v1/tokenize');
+      checkChars(r);
+      const t = await tokenize(r, signal);
+      return { protocol: SIDECAR_PROTOCOL, model, text: t.text, tokens: t.ids, bos_id: t.bosId };
+    };
+  }
   if (info.capabilities.openai) {
+    // vLLM's and llama.cpp's tokenizer endpoint, so clients can check that they agree with what this server runs
+    if (provider.tokenize) routes['POST /tokenize'] = async (body, signal) => servingTokenize(provider, model, limits.maxPromptChars, body, signal);
     routes['GET /v1/models'] = async () => modelsAnswer(model);
     routes['POST /v1/chat/completions'] = async (body, signal) => chatCompletions(provider, model, body, signal);
     routes['POST /v1/completions'] = async (body, signal) => completions(provider, model, body, signal);

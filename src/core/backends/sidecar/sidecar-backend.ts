@@ -13,6 +13,7 @@ import { makeClient, RequestGate } from '../openai/client';
 import { parseEndpoint } from '../openai/endpoint';
 import type { PrefillMode, PromptRenderer } from '../openai/options';
 import { readModelIds } from '../openai/responses';
+import { checkTokenAgreement } from './token-check';
 
 export interface SidecarBackendOptions {
   /** the sidecar's root URL, e.g. http://gpu-box:8765 */
@@ -89,6 +90,17 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       ...(opts.renderPrompt ? { renderPrompt: opts.renderPrompt } : {}),
     });
     const g = await generation.connect(signal);
+    const tokenCheck = await checkTokenAgreement({
+      sidecar,
+      requestBaseUrl: endpoint.requestBaseUrl,
+      publicUrl: endpoint.publicUrl,
+      model,
+      timeoutMs: opts.requestTimeoutMs,
+      ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    notes.push(tokenCheck.result === 'agree' ? `tokens: the sidecar and ${tokenCheck.against} agree on a sample chat with a prefill (${tokenCheck.tokens} tokens)` : `tokens: agreement not checked: ${tokenCheck.reason}`);
     scoreVia = g.capabilities.optionLogprobs ? 'openai' : i.capabilities.loglikelihood ? 'sidecar' : 'none';
     if (scoreVia === 'sidecar') notes.push('option log-likelihoods: from the sidecar (POST /v1/loglikelihood, the model\'s own chat format), since the generation server gives none');
     info = i;
@@ -97,6 +109,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       model,
       baseUrl: g.baseUrl ?? endpoint.publicUrl,
       capabilities: { ...g.capabilities, optionLogprobs: scoreVia !== 'none', hiddenStates: i.capabilities.hidden_states, probeScores: i.capabilities.probe_scores },
+      tokenCheck,
       notes: [...notes, ...g.notes.map((n) => `generation: ${n}`)],
     };
     if (i.identity) description.identity = { name: i.identity.name, nLayers: i.identity.n_layers, dModel: i.identity.d_model, weightsSha256: i.identity.weights_sha256 };
@@ -128,7 +141,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
         },
         signal,
       );
-      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens };
+      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens, ...(h.specialPositions ? { specialPositions: h.specialPositions } : {}) };
     },
 
     probeScores: (req, signal) => sidecar.probeScores({ messages: req.messages, prefill: req.prefill, probes: req.probes }, signal),
