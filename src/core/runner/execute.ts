@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { linkSignal } from '../util/signal';
 import type { Backend, ChatResult, OptionScoreResult } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
@@ -78,11 +79,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   report();
 
   // an internal controller lets a fatal error in one worker stop the others' in-flight requests
-  const stop = new AbortController();
+  const stop = linkSignal(opts.signal);
   setMaxListeners(0, stop.signal); // one listener per in-flight request
-  const onOuterAbort = () => stop.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (opts.signal?.aborted) stop.abort();
   const call: Call = (what, fn, selfScheduled) =>
     selfScheduled ? fn(stop.signal) : scheduler.request({ what, signal: stop.signal, send: fn, timeoutMs: opts.requestTimeoutMs });
   opts.backend.attachScheduler?.(scheduler);
@@ -154,7 +152,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains.length)) }, worker));
     await lastWrite;
   } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
+    stop.unlink();
     opts.backend.attachScheduler?.(undefined);
   }
   if (fatal !== undefined && !(isSclabError(fatal) && fatal.code === 'cancelled' && opts.signal?.aborted)) throw fatal;
