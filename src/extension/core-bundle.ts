@@ -7,7 +7,7 @@ export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } fro
 export { recordsToCsv } from '../core/report/csv';
 export { analyzeRun } from '../core/analysis/analyze';
 export { renderHtmlReport } from '../core/report/html';
-export { createViewerService } from '../core/viewer/service';
+export { createViewerService, writeViewerCache } from '../core/viewer/service';
 export { renderViewerHtml } from '../core/viewer/html';
 export { safeParseAppMessage } from '../core/viewer/protocol';
 export { PRESET_NAMES } from '../core/protocol';

@@ -84,6 +84,8 @@ export function extensionSessionHost(
     log: { info(message: string): void; warn(message: string): void };
     report: (message: string) => void;
     changed: () => void;
+    /** the core's summary writer (summary.json), loaded with the rest of the core */
+    afterComplete: (runDir: string) => Promise<void>;
   },
 ): SessionHost {
   return {
@@ -104,6 +106,7 @@ export function extensionSessionHost(
       run.progress = p;
       deps.changed();
     },
+    afterComplete: deps.afterComplete,
   };
 }
 

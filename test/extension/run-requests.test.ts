@@ -122,6 +122,7 @@ describe('RunManager wiring through the core run session', () => {
     const outDir = path.join(path.dirname(file), '.sclab', 'runs');
     const logs: string[] = [];
     const stages: string[] = [];
+    const summaries: string[] = [];
     const hostFor = (run: ActiveRun, changed: () => void) =>
       extensionSessionHost(run, {
         secrets: { get: async () => undefined },
@@ -129,6 +130,7 @@ describe('RunManager wiring through the core run session', () => {
         log: { info: (m) => logs.push(m), warn: (m) => logs.push(`warn: ${m}`) },
         report: (m) => stages.push(m),
         changed,
+        afterComplete: async (runDir) => void summaries.push(runDir),
       });
 
     const runs = new ActiveRuns(() => undefined);
@@ -158,6 +160,8 @@ describe('RunManager wiring through the core run session', () => {
     // the run kept its deadline; the response cache is the one beside the runs folder
     expect(done.manifest.settings.requestTimeoutMs).toBe(9_000);
     expect(keysAsked).toEqual(['fake', 'fake']);
+    // summary.json is the host's to write, once the run has completed (not after the cancelled first part)
+    expect(summaries).toEqual([done.runDir]);
     const records = (await readRecords(done.runDir)).records;
     expect(new Set(records.map((r) => `${r.itemId}/${r.condition}/${r.round}`)).size).toBe(records.length);
   });

@@ -15,6 +15,7 @@ import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from '../models';
 import { roundExtensionsFor } from '../round-extensions';
 import { createProgressReporter } from '../progress';
 import { withSigint } from '../signals';
+import { writeViewerCache } from '../../core/viewer/service';
 import { responseCacheDir } from '../../core/runner/backend-ref';
 
 /** The package root: dist/cli.js lives one folder below it. */
@@ -74,6 +75,7 @@ export function registerDemoCommand(program: Command): void {
             settings: { concurrency: 2, requestTimeoutMs: 120_000, cacheDir: responseCacheDir(flags.out) },
             signal,
             onProgress: (p) => progress.update(p),
+            afterComplete: (runDir) => writeViewerCache(runDir),
           });
         } finally {
           progress.done();

@@ -6,6 +6,7 @@ import { backendRefFromManifest, runSession, type ResumeRequest, type SessionBac
 import { createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter, type ProgressReporter } from '../progress';
+import { writeViewerCache } from '../../core/viewer/service';
 import { envSecrets, printScorerNotes } from './scorer';
 import { withSigint } from '../signals';
 
@@ -100,6 +101,7 @@ function cliHost(flags: RunFlags, signal: AbortSignal, progress: ProgressReporte
       if (!flags.quiet) process.stderr.write(`run folder: ${runDir}\n`);
     },
     onProgress: (p) => progress.update(p),
+    afterComplete: (runDir) => writeViewerCache(runDir),
   };
 }
 

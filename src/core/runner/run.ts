@@ -5,7 +5,6 @@ import { isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { BackendDescription, RunManifest, RunStatus } from '../model/manifest';
-import { writeViewerCache } from '../viewer/service';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
@@ -53,6 +52,11 @@ interface Common {
    * the model the backend serves)
    */
   extensions?: (description: BackendDescription) => Promise<RoundExtension[]>;
+  /**
+   * derived files of a completed run, written by the host's analysis writer (summary.json: `writeViewerCache`); the
+   * runner computes no metrics and knows no viewer
+   */
+  afterComplete?: (runDir: string) => Promise<void>;
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -213,8 +217,6 @@ async function drive(
   }));
   const manifest = store.current;
   await store.close();
-  // summary.json: the full analysis (what `sclab report --json` recomputes at any time), stamped with the files it
-  // came from so the viewer opens a finished run without analysing it again
-  if (status === 'completed') await writeViewerCache(store.runDir);
+  if (status === 'completed') await opts.afterComplete?.(store.runDir);
   return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
 }

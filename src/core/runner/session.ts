@@ -38,6 +38,11 @@ export interface SessionHost {
   onStage?(message: string): void;
   onStart?(runDir: string): void;
   onProgress?(p: RunProgress): void;
+  /**
+   * summary.json of a completed run: the full analysis (what `sclab report --json` recomputes at any time), stamped
+   * with the files it came from so the viewer opens a finished run without analysing it again
+   */
+  afterComplete?(runDir: string): Promise<void>;
 }
 
 export interface StartRequest {
@@ -114,6 +119,7 @@ export class RunSession implements AsyncDisposable {
       extensions: this.extensionsFor(experiment),
       onStart: (runDir) => host.onStart?.(runDir),
       onProgress: (p) => host.onProgress?.(p),
+      afterComplete: async (runDir) => host.afterComplete?.(runDir),
     });
   }
 
@@ -136,6 +142,7 @@ export class RunSession implements AsyncDisposable {
       signal: host.signal,
       extensions: this.extensionsFor(manifest.experiment),
       onProgress: (p) => host.onProgress?.(p),
+      afterComplete: async (runDir) => host.afterComplete?.(runDir),
     });
   }
 
