@@ -104,15 +104,15 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
       const built = buildRound(exp, chain.condition, chain.item, round, history);
       let record: RoundRecord;
       if (failedRound !== null) {
-        record = errorRecord(chain, round, built.messages, built.prefill, [], 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
+        record = errorRecord({ chain, round, built, tally: [], err: new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), code: 'skipped' });
       } else {
         const tally: RequestTally[] = [];
         try {
-          const outcome = await trackRequests(tally, () => runRound(opts, chain, round, built, stop.signal, call));
-          record = successRecord(exp, chain, round, built.messages, built.prefill, outcome, tally);
+          const outcome = await trackRequests(tally, () => runRound({ opts, chain, round, built, signal: stop.signal, call }));
+          record = successRecord({ exp, chain, round, built, outcome, tally });
         } catch (err) {
           if (stop.signal.aborted || abortsRun(err)) throw err;
-          record = errorRecord(chain, round, built.messages, built.prefill, tally, 0, err);
+          record = errorRecord({ chain, round, built, tally, err });
           failedRound = round;
         }
       }
@@ -166,14 +166,14 @@ function count(p: RunProgress, r: RoundRecord): void {
   if (r.cached) p.cached++;
 }
 
-async function runRound(
-  opts: ExecuteOptions,
-  chain: Chain,
-  round: number,
-  built: { messages: RoundRecord['messages']; prefill: string },
-  signal: AbortSignal,
-  call: Call,
-): Promise<RoundOutcome> {
+/** One round of one chain, as it is about to be asked. */
+interface RoundInput {
+  chain: Chain;
+  round: number;
+  built: Pick<RoundRecord, 'messages' | 'prefill'>;
+}
+
+async function runRound({ opts, chain, round, built, signal, call }: RoundInput & { opts: ExecuteOptions; signal: AbortSignal; call: Call }): Promise<RoundOutcome> {
   const { experiment: exp, backend, description } = opts;
   const item = chain.item;
   const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal };
@@ -230,15 +230,8 @@ async function generateRound(
   return { chat, options, cached: false, latencyMs };
 }
 
-function successRecord(
-  exp: Experiment,
-  chain: Chain,
-  round: number,
-  messages: RoundRecord['messages'],
-  prefill: string,
-  o: RoundOutcome,
-  tally: RequestTally[],
-): RoundRecord {
+function successRecord({ exp, chain, round, built, outcome: o, tally }: RoundInput & { exp: Experiment; outcome: RoundOutcome; tally: RequestTally[] }): RoundRecord {
+  const { messages, prefill } = built;
   const scored = scoreAnswer(o.chat.text, chain.item, exp.answerParsing);
   const record: RoundRecord = {
     itemId: chain.item.id,
@@ -270,26 +263,18 @@ function successRecord(
   return record;
 }
 
-function errorRecord(
-  chain: Chain,
-  round: number,
-  messages: RoundRecord['messages'],
-  prefill: string,
-  tally: RequestTally[],
-  latencyMs: number,
-  err: unknown,
-  code?: string,
-): RoundRecord {
+/** A round that failed (or was skipped because an earlier round failed): a record, not an exception. */
+function errorRecord({ chain, round, built, tally, err, code }: RoundInput & { tally: RequestTally[]; err: unknown; code?: string }): RoundRecord {
   const record: RoundRecord = {
     itemId: chain.item.id,
     condition: chain.condition.name,
     round,
-    messages,
-    prefill,
+    messages: built.messages,
+    prefill: built.prefill,
     response: '',
     answer: null,
     correct: null,
-    latencyMs,
+    latencyMs: 0,
     attempts: roundAttempts(tally),
     cached: false,
     error: {
