@@ -38,7 +38,15 @@ const optional = <K extends string>(key: K, value: number | undefined): Partial<
 
 export async function createBackend(
   ref: BackendRef,
-  opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv; extraMirrors?: string[]; signal?: AbortSignal },
+  opts: {
+    requestTimeoutMs: number;
+    env: NodeJS.ProcessEnv;
+    extraMirrors?: string[];
+    signal?: AbortSignal;
+    maxResponseBytes?: number;
+    /** embedded engine: prefix cache budget in MiB (0 = off; default: the engine's) */
+    engineCacheMiB?: number;
+  },
 ): Promise<Backend> {
   switch (ref.kind) {
     case 'openai': {
@@ -46,11 +54,12 @@ export async function createBackend(
       if (!baseUrl) throw new SclabError('config', 'the openai backend needs --base-url URL (e.g. http://127.0.0.1:8000/v1) or OPENAI_BASE_URL');
       if (!ref.model) throw new SclabError('config', 'the openai backend needs --model ID (the model name the server serves)');
       const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs });
+      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs, ...(opts.maxResponseBytes ? { maxResponseBytes: opts.maxResponseBytes } : {}) });
     }
     case 'embedded': {
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
-      return createEmbeddedBackend({ modelSpec });
+      const mib = opts.engineCacheMiB;
+      return createEmbeddedBackend({ modelSpec, ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
     }
     case 'sidecar': {
       // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) must serve one model

@@ -3,9 +3,9 @@ import * as vscode from 'vscode';
 import type { RunResult } from '../core/runner/run';
 import type { ResumeRequest } from '../core/runner/session';
 import { SclabError } from '../core/model/errors';
-import { createBackendFor, type BackendFactoryDeps } from './backend-factory';
+import { createBackendFor, namingBackend, type BackendFactoryDeps } from './backend-factory';
 import { ActiveRuns, backendForRun, extensionSessionHost, progressMessage, resumeRequest, startRequest, type ActiveRun, type OpenBackend, type StartInput } from './run-requests';
-import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot } from './settings';
+import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
 
 export type { ActiveRun, StartInput } from './run-requests';
@@ -14,7 +14,7 @@ export interface RunManagerDeps extends Omit<BackendFactoryDeps, 'baseDir'> {
   log: vscode.LogOutputChannel;
 }
 
-function requireTrust(): void {
+export function requireTrust(): void {
   if (!vscode.workspace.isTrusted) {
     throw new SclabError('config', 'this workspace is not trusted: nothing runs here. Trust the workspace (Manage Workspace Trust) to run experiments.');
   }
@@ -58,7 +58,7 @@ export class RunManager implements vscode.Disposable {
     const backend = input.backend ? backendByName(input.backend) : defaultBackend();
     if (!backend) throw new SclabError('config', `no backend named "${input.backend}" in sclab.backends (have: ${readBackends().map((b) => b.name).join(', ') || 'none'})`);
     const request = startRequest(input, { outDir, backend, settings: readRunSettings(), open: this.open });
-    return this.track(this.active.begin(`${path.basename(input.file)} on ${backend.name}`), async (run, report) => (await core()).runSession({ start: request }, this.host(run, report)));
+    return this.track(this.active.begin(`${path.basename(input.file)} on ${backend.name}`), backend, async (run, report) => (await core()).runSession({ start: request }, this.host(run, report)));
   }
 
   /** Finishes a cancelled, failed or killed run without redoing its recorded lines. */
@@ -68,27 +68,29 @@ export class RunManager implements vscode.Disposable {
     // marked active before the first await: a second Resume clicked meanwhile is refused above
     const run = this.active.begin(`resume ${path.basename(runDir)}`, runDir);
     let request: ResumeRequest;
+    let backend: BackendSetting;
     try {
-      const { readManifest, backendRefFromManifest } = await core();
+      const { readManifest, backendRefFromManifest, publicUrlOf } = await core();
       const manifest = await readManifest(runDir);
-      request = resumeRequest(runDir, { backend: backendForRun(backendRefFromManifest(manifest), readBackends()), settings: readRunSettings(), open: this.open });
+      backend = backendForRun(backendRefFromManifest(manifest), readBackends(), publicUrlOf);
+      request = resumeRequest(runDir, { backend, settings: readRunSettings(), open: this.open });
       run.label = `resume ${manifest.id}`;
     } catch (err) {
       this.active.end(run);
       throw err;
     }
-    return this.track(run, async (run, report) => (await core()).runSession({ resume: request }, this.host(run, report)));
+    return this.track(run, backend, async (run, report) => (await core()).runSession({ resume: request }, this.host(run, report)));
   }
 
   private readonly open: OpenBackend = (b, opts) => createBackendFor(b, { ...this.deps, baseDir: workspaceRoot() }, opts);
 
   private host(run: ActiveRun, report: (message: string) => void) {
     const { keys, log } = this.deps;
-    return extensionSessionHost(run, { secrets: { get: async (name) => keys.get(name) }, baseDir: workspaceRoot() ?? process.cwd(), log, report, changed: () => this.changed.fire(), afterComplete: async (runDir) => (await core()).writeViewerCache(runDir) });
+    return extensionSessionHost(run, { secrets: { get: async (name) => keys.getScorerKey(name) }, baseDir: workspaceRoot() ?? process.cwd(), log, report, changed: () => this.changed.fire(), afterComplete: async (runDir) => (await core()).writeViewerCache(runDir) });
   }
 
   /** Shows a run in a notification with a Cancel button until it ends, then announces how it ended. */
-  private async track(run: ActiveRun, body: (run: ActiveRun, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
+  private async track(run: ActiveRun, backend: BackendSetting, body: (run: ActiveRun, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Self-Correction Lab: ${run.label}`, cancellable: true },
@@ -112,6 +114,8 @@ export class RunManager implements vscode.Disposable {
       this.deps.log.info(`run ${result.status}: ${result.runDir} (${result.manifest.counts.recorded}/${result.manifest.counts.planned} records, ${result.manifest.counts.errors} errors)`);
       void this.announce(result);
       return result;
+    } catch (err) {
+      throw namingBackend(err, backend);
     } finally {
       this.active.end(run);
     }

@@ -67,9 +67,10 @@ export function resumeRequest(runDir: string, ctx: { backend: BackendSetting; se
  * The configured backend a run used (`recorded`: the core's `backendRefFromManifest`): same kind, model spec and URL;
  * its key is looked up under that name.
  */
-export function backendForRun(recorded: BackendRef, configured: BackendSetting[]): BackendSetting {
+export function backendForRun(recorded: BackendRef, configured: BackendSetting[], publicUrlOf: (url: string) => string): BackendSetting {
   const { kind, model, baseUrl } = recorded;
-  const match = configured.find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl ?? '') === (baseUrl ?? ''));
+  // the manifest keeps only the public form of a URL (no credentials)
+  const match = configured.find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl !== undefined ? publicUrlOf(b.baseUrl) : '') === (baseUrl ?? ''));
   if (match) return match;
   if (kind === 'embedded') return { name: `embedded (${model})`, kind, ...(model ? { model } : {}) };
   throw new SclabError('config', `no backend in sclab.backends matches this run's ${kind} backend (${baseUrl ?? ''} ${model ?? ''}); add it with Configure Backend…`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIBackend } from '../../src/core/backends/openai';
+import { publicUrlOf } from '../../src/core/runner/public-experiment';
 import { backendRefFromManifest, runSession } from '../../src/core/runner/session';
 import { readManifest, readRecords } from '../../src/core/runner/store';
 import {
@@ -60,13 +61,17 @@ describe('backendForRun', () => {
     LOCAL,
   ];
   it('finds the configured backend with the same kind, model and URL', () => {
-    expect(backendForRun({ kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'fake' }, configured)).toBe(LOCAL);
+    expect(backendForRun({ kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'fake' }, configured, publicUrlOf)).toBe(LOCAL);
+  });
+  it('matches a configured URL with credentials against the public URL the manifest keeps', () => {
+    const withUser: BackendSetting = { name: 'gateway', kind: 'openai', baseUrl: 'http://user:pw@127.0.0.1:9/v1', model: 'fake' };
+    expect(backendForRun({ kind: 'openai', baseUrl: publicUrlOf(withUser.baseUrl!), model: 'fake' }, [withUser], publicUrlOf)).toBe(withUser);
   });
   it('rebuilds an embedded backend from its model spec when none is configured', () => {
-    expect(backendForRun({ kind: 'embedded', model: 'stories260K' }, configured)).toEqual({ name: 'embedded (stories260K)', kind: 'embedded', model: 'stories260K' });
+    expect(backendForRun({ kind: 'embedded', model: 'stories260K' }, configured, publicUrlOf)).toEqual({ name: 'embedded (stories260K)', kind: 'embedded', model: 'stories260K' });
   });
   it('says which server is missing from sclab.backends', () => {
-    expect(() => backendForRun({ kind: 'openai', baseUrl: 'http://elsewhere/v1', model: 'fake' }, configured)).toThrow(/no backend in sclab\.backends matches this run's openai backend \(http:\/\/elsewhere\/v1 fake\)/);
+    expect(() => backendForRun({ kind: 'openai', baseUrl: 'http://elsewhere/v1', model: 'fake' }, configured, publicUrlOf)).toThrow(/no backend in sclab\.backends matches this run's openai backend \(http:\/\/elsewhere\/v1 fake\)/);
   });
 });
 
@@ -150,7 +155,7 @@ describe('RunManager wiring through the core run session', () => {
     expect(partial).toBeLessThan(cancelled.manifest.counts.planned);
 
     const manifest = await readManifest(cancelled.runDir);
-    const found = backendForRun(backendRefFromManifest(manifest), [{ name: 'unrelated', kind: 'embedded' }, backend]);
+    const found = backendForRun(backendRefFromManifest(manifest), [{ name: 'unrelated', kind: 'embedded' }, backend], publicUrlOf);
     expect(found).toBe(backend);
     const second = runs.begin('resume', cancelled.runDir);
     const done = await runSession({ resume: resumeRequest(cancelled.runDir, { backend: found, settings: SETTINGS, open }) }, hostFor(second, () => undefined));

@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SclabError } from '../../core/model/errors';
 import type { BackendRef } from '../../core/model/experiment';
 import type { RunResult } from '../../core/runner/run';
+import { publicUrlOf } from '../../core/runner/public-experiment';
 import { backendRefFromManifest, runSession, type ResumeRequest, type SessionBackend, type SessionHost, type StartRequest } from '../../core/runner/session';
+import { checkKeyConsent } from '../key-consent';
 import { createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter, type ProgressReporter } from '../progress';
@@ -26,6 +28,14 @@ function positiveNumber(name: string) {
   };
 }
 
+function nonNegativeNumber(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
+
 interface RunFlags {
   resume?: string;
   preset?: string;
@@ -33,6 +43,7 @@ interface RunFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  allowKeyEnv?: string[];
   sidecarUrl?: string;
   sidecarTokenEnv?: string;
   rounds?: number;
@@ -40,7 +51,9 @@ interface RunFlags {
   concurrency: number;
   maxRpm?: number;
   maxTpm?: number;
+  engineCacheMb?: number;
   requestTimeout: number;
+  maxResponseMb: number;
   out: string;
   cache: boolean;
   cacheDir?: string;
@@ -67,6 +80,7 @@ export function registerRunCommand(program: Command): void {
     .option('--model <idOrPath>', 'model id on the server, or a model path/name for the embedded engine')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .option('--api-key-env <name>', 'environment variable that holds the API key (default OPENAI_API_KEY)')
+    .option('--allow-key-env <name>', 'let the experiment file send this environment variable as a key (repeatable); a file cannot choose one on its own', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--sidecar-url <url>', 'sidecar for hidden states and probe scores (--backend sidecar; or SCLAB_SIDECAR_URL)')
     .option('--sidecar-token-env <name>', 'environment variable that holds the sidecar\'s bearer token (default SCLAB_SIDECAR_TOKEN)')
     .option('--rounds <n>', 'rounds of the self-correct condition (default 3; paper presets 5)', positiveInt('--rounds'))
@@ -74,7 +88,9 @@ export function registerRunCommand(program: Command): void {
     .option('--concurrency <n>', 'most requests in flight at once (chat, option scoring, probes); lowered on 429 and raised again', positiveInt('--concurrency'), 4)
     .option('--max-rpm <n>', 'requests per minute the server allows; requests wait for budget', positiveNumber('--max-rpm'))
     .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
+    .option('--engine-cache-mb <MiB>', 'embedded engine: memory for reused prompt prefixes (default 512; 0 = prefill every request from scratch)', nonNegativeNumber('--engine-cache-mb'))
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
+    .option('--max-response-mb <n>', 'largest answer body read from the server, in MiB (a bigger one fails its attempt)', positiveNumber('--max-response-mb'), 32)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--no-cache', 'do not reuse or store responses in the content-addressed cache')
     .option('--cache-dir <dir>', 'response cache folder (default: "cache" beside --out)')
@@ -106,7 +122,8 @@ function cliHost(flags: RunFlags, signal: AbortSignal, progress: ProgressReporte
 }
 
 function cliBackend(ref: BackendRef, flags: RunFlags): SessionBackend {
-  return { ref, label: ref.kind, open: ({ requestTimeoutMs }) => createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) }) };
+  const maxResponseBytes = flags.maxResponseMb * 1024 * 1024;
+  return { ref, label: ref.kind, open: ({ requestTimeoutMs }) => createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb }) };
 }
 
 function printWarnings(warnings: string[]): void {
@@ -136,7 +153,10 @@ function start(file: string, flags: RunFlags, signal: AbortSignal): Promise<RunR
     concurrency: flags.concurrency,
     requestTimeoutMs: Math.round(flags.requestTimeout * 1000),
     cacheDir: cacheDirOf(flags),
-    backend: (experiment) => cliBackend(resolveBackendRef(flags, experiment.backend), flags),
+    backend: (experiment) => {
+      announce(checkKeyConsent(experiment, flags));
+      return cliBackend(resolveBackendRef(flags, experiment.backend), flags);
+    },
   };
   return withProgress(flags, (progress) => runSession({ start: request }, cliHost(flags, signal, progress)));
 }
@@ -144,7 +164,7 @@ function start(file: string, flags: RunFlags, signal: AbortSignal): Promise<RunR
 function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSignal): Promise<RunResult> {
   const fromCli = (opt: string) => cmd.getOptionValueSource(opt) === 'cli';
   // only settings that do not change the science may differ on resume
-  for (const opt of ['preset', 'backend', 'model', 'baseUrl', 'rounds', 'limit']) {
+  for (const opt of ['preset', 'backend', 'model', 'rounds', 'limit']) {
     if (fromCli(opt)) throw new SclabError('config', `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change on --resume: the run keeps the settings in its manifest`);
   }
   const request: ResumeRequest = {
@@ -154,9 +174,22 @@ function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSign
     maxTpm: flags.maxTpm,
     requestTimeoutMs: fromCli('requestTimeout') ? Math.round(flags.requestTimeout * 1000) : undefined,
     cacheDir: cacheDirOf(flags),
-    backend: (manifest) => cliBackend(backendRefFromManifest(manifest, flags.apiKeyEnv), flags),
+    backend: (manifest) => {
+      // the manifest keeps only the public URL; the same URL with its credentials may be given again
+      if (flags.baseUrl !== undefined && publicUrlOf(flags.baseUrl) !== manifest.backend.baseUrl) {
+        throw new SclabError('config', `--base-url cannot change on --resume: this run used ${manifest.backend.baseUrl ?? 'no base URL'} (give the same URL, with its credentials if it had any)`);
+      }
+      // a run folder may come from a cloned repository too: its manifest gets no more say over keys than a file
+      announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
+      return cliBackend({ ...backendRefFromManifest(manifest, flags.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) }, flags);
+    },
   };
   return withProgress(flags, (progress) => runSession({ resume: request }, cliHost(flags, signal, progress)));
+}
+
+/** printed even with --quiet: where a key goes is never a detail */
+function announce(notes: string[]): void {
+  for (const n of notes) process.stderr.write(`sclab: note: ${n}\n`);
 }
 
 function printResult(r: RunResult, json: boolean): void {

@@ -5,6 +5,8 @@ export const CapabilitiesSchema = z.object({
   chat: z.boolean(),
   optionLogprobs: z.boolean(),
   topLogprobs: z.boolean(),
+  /** continues an assistant prefill for one token with top-k log-probabilities: the label-probability rank */
+  labelLogprobs: z.boolean().optional(),
   hiddenStates: z.boolean(),
   probeScores: z.boolean(),
 });
@@ -95,6 +97,8 @@ export const RunManifestSchema = z.object({
     requestTimeoutMs: z.number().int().positive(),
     maxRetries: z.number().int().nonnegative(),
     cache: z.boolean(),
+    /** how gold ranks are computed in this run (experiment ranking.method resolved against the backend) */
+    rankMethod: z.enum(['exact', 'label-logprob', 'approximate']).optional(),
   }),
   counts: z.object({
     planned: z.number().int().nonnegative(),

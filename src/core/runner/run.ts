@@ -8,11 +8,13 @@ import type { BackendDescription, RunManifest, RunStatus } from '../model/manife
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
+import { resolveRankMethod } from './ranking';
 import { planChains, plannedRecords } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
 import { readRecords, RunStore } from './store';
+import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
   /** the most requests in flight (chat, option scoring, probes); the adaptive limit stays at or below it */
@@ -74,6 +76,7 @@ export async function startRun(
   const description = await opts.backend.connect(opts.signal);
   // a bad probe or scorer fails here, before a run folder exists
   const extensions = opts.extensions ? await opts.extensions(description) : [];
+  const rankMethod = resolveRankMethod(opts.experiment, description, opts.backend);
   const runId = opts.runId ?? newRunId(opts.experiment);
   const runDir = path.resolve(opts.outDir, runId);
   const now = new Date().toISOString();
@@ -85,7 +88,8 @@ export async function startRun(
     updatedAt: now,
     toolVersion: TOOL_VERSION,
     status: 'running',
-    experiment: opts.experiment,
+    // the public form only: a base URL with credentials must not reach the run folder
+    experiment: publicExperiment(opts.experiment),
     dataset: { path: path.resolve(opts.dataset.path), sha256: opts.dataset.sha256, format: opts.dataset.format, items: opts.items.length },
     backend: description,
     settings: {
@@ -96,6 +100,7 @@ export async function startRun(
       requestTimeoutMs: opts.settings.requestTimeoutMs,
       maxRetries: retry.maxRetries,
       cache: opts.settings.cacheDir !== null,
+      rankMethod,
     },
     counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
     ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),
@@ -213,6 +218,7 @@ async function drive({ store, opts, description, extensions, items, existing, ca
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
   }
   await writing;
+  const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   const { records } = await readRecords(store.runDir);
   const counts = {
     planned: last.planned,
@@ -224,8 +230,8 @@ async function drive({ store, opts, description, extensions, items, existing, ca
     ...m,
     status,
     counts,
-    // how many requests the server took over time, next to what the backend reported on connect
-    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary()] },
+    // how many requests the server took over time, and what the backend has to say (cache reuse), next to what it reported on connect
+    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary(), ...backendNotes] },
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));
   const manifest = store.current;

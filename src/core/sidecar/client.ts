@@ -105,6 +105,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
     } catch (e) {
       if (signal?.aborted) throw new SclabError('cancelled', `${what}: cancelled`);
       if (timedOut) throw new SclabError('timeout', `${what}: no complete answer within ${opts.timeoutMs} ms`, { retryable: true });
+      if (e instanceof SclabError && e.code === 'malformed_response') throw new SclabError(e.code, hide(`${what}: ${e.message}`)); // e.g. over the size cap
       throw new SclabError('network', hide(`${what}: cannot reach ${root}: ${(e as Error).message}`), { retryable: true, cause: e });
     } finally {
       clearTimeout(timer);

@@ -3,7 +3,7 @@
 // max_tokens 0 allowed) — so any OpenAI-compatible client, our openai backend included, gets exact log-likelihoods
 // from a local model. Unknown fields are ignored, as OpenAI-compatible servers do; streaming and n > 1 are refused.
 import { z } from 'zod';
-import { ChatMessageSchema } from '../model/chat';
+import { ChatMessageSchema, type ChatMessage } from '../model/chat';
 import { parseBody } from './http';
 import type { Generated, GenerationParams, SidecarProvider, TokenWithLogprob } from './provider';
 import { WireError } from './wire-error';
@@ -80,10 +80,14 @@ export function modelsAnswer(model: string): unknown {
   return { object: 'list', data: [{ id: model, object: 'model', created: now(), owned_by: 'sclab' }] };
 }
 
-export async function chatCompletions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+/** throws when the input text is over the server's limit (before anything is tokenized) */
+export type InputCheck = (input: { prompt?: string; messages?: ChatMessage[] }) => void;
+
+export async function chatCompletions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
   if (!provider.chat) throw new WireError('unsupported', 'this server does not generate text');
   const b = parseBody(ChatBody, body, 'POST /v1/chat/completions');
   checkModel(b.model, model);
+  checkInput({ messages: b.messages });
   const last = b.messages[b.messages.length - 1]!;
   // continue_final_message: the trailing assistant message is a prefill the answer continues
   const continues = b.continue_final_message === true;
@@ -102,11 +106,12 @@ export async function chatCompletions(provider: SidecarProvider, model: string, 
   };
 }
 
-export async function completions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+export async function completions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
   if (!provider.complete) throw new WireError('unsupported', 'this server does not generate text');
   const b = parseBody(CompletionBody, body, 'POST /v1/completions');
   checkModel(b.model, model);
   const prompt = typeof b.prompt === 'string' ? b.prompt : b.prompt[0]!;
+  checkInput({ prompt });
   const echo = b.echo === true;
   const k = b.logprobs ?? 0;
   const c = await provider.complete(prompt, echo, params(b, b.max_tokens ?? DEFAULT_MAX_TOKENS, k), signal);

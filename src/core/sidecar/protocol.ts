@@ -177,10 +177,12 @@ export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), me
 export const WIRE_ERRORS = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   too_large: 413,
   prompt_too_long: 413,
+  unsupported_media_type: 415,
   unsupported: 501,
   cancelled: 499,
   internal: 500,

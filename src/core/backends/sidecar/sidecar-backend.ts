@@ -2,7 +2,7 @@
 // GPU machine), generation and log-probabilities from an OpenAI-compatible server (vLLM, SGLang, …) serving the
 // same model. connect() refuses a pair that names different models: a run must not mix one model's generations
 // with another's hidden states.
-import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, TopAlternative } from '../backend';
 import type { BackendDescription } from '../../model/manifest';
 import { isSclabError, SclabError } from '../../model/errors';
 import type { ModelIdentity } from '../../engine/types';
@@ -10,6 +10,7 @@ import { createSidecarClient } from '../../sidecar/client';
 import { toWireModule, type ProbeScoresWireRequest, type ProbeScoresWireResponse, type SidecarInfo } from '../../sidecar/protocol';
 import { createOpenAIBackend } from '../openai';
 import { makeClient, RequestGate } from '../openai/client';
+import { createHttpFetch } from '../openai/http-fetch';
 import { parseEndpoint } from '../openai/endpoint';
 import type { PrefillMode, PromptRenderer } from '../openai/options';
 import { readModelIds } from '../openai/responses';
@@ -46,13 +47,16 @@ function notConnected(): never {
 export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBackend {
   const sidecar = createSidecarClient({ url: opts.sidecarUrl, timeoutMs: opts.requestTimeoutMs, ...(opts.sidecarToken ? { token: opts.sidecarToken } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   const endpoint = parseEndpoint(opts.baseUrl);
+  // the model list and the token check go through our capped node:http fetch too, never the runtime's uncapped one
+  const ownFetch = opts.fetch ? undefined : createHttpFetch();
+  const doFetch = opts.fetch ?? ownFetch!.fetch;
   let info: SidecarInfo | undefined;
   let generation: Backend | undefined;
   let scoreVia: 'openai' | 'sidecar' | 'none' = 'none';
 
   /** the generation server's model list; null when it has none */
   async function listedModels(signal?: AbortSignal): Promise<string[] | null> {
-    const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch);
+    const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, doFetch);
     const gate = new RequestGate(opts.requestTimeoutMs, [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets]);
     try {
       const body = await gate.run('GET /models', signal, (s) => client.get<unknown>('/models', { signal: s }));
@@ -97,7 +101,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       model,
       timeoutMs: opts.requestTimeoutMs,
       ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      fetch: doFetch,
       ...(signal ? { signal } : {}),
     });
     notes.push(tokenCheck.result === 'agree' ? `tokens: the sidecar and ${tokenCheck.against} agree on a sample chat with a prefill (${tokenCheck.tokens} tokens)` : `tokens: agreement not checked: ${tokenCheck.reason}`);
@@ -120,6 +124,12 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     kind: 'sidecar',
     connect,
     chat: (req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> => (generation ?? notConnected()).chat(req, signal),
+    // the label-probability rank is a generation request: the generation server's capability and method
+    labelLogprobs: (req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]> => {
+      const g = generation ?? notConnected();
+      if (!g.labelLogprobs) throw new SclabError('unsupported', 'the generation server cannot rank labels by probability');
+      return g.labelLogprobs(req, signal);
+    },
 
     async scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
       if (scoreVia === 'openai') return generation!.scoreOptions!(req, signal);
@@ -154,6 +164,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     async close(): Promise<void> {
       await generation?.close();
       sidecar.close();
+      ownFetch?.close();
     },
   };
 }
