@@ -60,8 +60,22 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
       // the engine always runs in its worker: the extension host must never block on a forward pass
       return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker' });
     }
-    case 'sidecar':
-      throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
+    case 'sidecar': {
+      // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) serve one model
+      if (!b.sidecarUrl) throw new SclabError('config', `backend "${b.name}" needs a sidecarUrl (e.g. http://127.0.0.1:8765) in sclab.backends`);
+      if (!b.baseUrl) throw new SclabError('config', `backend "${b.name}" needs a baseUrl: the OpenAI-compatible server that generates (e.g. http://127.0.0.1:8000/v1)`);
+      const apiKey = await deps.keys.keyFor(b.name, b.baseUrl, (bound, now) => (deps.askKeyOrigin ? deps.askKeyOrigin(b.name, bound, now) : Promise.resolve('cancel')));
+      const sidecarToken = await deps.keys.sidecarTokenFor(b.name, b.sidecarUrl);
+      const { createSidecarBackend } = await core();
+      return createSidecarBackend({
+        sidecarUrl: b.sidecarUrl,
+        baseUrl: b.baseUrl,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        ...(sidecarToken ? { sidecarToken } : {}),
+        ...(apiKey ? { apiKey } : {}),
+        ...(b.model ? { model: b.model } : {}),
+      });
+    }
   }
 }
 

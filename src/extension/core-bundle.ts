@@ -2,6 +2,7 @@
 // the host bundle stays small, so activation does not pay for parsing the whole core.
 export { createOpenAIBackend } from '../core/backends/openai';
 export { createEmbeddedBackend } from '../core/backends/embedded';
+export { createSidecarBackend } from '../core/backends/sidecar';
 export { resolveModel, modelCacheSettings } from '../core/engine/resolve';
 export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
 export { recordsToCsv } from '../core/report/csv';
