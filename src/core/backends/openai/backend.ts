@@ -63,6 +63,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     };
   }
 
+  // `as never` on the request bodies below: they carry server-specific fields (echo, continue_final_message,
+  // top_logprobs for completions) the SDK's types lack; every answer is validated by our own readers
   async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
     const what = 'POST /chat/completions';

@@ -22,6 +22,7 @@ export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeo
     maxRetries: 0,
     timeout: timeoutMs,
     logLevel: 'off',
+    // cast: our node:http fetch implements the part of fetch the SDK calls; the SDK's Fetch type names DOM-only extras
     ...(fetchImpl ? { fetch: fetchImpl as never } : {}),
   });
 }
