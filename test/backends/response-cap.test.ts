@@ -7,7 +7,7 @@ import { createOpenAIBackend } from '../../src/core/backends/openai';
 import { DecodingSchema } from '../../src/core/model/chat';
 import { createHttpFetch, DEFAULT_MAX_RESPONSE_BYTES } from '../../src/core/backends/openai/http-fetch';
 import { createHttpScorer } from '../../src/core/scorers/http-scorer';
-import { createSidecarClient } from '../../src/core/sidecar/client';
+import { createSidecarClient, SIDECAR_MAX_RESPONSE_BYTES } from '../../src/core/sidecar/client';
 
 let server: http.Server;
 let base = '';
@@ -68,12 +68,14 @@ describe('response body cap', () => {
     }
   });
 
-  it('the scorer and sidecar clients are capped by default (a 48 MiB answer fails)', async () => {
+  it('the scorer client is capped at 32 MiB, the sidecar client at the sidecar\'s own 256 MiB budget', async () => {
     const scorer = createHttpScorer({ url: `${base}/score`, timeoutMs: 30_000 });
     await expect(scorer.score(['a text'])).rejects.toMatchObject({ code: 'malformed_response', message: expect.stringMatching(/capped at 33554432 bytes/) });
     await scorer.close?.();
-    const sidecar = createSidecarClient({ url: base, timeoutMs: 30_000 });
-    await expect(sidecar.info()).rejects.toMatchObject({ code: 'malformed_response', message: expect.stringMatching(/capped at 33554432 bytes/) });
+    expect(SIDECAR_MAX_RESPONSE_BYTES).toBe(256 * MiB);
+    // a declared 300 MiB answer fails before it is read
+    const sidecar = createSidecarClient({ url: `${base}/declared`, timeoutMs: 30_000 });
+    await expect(sidecar.info()).rejects.toMatchObject({ code: 'malformed_response', message: expect.stringMatching(/capped at 268435456 bytes/) });
     sidecar.close();
   });
 });

@@ -2,6 +2,9 @@
 import { linkSignal } from '../util/signal';
 import { z } from 'zod';
 import { createHttpFetch } from '../backends/openai/http-fetch';
+
+/** the largest sidecar answer read (see createSidecarClient) */
+export const SIDECAR_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 import { cancelledError, SclabError } from '../model/errors';
 import { decodeVector } from './encoding';
 import {
@@ -76,7 +79,9 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SclabError('config', `sidecar URL must start with http:// or https:// (got ${base.protocol})`);
   if (base.username || base.password) throw new SclabError('config', 'sidecar URL must not carry credentials: pass the token separately');
   const root = base.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
-  const own = opts.fetch ? undefined : createHttpFetch();
+  // hidden states of many layers are big by design: the cap matches the sidecar's own answer budget (the Python
+  // reference's --max-response-mb default, 256 MiB), still under V8's string limit, instead of the 32 MiB for chat servers
+  const own = opts.fetch ? undefined : createHttpFetch({ maxResponseBytes: SIDECAR_MAX_RESPONSE_BYTES });
   const doFetch = opts.fetch ?? own!.fetch;
   const hide = (s: string): string => (opts.token ? s.split(opts.token).join('***') : s);
 
