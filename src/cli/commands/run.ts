@@ -106,7 +106,7 @@ export function registerRunCommand(program: Command): void {
 }
 
 /** The CLI's side of a run session: keys from the environment, progress and notes on stderr. */
-function cliHost(flags: RunFlags, signal: AbortSignal, progress: ProgressReporter): SessionHost {
+export function cliHost(flags: { quiet?: boolean }, signal: AbortSignal, progress: ProgressReporter): SessionHost {
   return {
     signal,
     secrets: envSecrets(process.env),
@@ -134,7 +134,7 @@ function printWarnings(warnings: string[]): void {
 /** --no-cache: none; --cache-dir: that folder; else the session's rule (beside the runs folder). */
 const cacheDirOf = (flags: RunFlags) => (flags.cache ? flags.cacheDir : null);
 
-async function withProgress(flags: RunFlags, body: (progress: ProgressReporter) => Promise<RunResult>): Promise<RunResult> {
+export async function withProgress(flags: { quiet?: boolean }, body: (progress: ProgressReporter) => Promise<RunResult>): Promise<RunResult> {
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   try {
     return await body(progress);

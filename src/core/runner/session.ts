@@ -59,6 +59,8 @@ export interface StartRequest {
   cacheDir?: string | null;
   /** the host's backend for this experiment (which may name one of its own) */
   backend(experiment: Experiment): SessionBackend;
+  /** the host's last word on the prepared experiment, before the backend is chosen (the demo adds its trained probe) */
+  adjust?(experiment: Experiment, signal: AbortSignal): Promise<Experiment>;
 }
 
 export interface ResumeRequest {
@@ -99,8 +101,9 @@ export class RunSession implements AsyncDisposable {
     host.onStage?.('reading the dataset');
     const prepared = await prepareExperiment({ file: req.file, preset: req.preset, rounds: req.rounds, limit: req.limit, signal: host.signal });
     if (prepared.warnings.length > 0) host.onWarnings?.(prepared.warnings);
-    const chosen = req.backend(prepared.experiment);
-    const experiment = { ...prepared.experiment, backend: chosen.ref };
+    const adjusted = req.adjust ? await req.adjust(prepared.experiment, host.signal) : prepared.experiment;
+    const chosen = req.backend(adjusted);
+    const experiment = { ...adjusted, backend: chosen.ref };
     const backend = await this.openBackend(chosen, req.requestTimeoutMs);
     return startRun({
       outDir: req.outDir,
