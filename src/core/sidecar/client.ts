@@ -1,4 +1,5 @@
 // A client of the sidecar protocol: validates every answer and turns every failure into a SclabError.
+import { linkSignal } from '../util/signal';
 import { z } from 'zod';
 import { createHttpFetch } from '../backends/openai/http-fetch';
 
@@ -87,14 +88,12 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   async function raw(method: 'GET' | 'POST', path: string, body?: unknown, init: { headers?: Record<string, string>; rawBody?: string } = {}, signal?: AbortSignal): Promise<RawAnswer> {
     if (signal?.aborted) throw cancelledError();
     const what = `sidecar ${method} ${path}`;
-    const ctl = new AbortController();
+    const ctl = linkSignal(signal);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       ctl.abort();
     }, opts.timeoutMs);
-    const onAbort = (): void => ctl.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...init.headers };
       const text = init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -115,7 +114,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
       throw new SclabError('network', hide(`${what}: cannot reach ${root}: ${(e as Error).message}`), { retryable: true, cause: e });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      ctl.unlink();
     }
   }
 

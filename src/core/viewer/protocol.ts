@@ -105,6 +105,20 @@ export interface ParamsInput {
   compare: Record<string, never>;
 }
 
+/** params per method as a handler receives them (validated, defaults filled) */
+export interface ParamsOf {
+  overview: Record<string, never>;
+  ranks: Record<string, never>;
+  probes: Record<string, never>;
+  instructions: Record<string, never>;
+  samples: SamplesParams;
+  item: z.infer<typeof ItemParamsSchema>;
+  compare: Record<string, never>;
+}
+
+/** What answers the app's requests: one handler per method, its result type checked against `ResultOf`. */
+export type ViewerHandlers = { [M in Method]: (params: ParamsOf[M]) => Promise<ResultOf[M]> };
+
 export const CommandSchema = z.discriminatedUnion('command', [
   /** the app has loaded and listens; the host may now send openItem */
   z.object({ kind: z.literal('command'), command: z.literal('ready'), args: Empty.default({}) }).strict(),
