@@ -5,16 +5,23 @@
 //      time of the process: on a busy shared machine the CPU-time figures are the steadier ones.
 //   3. a 200-token prefill capturing every layer (residual, attn, mlp at all positions) on a random-weight model of
 //      SmolLM2-135M shapes (goal ≤ 3 s on one core)
+//   4. end to end: the paper-bbq preset on BBQ items with a residual probe on every layer, random-weight model of
+//      SmolLM2-135M shapes with a ChatML template, through the embedded backend: records/s and peak memory of the
+//      three-pass path (prefix cache off) against the one-pass path, same run (goal ≥ 4×, identical greedy answers)
+//   5. memory release: RSS of an in-process engine on that model after load and after close (twice)
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
+// SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24); SCLAB_BENCH_ONLY=4 runs section 4 alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EngineClient } from '../src/core/engine/client';
 import { allocF32, matmul, matmulJs, wasmKernelsAvailable } from '../src/core/engine/kernels';
 import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
 import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine/types';
 import { loadLlamaCpp } from './support/llamacpp';
+import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, type EndToEndResult } from './engine-e2e';
 import { llama2cToGguf } from '../test/support/gguf';
 
 const MODEL_DIR = path.resolve(__dirname, '../../test/fixtures/models/stories260K');
@@ -237,14 +244,73 @@ async function benchPrefill(label: string, weights: ModelWeights): Promise<void>
   console.log(`   ${label.padEnd(34)} ${fmt(median(ts.map((t) => t.wall)), 2)} s wall | ${fmt(median(ts.map((t) => t.cpu)), 2)} s CPU   (goal ≤ 3 s)`);
 }
 
+async function benchEndToEnd(): Promise<void> {
+  const items = Number(process.env.SCLAB_BENCH_ITEMS ?? 24);
+  console.log(`\n4. end to end: paper-bbq preset, ${items} BBQ items (Religion, ambiguous), residual probe on all 31 layers, random SmolLM2-135M-shaped model (BF16 safetensors, ChatML), embedded backend worker, concurrency 1`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sclab-bench-e2e-'));
+  try {
+    const paths = await prepareEndToEnd(dir, items);
+    const workerPath = path.resolve(__dirname, '..', 'engine-worker.js');
+    const runs: EndToEndResult[] = [];
+    for (const [label, prefixCache] of [
+      ['three-pass (cache off)', false],
+      ['one-pass + prefix cache', { budgetBytes: 512 * 2 ** 20 }],
+    ] as const) {
+      const before = machineLoad();
+      const r = await runEndToEnd(label.split(' ')[0]!, paths, dir, { prefixCache, workerPath, concurrency: 1 });
+      runs.push(r);
+      console.log(
+        `   ${label.padEnd(26)} ${r.records} records (${r.errors} errors) in ${fmt(r.seconds)} s = ${fmt(r.records / r.seconds, 2)} records/s; CPU ${fmt(r.cpuSeconds)} s; ` +
+          `peak RSS ${fmt(r.peakRssMiB, 0)} MiB   [${before} → ${machineLoad()}]`,
+      );
+    }
+    const [old, now] = runs as [EndToEndResult, EndToEndResult];
+    let same = 0;
+    for (const [k, v] of old.responses) if (now.responses.get(k) === v) same++;
+    console.log(`   speed-up ${fmt(old.seconds / now.seconds, 2)}× by wall clock, ${fmt(old.cpuSeconds / now.cpuSeconds, 2)}× by CPU time   (goal ≥ 4×)`);
+    console.log(`   identical greedy answers: ${same}/${old.responses.size}; largest difference of probe cosines ${maxDifference(old.probeCosines, now.probeCosines).toExponential(2)}, of option log-probs ${maxDifference(old.optionLogprobs, now.optionLogprobs).toExponential(2)}`);
+    for (const n of now.notes.filter((x) => x.startsWith('prefix cache:'))) console.log(`   run note: ${n}`);
+    await benchRelease(paths.modelDir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** 5. memory goes back: RSS after loading the model in-process, and after closing the engine (and a GC) */
+async function benchRelease(modelDir: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
+  // array buffers are swept after a GC on a background thread: collect, let it sweep, twice
+  const rss = async (): Promise<number> => {
+    for (let i = 0; i < 2; i++) {
+      gc?.();
+      await settle();
+    }
+    return process.memoryUsage().rss / 2 ** 20;
+  };
+  console.log(`\n5. memory release, in-process engine on the same model, load → close twice (RSS in MiB${gc ? ', after a full GC' : '; run node with --expose-gc for steady figures'})`);
+  const row: string[] = [`start ${fmt(await rss(), 0)}`];
+  for (let i = 0; i < 2; i++) {
+    const client = await EngineClient.start({ modelSpec: modelDir, mode: 'in-process' });
+    await client.hidden((await client.tokenize(['Who was it?']))[0]!, { position: 'last', modules: ['residual'], convention: 'sclab' });
+    row.push(`loaded ${fmt(await rss(), 0)}`);
+    await client.close();
+    row.push(`closed ${fmt(await rss(), 0)}`);
+  }
+  console.log(`   ${row.join(' → ')}   [${machineLoad()}]`);
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   console.log(`engine bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  benchKernels();
-  await benchDecode();
-  console.log(`\n3. ${PREFILL_TOKENS}-token prefill capturing every layer, random weights, SmolLM2-135M shapes, 1 thread, warm-up + median of 3`);
-  // both loaders (llama2.c and safetensors) put the weights in the kernels' memory (allocF32), as here
-  await benchPrefill('weights as the loaders place them', randomWeights(SMOLLM2_135M, allocF32));
+  if (process.env.SCLAB_BENCH_ONLY !== '4') {
+    benchKernels();
+    await benchDecode();
+    console.log(`\n3. ${PREFILL_TOKENS}-token prefill capturing every layer, random weights, SmolLM2-135M shapes, 1 thread, warm-up + median of 3`);
+    // both loaders (llama2.c and safetensors) put the weights in the kernels' memory (allocF32), as here
+    await benchPrefill('weights as the loaders place them', randomWeights(SMOLLM2_135M, allocF32));
+  }
+  await benchEndToEnd();
   console.log(`\ntotal ${fmt((performance.now() - t0) / 1000)} s`);
 }
 

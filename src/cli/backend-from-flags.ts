@@ -44,7 +44,14 @@ export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string
 
 export async function createBackend(
   ref: BackendRef,
-  opts: { requestTimeoutMs: number; env: NodeJS.ProcessEnv; extraMirrors?: string[]; signal?: AbortSignal },
+  opts: {
+    requestTimeoutMs: number;
+    env: NodeJS.ProcessEnv;
+    extraMirrors?: string[];
+    signal?: AbortSignal;
+    /** embedded engine: prefix cache budget in MiB (0 = off; default: the engine's) */
+    engineCacheMiB?: number;
+  },
 ): Promise<Backend> {
   switch (ref.kind) {
     case 'openai': {
@@ -56,7 +63,8 @@ export async function createBackend(
     }
     case 'embedded': {
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
-      return createEmbeddedBackend({ modelSpec });
+      const mib = opts.engineCacheMiB;
+      return createEmbeddedBackend({ modelSpec, ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
     }
     case 'sidecar': {
       // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) must serve one model

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocF32, isKernelResident, matmul, matmulJs, wasmKernelsAvailable } from '../../src/core/engine/kernels';
+import { allocF32, isKernelResident, matmul, matmulJs, newKernelArena, releaseKernelScratch, wasmKernelsAvailable } from '../../src/core/engine/kernels';
 import { matmulWasm } from '../../src/core/engine/kernels-wasm';
 
 /** the reference: plain triple loop in float64 accumulation */
@@ -99,6 +99,28 @@ describe('matmul kernels against the naive reference', () => {
     matmul(out, early, w, 1, 100, 10); // reads the early view, now inside a grown buffer
     matmulNaive(want, early, w, 1, 100, 10);
     expectClose(out, want, 100);
+  });
+
+  it('multiplies operands from different arenas, and arrays outlive the scratch arena they came from', () => {
+    const [rows, inDim, outDim] = [3, 20, 7];
+    const x = random(rows * inDim, 21);
+    const w = random(outDim * inDim, 22);
+    const want = new Float32Array(rows * outDim);
+    matmulNaive(want, x, w, rows, inDim, outDim);
+    const model = newKernelArena();
+    const ws = model.allocF32(w.length);
+    ws.set(w);
+    const xs = allocF32(x.length);
+    xs.set(x);
+    expect(isKernelResident(ws)).toBe(true);
+    expect(ws.buffer).not.toBe(xs.buffer); // a memory of the model's own, freed with it
+    releaseKernelScratch();
+    const fresh = allocF32(4);
+    expect(fresh.buffer).not.toBe(xs.buffer); // the default arena starts afresh
+    for (const out of [new Float32Array(want.length), model.allocF32(want.length), allocF32(want.length)]) {
+      matmul(out, xs, ws, rows, inDim, outDim);
+      expectClose(out, want, inDim);
+    }
   });
 
   it('reads only the first rows*inDim of x and writes only the first rows*outDim of out', () => {

@@ -51,6 +51,18 @@ describe('executeRun', () => {
     expect(summary.records).toBe(12);
   });
 
+  it('appends what the backend says after the run to the manifest\'s notes', async () => {
+    const prepared = await prepareExperiment({ file: dataset(1), rounds: 2 });
+    const backend = new ScriptedBackend({ reply: () => ' (c)' });
+    const withNotes = Object.assign(backend, { runNotes: async () => [`prefix cache: ${backend.chats.length} chats seen`] });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: withNotes, settings });
+    // after the scheduler's own summary
+    expect(result.manifest.backend.notes).toHaveLength(2);
+    expect(result.manifest.backend.notes[0]).toMatch(/^requests: 3 sent/);
+    expect(result.manifest.backend.notes[1]).toBe('prefix cache: 3 chats seen');
+    expect((await readManifest(result.runDir)).backend.notes).toEqual(result.manifest.backend.notes);
+  });
+
   it('turns a per-item failure into an error record, skips that chain\'s later rounds, and goes on', async () => {
     const file = dataset(2);
     const prepared = await prepareExperiment({ file, rounds: 3 });

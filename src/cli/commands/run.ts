@@ -27,6 +27,14 @@ function positiveNumber(name: string) {
   };
 }
 
+function nonNegativeNumber(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
+
 interface RunFlags {
   resume?: string;
   preset?: string;
@@ -41,6 +49,7 @@ interface RunFlags {
   concurrency: number;
   maxRpm?: number;
   maxTpm?: number;
+  engineCacheMb?: number;
   requestTimeout: number;
   out: string;
   cache: boolean;
@@ -79,6 +88,7 @@ export function registerRunCommand(program: Command): void {
     .option('--concurrency <n>', 'most requests in flight at once (chat, option scoring, probes); lowered on 429 and raised again', positiveInt('--concurrency'), 4)
     .option('--max-rpm <n>', 'requests per minute the server allows; requests wait for budget', positiveNumber('--max-rpm'))
     .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
+    .option('--engine-cache-mb <MiB>', 'embedded engine: memory for reused prompt prefixes (default 512; 0 = prefill every request from scratch)', nonNegativeNumber('--engine-cache-mb'))
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--no-cache', 'do not reuse or store responses in the content-addressed cache')
@@ -100,7 +110,7 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   if (prepared.warnings.length > 10) process.stderr.write(`warning: … and ${prepared.warnings.length - 10} more warnings\n`);
   const ref = resolveBackendRef(flags, prepared.experiment.backend);
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), engineCacheMiB: flags.engineCacheMb });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(prepared.experiment);
   try {
@@ -136,7 +146,7 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
   const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
   const ref = backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv);
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags) });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), engineCacheMiB: flags.engineCacheMb });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(manifest.experiment);
   try {

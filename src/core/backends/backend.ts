@@ -75,6 +75,8 @@ export interface Backend {
   hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
   /** the run's request scheduler (undefined: none); present on backends that schedule each request themselves */
   attachScheduler?(scheduler: RequestScheduler | undefined): void;
+  /** what the backend has to say once a run is over (cache reuse, evictions), appended to the manifest's notes */
+  runNotes?(): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import type { ChatMessage } from '../model/chat';
 import { cancelledError, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
-import { engineInfo, handleRequest } from './host';
+import { engineInfo, handleRequest, hostModel, type HostedModel } from './host';
+import { releaseKernelScratch } from './kernels';
 import { describeModelSpec, loadLocalModel, type ModelSpec } from './load-local';
 import {
   type ClientMessage,
@@ -17,6 +18,8 @@ import {
   type EngineOp,
   type EngineOps,
   type EngineRequest,
+  type EngineStats,
+  type PrefixCacheOption,
   type GenerateParams,
   type RequestOf,
   type StreamedToken,
@@ -31,6 +34,8 @@ export interface EngineClientOptions {
   workerPath?: string;
   /** 'auto': the worker when its bundle exists, else in-process. Default 'worker'. */
   mode?: 'worker' | 'in-process' | 'auto';
+  /** keys and values kept across requests (default: on, 512 MiB); false = every request prefills from scratch */
+  prefixCache?: PrefixCacheOption;
 }
 
 export interface CallOptions {
@@ -62,13 +67,20 @@ export class EngineClient {
     const inProcess = opts.mode === 'in-process' || (opts.mode === 'auto' && !existsSync(opts.workerPath ?? defaultWorkerPath()));
     if (inProcess) {
       const model = await loadLocalModel(opts.modelSpec);
+      let hosted: HostedModel | null = hostModel(model, opts.prefixCache);
       const transport: Transport = {
         run(request, onToken) {
           let aborted = false;
           const ctl = { isAborted: () => aborted, ...(onToken ? { onToken } : {}) };
-          return { promise: handleRequest(model, request, ctl), abort: () => (aborted = true) };
+          if (!hosted) return { promise: Promise.reject(new SclabError('cancelled', 'the engine client is closed')), abort: () => {} };
+          return { promise: handleRequest(hosted, request, ctl), abort: () => (aborted = true) };
         },
-        close: async () => {},
+        // the model's kernel arena, its KV caches and the scratch arena become garbage (a worker frees all at exit)
+        close: async () => {
+          hosted?.prefixCache?.clear();
+          hosted = null;
+          releaseKernelScratch();
+        },
       };
       return new EngineClient(transport, engineInfo(model), 'in-process');
     }
@@ -78,6 +90,11 @@ export class EngineClient {
 
   async info(): Promise<EngineInfo> {
     return this.engine;
+  }
+
+  /** what the engine keeps between requests: the prefix cache's size, reuse and evictions */
+  stats(call: CallOptions = {}): Promise<EngineStats> {
+    return this.call({ op: 'stats' }, call);
   }
 
   /** ids of each text; BOS in front when addBos (default: as the model expects) */
@@ -159,7 +176,7 @@ async function startWorker(opts: EngineClientOptions): Promise<{ transport: Tran
   }
   const abortFlag = new SharedArrayBuffer(4);
   const flag = new Int32Array(abortFlag);
-  const init: WorkerInit = { modelSpec: opts.modelSpec, abortFlag };
+  const init: WorkerInit = { modelSpec: opts.modelSpec, abortFlag, ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}) };
   const worker = new Worker(workerPath, { workerData: init });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onToken?: (t: StreamedToken) => void }>();
   let nextId = 1;

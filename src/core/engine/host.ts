@@ -1,8 +1,28 @@
 // Executes protocol requests against a loaded model; shared by the worker thread and the in-process mode.
 import { SclabError } from '../model/errors';
-import type { EngineInfo, EngineRequest, StreamedToken } from './protocol';
+import { PrefixCache } from './prefix-cache';
+import type { EngineInfo, EngineRequest, EngineStats, PrefixCacheOption, StreamedToken } from './protocol';
 import { generate, hiddenStates, scoreContinuations } from './session';
 import type { LoadedModel } from './types';
+
+/** A loaded model with what serving it keeps between requests. */
+export interface HostedModel {
+  model: LoadedModel;
+  /** null: every request starts from an empty KV cache (the three-pass path) */
+  prefixCache: PrefixCache | null;
+}
+
+/** 512 MiB of keys and values: ~11 000 tokens of SmolLM2-135M, ~43 000 of Qwen2.5-0.5B (f32) */
+export const DEFAULT_PREFIX_CACHE_BYTES = 512 * 2 ** 20;
+
+export function hostModel(model: LoadedModel, option: PrefixCacheOption | undefined): HostedModel {
+  const budget = option === false ? null : (option?.budgetBytes ?? DEFAULT_PREFIX_CACHE_BYTES);
+  return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget) };
+}
+
+export function engineStats(hosted: HostedModel): EngineStats {
+  return { prefixCache: hosted.prefixCache?.stats() ?? null };
+}
 
 export function engineInfo(model: LoadedModel): EngineInfo {
   return {
@@ -20,10 +40,13 @@ export interface HostControl {
   onToken?: (t: StreamedToken) => void;
 }
 
-export async function handleRequest(model: LoadedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
+export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
+  const { model, prefixCache } = hosted;
   switch (req.op) {
     case 'info':
       return engineInfo(model);
+    case 'stats':
+      return engineStats(hosted);
     case 'tokenize': {
       const bos = req.addBos && model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : [];
       return req.texts.map((t) => bos.concat(model.tokenizer.encode(t)));
@@ -33,13 +56,13 @@ export async function handleRequest(model: LoadedModel, req: EngineRequest, ctl:
     case 'render':
       return model.chat.render(req.messages, req.prefill);
     case 'generate': {
-      const opts = { ...req.params, isAborted: ctl.isAborted };
+      const opts = { ...req.params, isAborted: ctl.isAborted, prefixCache };
       return generate(model, req.promptIds, req.stream && ctl.onToken ? { ...opts, onToken: ctl.onToken } : opts);
     }
     case 'score':
-      return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted });
+      return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted, prefixCache });
     case 'hidden':
-      return hiddenStates(model, req.ids, req.params, { isAborted: ctl.isAborted });
+      return hiddenStates(model, req.ids, req.params, { isAborted: ctl.isAborted, prefixCache });
     default:
       throw new SclabError('bad_request', `unknown engine request ${(req as { op: string }).op}`);
   }

@@ -1,9 +1,14 @@
-// Runtime of the WebAssembly SIMD kernels: one module instance with one shared memory, a bump arena in it, and a
-// matmul that runs the SIMD tiles on operands that live in (or are copied into) that memory.
+// Runtime of the WebAssembly SIMD kernels: module instances ("arenas"), each with its own shared memory and a bump
+// allocator in it, and a matmul that runs the SIMD tiles on operands that live in (or are copied into) one of them.
 //
-// Operands allocated with allocF32() live in the module's memory already and are used in place (no copy): a loader
+// Operands allocated with allocF32() live in an arena's memory already and are used in place (no copy): a loader
 // that puts its weight matrices there saves one copy of every weight per matmul call. The memory is shared so that
 // views handed out earlier stay valid when it grows (a non-shared memory detaches its old buffer on grow).
+//
+// A WebAssembly memory never shrinks, so memory goes back only with the whole arena: each loaded model gets an arena
+// of its own (newKernelArena), freed by the garbage collector once the model and every view into it are gone. The
+// default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
+// releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { buildKernelModule, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE } from './kernels-wasm-code';
 
 type TileFn = (
@@ -28,10 +33,14 @@ interface Slot {
 
 const PAGE = 65536;
 let state: WasmState | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+/** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
+const owners = new WeakMap<ArrayBufferLike, WasmState>();
 
 function instantiate(): WasmState | null {
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(buildKernelModule()), {});
+    compiled ??= new WebAssembly.Module(buildKernelModule());
+    const instance = new WebAssembly.Instance(compiled, {});
     const ex = instance.exports as Record<string, unknown>;
     const mem = ex['mem'] as WebAssembly.Memory;
     const s: WasmState = {
@@ -43,10 +52,30 @@ function instantiate(): WasmState | null {
       buffers: new WeakSet([mem.buffer]),
       scratch: new Map(),
     };
+    owners.set(mem.buffer, s);
     return s;
   } catch {
+    compiled = null;
     return null; // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
   }
+}
+
+/** Where a model's weights go: a memory of its own, given back when the arena and its arrays are unreachable. */
+export interface KernelArena {
+  /** like the module-level allocF32, in this arena */
+  allocF32(n: number): Float32Array;
+}
+
+/** a fresh arena (plain arrays where WebAssembly SIMD cannot run) */
+export function newKernelArena(): KernelArena {
+  if (compiled === null) return { allocF32: (n) => new Float32Array(n) };
+  const s = instantiate();
+  return { allocF32: (n) => allocIn(s, n) };
+}
+
+/** Drops the default arena (scratch): its memory goes back once no array views it. Call when an engine closes. */
+export function releaseKernelScratch(): void {
+  if (state) state = undefined;
 }
 
 function wasm(): WasmState | null {
@@ -66,6 +95,7 @@ function reserve(s: WasmState, bytes: number): number {
   if (end > have) {
     s.mem.grow(Math.ceil((end - have) / PAGE));
     s.buffers.add(s.mem.buffer);
+    owners.set(s.mem.buffer, s);
     s.heap = new Float32Array(s.mem.buffer);
   }
   s.top = end;
@@ -78,7 +108,10 @@ function reserve(s: WasmState, bytes: number): number {
  * The arena never frees: allocate long-lived arrays only. Past the 4 GiB of a 32-bit memory it returns plain arrays.
  */
 export function allocF32(n: number): Float32Array {
-  const s = wasm();
+  return allocIn(wasm(), n);
+}
+
+function allocIn(s: WasmState | null, n: number): Float32Array {
   if (s === null) return new Float32Array(n);
   let ptr: number;
   try {
@@ -91,10 +124,9 @@ export function allocF32(n: number): Float32Array {
   return new Float32Array(s.mem.buffer, ptr, n);
 }
 
-/** whether a lives in the kernels' memory (and so is used by matmul without copying) */
+/** whether a lives in a kernel arena's memory (and so is used by matmul without copying) */
 export function isKernelResident(a: Float32Array): boolean {
-  const s = wasm();
-  return s !== null && s.buffers.has(a.buffer);
+  return owners.has(a.buffer);
 }
 
 /**
@@ -157,8 +189,10 @@ export type { WasmState };
  * no WebAssembly, or inDim not a multiple of 4.
  */
 export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): boolean {
-  const s = wasm();
-  if (s === null || inDim % 4 !== 0 || inDim === 0) return false;
+  if (inDim % 4 !== 0 || inDim === 0) return false;
+  // the arena of the weights (a model's own), else of the input, else the default one; the others are copied in
+  const s = owners.get(w.buffer) ?? owners.get(x.buffer) ?? wasm();
+  if (!s) return false;
   let wp: number, xp: number, op: number;
   try {
     wp = place(s, w, outDim * inDim, 'w', true);

@@ -7,7 +7,7 @@
 import { matmulJs } from './kernels-js';
 import { matmulWasm } from './kernels-wasm';
 
-export { allocF32, isKernelResident, wasmKernelsAvailable } from './kernels-wasm';
+export { allocF32, isKernelResident, newKernelArena, releaseKernelScratch, wasmKernelsAvailable, type KernelArena } from './kernels-wasm';
 export { matmulJs } from './kernels-js';
 export { attentionSimd } from './kernels-attention';
 

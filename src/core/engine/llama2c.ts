@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SclabError } from '../model/errors';
-import { allocF32 } from './kernels';
+import { newKernelArena } from './kernels';
 import { loadLlama2cTokenizer } from './llama2c-tokenizer';
 import { plainChat } from './plain-chat';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from './types';
@@ -128,9 +128,9 @@ export async function loadLlama2c(binPath: string, tokenizerPath: string): Promi
     throw new SclabError('model', `${binPath}: ${raw.byteLength - expectedBytes} bytes more than the header implies (${expectedBytes}); not a legacy llama2.c checkpoint?`);
   }
   const tokenizer = await loadLlama2cTokenizer(tokenizerPath, h.vocabSize);
-  // One aligned copy of the payload, in the matmul kernels' memory so they read weights in place (that arena never
-  // frees, hence the size checks first); every tensor is a view into it.
-  const floats = allocF32((expectedBytes - HEADER_BYTES) / 4);
+  // One aligned copy of the payload, in a kernel memory of the model's own so the kernels read weights in place
+  // (it is given back with the model); every tensor is a view into it.
+  const floats = newKernelArena().allocF32((expectedBytes - HEADER_BYTES) / 4);
   new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength).set(raw.subarray(HEADER_BYTES));
   const weights = layoutWeights(floats, h, config);
   const weightsSha256 = createHash('sha256').update(raw).digest('hex');

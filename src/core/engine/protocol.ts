@@ -5,6 +5,7 @@ import type { ChatMessage } from '../model/chat';
 import { type ErrorCode, ERROR_CODES, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
 import type { ModelSpec } from './load-local';
+import type { PrefixCacheStats } from './prefix-cache';
 import type { ContinuationScore, GenerateResult } from './session';
 import type { ModelConfig, ModelIdentity } from './types';
 
@@ -28,9 +29,18 @@ export interface GenerateParams {
   ignoreEos?: boolean;
 }
 
+/** false: no prefix cache (every request prefills from scratch); default: on, with host.ts's default budget */
+export type PrefixCacheOption = false | { budgetBytes?: number };
+
+export interface EngineStats {
+  /** null when the engine runs without a prefix cache */
+  prefixCache: PrefixCacheStats | null;
+}
+
 /** request and response shape of each operation */
 export interface EngineOps {
   info: { req: Record<string, never>; res: EngineInfo };
+  stats: { req: Record<never, never>; res: EngineStats };
   tokenize: { req: { texts: string[]; addBos: boolean }; res: number[][] };
   decode: { req: { ids: number[] }; res: string };
   render: { req: { messages: ChatMessage[]; prefill: string }; res: string };
@@ -52,6 +62,7 @@ export interface WorkerInit {
   modelSpec: ModelSpec;
   /** Int32Array(1) over it: non-zero = abort the request in flight */
   abortFlag: SharedArrayBuffer;
+  prefixCache?: PrefixCacheOption;
 }
 
 export type ClientMessage = { type: 'request'; id: number; request: EngineRequest };

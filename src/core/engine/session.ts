@@ -1,10 +1,17 @@
-// What callers do with a loaded model: generate text, score continuations exactly, read hidden states. Each call
-// starts from an empty KV cache, so a result depends only on its inputs, never on what ran before.
+// What callers do with a loaded model: generate text, score continuations exactly, read hidden states.
+//
+// Without a prefix cache each call starts from an empty KV cache (the three-pass path: a round's prompt is prefilled
+// once to read its hidden states, once to generate, once to score its options). With one (RunControl.prefixCache),
+// a prompt is prefilled once: that pass captures every module at its last token and keeps the logits there, so the
+// probes' hidden states, the generation and the option branches all start from it, and later rounds of the chain
+// prefill only their new tokens. Results agree with the cacheless path up to float rounding (the prefill is split
+// into other batches); test/engine/prefix-cache.test.ts holds the two paths to that.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { cancelledError, SclabError } from '../model/errors';
-import type { CaptureOptions, HiddenStates } from './capture';
-import { logSoftmaxAt } from './kernels';
+import { type CaptureOptions, HIDDEN_MODULES, type HiddenStates } from './capture';
+import { logSoftmaxAt, rmsnorm } from './kernels';
 import { topLogprobs } from './ops';
+import type { PrefixCache, PromptTail } from './prefix-cache';
 import { Sampler } from './sampler';
 import { ForwardState } from './transformer';
 import type { LoadedModel, ModelWeights } from './types';
@@ -13,6 +20,8 @@ export interface RunControl {
   signal?: AbortSignal;
   /** polled between tokens and layers (the worker's shared abort flag) */
   isAborted?: () => boolean;
+  /** reuse (and keep) prompts' keys and values across calls; absent = every call starts from an empty cache */
+  prefixCache?: PrefixCache | null;
 }
 
 export interface GenerateOptions extends RunControl {
@@ -133,9 +142,10 @@ export async function generate(model: LoadedModel, promptIds: number[], opts: Ge
   let emitted = '';
   const next = new Int32Array(1);
   const state = acquire(model.weights);
+  const cache = opts.prefixCache ?? null;
   try {
     if (aborted()) throw cancelledError();
-    let { logits } = state.forward(promptIds, { isAborted: aborted });
+    let logits = cache ? prefillCached(model, state, promptIds, cache, aborted, true).logits : state.forward(promptIds, { isAborted: aborted }).logits;
     while (tokens.length < opts.maxTokens) {
       const id = sampler.sample(logits, 0);
       if (eos.has(id)) {
@@ -166,6 +176,8 @@ export async function generate(model: LoadedModel, promptIds: number[], opts: Ge
       next[0] = id;
       logits = state.forward(next, { isAborted: aborted }).logits;
     }
+    // the answer's keys and values: the next round's prompt starts with this conversation
+    cache?.insert(promptIds.concat(tokens), state.pos, state);
   } finally {
     release(state);
   }
@@ -211,9 +223,15 @@ export async function scoreContinuations(model: LoadedModel, prefixIds: number[]
   const aborted = abortCheck(ctl);
   const pause = makeYielder();
   const state = acquire(model.weights);
+  const cache = ctl.prefixCache ?? null;
   try {
     // all but the last prefix token: its row is where the first continuation token is predicted
-    state.forward(prefixIds.slice(0, -1), { logitsFrom: prefixIds.length - 1, isAborted: aborted });
+    const head = prefixIds.slice(0, -1);
+    const m = cache?.match(head);
+    if (cache && m) cache.restore(state, m);
+    const rest = head.slice(state.pos);
+    state.forward(rest, { logitsFrom: rest.length, isAborted: aborted });
+    if (cache && rest.length > 0) cache.insert(head, head.length, state);
     const base = state.pos;
     const last = prefixIds[prefixIds.length - 1]!;
     const out: ContinuationScore[] = [];
@@ -239,12 +257,51 @@ export async function scoreContinuations(model: LoadedModel, prefixIds: number[]
 export async function hiddenStates(model: LoadedModel, ids: number[], opts: CaptureOptions, ctl: RunControl = {}): Promise<HiddenStates> {
   requirePrompt(ids, 'the input');
   if (opts.modules.length === 0) throw new SclabError('bad_request', 'no modules asked for: choose residual, attn and/or mlp');
+  const cache = ctl.prefixCache ?? null;
   const state = acquire(model.weights);
   try {
+    // the last token's states come with a cached prefill; a mean or every position needs the whole prompt run
+    if (cache && opts.position === 'last') return hiddenFromTail(model, prefillCached(model, state, ids, cache, abortCheck(ctl), false), ids.length, opts);
     return state.forward(ids, { logitsFrom: ids.length, capture: opts, isAborted: abortCheck(ctl) }).hidden!;
   } finally {
     release(state);
   }
+}
+
+/** what every cached prefill captures: each module at the prompt's last token, raw residual stream */
+const LAST_TOKEN_ALL_MODULES: CaptureOptions = { position: 'last', modules: HIDDEN_MODULES, convention: 'sclab' };
+
+/**
+ * Brings ids into the (empty) state through the prefix cache: the cached prefix is copied in, the rest is run once,
+ * capturing the last token's states and logits, and stored. A prompt cached with its tail runs nothing; its keys and
+ * values are copied in only when the caller goes on from it (withState).
+ */
+function prefillCached(model: LoadedModel, state: ForwardState, ids: number[], cache: PrefixCache, aborted: () => boolean, withState: boolean): PromptTail {
+  const m = cache.match(ids);
+  if (m.tail && m.length === ids.length) {
+    if (withState) cache.restore(state, m);
+    return m.tail;
+  }
+  // the last token always runs: its row gives the logits and the captured states
+  cache.restore(state, m, Math.min(m.length, ids.length - 1));
+  const r = state.forward(ids.slice(state.pos), { capture: LAST_TOKEN_ALL_MODULES, isAborted: aborted });
+  const tail: PromptTail = { logits: r.logits.slice(0, model.weights.config.vocabSize), hidden: r.hidden! };
+  cache.insert(ids, ids.length, state, tail);
+  return tail;
+}
+
+/** the requested modules and convention out of a tail's captures (copies: the tail stays in the cache) */
+function hiddenFromTail(model: LoadedModel, tail: PromptTail, nTokens: number, opts: CaptureOptions): HiddenStates {
+  const { dim, nLayers, rmsNormEps } = model.weights.config;
+  const out: HiddenStates = { position: 'last', convention: opts.convention, dim, nTokens };
+  for (const module of new Set(opts.modules)) out[module] = tail.hidden[module]!.map((a) => a.slice());
+  if (opts.convention === 'hf' && out.residual) {
+    // Hugging Face's last entry is what the LM head reads: the final norm of the last layer's output
+    const last = new Float32Array(dim);
+    rmsnorm(last, out.residual[nLayers]!, model.weights.finalNorm, 1, dim, rmsNormEps);
+    out.residual[nLayers] = last;
+  }
+  return out;
 }
 
 /** next-token logits after ids (a copy) */

@@ -77,6 +77,28 @@ export class ForwardState {
     this.pos = n;
   }
 
+  /** copies of every layer's keys and values at positions [from, to) */
+  readKv(from: number, to: number): { keys: Float32Array[]; values: Float32Array[] } {
+    if (from < 0 || to > this.pos || from > to) throw new SclabError('internal', `cannot read positions ${from}…${to} of a cache of ${this.pos}`);
+    const a = from * this.kvDim;
+    const b = to * this.kvDim;
+    return { keys: this.keys.map((k) => k.slice(a, b)), values: this.values.map((v) => v.slice(a, b)) };
+  }
+
+  /** appends n positions of keys and values (per layer, from index 0 of each array) to the cache */
+  appendKv(keys: Float32Array[], values: Float32Array[], n: number): void {
+    if (n <= 0) return;
+    if (this.pos + n > this.config.maxSeqLen) throw new SclabError('bad_request', `${this.pos + n} tokens exceed the model's context of ${this.config.maxSeqLen}`);
+    this.ensureCache(this.pos + n);
+    const at = this.pos * this.kvDim;
+    const len = n * this.kvDim;
+    for (let l = 0; l < this.config.nLayers; l++) {
+      this.keys[l]!.set(keys[l]!.subarray(0, len), at);
+      this.values[l]!.set(values[l]!.subarray(0, len), at);
+    }
+    this.pos += n;
+  }
+
   /** Runs ids at positions pos … pos+ids.length-1, appends them to the cache and returns the wanted logits. */
   forward(ids: ArrayLike<number>, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;

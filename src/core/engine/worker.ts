@@ -1,7 +1,7 @@
 // Entry point of the engine worker thread (bundled to dist/engine-worker.js): loads the model named in workerData,
 // then answers requests one at a time. The client never sends a second request before the first one's answer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { engineInfo, handleRequest } from './host';
+import { engineInfo, handleRequest, hostModel } from './host';
 import { loadLocalModel } from './load-local';
 import { type ClientMessage, serializeError, type WorkerInit, type WorkerMessage } from './protocol';
 
@@ -14,10 +14,11 @@ const post = (m: WorkerMessage): void => port.postMessage(m);
 
 loadLocalModel(init.modelSpec).then(
   (model) => {
+    const hosted = hostModel(model, init.prefixCache);
     port.on('message', (msg: ClientMessage) => {
       if (msg.type !== 'request') return;
       const onToken = (token: { id: number; text: string }): void => post({ type: 'token', id: msg.id, token });
-      handleRequest(model, msg.request, { isAborted, onToken }).then(
+      handleRequest(hosted, msg.request, { isAborted, onToken }).then(
         (result) => post({ type: 'result', id: msg.id, result }),
         (e: unknown) => post({ type: 'error', id: msg.id, error: serializeError(e) }),
       );

@@ -196,6 +196,7 @@ async function drive(
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
   }
   await writing;
+  const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   const { records } = await readRecords(store.runDir);
   const counts = {
     planned: last.planned,
@@ -207,8 +208,8 @@ async function drive(
     ...m,
     status,
     counts,
-    // how many requests the server took over time, next to what the backend reported on connect
-    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary()] },
+    // how many requests the server took over time, next to what the backend reported on connect and at the end
+    backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary(), ...backendNotes] },
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));
   const manifest = store.current;

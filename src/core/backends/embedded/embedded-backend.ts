@@ -6,6 +6,8 @@ import type { BackendDescription } from '../../model/manifest';
 import { EngineClient } from '../../engine/client';
 import { alignContinuations } from '../../engine/continuations';
 import type { ModelSpec } from '../../engine/load-local';
+import { DEFAULT_PREFIX_CACHE_BYTES } from '../../engine/host';
+import type { PrefixCacheOption } from '../../engine/protocol';
 import type { FinishReason } from '../../engine/session';
 import type { ModelIdentity } from '../../engine/types';
 import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
@@ -16,6 +18,11 @@ export interface EmbeddedBackendOptions {
   workerPath?: string;
   /** 'in-process' runs the engine on the calling thread (tests without a bundle); 'auto' picks the worker when built */
   mode?: 'worker' | 'in-process' | 'auto';
+  /**
+   * Keys and values kept across requests (default on, 512 MiB): a round's prompt is prefilled once for its probes,
+   * generation and option scores, and the next round prefills only its new tokens. false = the three-pass path.
+   */
+  prefixCache?: PrefixCacheOption;
 }
 
 export type { HiddenStatesRequest, HiddenStatesResult };
@@ -37,6 +44,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       modelSpec: opts.modelSpec,
       ...(opts.workerPath ? { workerPath: opts.workerPath } : {}),
       ...(opts.mode ? { mode: opts.mode } : {}),
+      ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
     });
     return starting;
   };
@@ -62,6 +70,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           `weights sha256 ${info.identity.weightsSha256}`,
           `chat format: ${info.chatFormat}`,
           'in-process engine: exact option log-likelihoods and every layer’s hidden states',
+          prefixCacheNote(opts.prefixCache),
         ],
       };
     },
@@ -126,6 +135,16 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       };
     },
 
+    async runNotes(): Promise<string[]> {
+      if (!starting) return [];
+      const c = (await (await engine()).stats()).prefixCache;
+      if (!c) return [];
+      return [
+        `prefix cache: ${c.reusedTokens} prompt tokens reused over ${c.lookups} lookups (${c.tailHits} prompts without any forward pass); ` +
+          `${c.storedTokens} tokens stored, peak ${mib(c.peakBytes)} of the ${mib(c.budgetBytes)} budget; ${c.evictions} evictions (${c.evictedTokens} tokens)`,
+      ];
+    },
+
     async identity(): Promise<ModelIdentity> {
       return (await (await engine()).info()).identity;
     },
@@ -136,4 +155,12 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       if (s) await (await s.catch(() => null))?.close();
     },
   };
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function prefixCacheNote(option: PrefixCacheOption | undefined): string {
+  if (option === false) return 'prefix cache off: every request prefills its prompt from scratch';
+  const budget = option?.budgetBytes ?? DEFAULT_PREFIX_CACHE_BYTES;
+  return `prefix cache on, budget ${mib(budget)}: a round's prompt is prefilled once (probes, generation and option scores share it), later rounds prefill only new tokens; least recently used prefixes are evicted`;
 }

@@ -7,6 +7,7 @@ import { jinjaChatFormatter } from './chat-template';
 import { generationEosIds, parseHfConfig } from './config';
 import { combineWeightDigests, sha256File } from './hash';
 import { plainChat } from '../plain-chat';
+import { newKernelArena } from '../kernels';
 import { SafetensorsSet } from './safetensors';
 import { readJson, readJsonIfPresent, readTokenizerConfig } from './tokenizer-config';
 import { loadHfTokenizer } from './tokenizer';
@@ -68,6 +69,8 @@ async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared
   const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize, nLayers } = config;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
+  // the model's own kernel memory: it goes back to the system with the model
+  const arena = newKernelArena();
 
   const read = async (name: string, shape: number[]): Promise<Float32Array> => {
     const t = set.info(name);
@@ -75,7 +78,7 @@ async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new SclabError('model', `${basename(t.file)}: tensor "${name}" has shape [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
     }
-    return set.read(name);
+    return set.read(name, arena);
   };
 
   const tokenEmbedding = await read('model.embed_tokens.weight', [vocabSize, dim]);

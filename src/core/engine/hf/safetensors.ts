@@ -6,7 +6,7 @@ import { open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { SclabError } from '../../model/errors';
 import { DTYPE_BYTES, isFloatDtype, widenBf16, widenF16 } from './dtype';
-import { allocF32 } from '../kernels';
+import { allocF32, type KernelArena } from '../kernels';
 
 export interface TensorInfo {
   name: string;
@@ -115,13 +115,13 @@ async function openOrFail(file: string): Promise<FileHandle> {
 }
 
 /** Reads one tensor and widens it to fp32. */
-export async function readTensorF32(fh: FileHandle, info: TensorInfo): Promise<Float32Array> {
+export async function readTensorF32(fh: FileHandle, info: TensorInfo, arena?: KernelArena): Promise<Float32Array> {
   if (!isFloatDtype(info.dtype)) {
     fail(info.file, `tensor "${info.name}" has dtype ${info.dtype}; the engine reads F32, F16 and BF16 (quantized checkpoints are not supported)`);
   }
   const n = numel(info.shape);
   // in the matmul kernels' memory, so products read the weights in place instead of copying them in every call
-  const out = allocF32(n);
+  const out = arena ? arena.allocF32(n) : allocF32(n);
   if (info.dtype === 'F32') {
     await readFully(fh, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, info.file, info.name);
     return out;
@@ -179,7 +179,8 @@ export class SafetensorsSet {
     return this.tensors.get(name);
   }
 
-  async read(name: string): Promise<Float32Array> {
+  /** the tensor widened to fp32, in arena (a model's own kernel memory) when given */
+  async read(name: string, arena?: KernelArena): Promise<Float32Array> {
     const info = this.tensors.get(name);
     if (!info) throw new SclabError('model', `tensor "${name}" is missing from ${this.files.map((f) => basename(f)).join(', ')}`);
     let fh = this.handles.get(info.file);
@@ -187,7 +188,7 @@ export class SafetensorsSet {
       fh = await openOrFail(info.file);
       this.handles.set(info.file, fh);
     }
-    return readTensorF32(fh, info);
+    return readTensorF32(fh, info, arena);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,328 @@
+// The end-to-end case of bench:engine: the paper-bbq preset on real BBQ items, a residual probe on every layer, a
+// random-weight model of SmolLM2-135M shapes written as a Hugging Face folder (BF16 safetensors, a byte-level BPE
+// tokenizer with a ChatML chat template), served by the embedded backend in its worker thread — once on the
+// three-pass path (prefix cache off) and once on the one-pass path, in the same process, on the same items.
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createEmbeddedBackend } from '../src/core/backends/embedded';
+import type { RoundRecord } from '../src/core/model/record';
+import { writeProbeFile } from '../src/core/probes/load';
+import type { ProbeFile } from '../src/core/probes/schema';
+import { encodeF32 } from '../src/core/probes/vectors';
+import { roundExtensionsFor } from '../src/core/runner/round-extensions';
+import { prepareExperiment } from '../src/core/runner/prepare';
+import { startRun } from '../src/core/runner/run';
+import { readRecords } from '../src/core/runner/store';
+
+const BBQ = path.resolve(__dirname, '../../../shared/datasets/bbq/Religion.jsonl');
+const CHATML_TEMPLATE =
+  "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}" +
+  "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+export const SMOLLM2_SHAPE = { dim: 576, hiddenDim: 1536, nLayers: 30, nHeads: 9, nKvHeads: 3, vocab: 49152 };
+
+/** GPT-2's byte → printable character map (byte-level BPE) */
+function bytesToUnicode(): string[] {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n++);
+    }
+  }
+  const map: string[] = new Array(256);
+  bs.forEach((b, i) => (map[b] = String.fromCodePoint(cs[i]!)));
+  return map;
+}
+
+/**
+ * A byte-level BPE tokenizer.json whose merges are learned from `corpus` (so prompts come out at a realistic ~4
+ * characters per token), padded with filler tokens to `vocab` entries so every id a random model emits decodes.
+ */
+function trainTokenizer(corpus: string[], merges: number, vocab: number): object {
+  const b2u = bytesToUnicode();
+  const toUnicode = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => b2u[b]).join('');
+  const words = new Map<string, number>();
+  for (const text of corpus) for (const w of text.match(/ ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+/g) ?? []) words.set(w, (words.get(w) ?? 0) + 1);
+  const split = [...words].map(([w, n]) => ({ syms: [...toUnicode(w)], n }));
+  const table = new Map<string, number>([
+    ['<|endoftext|>', 0],
+    ['<|im_start|>', 1],
+    ['<|im_end|>', 2],
+  ]);
+  const add = (piece: string): void => void (table.has(piece) || table.set(piece, table.size));
+  for (const ch of b2u) add(ch);
+  const learned: string[] = [];
+  for (let m = 0; m < merges; m++) {
+    const counts = new Map<string, number>();
+    for (const { syms, n } of split) for (let i = 0; i + 1 < syms.length; i++) counts.set(`${syms[i]} ${syms[i + 1]}`, (counts.get(`${syms[i]} ${syms[i + 1]}`) ?? 0) + n);
+    let best = '';
+    let bestN = 1;
+    for (const [p, n] of counts) if (n > bestN) [best, bestN] = [p, n];
+    if (!best) break;
+    const [a, b] = best.split(' ') as [string, string];
+    learned.push(best);
+    add(a + b);
+    for (const w of split) {
+      const out: string[] = [];
+      for (let i = 0; i < w.syms.length; i++) {
+        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
+          out.push(a + b);
+          i++;
+        } else out.push(w.syms[i]!);
+      }
+      w.syms = out;
+    }
+  }
+  for (let i = 0; table.size < vocab; i++) add(toUnicode(`~${i}~`));
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(0, '<|endoftext|>'), special(1, '<|im_start|>'), special(2, '<|im_end|>')],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(table), merges: learned },
+  };
+}
+
+/** values k/2048, k in [-128, 128]: exact in BF16, small enough that 30 random layers stay finite */
+function fillRandom(out: Uint16Array, seed: number): void {
+  let s = seed >>> 0;
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < out.length; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    f[0] = (Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 257) - 128) / 2048;
+    out[i] = u[0]! >>> 16;
+  }
+}
+
+/** Streams a BF16 safetensors file of SmolLM2-135M shapes with random weights (norms = 1) into dir. */
+async function writeRandomSafetensors(file: string): Promise<void> {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = SMOLLM2_SHAPE;
+  const hd = dim / nHeads;
+  const tensors: Array<{ name: string; shape: number[]; ones?: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [vocab, dim] }];
+  for (let l = 0; l < nLayers; l++) {
+    const p = `model.layers.${l}.`;
+    tensors.push(
+      { name: `${p}input_layernorm.weight`, shape: [dim], ones: true },
+      { name: `${p}self_attn.q_proj.weight`, shape: [nHeads * hd, dim] },
+      { name: `${p}self_attn.k_proj.weight`, shape: [nKvHeads * hd, dim] },
+      { name: `${p}self_attn.v_proj.weight`, shape: [nKvHeads * hd, dim] },
+      { name: `${p}self_attn.o_proj.weight`, shape: [dim, nHeads * hd] },
+      { name: `${p}post_attention_layernorm.weight`, shape: [dim], ones: true },
+      { name: `${p}mlp.gate_proj.weight`, shape: [hiddenDim, dim] },
+      { name: `${p}mlp.up_proj.weight`, shape: [hiddenDim, dim] },
+      { name: `${p}mlp.down_proj.weight`, shape: [dim, hiddenDim] },
+    );
+  }
+  tensors.push({ name: 'model.norm.weight', shape: [dim], ones: true });
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let at = 0;
+  for (const t of tensors) {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * 2;
+    header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [at, at + bytes] };
+    at += bytes;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + json.length) % 8 !== 0) json += ' ';
+  const out = createWriteStream(file);
+  const write = (b: Uint8Array): Promise<void> => new Promise((resolve, reject) => out.write(b, (e) => (e ? reject(e) : resolve())));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  await write(len);
+  await write(Buffer.from(json));
+  let seed = 1;
+  for (const t of tensors) {
+    const a = new Uint16Array(t.shape.reduce((x, y) => x * y, 1));
+    if (t.ones) a.fill(0x3f80);
+    else fillRandom(a, seed++);
+    await write(new Uint8Array(a.buffer));
+  }
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
+async function firstAmbiguousItems(n: number): Promise<string[]> {
+  const rows: string[] = [];
+  const rl = createInterface({ input: createReadStream(BBQ) });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    if ((JSON.parse(line) as { context_condition: string }).context_condition !== 'ambig') continue;
+    rows.push(line);
+    if (rows.length >= n) break;
+  }
+  rl.close();
+  return rows;
+}
+
+/** the HF folder, the BBQ subset and a residual probe on every layer, in dir */
+export async function prepareEndToEnd(dir: string, items: number): Promise<{ modelDir: string; dataset: string; probe: string }> {
+  const modelDir = path.join(dir, 'smollm2-135m-random');
+  mkdirSync(modelDir, { recursive: true });
+  const dataset = path.join(dir, 'bbq-religion.jsonl');
+  const rows = await firstAmbiguousItems(items);
+  writeFileSync(dataset, rows.join('\n') + '\n');
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = SMOLLM2_SHAPE;
+  writeFileSync(
+    path.join(modelDir, 'config.json'),
+    JSON.stringify({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      hidden_size: dim,
+      intermediate_size: hiddenDim,
+      num_hidden_layers: nLayers,
+      num_attention_heads: nHeads,
+      num_key_value_heads: nKvHeads,
+      hidden_act: 'silu',
+      max_position_embeddings: 8192,
+      rms_norm_eps: 1e-5,
+      rope_theta: 100000,
+      tie_word_embeddings: true,
+      vocab_size: vocab,
+      bos_token_id: 1,
+      eos_token_id: 2,
+      torch_dtype: 'bfloat16',
+    }),
+  );
+  // the tokenizer learns its merges from the items and the preset's wording (read back from a prepared run)
+  const prepared = await prepareExperiment({ file: dataset, preset: 'paper-bbq' });
+  const wording = prepared.experiment.conditions.flatMap((c) => c.turns.flatMap((t) => [t.user, t.prefill]));
+  const corpus = [...rows.map((r) => Object.values(JSON.parse(r) as Record<string, unknown>).filter((v) => typeof v === 'string').join(' ')), ...wording];
+  writeFileSync(path.join(modelDir, 'tokenizer.json'), JSON.stringify(trainTokenizer(corpus, 3000, vocab)));
+  writeFileSync(
+    path.join(modelDir, 'tokenizer_config.json'),
+    JSON.stringify({ add_prefix_space: false, bos_token: '<|im_start|>', eos_token: '<|im_end|>', unk_token: '<|endoftext|>', clean_up_tokenization_spaces: false, tokenizer_class: 'GPT2Tokenizer', chat_template: CHATML_TEMPLATE }),
+  );
+  await writeRandomSafetensors(path.join(modelDir, 'model.safetensors'));
+  return { modelDir, dataset, probe: path.join(dir, 'bias.probe.json') };
+}
+
+async function writeEveryLayerProbe(file: string, identity: ProbeFile['model']): Promise<void> {
+  let s = 3;
+  const vec = (): string => encodeF32(Array.from({ length: identity.dModel }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1));
+  await writeProbeFile(file, {
+    schema: 'sclab.probe/1',
+    model: identity,
+    module: 'residual',
+    position: 'last',
+    convention: 'sclab',
+    kind: 'direction',
+    variant: 'statements',
+    score: 'cosine',
+    positiveLabel: 'biased',
+    band: [10, 20],
+    layers: Array.from({ length: identity.nLayers + 1 }, (_, layer) => ({ layer, weights: vec(), bias: null, heldOutAccuracy: null })),
+    training: {
+      tool: 'bench',
+      toolVersion: '0',
+      date: '2026-01-01T00:00:00.000Z',
+      data: { file: 'random', sha256: '00', format: 'lines', textField: null, labelField: null, positive: [], rows: 0 },
+      input: { format: 'raw', maxTokens: 16, truncation: 'keep-first', truncated: 0 },
+      statements: 1,
+    },
+  });
+}
+
+export interface EndToEndResult {
+  label: string;
+  records: number;
+  errors: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** highest resident set size sampled during the run, MiB */
+  peakRssMiB: number;
+  notes: string[];
+  responses: Map<string, string>;
+  probeCosines: Map<string, number[]>;
+  optionLogprobs: Map<string, Array<number | null>>;
+}
+
+/** One run of the preset through the embedded backend in its worker; prefixCache false = the three-pass path. */
+export async function runEndToEnd(
+  label: string,
+  paths: { modelDir: string; dataset: string; probe: string },
+  dir: string,
+  opts: { prefixCache: false | { budgetBytes: number }; workerPath: string; concurrency: number },
+): Promise<EndToEndResult> {
+  const backend = createEmbeddedBackend({ modelSpec: paths.modelDir, workerPath: opts.workerPath, mode: 'worker', prefixCache: opts.prefixCache });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const prepared = await prepareExperiment({ file: paths.dataset, preset: 'paper-bbq' });
+    const experiment = { ...prepared.experiment, probes: [{ name: 'bias', path: paths.probe }] };
+    const identity = await backend.identity();
+    if (!readFileSafe(paths.probe)) await writeEveryLayerProbe(paths.probe, identity);
+    const extensions = roundExtensionsFor(experiment, { baseDir: dir, secrets: { get: async () => undefined } });
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await startRun({
+      outDir: path.join(dir, `runs-${label}`),
+      experiment,
+      dataset: prepared.dataset,
+      items: prepared.items,
+      backend,
+      settings: { concurrency: opts.concurrency, requestTimeoutMs: 3_600_000, cacheDir: null },
+      extensions: extensions.build,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    await extensions.close();
+    const { records } = await readRecords(result.runDir);
+    const key = (r: RoundRecord): string => `${r.itemId}/${r.condition}/${r.round}`;
+    return {
+      label,
+      records: records.length,
+      errors: records.filter((r) => r.error).length,
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMiB: peak / 2 ** 20,
+      notes: result.manifest.backend.notes,
+      responses: new Map(records.map((r) => [key(r), r.response])),
+      probeCosines: new Map(records.map((r) => [key(r), (r.probes?.['bias']?.cosine ?? []).map((v) => v ?? Number.NaN)])),
+      optionLogprobs: new Map(records.map((r) => [key(r), r.optionScores?.logprobs ?? []])),
+    };
+  } finally {
+    clearInterval(sampler);
+    await backend.close();
+  }
+}
+
+function readFileSafe(file: string): boolean {
+  try {
+    readFileSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** the largest absolute difference between two runs' numbers over all records (NaN-safe: both NaN = equal) */
+export function maxDifference(a: Map<string, Array<number | null>>, b: Map<string, Array<number | null>>): number {
+  let m = 0;
+  for (const [k, xs] of a) {
+    const ys = b.get(k) ?? [];
+    xs.forEach((x, i) => {
+      const y = ys[i];
+      if (x === null || y === null || y === undefined || (Number.isNaN(x) && Number.isNaN(y))) return;
+      m = Math.max(m, Math.abs(x - y));
+    });
+  }
+  return m;
+}
+
+export const machineLoad = (): string => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`;
