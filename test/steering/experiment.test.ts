@@ -14,6 +14,7 @@ import { roundExtensionsFor } from '../../src/core/runner/round-extensions';
 import { startRun } from '../../src/core/runner/run';
 import { readRecords } from '../../src/core/runner/store';
 import { STORIES_SPEC } from '../probes/helpers';
+import { runCli } from '../support/cli';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/steering');
 let dir: string;
@@ -96,5 +97,20 @@ describe('interventions in experiments', () => {
         expect(band('steer.alpha-3', item, round)).toBeLessThan(band('baseline', item, round) - 0.05);
       }
     }
+
+    // the dose–response in report --json and in the text report
+    const json = await runCli(['report', result.runDir, '--json', '--resamples', '200']);
+    expect(json.code).toBe(0);
+    const causal = JSON.parse(json.stdout).causal as Array<{ probe: string; points: Array<{ condition: string; alpha: number; probeShift: { estimate: number } }>; verdict: string }>;
+    expect(causal).toHaveLength(1);
+    expect(causal[0]!.probe).toBe('dogcat');
+    expect(causal[0]!.points.map((p) => p.alpha)).toEqual([-3, 0, 3]);
+    expect(causal[0]!.points[0]!.probeShift.estimate).toBeLessThan(-0.05);
+    expect(causal[0]!.points[1]!.probeShift.estimate).toBe(0);
+    expect(causal[0]!.points[2]!.probeShift.estimate).toBeGreaterThan(0.05);
+    expect(causal[0]!.verdict.length).toBeGreaterThan(20);
+    const text = await runCli(['report', result.runDir, '--resamples', '200']);
+    expect(text.stdout).toContain('Causal test: steering along dogcat (band 3–4 cosine)');
+    expect(text.stdout).toMatch(/steer\.alpha3 +3 +3-4/);
   }, 120_000);
 });
