@@ -1,7 +1,7 @@
 // What survives a reload of the page: which page, what is selected, the filters and the scroll position.
 import type { SampleFilter, SampleSort } from '../src/core/viewer/protocol';
 
-export const PAGES = ['overview', 'ranks', 'probes', 'instructions', 'samples', 'compare'] as const;
+export const PAGES = ['overview', 'ranks', 'probes', 'instructions', 'causal', 'samples', 'compare'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface ViewState {

@@ -15,6 +15,8 @@ import { startRun } from '../../src/core/runner/run';
 import { readRecords } from '../../src/core/runner/store';
 import { STORIES_SPEC } from '../probes/helpers';
 import { runCli } from '../support/cli';
+import type { CausalResult, OverviewResult } from '../../src/core/viewer/protocol';
+import { createViewerService } from '../../src/core/viewer/service';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/steering');
 let dir: string;
@@ -112,5 +114,14 @@ describe('interventions in experiments', () => {
     const text = await runCli(['report', result.runDir, '--resamples', '200']);
     expect(text.stdout).toContain('Causal test: steering along dogcat (band 3–4 cosine)');
     expect(text.stdout).toMatch(/steer\.alpha3 +3 +3-4/);
+
+    // the viewer's Causal page gets the same rows
+    const svc = createViewerService({ runDir: result.runDir, analysis: { bootstrap: { resamples: 200 } } });
+    const page = await svc.handle({ kind: 'request', id: 1, method: 'causal', params: {} });
+    expect(page.ok).toBe(true);
+    const r = (page as { result: CausalResult }).result;
+    expect(r.available && r.rows[0]!.points.map((p) => p.condition)).toEqual(['steer.alpha-3', 'steer.alpha0', 'steer.alpha3']);
+    const overview = await svc.handle({ kind: 'request', id: 2, method: 'overview', params: {} });
+    expect((overview as { result: OverviewResult }).result.available.causal).toBe(true);
   }, 120_000);
 });

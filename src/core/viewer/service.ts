@@ -14,7 +14,7 @@ import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, readRecords, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
-import { buildSampleIndex, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
+import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
 import { errorResponse, safeParseAppMessage, type Method, type ResultOf, type ViewerRequest, type ViewerResponse } from './protocol';
 
 export interface ViewerServiceOptions {
@@ -216,6 +216,8 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
         return probesFrom((await a.fullSummary()).summary);
       case 'instructions':
         return instructionsFrom((await a.fullSummary()).summary);
+      case 'causal':
+        return causalFrom((await a.fullSummary()).summary);
       case 'samples':
         return querySamples(await a.sampleIndex(), req.params);
       case 'item': {
