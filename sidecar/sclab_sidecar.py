@@ -17,6 +17,7 @@ import hmac
 import json
 import math
 import os
+import struct
 import sys
 import threading
 import time
@@ -166,10 +167,16 @@ class Model:
                 self.identity = {"name": self.name, "n_layers": self.n_layers, "d_model": self.d_model, "weights_sha256": sha}
         self.caught = {}
         self.catching = False
+        # capability steer: the intervention of the call in flight (under self.lock), and the absolute position of the
+        # first token of the current forward pass (generation runs the prompt, then one token at a time)
+        self.steering = None
+        self.offset = 0
         if self.layers is not None:
             for i, layer in enumerate(self.layers):
                 layer.self_attn.register_forward_hook(self._hook("attn", i))
                 layer.mlp.register_forward_hook(self._hook("mlp", i))
+                # before the catching hook: what is caught (and what later layers see) is the steered output
+                layer.register_forward_hook(self._steer_hook(i))
                 layer.register_forward_hook(self._hook("layer", i))
         self.lock = threading.Lock()
 
@@ -193,6 +200,61 @@ class Model:
             if self.catching:
                 self.caught[(kind, i)] = (output[0] if isinstance(output, tuple) else output)[0].detach()
         return f
+
+    def can_generate(self) -> bool:
+        return self.remote is None and getattr(self, "model", None) is not None
+
+    def _steer_hook(self, i):
+        """Residual index l = i + 1 (the output of decoder layer i): add alpha·u, or remove the component along u."""
+        def f(_mod, _inp, output):
+            s = self.steering
+            u = s["by_layer"].get(i + 1) if s else None
+            if u is None:
+                return None
+            h = output[0] if isinstance(output, tuple) else output
+            start = max(0, s["from"] - self.offset)
+            if start >= h.shape[1]:
+                return None
+            h = h.clone()
+            u = u.to(device=h.device, dtype=h.dtype)
+            part = h[:, start:, :]
+            if s["mode"] == "add":
+                part += s["alpha"] * u
+            else:
+                part -= (part @ u).unsqueeze(-1) * u
+            return (h,) + tuple(output[1:]) if isinstance(output, tuple) else h
+        return f
+
+    def compile_steer(self, steer, inp, ids):
+        """The wire's steer (already checked by parse_steer) → unit directions per layer and the first steered position."""
+        if steer is None or (steer["mode"] == "add" and steer["alpha"] == 0):
+            return None  # alpha 0 is no intervention at all: bit-identical to an unsteered pass
+        torch = self.torch
+        by_layer = {}
+        for k, entry in enumerate(steer["layers"]):
+            l, d = entry["layer"], entry["direction"]
+            if l < 1 or l > self.n_layers:
+                raise WireError("bad_request", f"steer.layers[{k}].layer: {l} is not a decoder layer output of this {self.n_layers}-layer model (1…{self.n_layers})")
+            if l in by_layer:
+                raise WireError("bad_request", f"steer.layers[{k}].layer: layer {l} appears twice")
+            if len(d) != self.d_model:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: needs {self.d_model} numbers (the model's width), got {len(d)}")
+            v = torch.tensor(d, dtype=torch.float64)
+            n = float(v.norm())
+            if not math.isfinite(n) or n == 0:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: is the zero vector or not finite")
+            by_layer[l] = (v / n).float()
+        start = 0
+        if steer["positions"] == "input" and "messages" in inp:
+            msgs = inp["messages"]
+            last = len(msgs) - 1
+            while last > 0 and msgs[last]["role"] != "user":
+                last -= 1
+            if last > 0:
+                before = self.ids(self.render(msgs[:last], ""))
+                while start < len(before) and start < len(ids) and before[start] == ids[start]:
+                    start += 1
+        return {"mode": steer["mode"], "alpha": float(steer["alpha"]), "by_layer": by_layer, "from": start}
 
     # ---- text → ids, as our engine does it --------------------------------------------------------------------
     def render(self, messages, prefill: str) -> str:
@@ -231,7 +293,7 @@ class Model:
         return out
 
     # ---- hidden states ----------------------------------------------------------------------------------------
-    def hidden(self, inp: dict, layers, position: str, module: str, convention: str):
+    def hidden(self, inp: dict, layers, position: str, module: str, convention: str, steer=None):
         """→ (layer_ids, [vector per layer as float32 numpy], n_tokens)"""
         lo = 0 if module == "resid" else 1
         if layers == "all":
@@ -242,9 +304,12 @@ class Model:
         ids = self.ids(self.text_of(inp))
         self.check_length(len(ids))
         if self.remote is not None:
+            if steer is not None:
+                raise WireError("unsupported", "steering is not offered through the remote service")
             rows = self.remote.hidden(ids, layers, module, convention)
         else:
-            rows = self._local_hidden(ids, layers, module, convention)
+            steering = self.compile_steer(steer, inp, ids) if steer else None
+            rows = self._local_hidden(ids, layers, module, convention, steering) if steering else self._local_hidden(ids, layers, module, convention)
         out = []
         for r in rows:  # r: [T, d] float32 numpy
             if position == "last":
@@ -256,15 +321,17 @@ class Model:
             out.append(v)
         return layers, out, len(ids)
 
-    def _local_hidden(self, ids, layers, module, convention):
+    def _local_hidden(self, ids, layers, module, convention, steering=None):
         torch = self.torch
         with self.lock, torch.no_grad():
             self.caught = {}
             self.catching = True
+            self.steering, self.offset = steering, 0
             try:
                 o = self.model(torch.tensor([ids], device=self.device), output_hidden_states=True)
             finally:
                 self.catching = False
+                self.steering = None
             rows = []
             for l in layers:
                 if module == "resid":
@@ -276,7 +343,7 @@ class Model:
             return rows
 
     # ---- log-likelihoods --------------------------------------------------------------------------------------
-    def loglikelihood(self, inp: dict, continuations):
+    def loglikelihood(self, inp: dict, continuations, steer=None):
         if self.remote is not None:
             raise WireError("unsupported", "log-likelihoods are not computed through the remote service; use the generation server")
         text = self.text_of(inp)
@@ -292,20 +359,25 @@ class Model:
             lcps.append(n)
         if min([len(ctx)] + lcps) == 0:
             raise WireError("bad_request", "an option changes the first token of the input: there is no context to score it after")
+        steering = self.compile_steer(steer, inp, ctx) if steer else None
         results = []
         for w, start in zip(wholes, lcps):
             if start >= len(w):
                 results.append({"sum": 0.0, "tokens": [], "logprobs": []})
                 continue
-            vals = self._logprobs(w, start)
+            vals = self._logprobs(w, start, steering) if steering else self._logprobs(w, start)
             results.append({"sum": sum(vals), "tokens": self.pieces(w[:start], w[start:]), "logprobs": vals})
         return results
 
-    def _logprobs(self, ids, start):
+    def _logprobs(self, ids, start, steering=None):
         """log P(ids[t] | ids[:t]) for t = start … len(ids)-1"""
         torch = self.torch
         with self.lock, torch.no_grad():
-            logits = self.model(torch.tensor([ids], device=self.device)).logits[0].double()
+            self.steering, self.offset = steering, 0
+            try:
+                logits = self.model(torch.tensor([ids], device=self.device)).logits[0].double()
+            finally:
+                self.steering = None
             lp = torch.log_softmax(logits, -1)
             return [float(lp[t - 1, ids[t]]) for t in range(start, len(ids))]
 
@@ -425,6 +497,91 @@ def score_probe(probe, vectors):
 # --------------------------------------------------------------------------------------------------------------
 # HTTP
 
+    # ---- generation (POST /v1/generate) --------------------------------------------------------------------------
+    def generate(self, inp: dict, max_tokens: int, temperature: float, top_p: float, seed, stop, steer=None):
+        torch = self.torch
+        ids = self.ids(self.text_of(inp))
+        self.check_length(len(ids))
+        if self.max_tokens:
+            max_tokens = min(max_tokens, max(0, self.max_tokens - len(ids)))
+        steering = self.compile_steer(steer, inp, ids) if steer else None
+        gen = torch.Generator(device="cpu").manual_seed(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
+        eos = self.tok.eos_token_id
+        out, finish, text = [], "length", None
+        with self.lock, torch.no_grad():
+            self.steering, self.offset = steering, 0
+            try:
+                o = self.model(torch.tensor([ids], device=self.device), use_cache=True)
+                past, pos = o.past_key_values, len(ids)
+                logits = o.logits[0, -1].double().cpu()
+                while len(out) < max_tokens:
+                    if temperature == 0:
+                        nxt = int(torch.argmax(logits))
+                    else:
+                        p = torch.softmax(logits / temperature, -1)
+                        if top_p < 1:
+                            sp, si = torch.sort(p, descending=True)
+                            keep = torch.cumsum(sp, 0) - sp < top_p
+                            p = torch.zeros_like(p).scatter(0, si[keep], sp[keep])
+                        nxt = int(torch.multinomial(p / p.sum(), 1, generator=gen))
+                    if nxt == eos:
+                        finish = "stop"
+                        break
+                    out.append(nxt)
+                    now = self.tok.decode(out, skip_special_tokens=True)
+                    cut = min([i for i in (now.find(s) for s in stop if s) if i >= 0], default=-1)
+                    if cut >= 0:
+                        text, finish = now[:cut], "stop"
+                        break
+                    if len(out) >= max_tokens:
+                        break
+                    self.offset = pos
+                    o = self.model(torch.tensor([[nxt]], device=self.device), past_key_values=past, use_cache=True)
+                    past, pos = o.past_key_values, pos + 1
+                    logits = o.logits[0, -1].double().cpu()
+            finally:
+                self.steering, self.offset = None, 0
+        if text is None:
+            text = self.tok.decode(out, skip_special_tokens=True)
+        return {"text": text, "finish_reason": finish, "prompt_tokens": len(ids), "completion_tokens": len(out)}
+
+
+def parse_steer(body: dict, can_steer: bool):
+    """The optional `steer` field (capability steer), checked; None when absent."""
+    s = body.get("steer")
+    if s is None:
+        return None
+    if not can_steer:
+        raise WireError("unsupported", "this server cannot steer (capability steer is false in GET /v1/info)")
+    if not isinstance(s, dict) or not set(s) <= {"mode", "alpha", "layers", "positions"}:
+        raise WireError("bad_request", "steer: expected {mode?, alpha?, layers: [{layer, direction}], positions?}")
+    mode = one_of(s, "mode", ("add", "ablate"), "add")
+    positions = one_of(s, "positions", ("all", "input"), "all")
+    alpha = s.get("alpha", 0)
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not math.isfinite(alpha):
+        raise WireError("bad_request", "steer.alpha: expected a finite number")
+    layers = s.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise WireError("bad_request", "steer.layers: expected a non-empty list of {layer, direction}")
+    out = []
+    for k, e in enumerate(layers):
+        if not isinstance(e, dict) or set(e) != {"layer", "direction"} or not isinstance(e["layer"], int) or isinstance(e["layer"], bool):
+            raise WireError("bad_request", f"steer.layers[{k}]: expected {{layer: integer, direction}}")
+        d = e["direction"]
+        if isinstance(d, str):
+            try:
+                raw = base64.b64decode(d, validate=True)
+            except Exception:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: not base64")
+            if len(raw) % 4:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: base64 of float32 needs a multiple of 4 bytes")
+            d = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+        elif not (isinstance(d, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in d)):
+            raise WireError("bad_request", f"steer.layers[{k}].direction: expected numbers or base64 float32")
+        out.append({"layer": e["layer"], "direction": [float(x) for x in d]})
+    return {"mode": mode, "alpha": float(alpha), "layers": out, "positions": positions}
+
+
 class Sidecar:
     def __init__(self, model: Model, args, probes):
         self.m = model
@@ -437,7 +594,8 @@ class Sidecar:
     def info(self, _body=None):
         m = self.m
         out = {"protocol": PROTOCOL, "model": m.name, "n_layers": m.n_layers, "d_model": m.d_model, "modules": list(MODULES),
-               "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False},
+               "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False,
+                                "generate": m.can_generate(), "steer": m.can_generate()},
                "limits": {"max_body_bytes": self.max_body, "max_prompt_chars": self.max_chars},
                "implementation": self.implementation, "probes": sorted(self.probes)}
         if m.max_tokens:
@@ -460,8 +618,9 @@ class Sidecar:
         module = one_of(body, "module", MODULES, "resid")
         convention = one_of(body, "convention", CONVENTIONS, "sclab")
         encoding = one_of(body, "encoding", ENCODINGS, "json")
+        steer = parse_steer(body, self.m.can_generate())
         self.check_chars(inp)
-        ids, vecs, n = self.m.hidden(inp, layers, position, module, convention)
+        ids, vecs, n = self.m.hidden(inp, layers, position, module, convention, steer)
         return {"protocol": PROTOCOL, "model": self.m.name, "module": module, "position": position, "convention": convention,
                 "encoding": encoding, "layer_ids": ids, "dim": self.m.d_model, "n_tokens": n,
                 "layers": [encode_vector(v, encoding) for v in vecs]}
@@ -507,13 +666,38 @@ class Sidecar:
         conts = body.get("continuations")
         if not isinstance(conts, list) or not conts or len(conts) > 64 or not all(isinstance(c, str) for c in conts):
             raise WireError("bad_request", "continuations: expected 1…64 strings")
+        steer = parse_steer(body, self.m.can_generate())
         self.check_chars(inp)
-        return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts)}
+        return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts, steer)}
+
+    def generate(self, body):
+        if not self.m.can_generate():
+            raise WireError("unsupported", "this server does not generate through POST /v1/generate")
+        inp = parse_input(body)
+        max_tokens = body.get("max_tokens", 16)
+        temperature = body.get("temperature", 0)
+        top_p = body.get("top_p", 1)
+        seed = body.get("seed")
+        stop = body.get("stop", [])
+        num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731
+        if not (isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 0):
+            raise WireError("bad_request", "max_tokens: expected an integer ≥ 0")
+        if not (num(temperature) and temperature >= 0) or not (num(top_p) and 0 < top_p <= 1):
+            raise WireError("bad_request", "temperature ≥ 0 and 0 < top_p ≤ 1 expected")
+        if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+            raise WireError("bad_request", "seed: expected an integer ≥ 0")
+        if not (isinstance(stop, list) and len(stop) <= 16 and all(isinstance(x, str) for x in stop)):
+            raise WireError("bad_request", "stop: expected at most 16 strings")
+        steer = parse_steer(body, True)
+        self.check_chars(inp)
+        r = self.m.generate(inp, max_tokens, float(temperature), float(top_p), seed, stop, steer)
+        return {"protocol": PROTOCOL, "model": self.m.name, **r}
 
 
 def make_handler(app: Sidecar, log: bool):
     routes = {("GET", "/v1/info"): app.info, ("POST", "/v1/hidden_states"): app.hidden_states,
-              ("POST", "/v1/probe_scores"): app.probe_scores, ("POST", "/v1/loglikelihood"): app.loglikelihood}
+              ("POST", "/v1/probe_scores"): app.probe_scores, ("POST", "/v1/loglikelihood"): app.loglikelihood,
+              ("POST", "/v1/generate"): app.generate}
     paths = {p for _, p in routes}
     token_digest = hashlib.sha256(app.token.encode()).digest() if app.token else None
 

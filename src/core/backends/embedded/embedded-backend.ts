@@ -3,14 +3,15 @@
 import type { ChatMessage } from '../../model/chat';
 import { cancelledError, SclabError } from '../../model/errors';
 import type { BackendDescription } from '../../model/manifest';
-import { EngineClient, type Steered } from '../../engine/client';
+import { EngineClient } from '../../engine/client';
 import { alignContinuations } from '../../engine/continuations';
 import type { ModelSpec } from '../../engine/load-local';
 import { DEFAULT_PREFIX_CACHE_BYTES } from '../../engine/host';
 import type { PrefixCacheOption } from '../../engine/protocol';
 import type { FinishReason } from '../../engine/session';
 import type { ModelIdentity } from '../../engine/types';
-import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult, Steering } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import { resolveSteering } from '../steering';
 
 export interface EmbeddedBackendOptions {
   modelSpec: ModelSpec;
@@ -53,20 +54,6 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
     return (await client.tokenize([text], undefined, { signal }))[0]!;
   };
 
-  /** the request's intervention with its first steered position resolved against the prompt's tokens */
-  const steered = async (client: EngineClient, steer: Steering | undefined, messages: ChatMessage[], ids: number[], signal?: AbortSignal): Promise<Steered> => {
-    if (!steer) return {};
-    if (steer.positions === 'all') return { intervention: { ...steer.intervention, fromPosition: 0 } };
-    let lastUser = messages.length - 1;
-    while (lastUser > 0 && messages[lastUser]!.role !== 'user') lastUser--;
-    if (lastUser <= 0) return { intervention: { ...steer.intervention, fromPosition: 0 } };
-    // the tokens the history renders to, as far as they agree with the whole prompt's: this round's input starts there
-    const before = await promptIds(client, messages.slice(0, lastUser), '', signal);
-    let from = 0;
-    while (from < before.length && from < ids.length && before[from] === ids[from]) from++;
-    return { intervention: { ...steer.intervention, fromPosition: from } };
-  };
-
   return {
     kind: 'embedded',
 
@@ -103,7 +90,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           topLogprobs: d.topLogprobs,
           ...(d.seed !== undefined ? { seed: d.seed } : {}),
         },
-        { signal, ...(await steered(client, req.steer, req.messages, ids, signal)) },
+        { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) },
       );
       const result: ChatResult = {
         text: r.text,
@@ -119,7 +106,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       const input = await client.render(req.messages, req.prefill, { signal });
       const [context, ...wholes] = await client.tokenize([input, ...req.continuations.map((c) => input + c)], undefined, { signal });
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await steered(client, req.steer, req.messages, context!, signal)) });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, req.steer, req.messages, context!, signal)) });
       const tokenLogprobs = scores.map((s, i) => s.logprobs.slice(aligned.inputTokens[i]!));
       return { logprobs: tokenLogprobs.map((lp) => lp.reduce((a, b) => a + b, 0)), tokenLogprobs };
     },
@@ -136,7 +123,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       }
       const convention = req.convention ?? 'sclab';
       const ids = await promptIds(client, req.messages, req.prefill, signal);
-      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal, ...(await steered(client, req.steer, req.messages, ids, signal)) });
+      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) });
       const all = h[req.module]!;
       return {
         module: req.module,
