@@ -220,6 +220,7 @@ async function writeEveryLayerProbe(file: string, identity: ProbeFile['model']):
     model: identity,
     module: 'residual',
     position: 'last',
+    moralDirection: 'lower',
     convention: 'sclab',
     kind: 'direction',
     variant: 'statements',

@@ -32,6 +32,9 @@ ENCODINGS = ("json", "base64-f32")
 STATUS = {"bad_request": 400, "unauthorized": 401, "not_found": 404, "method_not_allowed": 405, "too_large": 413,
           "prompt_too_long": 413, "unsupported": 501, "internal": 500}
 DISCARD_CAP = 256 * 1024 * 1024
+# the sample conversation both sides render and tokenize at connect (GET /v1/info tokens, POST /v1/tokenize)
+SAMPLE_MESSAGES = [{"role": "user", "content": "Is it fair to judge a person by their accent? Answer (a) yes or (b) no."}]
+SAMPLE_PREFILL = "The answer is ("
 
 
 class WireError(Exception):
@@ -166,17 +169,17 @@ class Model:
             if sha:
                 self.identity = {"name": self.name, "n_layers": self.n_layers, "d_model": self.d_model, "weights_sha256": sha}
         self.caught = {}
-        self.catching = False
-        # capability steer: the intervention of the call in flight (under self.lock), and the absolute position of the
-        # first token of the current forward pass (generation runs the prompt, then one token at a time)
-        self.steering = None
-        self.offset = 0
+        self.wanted = set()  # (kind, layer index) the running request asked for; nothing else is kept
+        self.keep_last = False
+        self.special_ids = special_token_ids(self.tok)
+        # capability steer: the intervention of the request in flight, per thread (hooks run on the forward's thread)
+        self.tls = threading.local()
         if self.layers is not None:
             for i, layer in enumerate(self.layers):
                 layer.self_attn.register_forward_hook(self._hook("attn", i))
                 layer.mlp.register_forward_hook(self._hook("mlp", i))
                 # before the catching hook: what is caught (and what later layers see) is the steered output
-                layer.register_forward_hook(self._steer_hook(i))
+                layer.register_forward_hook(self._steer_hook(i), with_kwargs=True)
                 layer.register_forward_hook(self._hook("layer", i))
         self.lock = threading.Lock()
 
@@ -186,10 +189,14 @@ class Model:
         return f"sclab_sidecar.py (transformers {transformers.__version__}, torch {self.torch.__version__}, {where})"
 
     def _adds_bos(self) -> bool:
-        # as our engine: tokenizer_config's add_bos_token, else whether the tokenizer puts BOS in front itself
+        # as our engine: tokenizer_config.json's add_bos_token, else whether the tokenizer puts BOS in front itself
+        # (transformers 5 no longer keeps the field in init_kwargs: read the file)
         if self.bos_id is None:
             return False
-        configured = getattr(self.tok, "init_kwargs", {}).get("add_bos_token")
+        cfg_path = os.path.join(self.folder, "tokenizer_config.json")
+        configured = (json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}).get("add_bos_token")
+        if not isinstance(configured, bool):
+            configured = getattr(self.tok, "init_kwargs", {}).get("add_bos_token")
         if isinstance(configured, bool):
             return configured
         ids = self.tok("a", add_special_tokens=True)["input_ids"]
@@ -197,22 +204,30 @@ class Model:
 
     def _hook(self, kind, i):
         def f(_mod, _inp, output):
-            if self.catching:
-                self.caught[(kind, i)] = (output[0] if isinstance(output, tuple) else output)[0].detach()
+            if (kind, i) in self.wanted:
+                # transformers 5 decoder layers return a tensor, older ones a tuple (hidden, ...)
+                h = (output[0] if isinstance(output, tuple) else output)[0].detach()
+                self.caught[(kind, i)] = h[-1:] if self.keep_last else h
         return f
 
     def can_generate(self) -> bool:
         return self.remote is None and getattr(self, "model", None) is not None
 
     def _steer_hook(self, i):
-        """Residual index l = i + 1 (the output of decoder layer i): add alpha·u, or remove the component along u."""
-        def f(_mod, _inp, output):
-            s = self.steering
+        """Residual index l = i + 1 (the output of decoder layer i): add alpha·u, or remove the component along u.
+        The absolute position of the pass's first token comes from the layer's cache_position (a pass that continues
+        a KV cache starts later), else from position_ids, else 0."""
+        def f(_mod, _args, kwargs, output):
+            s = getattr(self.tls, "steering", None)
             u = s["by_layer"].get(i + 1) if s else None
             if u is None:
                 return None
             h = output[0] if isinstance(output, tuple) else output
-            start = max(0, s["from"] - self.offset)
+            where = kwargs.get("cache_position")
+            if where is None and kwargs.get("position_ids") is not None:
+                where = kwargs["position_ids"][0]
+            offset = int(where[0]) if where is not None and len(where) > 0 else 0
+            start = max(0, s["from"] - offset)
             if start >= h.shape[1]:
                 return None
             h = h.clone()
@@ -256,14 +271,33 @@ class Model:
                     start += 1
         return {"mode": steer["mode"], "alpha": float(steer["alpha"]), "by_layer": by_layer, "from": start}
 
-    # ---- text → ids, as our engine does it --------------------------------------------------------------------
+    def steered(self, steering):
+        """the context in which this thread's forward passes run under `steering` (None: unsteered)"""
+        model = self
+
+        class Scope:
+            def __enter__(self):
+                model.tls.steering = steering
+
+            def __exit__(self, *_):
+                model.tls.steering = None
+                return False
+        return Scope()
+
+    # ---- text → ids, as the OpenAI-compatible servers (vLLM, SGLang, llama.cpp) do it ---------------------------
     def render(self, messages, prefill: str) -> str:
+        """The prefill is a final assistant message, continued (continue_final_message), as vLLM renders a chat
+        request that ends with one: templates space or trim assistant content (Mistral v0.2 writes "[/INST] " +
+        content), so appending the raw prefill after the generation prompt would differ from what the generator saw."""
         if getattr(self.tok, "chat_template", None):
-            text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            bos = self.tok.bos_token
-            if self.add_bos and bos and text.startswith(bos):
-                text = text[len(bos):]
-            return text + prefill
+            from jinja2 import TemplateError
+            try:
+                if not prefill.strip():  # no assistant message at all, as our OpenAI backend sends none
+                    return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefill
+                return self.tok.apply_chat_template(messages + [{"role": "assistant", "content": prefill}], tokenize=False,
+                                                    add_generation_prompt=False, continue_final_message=True)
+            except (TemplateError, ValueError) as e:  # raise_exception("roles must alternate"), prefill rewritten
+                raise WireError("bad_request", f"the chat template of {self.name} refused the conversation: {e}")
         label = {"system": "System", "user": "User", "assistant": "Assistant"}
         turns = "".join(f"{label[m['role']]}: {m['content']}\n\n" for m in messages)
         return f"{turns}Assistant:{(' ' + prefill) if prefill else ''}"
@@ -272,8 +306,15 @@ class Model:
         return inp["text"] if "text" in inp else self.render(inp["messages"], inp["prefill"])
 
     def ids(self, text: str):
-        ids = self.tok(text, add_special_tokens=False)["input_ids"]
-        return [self.bos_id] + ids if self.add_bos else ids
+        """As the serving engines tokenize a rendered chat (add_special_tokens=False: a BOS the template writes is
+        the BOS id), with BOS put in front only when the text did not bring it."""
+        ids = list(self.tok(text, add_special_tokens=False)["input_ids"])
+        if self.add_bos and self.bos_id is not None and (not ids or ids[0] != self.bos_id):
+            ids = [self.bos_id] + ids
+        return ids
+
+    def special_positions(self, ids):
+        return [i for i, t in enumerate(ids) if t in self.special_ids]
 
     def check_length(self, n: int):
         if n == 0:
@@ -293,57 +334,121 @@ class Model:
         return out
 
     # ---- hidden states ----------------------------------------------------------------------------------------
-    def hidden(self, inp: dict, layers, position: str, module: str, convention: str, steer=None):
-        """→ (layer_ids, [vector per layer as float32 numpy], n_tokens)"""
+    def layer_list(self, layers, module: str):
+        """the layers asked for, each once, in the order asked"""
         lo = 0 if module == "resid" else 1
         if layers == "all":
-            layers = list(range(lo, self.n_layers + 1))
+            return list(range(lo, self.n_layers + 1))
         for l in layers:
             if l < lo or l > self.n_layers:
                 raise WireError("bad_request", f"layer {l} does not exist for module {module}: choose {lo}…{self.n_layers}")
+        return list(dict.fromkeys(layers))
+
+    def hidden(self, inp: dict, layers, position: str, module: str, convention: str, budget_bytes=None, steer=None):
+        """→ (layer_ids, [vector per layer as float32 numpy], n_tokens, special positions); `steer`: capability steer"""
+        if steer is None:
+            return self._hidden(inp, layers, position, module, convention, budget_bytes)
+        if not self.can_generate():
+            raise WireError("unsupported", "steering is not offered through the remote service")
+        with self.steered(self.compile_steer(steer, inp, self.ids(self.text_of(inp)))):
+            return self._hidden(inp, layers, position, module, convention, budget_bytes)
+
+    def _hidden(self, inp: dict, layers, position: str, module: str, convention: str, budget_bytes=None):
+        layers = self.layer_list(layers, module)
         ids = self.ids(self.text_of(inp))
         self.check_length(len(ids))
+        if budget_bytes is not None:
+            floats = len(layers) * self.d_model * (len(ids) if position == "all" else 1)
+            if 4 * floats > budget_bytes:
+                raise WireError("too_large", f"the answer would hold {floats} numbers ({len(layers)} layers × {len(ids)} tokens × {self.d_model} wide for position {position}), "
+                                             f"{4 * floats} bytes as float32; this server sends at most {budget_bytes}: ask for fewer layers or position last/mean")
+        special = self.special_positions(ids)
         if self.remote is not None:
-            if steer is not None:
-                raise WireError("unsupported", "steering is not offered through the remote service")
             rows = self.remote.hidden(ids, layers, module, convention)
         else:
-            steering = self.compile_steer(steer, inp, ids) if steer else None
-            rows = self._local_hidden(ids, layers, module, convention, steering) if steering else self._local_hidden(ids, layers, module, convention)
+            rows = self._local_hidden(ids, layers, module, convention, position)
         out = []
-        for r in rows:  # r: [T, d] float32 numpy
+        skip = set(special)
+        keep = [i for i in range(len(ids)) if i not in skip] or list(range(len(ids)))
+        for r in rows:  # r: [T, d] float32 numpy ([1, d] when only the last row was kept)
             if position == "last":
                 v = r[-1]
             elif position == "mean":
-                v = r.astype("float64").mean(0).astype("float32")
+                # special positions (BOS: 10–100× larger than the others in middle layers) are left out
+                v = r[keep].astype("float64").mean(0).astype("float32")
             else:
                 v = r.reshape(-1)
             out.append(v)
-        return layers, out, len(ids)
+        return layers, out, len(ids), special
 
-    def _local_hidden(self, ids, layers, module, convention, steering=None):
+    def _forward_guard(self, n_tokens: int):
+        """CUDA out-of-memory: free the cache and answer 413 with the size, instead of a retryable 500 that keeps it"""
         torch = self.torch
-        with self.lock, torch.no_grad():
-            self.caught = {}
-            self.catching = True
-            self.steering, self.offset = steering, 0
-            try:
-                o = self.model(torch.tensor([ids], device=self.device), output_hidden_states=True)
-            finally:
-                self.catching = False
-                self.steering = None
+        sidecar = self
+
+        class Guard:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, kind, err, _tb):
+                sidecar.caught = {}
+                sidecar.wanted = set()
+                oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)
+                if err is not None and oom is not None and isinstance(err, oom):
+                    if torch.cuda.is_available():
+                        torch.cuda.empty_cache()
+                    raise WireError("prompt_too_long", f"out of GPU memory on an input of {n_tokens} tokens: send a shorter input") from None
+                return False
+        return Guard()
+
+    def _base(self):
+        """the decoder stack without the LM head: hidden states need no logits over the vocabulary"""
+        return getattr(self.model, "model", None) or getattr(self.model, "base_model", self.model)
+
+    def _local_hidden(self, ids, layers, module, convention, position="all"):
+        torch = self.torch
+        n = self.n_layers
+        last_only = position == "last"
+        with self.lock, torch.no_grad(), self._forward_guard(len(ids)):
+            # only the modules and layers asked for are caught by hooks; the last residual entry in the sclab
+            # convention is the last layer's output before the final norm
+            if module == "resid":
+                self.wanted = {("layer", l - 1) for l in layers if l > 0}
+            else:
+                self.wanted = {(module, l - 1) for l in layers}
+            x = torch.tensor([ids], device=self.device)
+            if module == "resid" and 0 in layers:
+                emb = self.model.get_input_embeddings()(x)[0]
+            base = self._base()
+            self.keep_last = last_only
+            o = base(input_ids=x, use_cache=False)
             rows = []
             for l in layers:
                 if module == "resid":
-                    # sclab: every entry un-normed, so the last is the last decoder layer's output before the final norm
-                    h = self.caught[("layer", self.n_layers - 1)] if (convention == "sclab" and l == self.n_layers) else o.hidden_states[l][0]
+                    if l == 0:
+                        h = emb
+                    elif l == n and convention == "hf":
+                        h = o.last_hidden_state[0]  # after the final norm, what the LM head reads
+                    else:
+                        h = self.caught[("layer", l - 1)]
                 else:
                     h = self.caught[(module, l - 1)]
+                h = h[-1:] if last_only else h
                 rows.append(h.float().cpu().numpy())
             return rows
 
     # ---- log-likelihoods --------------------------------------------------------------------------------------
+    def tokenize(self, inp: dict):
+        text = self.text_of(inp)
+        return text, self.ids(text)
+
     def loglikelihood(self, inp: dict, continuations, steer=None):
+        if steer is None or self.remote is not None:
+            return self._loglikelihood(inp, continuations)
+        with self.steered(self.compile_steer(steer, inp, self.ids(self.text_of(inp)))):
+            return self._loglikelihood(inp, continuations)
+
+    def _loglikelihood(self, inp: dict, continuations):
         if self.remote is not None:
             raise WireError("unsupported", "log-likelihoods are not computed through the remote service; use the generation server")
         text = self.text_of(inp)
@@ -359,27 +464,37 @@ class Model:
             lcps.append(n)
         if min([len(ctx)] + lcps) == 0:
             raise WireError("bad_request", "an option changes the first token of the input: there is no context to score it after")
-        steering = self.compile_steer(steer, inp, ctx) if steer else None
-        results = []
-        for w, start in zip(wholes, lcps):
-            if start >= len(w):
-                results.append({"sum": 0.0, "tokens": [], "logprobs": []})
-                continue
-            vals = self._logprobs(w, start, steering) if steering else self._logprobs(w, start)
-            results.append({"sum": sum(vals), "tokens": self.pieces(w[:start], w[start:]), "logprobs": vals})
+        shared = min(lcps)  # the context's tokens every option starts with: run once, its KV cache shared
+        todo = [(i, w, start) for i, (w, start) in enumerate(zip(wholes, lcps)) if start < len(w)]
+        vals = self._logprobs_shared(wholes[0][:shared], [(w[shared:], start - shared) for _, w, start in todo]) if todo else []
+        results = [{"sum": 0.0, "tokens": [], "logprobs": []} for _ in wholes]
+        for (i, w, start), v in zip(todo, vals):
+            results[i] = {"sum": sum(v), "tokens": self.pieces(w[:start], w[start:]), "logprobs": v}
         return results
 
-    def _logprobs(self, ids, start, steering=None):
-        """log P(ids[t] | ids[:t]) for t = start … len(ids)-1"""
+    def _logprobs_shared(self, prefix, tails):
+        """For each (tail, skip): log P(tail[t] | prefix + tail[:t]) for t ≥ skip. The prefix runs once; each tail
+        continues a copy of its KV cache. Only the logits of the positions scored are computed (logits_to_keep),
+        in float32, with log_softmax + gather instead of a float64 copy of every position's logits."""
+        import copy
         torch = self.torch
-        with self.lock, torch.no_grad():
-            self.steering, self.offset = steering, 0
-            try:
-                logits = self.model(torch.tensor([ids], device=self.device)).logits[0].double()
-            finally:
-                self.steering = None
-            lp = torch.log_softmax(logits, -1)
-            return [float(lp[t - 1, ids[t]]) for t in range(start, len(ids))]
+        n = len(prefix) + max(len(t) for t, _ in tails)
+        with self.lock, torch.no_grad(), self._forward_guard(n):
+            dev = self.device
+            o = self.model(input_ids=torch.tensor([prefix], device=dev), use_cache=True, logits_to_keep=1)
+            past, last_logits = o.past_key_values, o.logits[0, -1].float()
+            del o
+            out = []
+            for k, (tail, skip) in enumerate(tails):
+                cache = past if k == len(tails) - 1 else copy.deepcopy(past)  # the last one may extend the original
+                o = self.model(input_ids=torch.tensor([tail], device=dev), past_key_values=cache, use_cache=True, logits_to_keep=len(tail))
+                # row j predicts tail[j]: the prefix's last row, then the tail's own rows but its last
+                rows = torch.cat([last_logits[None], o.logits[0, :-1].float()])
+                targets = torch.tensor(tail, device=rows.device)
+                lp = torch.log_softmax(rows, -1).gather(-1, targets[:, None])[:, 0]
+                out.append([float(x) for x in lp[skip:].cpu()])
+                del o, rows, lp, cache
+            return out
 
 
 def load_tokenizer(folder: str, from_json: bool):
@@ -397,6 +512,15 @@ def load_tokenizer(folder: str, from_json: bool):
     if isinstance(cfg.get("add_bos_token"), bool):
         tok.init_kwargs["add_bos_token"] = cfg["add_bos_token"]
     return tok
+
+
+def special_token_ids(tok):
+    """ids of the tokenizer's special tokens: BOS/EOS/…, and added tokens marked special (chat-template markers)"""
+    ids = set(getattr(tok, "all_special_ids", None) or [])
+    for i, t in (getattr(tok, "added_tokens_decoder", None) or {}).items():
+        if getattr(t, "special", False):
+            ids.add(int(i))
+    return ids
 
 
 def decoder_layers(model):
@@ -427,26 +551,35 @@ class RemoteModel:
         self.layers = decoder_layers(self.lm)
 
     def hidden(self, ids, layers, module, convention):
+        """nnsight ≥ 0.5 runs the trace body beside the model (on NDIF with remote=True): modules are read in the
+        order they execute (layers sorted, each once; the final norm last), and only what is marked saved comes back
+        — so the values go into one container saved inside the body (nnsight.save), not into a dict of this frame.
+        transformers 5 decoder layers and MLPs return a tensor [batch, T, d] and attention a tuple whose first entry
+        is that tensor: the batch row is taken after unwrapping, never by output[0] alone. The body uses nothing
+        but the model's envoys and builtins, so it serializes for NDIF."""
+        import nnsight
         import torch
         n = len(self.layers)
-        saved = {}
-        with self.lm.trace(torch.tensor([ids]), remote=True):
-            for l in layers:
-                if module == "resid":
-                    if l == 0:
-                        saved[l] = self.layers[0].input.save()
-                    elif l == n and convention == "hf":
-                        saved[l] = self.lm.model.norm.output.save()
-                    else:
-                        saved[l] = self.layers[l - 1].output[0].save()
-                elif module == "attn":
-                    saved[l] = self.layers[l - 1].self_attn.output[0].save()
+        order = sorted(set(layers))
+        final_norm = module == "resid" and convention == "hf" and n in order
+        blocks = self.layers
+        x = torch.tensor([ids])
+        with self.lm.trace({"input_ids": x, "attention_mask": torch.ones_like(x)}, remote=True):
+            saved = nnsight.save({})
+            for l in order:
+                if module == "resid" and l == 0:
+                    saved[l] = blocks[0].input
+                elif module == "resid" and l == n and final_norm:
+                    continue  # read after every layer: the final norm runs last
                 else:
-                    saved[l] = self.layers[l - 1].mlp.output.save()
+                    o = blocks[l - 1].output if module == "resid" else blocks[l - 1].self_attn.output if module == "attn" else blocks[l - 1].mlp.output
+                    saved[l] = o[0] if isinstance(o, tuple) else o
+            if final_norm:
+                saved[n] = self.lm.model.norm.output
         out = []
         for l in layers:
             v = saved[l]
-            v = getattr(v, "value", v)
+            v = getattr(v, "value", v)  # nnsight < 0.5 wrapped saved values
             out.append(v[0].detach().float().cpu().numpy())
         return out
 
@@ -508,8 +641,7 @@ def score_probe(probe, vectors):
         gen = torch.Generator(device="cpu").manual_seed(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
         eos = self.tok.eos_token_id
         out, finish, text = [], "length", None
-        with self.lock, torch.no_grad():
-            self.steering, self.offset = steering, 0
+        with self.lock, torch.no_grad(), self.steered(steering):
             try:
                 o = self.model(torch.tensor([ids], device=self.device), use_cache=True)
                 past, pos = o.past_key_values, len(ids)
@@ -535,12 +667,11 @@ def score_probe(probe, vectors):
                         break
                     if len(out) >= max_tokens:
                         break
-                    self.offset = pos
                     o = self.model(torch.tensor([[nxt]], device=self.device), past_key_values=past, use_cache=True)
                     past, pos = o.past_key_values, pos + 1
                     logits = o.logits[0, -1].double().cpu()
             finally:
-                self.steering, self.offset = None, 0
+                past = None
         if text is None:
             text = self.tok.decode(out, skip_special_tokens=True)
         return {"text": text, "finish_reason": finish, "prompt_tokens": len(ids), "completion_tokens": len(out)}
@@ -588,6 +719,7 @@ class Sidecar:
         self.token = args.token
         self.max_body = args.max_body_mb * 1024 * 1024
         self.max_chars = args.max_prompt_chars
+        self.max_response = int(getattr(args, "max_response_mb", 256) * 1024 * 1024)
         self.probes = probes
         self.implementation = model.describe()
 
@@ -596,7 +728,7 @@ class Sidecar:
         out = {"protocol": PROTOCOL, "model": m.name, "n_layers": m.n_layers, "d_model": m.d_model, "modules": list(MODULES),
                "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False,
                                 "generate": m.can_generate(), "steer": m.can_generate()},
-               "limits": {"max_body_bytes": self.max_body, "max_prompt_chars": self.max_chars},
+               "limits": {"max_body_bytes": self.max_body, "max_prompt_chars": self.max_chars, "max_response_bytes": self.max_response},
                "implementation": self.implementation, "probes": sorted(self.probes)}
         if m.max_tokens:
             out["limits"]["max_tokens"] = m.max_tokens
@@ -618,12 +750,22 @@ class Sidecar:
         module = one_of(body, "module", MODULES, "resid")
         convention = one_of(body, "convention", CONVENTIONS, "sclab")
         encoding = one_of(body, "encoding", ENCODINGS, "json")
-        steer = parse_steer(body, self.m.can_generate())
         self.check_chars(inp)
-        ids, vecs, n = self.m.hidden(inp, layers, position, module, convention, steer)
+        # base64 float32 is 4/3 × 4 bytes a number, JSON up to ~16: the budget is on the answer as sent
+        per_float = 16 if encoding == "json" else 16 / 3
+        steer = parse_steer(body, self.m.can_generate())
+        ids, vecs, n, special = self.m.hidden(inp, layers, position, module, convention, budget_bytes=int(self.max_response * 4 / per_float), steer=steer)
         return {"protocol": PROTOCOL, "model": self.m.name, "module": module, "position": position, "convention": convention,
-                "encoding": encoding, "layer_ids": ids, "dim": self.m.d_model, "n_tokens": n,
+                "encoding": encoding, "layer_ids": ids, "dim": self.m.d_model, "n_tokens": n, "special_positions": special,
                 "layers": [encode_vector(v, encoding) for v in vecs]}
+
+    def tokenize(self, body):
+        """the ids this server runs the model on, for the client to compare with the generation server's /tokenize"""
+        inp = parse_input(body)
+        self.check_chars(inp)
+        text, ids = self.m.tokenize(inp)
+        self.m.check_length(len(ids))
+        return {"protocol": PROTOCOL, "model": self.m.name, "text": text, "tokens": ids, "count": len(ids), "bos_id": self.m.bos_id}
 
     def probe_scores(self, body):
         inp = parse_input(body)
@@ -649,7 +791,7 @@ class Sidecar:
         vectors = {}
         for (module, convention), layers in states.items():
             wire = "resid" if module == "residual" else module
-            ids, vecs, _ = self.m.hidden(inp, sorted(layers), "last", wire, convention)
+            ids, vecs, _, _ = self.m.hidden(inp, sorted(layers), "last", wire, convention)
             vectors[(module, convention)] = dict(zip(ids, vecs))
         scores = []
         for name, p in resolved:
@@ -666,10 +808,9 @@ class Sidecar:
         conts = body.get("continuations")
         if not isinstance(conts, list) or not conts or len(conts) > 64 or not all(isinstance(c, str) for c in conts):
             raise WireError("bad_request", "continuations: expected 1…64 strings")
-        steer = parse_steer(body, self.m.can_generate())
         self.check_chars(inp)
+        steer = parse_steer(body, self.m.can_generate())
         return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts, steer)}
-
     def generate(self, body):
         if not self.m.can_generate():
             raise WireError("unsupported", "this server does not generate through POST /v1/generate")
@@ -694,32 +835,59 @@ class Sidecar:
         return {"protocol": PROTOCOL, "model": self.m.name, **r}
 
 
+
 def make_handler(app: Sidecar, log: bool):
     routes = {("GET", "/v1/info"): app.info, ("POST", "/v1/hidden_states"): app.hidden_states,
               ("POST", "/v1/probe_scores"): app.probe_scores, ("POST", "/v1/loglikelihood"): app.loglikelihood,
-              ("POST", "/v1/generate"): app.generate}
+              ("POST", "/v1/tokenize"): app.tokenize, ("POST", "/v1/generate"): app.generate}
     paths = {p for _, p in routes}
     token_digest = hashlib.sha256(app.token.encode()).digest() if app.token else None
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 120  # seconds a socket may sit idle (slow or stalled clients do not hold a thread forever)
 
         def log_message(self, *a):  # requests are logged by handle() without bodies or headers
             pass
 
         def _send(self, status: int, obj, close=False):
-            data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
             if close:
                 self.send_header("connection", "close")
                 self.close_connection = True
+            if status == 200 and isinstance(obj.get("layers"), list) and obj["layers"]:
+                # a large answer goes out in chunks, one layer at a time, never as one more copy of the whole
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                layers = obj.pop("layers")
+                head = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+                self._chunk(head[:-1].encode() + b',"layers":[')
+                for i, v in enumerate(layers):
+                    self._chunk((b"," if i else b"") + json.dumps(v, separators=(",", ":"), allow_nan=False).encode())
+                self._chunk(b"]}")
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
+            self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
+        def _chunk(self, data: bytes):
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+        def _length(self):
+            raw = self.headers.get("content-length")
+            if self.headers.get("transfer-encoding"):
+                raise WireError("bad_request", "transfer-encoding: send the body with a content-length")
+            if raw is None:
+                return 0
+            if not raw.strip().isdigit():  # negative or not a number: the body's end is unknown
+                raise WireError("bad_request", f"content-length: expected a non-negative integer (got {raw!r})")
+            return int(raw)
+
         def _body(self):
-            n = int(self.headers.get("content-length") or 0)
+            n = self._length()
             if n > DISCARD_CAP:
                 raise WireError("too_large", f"the body is {n} bytes; this server accepts at most {app.max_body}")
             if n > app.max_body:
@@ -742,6 +910,7 @@ def make_handler(app: Sidecar, log: bool):
             started = time.perf_counter()
             path = self.path.split("?")[0].rstrip("/") or "/"
             status = 200
+            body_read = method == "GET" and not self.headers.get("content-length") and not self.headers.get("transfer-encoding")
             try:
                 if token_digest is not None:
                     auth = self.headers.get("authorization") or ""
@@ -754,13 +923,16 @@ def make_handler(app: Sidecar, log: bool):
                         raise WireError("method_not_allowed", f"{method} is not allowed on {path}")
                     raise WireError("not_found", f"no route {method} {path}; this server speaks {PROTOCOL} (see GET /v1/info)")
                 body = self._body() if method == "POST" else None
+                body_read = True
                 self._send(200, fn(body))
             except WireError as e:
                 status = STATUS[e.code]
-                self._send(status, {"error": {"code": e.code, "message": e.message, "type": e.code}}, close=e.code == "too_large")
+                # an answer given before the body was read (401, 404, 405, 413, a bad content-length) closes the
+                # connection: the unread body must not be parsed as the next request
+                self._send(status, {"error": {"code": e.code, "message": e.message, "type": e.code}}, close=not body_read)
             except Exception as e:  # noqa: BLE001 — a bug answers 500 with its message, never a traceback
                 status = 500
-                self._send(500, {"error": {"code": "internal", "message": f"{type(e).__name__}: {e}", "type": "internal"}})
+                self._send(500, {"error": {"code": "internal", "message": f"{type(e).__name__}: {e}", "type": "internal"}}, close=not body_read)
             if log:
                 sys.stderr.write(f"{method} {path} {status} {1000 * (time.perf_counter() - started):.1f} ms\n")
 
@@ -792,10 +964,12 @@ def main(argv=None):
     ap.add_argument("--device", default="auto", help="cuda, cpu, cuda:1 … (default: cuda when available)")
     ap.add_argument("--tokenizer-json", action="store_true", help="read tokenizer.json directly (as sclab's engine does) instead of AutoTokenizer")
     ap.add_argument("--device-map", help='spread the model over several GPUs (e.g. "auto"; needs accelerate)')
-    ap.add_argument("--attn", default="eager", help="attn_implementation (eager: attention outputs exactly as the module computes them; sdpa is faster)")
+    ap.add_argument("--attn", default="sdpa", help="attn_implementation (sdpa: fast, memory-light; eager: the reference kernel)")
     ap.add_argument("--probe", nargs="*", default=[], help="probe files clients may name by id (file name without .probe.json)")
     ap.add_argument("--max-body-mb", type=int, default=8)
     ap.add_argument("--max-prompt-chars", type=int, default=200_000)
+    # 256 MiB keeps an answer under V8's ~512 MiB string limit, which the Node client reads it into
+    ap.add_argument("--max-response-mb", type=int, default=256, help="largest hidden_states answer; larger requests get 413")
     ap.add_argument("--no-hash", action="store_true", help="skip hashing the weights (no identity in /v1/info: probe files cannot be checked)")
     ap.add_argument("--remote", action="store_true", help="hidden states from NDIF through nnsight instead of a local copy of the model")
     ap.add_argument("--ndif-key-env", default="NDIF_API_KEY")
@@ -817,11 +991,20 @@ def main(argv=None):
             except WireError as e:
                 raise SystemExit(e.message)
     app = Sidecar(model, args, probes)
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(app, args.log))
+    server_class = ThreadingHTTPServer
+    if ":" in args.host:  # an IPv6 address (::1): the stock server binds IPv4 only
+        import socket
+
+        class ThreadingHTTPServer6(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+        server_class = ThreadingHTTPServer6
+    server = server_class((args.host, args.port), make_handler(app, args.log))
+    server.daemon_threads = True
     host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in host else host
     sys.stderr.write(f"sclab sidecar: model \"{model.name}\" ({model.n_layers} layers, width {model.d_model}) on {model.device}"
-                     f"{', bearer token required' if args.token else ''}\n  {PROTOCOL}: http://{host}:{port}  (GET /v1/info)\n")
-    print(json.dumps({"url": f"http://{host}:{port}", "model": model.name}), flush=True)
+                     f"{', bearer token required' if args.token else ''}\n  {PROTOCOL}: http://{shown}:{port}  (GET /v1/info)\n")
+    print(json.dumps({"url": f"http://{shown}:{port}", "model": model.name}), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -41,15 +41,60 @@ export function applyThemeDefaults(): void {
   Chart.defaults.plugins.legend.labels.boxWidth = 12;
 }
 
-/** A chart in a sized box with an accessible label (the canvas has no text of its own). */
+/**
+ * A chart in a sized box with an accessible label (the canvas has no text of its own), followed by its numbers as a
+ * table behind a "Data" disclosure: for screen readers, keyboard users and copying.
+ */
 export function chart(config: ChartConfiguration, label: string, height = 260): HTMLElement {
-  const canvas = h('canvas', { role: 'img', aria: { label } });
+  const canvas = h('canvas', { role: 'img', aria: { label: `${label} (the numbers are in the Data table below)` } });
   const box = h('div', { class: 'chart', style: { height: `${height}px` } }, canvas);
   // created after the box is in the document (chart.js measures its parent), see mountCharts
   (box as HTMLElement & { pending?: () => void }).pending = () => {
     live.add(new Chart(canvas, config));
   };
-  return box;
+  return h('div', { class: 'chart-block' }, box, chartData(config, label));
+}
+
+type Point = { x?: unknown; y?: unknown; v?: unknown; lo?: unknown; hi?: unknown } | number | null | undefined;
+
+function value(p: Point): string {
+  if (p === null || p === undefined) return '—';
+  if (typeof p === 'number') return fmt(p);
+  const main = p.v !== undefined ? p.v : p.y;
+  const iv = typeof p.lo === 'number' && typeof p.hi === 'number' ? ` [${fmt(p.lo)}, ${fmt(p.hi)}]` : '';
+  return `${typeof main === 'number' ? fmt(main) : main === null || main === undefined ? '—' : String(main as string)}${iv}`;
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/** The chart's data as a table: one row per category label, one column per series (or one row per point). */
+export function chartData(config: ChartConfiguration, label: string): HTMLElement {
+  const datasets = config.data.datasets as Array<{ label?: string; data: Point[] }>;
+  const labels = (config.data.labels ?? []) as unknown[];
+  const th = (text: string, scope: 'col' | 'row') => {
+    const cell = h('th', null, text);
+    cell.scope = scope;
+    return cell;
+  };
+  let head: HTMLElement;
+  let rows: HTMLElement[];
+  if (labels.length > 0) {
+    head = h('tr', null, th('category', 'col'), ...datasets.map((d, i) => th(d.label ?? `series ${i + 1}`, 'col')));
+    rows = labels.map((l, k) => h('tr', null, th(String(l), 'row'), ...datasets.map((d) => h('td', { class: 'num' }, value(d.data[k])))));
+  } else {
+    // points without category labels (heatmaps, scatter): x, y and the value, per series
+    const hasV = datasets.some((d) => d.data.some((p) => typeof p === 'object' && p !== null && p.v !== undefined));
+    head = h('tr', null, th('series', 'col'), th('x', 'col'), th('y', 'col'), hasV ? th('value', 'col') : null);
+    rows = datasets.flatMap((d, i) =>
+      d.data.map((p) => {
+        const o = typeof p === 'object' && p !== null ? p : {};
+        return h('tr', null, h('td', null, d.label ?? `series ${i + 1}`), h('td', null, String(o.x ?? '')), h('td', null, hasV ? String(o.y ?? '') : value(o.y as number)), hasV ? h('td', { class: 'num' }, value(o.v as number)) : null);
+      }),
+    );
+  }
+  return h('details', { class: 'chart-data' }, h('summary', null, 'Data'), h('table', { class: 'data' }, h('caption', { class: 'sr-only' }, label), h('thead', null, head), h('tbody', null, ...rows)));
 }
 
 /** Builds the charts of freshly inserted boxes. */

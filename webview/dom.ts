@@ -5,6 +5,7 @@ export type Child = Node | string | number | null | undefined | false;
 
 export interface Attrs {
   class?: string;
+  id?: string;
   title?: string;
   role?: string;
   /** data-* and aria-* attributes, set with setAttribute (values are strings, never markup) */
@@ -19,6 +20,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | 
   const el = document.createElement(tag);
   if (attrs) {
     if (attrs.class) el.className = attrs.class;
+    if (attrs.id) el.id = attrs.id;
     if (attrs.title !== undefined) el.title = attrs.title;
     if (attrs.role) el.setAttribute('role', attrs.role);
     for (const [k, v] of Object.entries(attrs.data ?? {})) el.dataset[k] = v;

@@ -37,9 +37,10 @@ function header(o: OverviewResult, bridge: Bridge): HTMLElement {
     .filter(([, v]) => v)
     .map(([k]) => k)
     .join(', ');
+  // a labelled region, not a <header>: the page's main landmark holds it, and a banner must be top-level
   return h(
-    'header',
-    { class: 'run-head' },
+    'div',
+    { class: 'run-head', role: 'region', aria: { label: 'run' } },
     h('h1', null, r.experiment.name, h('span', { class: `badge status-${r.status}` }, r.status)),
     h(
       'p',
@@ -67,6 +68,30 @@ function hostActions(bridge: Bridge): HTMLElement {
   );
 }
 
+/** Left/Right (and Home/End) move between tabs and show the page: the tabs pattern with automatic activation. */
+function onTabKey(ev: KeyboardEvent, page: Page, go: (p: Page) => void): void {
+  const i = PAGES.indexOf(page);
+  const next = ev.key === 'ArrowRight' ? (i + 1) % PAGES.length : ev.key === 'ArrowLeft' ? (i - 1 + PAGES.length) % PAGES.length : ev.key === 'Home' ? 0 : ev.key === 'End' ? PAGES.length - 1 : -1;
+  if (next < 0) return;
+  ev.preventDefault();
+  go(PAGES[next]!);
+}
+
+/** Which control had the focus before a page is drawn again (a filter changed): the tabs, or a labelled control. */
+function focusedControl(nav: HTMLElement, content: HTMLElement): string | undefined {
+  const active = document.activeElement;
+  if (!active) return undefined;
+  if (nav.contains(active)) return 'tab';
+  if (!content.contains(active)) return undefined;
+  const labelled = active.closest('[aria-label]');
+  return labelled ? `${labelled.tagName.toLowerCase()}[aria-label="${CSS.escape(labelled.getAttribute('aria-label') ?? '')}"]` : undefined;
+}
+
+/** Gives the focus back to the same control in the redrawn page, so a keyboard user keeps their place. */
+function refocus(content: HTMLElement, selector: string): void {
+  content.querySelector<HTMLElement>(selector)?.focus();
+}
+
 async function start(): Promise<void> {
   const app = document.getElementById('app')!;
   const bridge = connect();
@@ -86,9 +111,10 @@ async function start(): Promise<void> {
     return;
   }
 
-  const nav = h('nav', { class: 'tabs', role: 'tablist' });
-  const notes = h('ul', { class: 'notes' });
-  const content = h('div', { class: 'page', role: 'tabpanel' });
+  const nav = h('div', { class: 'tabs', role: 'tablist', aria: { label: 'result pages' } });
+  nav.addEventListener('keydown', (ev) => onTabKey(ev, state.page, (p) => ctx.navigate(p)));
+  const notes = h('ul', { class: 'notes', aria: { label: 'notes on this run' } });
+  const content = h('div', { class: 'page', role: 'tabpanel', id: 'page', tabindex: -1 });
   const head = h('div');
   let renderSeq = 0;
 
@@ -116,14 +142,23 @@ async function start(): Promise<void> {
     clear(nav);
     for (const p of PAGES) {
       const avail = p === 'overview' || p === 'samples' || overview.available[p as keyof OverviewResult['available']];
-      const tab = h('button', { class: `tab${p === state.page ? ' active' : ''}${avail ? '' : ' dim'}`, role: 'tab', aria: { selected: String(p === state.page) }, title: avail ? '' : 'nothing to show in this run', onclick: () => ctx.navigate(p) }, TITLES[p]);
+      const current = p === state.page;
+      // roving tabindex: Tab reaches the current tab only, the arrow keys move between tabs
+      const tab = h(
+        'button',
+        { class: `tab${current ? ' active' : ''}${avail ? '' : ' dim'}`, id: `tab-${p}`, role: 'tab', tabindex: current ? 0 : -1, aria: { selected: String(current), controls: 'page' }, title: avail ? '' : 'nothing to show in this run', onclick: () => ctx.navigate(p) },
+        TITLES[p],
+      );
       nav.append(tab);
     }
+    content.setAttribute('aria-labelledby', `tab-${state.page}`);
   };
 
   const show = async () => {
     const seq = ++renderSeq;
+    const focus = focusedControl(nav, content);
     shell();
+    if (focus === 'tab') document.getElementById(`tab-${state.page}`)?.focus();
     destroyCharts();
     clear(content);
     const page = state.page;
@@ -136,6 +171,7 @@ async function start(): Promise<void> {
       box.append(emptyState(`${TITLES[page]}: ${err instanceof Error ? err.message : String(err)}`));
     }
     if (seq !== renderSeq) return;
+    if (focus && focus !== 'tab') refocus(content, focus);
     window.scrollTo(0, state.scroll[page] ?? 0);
     document.body.dataset.ready = page;
   };
@@ -151,6 +187,7 @@ async function start(): Promise<void> {
 
   bridge.onNotification((n) => {
     if (n.event === 'openItem') ctx.openItem(n.data.itemId);
+    else if (n.event === 'showPage') ctx.navigate(n.data.page);
     else if (n.event === 'runChanged') void loadOverview().then(show, () => undefined);
     else if (n.event === 'runProgress') {
       const s = document.querySelector('.run-head .badge');

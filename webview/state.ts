@@ -1,8 +1,8 @@
 // What survives a reload of the page: which page, what is selected, the filters and the scroll position.
-import type { SampleFilter, SampleSort } from '../src/core/viewer/protocol';
+import { VIEWER_PAGES, type SampleFilter, type SampleSort, type ViewerPage } from '../src/core/viewer/protocol';
 
-export const PAGES = ['overview', 'ranks', 'probes', 'instructions', 'causal', 'samples', 'compare'] as const;
-export type Page = (typeof PAGES)[number];
+export const PAGES = VIEWER_PAGES;
+export type Page = ViewerPage;
 
 export interface ViewState {
   v: 1;

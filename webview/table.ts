@@ -9,12 +9,18 @@ export interface Column<T> {
   cell: (row: T) => Child;
 }
 
+function columnHeader<T>(c: Column<T>): HTMLTableCellElement {
+  const th = h('th', { class: c.num ? 'num' : '', title: c.title ?? '' }, c.label);
+  th.scope = 'col';
+  return th;
+}
+
 export function table<T>(rows: readonly T[], cols: ReadonlyArray<Column<T>>, caption?: string): HTMLTableElement {
   return h(
     'table',
     { class: 'data' },
     caption ? h('caption', null, caption) : null,
-    h('thead', null, h('tr', null, ...cols.map((c) => h('th', { class: c.num ? 'num' : '', title: c.title ?? '' }, c.label)))),
+    h('thead', null, h('tr', null, ...cols.map((c) => columnHeader(c)))),
     h('tbody', null, ...rows.map((r) => h('tr', null, ...cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))))),
   );
 }

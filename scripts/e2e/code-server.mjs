@@ -48,15 +48,17 @@ export function installVsix(work, vsix) {
   execFileSync(t.codeServer, ['--config', d.config, '--user-data-dir', d.userData, '--extensions-dir', d.extensions, '--install-extension', vsix, '--force'], { env: env(work), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startCodeServer(work, { smokeTestDriver = false } = {}) {
+/** trust: workspace trust on, so that a workspace opens in restricted mode (the other tests turn it off). */
+export async function startCodeServer(work, { smokeTestDriver = false, trust = false } = {}) {
   const t = tools();
   const d = dirs(work);
   mkdirSync(path.join(d.userData, 'User'), { recursive: true });
-  writeFileSync(path.join(d.userData, 'User', 'settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2));
+  const trustSettings = trust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' } : {};
+  writeFileSync(path.join(d.userData, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...trustSettings }, null, 2));
   writeFileSync(d.config, 'auth: none\ncert: false\n');
   const port = await freePort();
   const args = [
-    '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']),
     '--reconnection-grace-time', '10', '--config', d.config, '--user-data-dir', d.userData, '--extensions-dir', d.extensions,
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
   ];

@@ -49,6 +49,7 @@ export async function createBackend(
     env: NodeJS.ProcessEnv;
     extraMirrors?: string[];
     signal?: AbortSignal;
+    maxResponseBytes?: number;
     /** embedded engine: prefix cache budget in MiB (0 = off; default: the engine's) */
     engineCacheMiB?: number;
   },
@@ -59,7 +60,7 @@ export async function createBackend(
       if (!baseUrl) throw new SclabError('config', 'the openai backend needs --base-url URL (e.g. http://127.0.0.1:8000/v1) or OPENAI_BASE_URL');
       if (!ref.model) throw new SclabError('config', 'the openai backend needs --model ID (the model name the server serves)');
       const keyEnv = ref.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs });
+      return createOpenAIBackend({ baseUrl, model: ref.model, apiKey: opts.env[keyEnv], requestTimeoutMs: opts.requestTimeoutMs, ...(opts.maxResponseBytes ? { maxResponseBytes: opts.maxResponseBytes } : {}) });
     }
     case 'embedded': {
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });

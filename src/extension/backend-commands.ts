@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCommand, type CommandDeps } from './command';
 import type { PromptsHolder } from './prompts';
-import type { ApiKeys } from './secrets';
+import type { ApiKeys, OriginDecision } from './secrets';
 import { readBackends, readUserBackends, workspaceShadowsBackends, writeBackends, type BackendKind, type BackendSetting } from './settings';
 
 export interface BackendCommandDeps extends CommandDeps {
@@ -19,21 +19,27 @@ function nameArg(arg: unknown): string | undefined {
 async function setApiKey(deps: BackendCommandDeps, arg: unknown): Promise<boolean> {
   const p = deps.prompts.current;
   let name = nameArg(arg);
+  let scorer = false;
   if (!name) {
     const candidates = readBackends().filter((b) => b.kind !== 'embedded');
     const OTHER = '$(key) A scorer\'s key (by its apiKeyEnv name)…';
     const picked = await p.pick([...candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), { label: OTHER, description: 'e.g. PERSPECTIVE_API_KEY, as the experiment file names it' }], { title: 'Set API Key for which backend?' });
     if (!picked) return false;
-    name = picked.label === OTHER ? await p.input({ title: 'Key name (the scorer\'s apiKeyEnv)', validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'letters, digits and _') }) : picked.label;
+    scorer = picked.label === OTHER;
+    name = scorer ? await p.input({ title: 'Key name (the scorer\'s apiKeyEnv)', validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'letters, digits and _') }) : picked.label;
     if (!name) return false;
   }
   const key = await p.input({ title: `API key for ${name}`, prompt: 'Kept in VS Code\'s secret storage, never in settings or run folders. Leave empty to remove it.', password: true, ignoreFocusOut: true });
   if (key === undefined) return false;
   if (key.trim() === '') {
-    await deps.keys.delete(name);
+    await (scorer ? deps.keys.deleteScorerKey(name) : deps.keys.delete(name));
     deps.log.info(`API key of ${name} removed`);
+  } else if (scorer) {
+    await deps.keys.setScorerKey(name, key.trim());
+    deps.log.info(`scorer key ${name} stored in secret storage`);
   } else {
-    await deps.keys.set(name, key.trim());
+    // bound to the backend's origin now: a setting that later points this name elsewhere is asked about first
+    await deps.keys.set(name, key.trim(), readBackends().find((b) => b.name === name)?.baseUrl);
     deps.log.info(`API key of ${name} stored in secret storage`);
   }
   return true;
@@ -90,4 +96,17 @@ export function registerBackendCommands(deps: BackendCommandDeps): vscode.Dispos
     registerCommand(deps, 'sclab.setApiKey', (arg?: unknown) => setApiKey(deps, arg)),
     registerCommand(deps, 'sclab.configureBackend', (arg?: unknown) => configureBackend(deps, arg)),
   ];
+}
+
+/** Asked before a backend's key goes to another origin than it was stored for (a setting now points elsewhere). */
+export async function askKeyOrigin(backendName: string, boundTo: string, now: string): Promise<OriginDecision> {
+  const ONCE = 'Send This Time';
+  const REBIND = 'Send and Remember';
+  const picked = await vscode.window.showWarningMessage(
+    `The API key of backend "${backendName}" was stored for ${boundTo}, but the backend now points at ${now}. Send the key there?`,
+    { modal: true, detail: 'A workspace setting or an experiment file may have changed the URL. If you did not, cancel.' },
+    ONCE,
+    REBIND,
+  );
+  return picked === ONCE ? 'send-once' : picked === REBIND ? 'rebind' : 'cancel';
 }

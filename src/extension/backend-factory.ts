@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Backend } from '../core/backends/backend';
 import { SclabError } from '../core/model/errors';
 import type { BackendRef } from '../core/model/experiment';
-import type { ApiKeys } from './secrets';
+import type { ApiKeys, OriginDecision } from './secrets';
 import type { BackendSetting } from './settings';
 import { core } from './load-core';
 
@@ -13,6 +13,8 @@ export interface BackendFactoryDeps {
   /** relative model paths resolve against this folder */
   baseDir: string | undefined;
   onModelProgress?: (message: string) => void;
+  /** asked before a backend's key goes to another origin than the one it was stored for (default: not sent) */
+  askKeyOrigin?: (backendName: string, boundTo: string, now: string) => Promise<OriginDecision>;
 }
 
 /** What the run records about the backend (no secret: the key stays in SecretStorage). */
@@ -54,7 +56,7 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
     case 'openai': {
       if (!b.baseUrl) throw new SclabError('config', `backend "${b.name}" needs a baseUrl (e.g. http://127.0.0.1:8000/v1) in sclab.backends`);
       if (!b.model) throw new SclabError('config', `backend "${b.name}" needs a model (the name the server serves) in sclab.backends`);
-      const apiKey = await deps.keys.get(b.name);
+      const apiKey = await deps.keys.keyFor(b.name, b.baseUrl, (bound, now) => (deps.askKeyOrigin ? deps.askKeyOrigin(b.name, bound, now) : Promise.resolve('cancel')));
       const { createOpenAIBackend } = await core();
       return createOpenAIBackend({ baseUrl: b.baseUrl, model: b.model, ...(apiKey ? { apiKey } : {}), requestTimeoutMs: opts.requestTimeoutMs });
     }
@@ -67,4 +69,19 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
     case 'sidecar':
       throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
   }
+}
+
+/** Codes of failures that belong to a backend: the message then says which one (its name and URL) to fix. */
+const BACKEND_FAILURES = new Set(['auth', 'timeout', 'rate_limit', 'server', 'network', 'malformed_response', 'bad_request', 'unsupported', 'model']);
+
+export function namingBackend(err: unknown, b: BackendSetting): unknown {
+  // by code, not instanceof: errors from the lazily loaded core bundle are instances of that bundle's SclabError
+  const e = err as Partial<SclabError> | null;
+  if (!(err instanceof Error) || typeof e?.code !== 'string' || !BACKEND_FAILURES.has(e.code) || err.message.includes(`"${b.name}"`)) return err;
+  return new SclabError(e.code, `backend "${b.name}"${b.baseUrl ? ` (${b.baseUrl})` : ''}: ${err.message}`, {
+    cause: err,
+    retryable: e.retryable === true,
+    ...(typeof e.status === 'number' ? { status: e.status } : {}),
+    ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+  });
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ApiKeys } from './secrets';
-import { defaultBackend, FALLBACK_BACKEND, readBackends, type BackendSetting } from './settings';
+import { defaultBackend, FALLBACK_BACKEND, readBackends, workspaceBackendsIgnored, type BackendSetting } from './settings';
 
 /** The Backends view: what sclab.backends configures, which is the default, and whether a key is set (never the key). */
 export class BackendsTree implements vscode.TreeDataProvider<BackendSetting>, vscode.Disposable {
@@ -28,8 +28,9 @@ export class BackendsTree implements vscode.TreeDataProvider<BackendSetting>, vs
     const item = new vscode.TreeItem(b.name);
     const isDefault = defaultBackend().name === b.name;
     const keyState = b.kind === 'openai' ? ((await this.keys.has(b.name)) ? 'key set' : 'no key') : undefined;
-    item.description = [b.kind, b.model, b.baseUrl, keyState, isDefault ? 'default' : undefined].filter(Boolean).join(' · ');
-    item.tooltip = `${b.name}\nkind: ${b.kind}\nmodel: ${b.model ?? '—'}\nbase URL: ${b.baseUrl ?? '—'}${keyState ? `\nAPI key: ${keyState} (in VS Code's secret storage)` : ''}`;
+    const ignored = isDefault && (await workspaceBackendsIgnored()) ? 'workspace backend settings ignored: this workspace is not trusted' : undefined;
+    item.description = [b.kind, b.model, b.baseUrl, keyState, isDefault ? 'default' : undefined, ignored].filter(Boolean).join(' · ');
+    item.tooltip = `${b.name}\nkind: ${b.kind}\nmodel: ${b.model ?? '—'}\nbase URL: ${b.baseUrl ?? '—'}${keyState ? `\nAPI key: ${keyState} (in VS Code's secret storage)` : ''}${ignored ? `\n${ignored}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(b.kind === 'embedded' ? 'chip' : b.kind === 'openai' ? 'cloud' : 'plug');
     item.contextValue = `backend.${b.kind}`;
     return item;

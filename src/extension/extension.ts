@@ -4,10 +4,12 @@
 import { moduleStart } from './activation-clock';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerBackendCommands } from './backend-commands';
+import { askKeyOrigin, registerBackendCommands } from './backend-commands';
+import { registerDemoDataset } from './demo-dataset';
 import { BackendsTree } from './backends-tree';
 import { registerExportRun } from './export-run';
 import { registerItemLens } from './item-lens';
+import { registerNewExperiment } from './new-experiment';
 import { PromptsHolder } from './prompts';
 import { registerResultsCommands } from './results-commands';
 import { registerResultsSerializer, ResultsPanels } from './results-panel';
@@ -41,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
   const log = vscode.window.createOutputChannel('Self-Correction Lab', { log: true });
   const keys = new ApiKeys(context.secrets);
   const prompts = new PromptsHolder();
-  const runs = new RunManager({ log, keys, distDir: path.join(context.extensionPath, 'dist') });
+  const runs = new RunManager({ log, keys, askKeyOrigin, distDir: path.join(context.extensionPath, 'dist') });
   const runsTree = new RunsTree(runs, log);
   const backendsTree = new BackendsTree(keys);
   const panels = new ResultsPanels({ extensionUri: context.extensionUri, log, runs, memento: context.workspaceState });
@@ -56,8 +58,10 @@ export function activate(context: vscode.ExtensionContext): SclabApi {
     panels,
     vscode.window.registerTreeDataProvider('sclab.runs', runsTree),
     vscode.window.registerTreeDataProvider('sclab.backends', backendsTree),
-    ...registerValidateDataset({ log }),
+    ...registerValidateDataset({ log, distDir: path.join(context.extensionPath, 'dist') }),
     ...registerRunCommands({ log, runs, tree: runsTree, prompts }),
+    ...registerNewExperiment({ log, prompts }),
+    ...registerDemoDataset({ log, extensionPath: context.extensionPath }),
     ...registerBackendCommands({ log, keys, prompts }),
     ...registerResultsCommands({ log, panels, pickRun: choose }),
     ...registerExportRun({ log, prompts, pickRun: choose }),

@@ -35,7 +35,11 @@ export async function itemOutcomes(runDir: string): Promise<{ datasetPath: strin
     const recs = rounds.map((r) => ix.cells.get(condition)?.get(r)?.get(item.id));
     if (recs.every((r) => !r)) continue;
     const answers = recs.map((r) => (!r ? '·' : r.error ? `error ${r.error.code}` : `${r.answer?.label ?? 'no answer'}${r.correct === true ? ' ✓' : r.correct === false ? ' ✗' : ''}`)).join(' → ');
-    const ranks = recs.map((r) => (r ? goldRankOf(r, item)?.rank : undefined));
+    // a censored rank (gold outside the top k) is a lower bound: "3+"
+    const ranks = recs.map((r) => {
+      const g = r ? goldRankOf(r, item) : null;
+      return g ? `${g.rank}${g.censored ? '+' : ''}` : undefined;
+    });
     const bands = probe && band ? recs.map((r) => (r ? bandScore(r.probes?.[probe], band) : null)) : [];
     outcomes.push({
       itemId: item.id,

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { SclabError } from '../core/model/errors';
+import type { ViewerPage } from '../core/viewer/protocol';
 import { registerCommand, type CommandDeps } from './command';
 import type { ResultsPanels } from './results-panel';
 import { runDirOf } from './runs-tree';
@@ -9,12 +10,22 @@ export interface ResultsCommandDeps extends CommandDeps {
   pickRun: (title: string) => Promise<string | undefined>;
 }
 
+// typed against the protocol's pages (a value import would pull zod into the activation bundle)
+const PAGES: Record<ViewerPage, true> = { overview: true, ranks: true, probes: true, instructions: true, causal: true, samples: true, compare: true };
+
+function pageOf(arg: unknown): ViewerPage | undefined {
+  const page = (arg as { page?: unknown } | null | undefined)?.page;
+  return typeof page === 'string' && Object.hasOwn(PAGES, page) ? (page as ViewerPage) : undefined;
+}
+
 export function registerResultsCommands(deps: ResultsCommandDeps): vscode.Disposable[] {
   return [
+    // a run (tree node, folder) or { page } from the walkthrough's "Open the Ranks page"
     registerCommand(deps, 'sclab.openResults', async (arg?: unknown) => {
-      const runDir = runDirOf(arg) ?? (await deps.pickRun('Open the results of which run?'));
+      const page = pageOf(arg);
+      const runDir = runDirOf(arg) ?? (await deps.pickRun(page ? `Open the ${page} page of which run?` : 'Open the results of which run?'));
       if (!runDir) return undefined;
-      return deps.panels.open({ runDir }).target;
+      return deps.panels.open({ runDir }, undefined, page).target;
     }),
     registerCommand(deps, 'sclab.compareRuns', async (a?: unknown, b?: unknown) => {
       const runDir = runDirOf(a) ?? (await deps.pickRun('Compare (1/2): first run'));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SclabError } from '../core/model/errors';
+import type { ViewerPage } from '../core/viewer/protocol';
 import type { ViewerService } from '../core/viewer/service';
 import { reportError } from './command';
 import type { RunManager } from './run-manager';
@@ -39,16 +40,19 @@ export class ResultsPanels implements vscode.Disposable {
 
   constructor(private readonly deps: ResultsPanelDeps) {}
 
-  open(target: ResultsTarget, itemId?: string): ResultsPanel {
+  open(target: ResultsTarget, itemId?: string, page?: ViewerPage): ResultsPanel {
     const key = keyOf(target);
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(vscode.ViewColumn.Beside, false);
       if (itemId) existing.openItem(itemId);
+      if (page) existing.showPage(page);
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(RESULTS_VIEW_TYPE, titleOf(target), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.options());
-    return this.adopt(panel, target, itemId);
+    const rp = this.adopt(panel, target, itemId);
+    if (page) rp.showPage(page);
+    return rp;
   }
 
   /** The serializer's half: a panel VS Code restored after a reload gets its run back. */
@@ -108,6 +112,7 @@ export class ResultsPanel implements vscode.Disposable {
   private service: Promise<ViewerService>;
   private ready = false;
   private pendingItem: string | undefined;
+  private pendingPage: ViewerPage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** messages the panel received, for the extension tests (never their content: only kinds) */
   readonly received: string[] = [];
@@ -143,6 +148,14 @@ export class ResultsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage({ kind: 'notification', event: 'openItem', data: { itemId } });
   }
 
+  showPage(page: ViewerPage): void {
+    if (!this.ready) {
+      this.pendingPage = page;
+      return;
+    }
+    void this.panel.webview.postMessage({ kind: 'notification', event: 'showPage', data: { page } });
+  }
+
   /** A message from the webview: validated first; requests go to the service, commands are the host's job. */
   async receive(raw: unknown): Promise<void> {
     const { safeParseAppMessage } = await core();
@@ -164,10 +177,12 @@ export class ResultsPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         if (this.pendingItem) this.openItem(this.pendingItem);
+        else if (this.pendingPage) this.showPage(this.pendingPage);
         this.pendingItem = undefined;
+        this.pendingPage = undefined;
         return;
       case 'revealItem':
-        await revealItem(this.target.runDir, msg.args.itemId, this.deps.log);
+        await revealItem(this.target.runDir, msg.args.itemId, this.deps.log, msg.args.preserveFocus === true);
         return;
       case 'openRun':
         await vscode.commands.executeCommand('sclab.openResults');
@@ -208,14 +223,14 @@ export class ResultsPanel implements vscode.Disposable {
  * Opens the dataset file at the item's line. The place comes from the run's own items.jsonl, not from the message:
  * the webview names the item, the host decides which file that is.
  */
-export async function revealItem(runDir: string, itemId: string, log: vscode.LogOutputChannel): Promise<void> {
+export async function revealItem(runDir: string, itemId: string, log: vscode.LogOutputChannel, preserveFocus = false): Promise<void> {
   const { readItems, readManifest } = await core();
   const item = (await readItems(runDir)).find((i) => i.id === itemId);
   if (!item) throw new SclabError('config', `item ${itemId} is not in ${runDir}/items.jsonl`);
   const file = path.isAbsolute(item.source.file) ? item.source.file : (await readManifest(runDir)).dataset.path;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const at = new vscode.Position(Math.max(0, Math.min(doc.lineCount - 1, item.source.line - 1)), 0);
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(at, at), preserveFocus: false });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(at, at), preserveFocus });
   log.info(`revealed ${itemId} at ${file}:${item.source.line}`);
 }
 

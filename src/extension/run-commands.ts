@@ -5,7 +5,7 @@ import { SclabError } from '../core/model/errors';
 import type { RunResult } from '../core/runner/run';
 import { registerCommand, type CommandDeps } from './command';
 import type { PromptsHolder } from './prompts';
-import type { RunManager, StartInput } from './run-manager';
+import { requireTrust, type RunManager, type StartInput } from './run-manager';
 import { pickRun } from './run-picker';
 import { runDirOf, type RunsTree } from './runs-tree';
 import { defaultBackend, FALLBACK_BACKEND, readBackends, readRunSettings } from './settings';
@@ -38,8 +38,12 @@ function startOptions(arg: unknown): Partial<StartInput> {
   };
 }
 
-/** "Run Experiment…": file, preset, backend and rounds, each a QuickPick. */
+/**
+ * "Run Experiment…": file, preset, backend and rounds, each a QuickPick. The questions stay open when the focus moves
+ * (ignoreFocusOut): started from the walkthrough, its page redraws when the step completes and would close them.
+ */
 async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunResult | undefined> {
+  requireTrust(); // before the questions, not after them
   const given = startOptions(arg);
   const p = deps.prompts.current;
   let file = given.file ?? fileArg(arg);
@@ -48,7 +52,7 @@ async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunRes
     const items = uris
       .map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath }))
       .sort((a, b) => a.description.localeCompare(b.description));
-    const picked = await p.pick([...items, { label: '$(folder-opened) Browse…', description: '', file: '' }], { title: 'Run Experiment (1/4): dataset or experiment file', matchOnDescription: true });
+    const picked = await p.pick([...items, { label: '$(folder-opened) Browse…', description: '', file: '' }], { title: 'Run Experiment (1/4): dataset or experiment file', matchOnDescription: true, ignoreFocusOut: true });
     if (!picked) return undefined;
     file = picked.file || (await p.openFile({ title: 'Dataset or experiment file', filters: { 'Datasets and experiments': ['jsonl', 'csv', 'tsv', 'yaml', 'yml'] } }))?.fsPath;
     if (!file) return undefined;
@@ -56,7 +60,7 @@ async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunRes
   let preset = given.preset;
   if (preset === undefined && !/\.sclab\.ya?ml$/i.test(file)) {
     const { PRESET_NAMES } = await core();
-    const picked = await p.pick([{ label: 'auto', description: 'baseline + self-correct in the paper\'s wording for the data', preset: '' }, ...PRESET_NAMES.map((n) => ({ label: n, preset: n }))], { title: 'Run Experiment (2/4): preset' });
+    const picked = await p.pick([{ label: 'auto', description: 'baseline + self-correct in the paper\'s wording for the data', preset: '' }, ...PRESET_NAMES.map((n) => ({ label: n, preset: n }))], { title: 'Run Experiment (2/4): preset', ignoreFocusOut: true });
     if (!picked) return undefined;
     preset = picked.preset || undefined;
   }
@@ -67,7 +71,7 @@ async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunRes
     const def = defaultBackend().name;
     const picked = await p.pick(
       all.map((b) => ({ label: b.name, description: `${b.kind} · ${b.model ?? ''}${b.name === def ? ' · default' : ''}` })).sort((a, b) => Number(b.label === def) - Number(a.label === def)),
-      { title: 'Run Experiment (3/4): backend' },
+      { title: 'Run Experiment (3/4): backend', ignoreFocusOut: true },
     );
     if (!picked) return undefined;
     backend = picked.label;
@@ -76,6 +80,7 @@ async function runExperiment(deps: RunCommandDeps, arg: unknown): Promise<RunRes
   if (rounds === undefined) {
     const answer = await p.input({
       title: 'Run Experiment (4/4): self-correction rounds',
+      ignoreFocusOut: true,
       value: String(readRunSettings().defaultRounds),
       validateInput: (v) => (/^[1-9]\d?$/.test(v.trim()) && Number(v) <= 50 ? undefined : 'a whole number from 1 to 50'),
     });

@@ -5,7 +5,7 @@ import type { RunResult } from '../core/runner/run';
 import { SclabError } from '../core/model/errors';
 import type { Experiment } from '../core/model/experiment';
 import type { RunManifest } from '../core/model/manifest';
-import { createBackendFor, refOf, type BackendFactoryDeps } from './backend-factory';
+import { createBackendFor, namingBackend, refOf, type BackendFactoryDeps } from './backend-factory';
 import { roundExtensionsFor } from './round-extensions';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
 import { core } from './load-core';
@@ -35,7 +35,7 @@ function isExperimentFile(file: string): boolean {
   return /\.sclab\.ya?ml$/i.test(file);
 }
 
-function requireTrust(): void {
+export function requireTrust(): void {
   if (!vscode.workspace.isTrusted) {
     throw new SclabError('config', 'this workspace is not trusted: nothing runs here. Trust the workspace (Manage Workspace Trust) to run experiments.');
   }
@@ -78,7 +78,7 @@ export class RunManager implements vscode.Disposable {
     const backendSetting = input.backend ? backendByName(input.backend) : defaultBackend();
     if (!backendSetting) throw new SclabError('config', `no backend named "${input.backend}" in sclab.backends (have: ${readBackends().map((b) => b.name).join(', ') || 'none'})`);
     const settings = readRunSettings();
-    return this.track(`${path.basename(input.file)} on ${backendSetting.name}`, async (run, signal, report) => {
+    return this.track(this.begin(`${path.basename(input.file)} on ${backendSetting.name}`), backendSetting, async (run, signal, report) => {
       const { prepareExperiment } = await core();
       const { startRun } = await core();
       report('reading the dataset');
@@ -127,12 +127,21 @@ export class RunManager implements vscode.Disposable {
   async resume(runDir: string): Promise<RunResult> {
     requireTrust();
     if (this.isActive(runDir)) throw new SclabError('config', `${runDir} is running already`);
-    const { readManifest } = await core();
-    const manifest = await readManifest(runDir);
-    const backendSetting = backendForManifest(manifest);
+    // marked active before the first await: a second Resume clicked meanwhile is refused above
+    const run = this.begin(`resume ${path.basename(runDir)}`, runDir);
+    let manifest: RunManifest;
+    let backendSetting: BackendSetting;
+    try {
+      const { readManifest, publicUrlOf } = await core();
+      manifest = await readManifest(runDir);
+      backendSetting = backendForManifest(manifest, publicUrlOf);
+      run.label = `resume ${manifest.id}`;
+    } catch (err) {
+      this.end(run);
+      throw err;
+    }
     const settings = readRunSettings();
-    return this.track(`resume ${manifest.id}`, async (run, signal, report) => {
-      run.runDir = runDir;
+    return this.track(run, backendSetting, async (run, signal, report) => {
       const { loadDataset, applyFilter } = await core();
       const { checkDatasetUnchanged, resumeRun } = await core();
       report('reading the dataset');
@@ -165,11 +174,23 @@ export class RunManager implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private async track(label: string, body: (run: ActiveRun, signal: AbortSignal, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
-    const run: ActiveRun = { label, controller: new AbortController() };
+  /** Registers a run as active, synchronously (no await before it may pass). */
+  private begin(label: string, runDir?: string): ActiveRun {
+    const run: ActiveRun = { label, controller: new AbortController(), ...(runDir ? { runDir } : {}) };
     this.active.add(run);
     void vscode.commands.executeCommand('setContext', 'sclab.runActive', true);
     this.changed.fire();
+    return run;
+  }
+
+  private end(run: ActiveRun): void {
+    this.active.delete(run);
+    void vscode.commands.executeCommand('setContext', 'sclab.runActive', this.active.size > 0);
+    this.changed.fire();
+  }
+
+  private async track(run: ActiveRun, backend: BackendSetting, body: (run: ActiveRun, signal: AbortSignal, report: (message: string) => void) => Promise<RunResult>): Promise<RunResult> {
+    const { label } = run;
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Self-Correction Lab: ${label}`, cancellable: true },
@@ -195,10 +216,10 @@ export class RunManager implements vscode.Disposable {
       this.deps.log.info(`run ${result.status}: ${result.runDir} (${result.manifest.counts.recorded}/${result.manifest.counts.planned} records, ${result.manifest.counts.errors} errors)`);
       void this.announce(result);
       return result;
+    } catch (err) {
+      throw namingBackend(err, backend);
     } finally {
-      this.active.delete(run);
-      void vscode.commands.executeCommand('setContext', 'sclab.runActive', this.active.size > 0);
-      this.changed.fire();
+      this.end(run);
     }
   }
 
@@ -223,12 +244,13 @@ export class RunManager implements vscode.Disposable {
 }
 
 /** The configured backend a run used: same kind, model spec and URL (its key is looked up under that name). */
-function backendForManifest(m: RunManifest): BackendSetting {
+function backendForManifest(m: RunManifest, publicUrlOf: (url: string) => string): BackendSetting {
   const ref = m.experiment.backend;
   const kind = ref?.kind ?? m.backend.kind;
   const model = ref?.model ?? m.backend.model;
   const baseUrl = ref?.baseUrl ?? m.backend.baseUrl;
-  const match = readBackends().find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl ?? '') === (baseUrl ?? ''));
+  // the manifest keeps only the public form of a URL (no credentials)
+  const match = readBackends().find((b) => b.kind === kind && (b.model ?? '') === (model ?? '') && (b.baseUrl !== undefined ? publicUrlOf(b.baseUrl) : '') === (baseUrl ?? ''));
   if (match) return match;
   if (kind === 'embedded') return { name: `embedded (${model})`, kind, ...(model ? { model } : {}) };
   throw new SclabError('config', `no backend in sclab.backends matches this run's ${kind} backend (${baseUrl ?? ''} ${model ?? ''}); add it with Configure Backend…`);

@@ -56,6 +56,20 @@ function parseBackends(raw: unknown): BackendSetting[] {
 }
 
 /** True when a workspace or folder value of sclab.backends hides the user-settings list (trusted workspaces only). */
+/**
+ * Whether an untrusted workspace sets backends that VS Code ignores, so the Backends view can say so. The API hides
+ * restricted workspace values entirely (inspect() too), so the workspace's settings files are read as text.
+ */
+export async function workspaceBackendsIgnored(): Promise<boolean> {
+  if (vscode.workspace.isTrusted) return false;
+  const files = [...(vscode.workspace.workspaceFolders ?? []).map((f) => vscode.Uri.joinPath(f.uri, '.vscode', 'settings.json')), ...(vscode.workspace.workspaceFile ? [vscode.workspace.workspaceFile] : [])];
+  for (const file of files) {
+    const text = await vscode.workspace.fs.readFile(file).then((b) => new TextDecoder().decode(b), () => '');
+    if (/"sclab\.(backends|defaultBackend)"\s*:/.test(text)) return true;
+  }
+  return false;
+}
+
 export function workspaceShadowsBackends(): boolean {
   const i = section().inspect<unknown[]>('backends');
   return vscode.workspace.isTrusted && (i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined);

@@ -48,6 +48,21 @@ describe('CSV export', () => {
     expect(csvField(null)).toBe('');
     expect(csvField(false)).toBe('false');
   });
+  it('neutralises text that a spreadsheet would run as a formula; numbers stay numbers', () => {
+    expect(csvField('=HYPERLINK("http://evil.example","x")')).toBe(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+    expect(csvField('+1+2')).toBe("'+1+2");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('\t=1')).toBe("'\t=1");
+    expect(csvField('\r=1')).toBe(`"'\r=1"`);
+    expect(csvField('a=b')).toBe('a=b');
+    expect(csvField(-0.5)).toBe('-0.5');
+    const items = [mcqItem('=cmd|x', 0)];
+    const csv = recordsToCsv([rec('=cmd|x', 'baseline', 0, { item: items[0], pick: 0, response: '@evil' })], items);
+    const row = csv.split('\r\n')[1]!;
+    expect(row.startsWith("'=cmd|x,")).toBe(true);
+    expect(row.endsWith(",'@evil")).toBe(true);
+  });
   it('one row per record with rank, score, band and error columns', () => {
     const items = [mcqItem('q1', 0), mcqItem('q,2', 1)];
     const records = [
@@ -79,7 +94,9 @@ describe('the full summary', () => {
     expect(b0.goldRank).toBeUndefined();
     expect(s.unknownItems).toBe(1);
     expect(s.flips).toEqual([{ condition: 'self-correct', items: 1, stayedCorrect: 1, stayedWrong: 0, correctToWrong: 0, wrongToCorrect: 0, wavering: 0, incomplete: 0 }]);
-    expect(s.superficiality![0]!.case).toBe('output-only');
+    // one paired item: a paired test needs two, so no verdict (and the message says why, not "unanswered")
+    expect(s.superficiality![0]!.case).toBe('no-data');
+    expect(s.superficiality![0]!.verdict).toBe('no verdict: only 1 item paired with baseline (a paired test needs 2)');
     expect(s.instructions).toBeUndefined();
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });

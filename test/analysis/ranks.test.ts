@@ -4,38 +4,77 @@ import { cellRanks, correctnessFlips, rankSplit, rankTransitions, summarizeRanks
 import { indexRun } from '../../src/core/analysis/runIndex';
 import type { RoundRecord } from '../../src/core/model/record';
 import { mcqItem, rec } from './fixtures';
+import { articleNoLabel, articleThenLabel, bbqGoldC, heOrSheThey, theIsNotThey, winoThey } from './real-answers';
 
 const tl = (...alts: Array<[string, number]>) => alts.map(([token, logprob]) => ({ token, logprob }));
 
-describe('approximate gold rank from top-k log-probabilities', () => {
+describe('approximate gold rank: read at the token that names the option', () => {
   const abc = mcqItem('q', 0);
-  it('skips positions that name no option ("(" before the letter) and ranks by the best alternative', () => {
-    // position 0: " (" and "The" name nothing; position 1: b −0.5 (best of "b" and "B"), a −1.2 → gold (a) ranks 2
-    expect(approximateGoldRank([tl([' (', -0.1], ['The', -2]), tl(['b', -0.5], ['a', -1.2], ['B', -0.7])], abc)).toEqual({ rank: 2, method: 'approximate' });
-    expect(approximateGoldRank([tl([' (a', -0.2], [' (b', -0.9])], abc)).toEqual({ rank: 1, method: 'approximate' });
+  const ranked = (topLogprobs: ReturnType<typeof tl>[], response: string, item = abc, tokens?: string[]) => approximateGoldRank(topLogprobs, item, { response, tokens });
+  it('the letter after "(" (split or merged token), ranked by the best alternative naming each option exactly', () => {
+    // position 0 " (" names nothing; position 1 "b": b −0.5 (best of "b", "B"), a −1.2 → gold (a) ranks 2
+    expect(ranked([tl([' (', -0.1], ['The', -2]), tl(['b', -0.5], ['a', -1.2], ['B', -0.7]), tl([')', 0])], ' (b)')).toEqual({ rank: 2, method: 'approximate', censored: false });
+    expect(ranked([tl([' (a', -0.2], [' (b', -0.9]), tl([')', 0])], ' (a)')).toEqual({ rank: 1, method: 'approximate', censored: false });
   });
-  it('options absent from the top k tie for last', () => {
-    const gold2 = mcqItem('q2', 2); // (c) absent
-    expect(approximateGoldRank([tl(['a', -0.1], ['b', -0.3])], gold2)).toEqual({ rank: 3, method: 'approximate' });
+  it('a gold option outside the top k is censored at (listed options) + 1, the best rank it could have', () => {
+    const gold2 = mcqItem('q2', 2); // (c) absent, a and b listed → rank 3
+    expect(ranked([tl([' (', 0]), tl(['a', -0.1], ['b', -0.3])], ' (a', gold2)).toEqual({ rank: 3, method: 'approximate', censored: true });
+    const gold1 = mcqItem('q3', 1); // (b) and (c) absent, only a listed → both tie at rank 2
+    expect(ranked([tl([' (', 0]), tl(['a', -0.1])], ' (a', gold1)).toEqual({ rank: 2, method: 'approximate', censored: true });
   });
-  it('equal log-probabilities share the best rank; one-token word labels', () => {
-    expect(approximateGoldRank([tl(['a', -1], ['b', -1])], abc)!.rank).toBe(1);
+  it('best-rank ties; word labels match whole words with their case forms, never a prefix', () => {
+    expect(ranked([tl([' (', 0]), tl(['a', -1], ['b', -1])], ' (b')!.rank).toBe(1);
     const w = mcqItem('w', 0, {}, ['they', 'he', 'she']);
-    expect(approximateGoldRank([tl([' she', -0.3], [' They', -1.0], [' he', -2.0])], w)).toEqual({ rank: 2, method: 'approximate' });
-    // a one-letter fragment "t" names nothing; "th" is a prefix of "they" only
-    expect(approximateGoldRank([tl(['t', -0.1])], w)).toBeNull();
-    expect(approximateGoldRank([tl(['th', -0.1], [' he', -0.5])], w)!.rank).toBe(1);
+    expect(ranked([tl([' she', -0.3], [' They', -1.0], [' he', -2.0])], ' she', w)).toEqual({ rank: 2, method: 'approximate', censored: false });
+    // "th" and "t" are fragments, not the word "they": no position names an option
+    expect(ranked([tl(['th', -0.1], ['t', -0.5])], 'th', w)).toBeNull();
+    // "his" is he's case form (the answer reads he): they −1.4 below his −0.2 → rank 2
+    expect(ranked([tl([' his', -0.2], [' their', -1.4])], ' his', w)!.rank).toBe(2);
   });
-  it('null when nothing names an option', () => {
-    expect(approximateGoldRank([tl(['The', -0.1])], abc)).toBeNull();
-    expect(approximateGoldRank([], abc)).toBeNull();
+  it('null when the answer names no option; a lone article is not option (a)', () => {
+    expect(ranked([tl(['The', -0.1])], 'The')).toBeNull();
+    expect(ranked([], '')).toBeNull();
+    expect(ranked([tl([' a', -0.1], [' (', -2])], ' a')).toBeNull();
+    // "(apples" starts with "a" after "(" but is a word, not the label
+    expect(ranked([tl([' (', 0]), tl(['a', -0.1]), tl(['pples', 0])], ' (apples')).toBeNull();
   });
-  it('goldRankOf: recorded rank first, recomputed from option scores, else approximate', () => {
+  it('uses the recorded generated tokens when present, else the alternatives that spell the response', () => {
+    // sampled answer: the chosen " (" at position 0 was not the likeliest alternative; the record says so
+    const tops = [tl([' b', -0.2], [' (', -1.0]), tl(['a', -0.3], ['c', -0.9])];
+    expect(ranked(tops, ' (a) x', abc, [' (', 'a'])).toEqual({ rank: 1, method: 'approximate', censored: false });
+    expect(ranked(tops, ' (a) x')).toEqual({ rank: 1, method: 'approximate', censored: false });
+  });
+  it('goldRankOf: recorded rank first, recomputed from option scores (mean with token counts), else approximate', () => {
     const item = mcqItem('q', 1);
-    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { method: 'exact', logprobs: [-1, -2, -3], goldRank: 2 } }), item)).toEqual({ rank: 2, method: 'exact' });
-    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { method: 'exact', logprobs: [-1, -0.5, -3], goldRank: null } }), item)).toEqual({ rank: 1, method: 'exact' });
-    expect(goldRankOf(rec('q', 'b', 0, { topLogprobs: [tl(['a', -0.2], ['c', -0.4], ['b', -0.9])] }), item)).toEqual({ rank: 3, method: 'approximate' });
+    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { method: 'exact', logprobs: [-1, -2, -3], goldRank: 2 } }), item)).toEqual({ rank: 2, method: 'exact', censored: false });
+    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { method: 'exact', logprobs: [-1, -0.5, -3], goldRank: null } }), item)).toEqual({ rank: 1, method: 'exact', censored: false });
+    // sums −1 (1 token) and −1.6 (4 tokens): by sum (b) ranks 2, by mean (−1 vs −0.4) it ranks 1
+    const os = { method: 'exact' as const, logprobs: [-1, -1.6, -3], tokenCounts: [1, 4, 1], goldRank: null };
+    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { ...os, aggregate: 'sum' } }), item)!.rank).toBe(2);
+    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { ...os, aggregate: 'mean' } }), item)!.rank).toBe(1);
+    expect(goldRankOf(rec('q', 'b', 0, { response: ' (a)', topLogprobs: [tl([' (', 0]), tl(['a', -0.2], ['c', -0.4], ['b', -0.9])] }), item)).toEqual({ rank: 3, method: 'approximate', censored: false });
     expect(goldRankOf(rec('q', 'b', 0, { error: { code: 'timeout', message: '' }, optionScores: { method: 'exact', logprobs: [], goldRank: 1 } }), item)).toBeNull();
+    // label-logprob: (b) outside the top k (null) → censored at 2 + 1 = 3
+    expect(goldRankOf(rec('q', 'b', 0, { optionScores: { method: 'label-logprob', logprobs: [-0.1, null, -2], goldRank: 3 } }), item)).toEqual({ rank: 3, method: 'label-logprob', censored: true });
+  });
+});
+
+describe('approximate gold rank on answers copied from a real server', () => {
+  it('"… is a (c) …": read at the letter, not at the article → rank 1 (the prefix rule gave 3)', () => {
+    expect(goldRankOf(articleThenLabel, bbqGoldC)).toEqual({ rank: 1, method: 'approximate', censored: false });
+  });
+  it('"… is a great idea": names no option → unranked (the prefix rule gave 3)', () => {
+    expect(goldRankOf(articleNoLabel, bbqGoldC)).toBeNull();
+  });
+  it('" the pronoun "he"": " the" is not "they" → rank 3 at "he" (the prefix rule gave 1)', () => {
+    expect(goldRankOf(theIsNotThey, winoThey)).toEqual({ rank: 3, method: 'approximate', censored: false });
+  });
+  it('"he or she (they …)": read at the first option named, " he" → rank 2', () => {
+    expect(goldRankOf(heOrSheThey, winoThey)).toEqual({ rank: 2, method: 'approximate', censored: false });
+  });
+  it('a cell mean counts ranked records only: one ranked, one unranked', () => {
+    const ix2 = indexRun([articleThenLabel, { ...articleNoLabel, itemId: 'bbq-c2' }], [bbqGoldC, { ...bbqGoldC, id: 'bbq-c2' }]);
+    expect(summarizeRanks(cellRanks(ix2, 'baseline', 0))).toEqual({ n: 1, mean: 1, censored: 0, censoredShare: 0, counts: [1], method: 'approximate' });
   });
 });
 
@@ -63,7 +102,7 @@ const ix = indexRun(records, items);
 describe('rank shifts', () => {
   it('distribution and mean per round', () => {
     // round 0 ranks 1, 2, 1, 3 → counts [2, 1, 1], mean 7/4
-    expect(summarizeRanks(cellRanks(ix, 'self-correct', 0))).toEqual({ n: 4, mean: 1.75, counts: [2, 1, 1], method: 'exact' });
+    expect(summarizeRanks(cellRanks(ix, 'self-correct', 0))).toEqual({ n: 4, mean: 1.75, censored: 0, censoredShare: 0, counts: [2, 1, 1], method: 'exact' });
   });
   it('transition matrices between consecutive rounds', () => {
     const t = rankTransitions(ix);

@@ -44,7 +44,7 @@ describe('HTML and text reports', () => {
   const summary = analyzeRun(records, items, experiment, { bootstrap: { seed: 1, resamples: 100 } });
 
   it('uses the experiment\'s probe band and fills every section', () => {
-    expect(summary.probeBands![0]!.band).toEqual({ lo: 1, hi: 2, source: 'experiment' });
+    expect(summary.probeBands![0]!.band).toEqual({ lo: 1, hi: 2, source: 'experiment', moralDirection: 'lower' });
     expect(summary.probeMatrices!.map((m) => m.condition)).toEqual(['self-correct']);
     expect(summary.instructions!.rows.map((r) => r.condition)).toEqual(['self-correct', 'variant-01', 'variant-02']);
     const html = renderHtmlReport({ manifest, summary, caveat: 'toy <model>' });

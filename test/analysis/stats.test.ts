@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageRanks, bootstrap, bootstrapMean, erfc, mcnemar, quantileSorted, seededRandom, spearman } from '../../src/core/analysis/stats';
+import { averageRanks, bootstrap, bootstrapMean, erfc, mcnemar, quantileSorted, seededRandom, spearman, spearmanTest, studentTTwoSided } from '../../src/core/analysis/stats';
 
 describe('Spearman with average ranks', () => {
   it('ties share the mean rank', () => {
@@ -40,6 +40,44 @@ describe("McNemar's test", () => {
   });
   it('no discordant pairs: p = 1', () => {
     expect(mcnemar(0, 0)).toEqual({ b: 0, c: 0, method: 'none', p: 1 });
+  });
+  it('p never exceeds 1: |b − c| = 1 gives χ² = 0, where the erfc approximation reads slightly above 1', () => {
+    expect(erfc(0)).toBeGreaterThan(1);
+    expect(mcnemar(12, 13)).toMatchObject({ method: 'chi-square', statistic: 0, p: 1 });
+  });
+});
+
+describe("Spearman's ρ with a p-value and a bootstrap interval", () => {
+  it('exact permutation p for n ≤ 10, by hand', () => {
+    // n = 4, identical orders: ρ = 1; |ρ| = 1 for 2 of the 4! = 24 orders → p = 2/24
+    expect(spearmanTest([1, 2, 3, 4], [1, 2, 3, 4])).toMatchObject({ rho: 1, n: 4, method: 'exact' });
+    expect(spearmanTest([1, 2, 3, 4], [1, 2, 3, 4]).p).toBeCloseTo(2 / 24, 12);
+    // n = 5, y = 2 1 4 3 5: Σd² = 4, ρ = 1 − 6·4/(5·24) = 0.8; Σd² ≤ 4 for 1 + 4 + 3 = 8 orders, and by symmetry 8
+    // have ρ ≤ −0.8 → p = 16/120
+    const r = spearmanTest([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]);
+    expect(r.rho).toBeCloseTo(0.8, 12);
+    expect(r.p).toBeCloseTo(16 / 120, 12);
+  });
+  it('t approximation above 10 pairs (values as scipy.stats.spearmanr gives them)', () => {
+    // Σd² = 22, ρ = 1 − 6·22/(12·143) = 12/13; t = ρ·√(10/(1 − ρ²)); scipy: p = 1.8621951098680993e-05
+    const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const r = spearmanTest(x, [2, 1, 4, 3, 6, 5, 8, 7, 12, 9, 11, 10]);
+    expect(r.method).toBe('t');
+    expect(r.rho).toBeCloseTo(12 / 13, 12);
+    expect(r.p! / 1.8621951098680993e-5).toBeCloseTo(1, 8);
+    // scipy: ρ = 0.6083916083916086, p = 0.03580599705202923
+    const r2 = spearmanTest(x, [5, 1, 4, 3, 6, 12, 8, 7, 2, 9, 11, 10]);
+    expect(r2.p).toBeCloseTo(0.03580599705202923, 8);
+    // the t tail itself: t = 2.3094 with 3 df, two-sided (scipy: 0.10408803866182778)
+    expect(studentTTwoSided(0.8 * Math.sqrt(3 / 0.36), 3)).toBeCloseTo(0.10408803866182778, 8);
+  });
+  it('a bootstrap interval over the pairs that contains ρ; none below 3 pairs or for constant data', () => {
+    const r = spearmanTest([1, 2, 3, 4, 5, 6], [1, 3, 2, 5, 4, 6], { seed: 2, resamples: 300 });
+    expect(r.ci!.lo).toBeLessThanOrEqual(r.rho!);
+    expect(r.ci!.hi).toBeGreaterThanOrEqual(r.rho!);
+    expect(r.ci!.hi).toBeLessThanOrEqual(1);
+    expect(spearmanTest([1, 2], [2, 1]).ci).toBeNull();
+    expect(spearmanTest([1, 1, 1], [1, 2, 3])).toMatchObject({ rho: null, p: null, method: 'none' });
   });
 });
 

@@ -21,7 +21,7 @@ describe('connect: capability detection', () => {
     expect(d.kind).toBe('openai');
     expect(d.model).toBe('fake-model');
     expect(d.baseUrl).toBe(server?.url);
-    expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: false, probeScores: false });
+    expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, labelLogprobs: true, hiddenStates: false, probeScores: false });
     expect(d.notes.join('\n')).toMatch(/GET \/models: lists model "fake-model"/);
     expect(d.notes.join('\n')).toMatch(/mode "continue"/);
     expect(d.notes.join('\n')).toMatch(/plain "role: content" transcript/);

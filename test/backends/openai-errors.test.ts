@@ -5,6 +5,8 @@ import { DecodingSchema } from '../../src/core/model/chat';
 import { SclabError, type ErrorCode } from '../../src/core/model/errors';
 import { startFakeOpenAIServer, type Fault, type FakeServer } from '../support/fake-openai-server';
 import { failure } from '../support/failure';
+import { APIError } from 'openai';
+import { redact, toSclabError } from '../../src/core/backends/openai/errors';
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -150,5 +152,23 @@ describe('error mapping', () => {
   it('a bad base URL is a config error', () => {
     expect(() => createOpenAIBackend({ baseUrl: 'not a url', model: 'm', requestTimeoutMs: 1000 })).toThrow(SclabError);
     expect(() => createOpenAIBackend({ baseUrl: 'ftp://x', model: 'm', requestTimeoutMs: 1000 })).toThrow(/http/);
+  });
+});
+
+describe('redaction of echoed secrets', () => {
+  const key = 'sk-live-9F2kQ7xZ3mB8vN1cR5tY';
+  it('redacts the key upper-cased, a 13-character prefix, any 8-character run and its base64', () => {
+    const b64 = Buffer.from(key).toString('base64');
+    const text = `bad key ${key.toUpperCase()}; prefix ${key.slice(0, 13)}…; tail ${key.slice(-9)}; basic ${b64}; ok`;
+    const out = redact(text, [key]);
+    expect(out).toBe('bad key [redacted]; prefix [redacted]…; tail [redacted]; basic [redacted]; ok');
+    // a 7-character run is left alone (it would match noise)
+    expect(redact(`x ${key.slice(3, 10)} y`, [key])).toBe(`x ${key.slice(3, 10)} y`);
+  });
+
+  it('stores a server error body as one short cleaned line, with echoed parts of the key redacted', () => {
+    const body = `{"error":{"message":"model not allowed for key ${key.slice(0, 13).toUpperCase()}\\u0000\\n\\tsee docs"}}`;
+    const e = toSclabError(new APIError(400, JSON.parse(body).error, undefined, new Headers()), 'POST /chat/completions', [key]);
+    expect(e.message).toBe('POST /chat/completions: HTTP 400: model not allowed for key [redacted] see docs');
   });
 });

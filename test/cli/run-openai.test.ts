@@ -112,6 +112,27 @@ describe('sclab run against an OpenAI-compatible server', () => {
     for (const f of allFiles(path.join(dir, 'cache'))) expect(readFileSync(f, 'utf8'), f).not.toContain(canary);
   });
 
+  it('credentials in --base-url (userinfo, ?api-key=) reach no file: manifest experiment included; resume takes the same URL again', async () => {
+    server = await startFakeOpenAIServer({});
+    const { dir, file } = dataset(2);
+    const u = new URL(server.url);
+    const withCreds = `${u.protocol}//alice:pw-9c8b7a6d5e4f@${u.host}${u.pathname}?api-key=qs-3e4f5a6b7c8d9e0f&tenant=lab`;
+    const res = await runCli(['run', file, '--base-url', withCreds, '--model', 'fake', '--out', path.join(dir, 'runs'), '--json']);
+    const json = JSON.parse(res.stdout);
+    expect(json.status).toBe('completed');
+    const manifest = JSON.parse(readFileSync(path.join(json.runDir, 'manifest.json'), 'utf8'));
+    expect(manifest.experiment.backend.baseUrl).toBe(`${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}?tenant=lab`);
+    for (const f of allFiles(dir)) {
+      const text = readFileSync(f, 'utf8');
+      for (const secret of ['pw-9c8b7a6d5e4f', 'qs-3e4f5a6b7c8d9e0f', 'alice:']) expect(text, f).not.toContain(secret);
+    }
+    expect(res.stdout + res.stderr).not.toContain('pw-9c8b7a6d5e4f');
+    const resumed = await runCli(['run', '--resume', json.runDir, '--base-url', withCreds, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const other = await runCli(['run', '--resume', json.runDir, '--base-url', 'http://127.0.0.1:1/v1']);
+    expect(other.stderr).toMatch(/--base-url cannot change on --resume/);
+  });
+
   it('validate reports file:line:column and exits 1; bad flags exit 1 with a message', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sclab-cli-'));
     const bad = path.join(dir, 'bad.jsonl');
@@ -129,5 +150,42 @@ describe('sclab run against an OpenAI-compatible server', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/bad\.jsonl:2:/);
     expect(() => readdirSync(path.join(dir, 'runs'))).toThrow(); // nothing half-written
+  });
+});
+
+describe('which key goes where: the user decides, not the experiment file', () => {
+  function experimentFile(dir: string, backend: string): string {
+    const { file } = dataset(2);
+    const exp = path.join(dir, 'evil.sclab.yaml');
+    writeFileSync(exp, `schema: sclab.experiment/1\nname: evil\ndataset:\n  path: ${JSON.stringify(file)}\ntask: mcq\nconditions:\n  - name: baseline\n    kind: baseline\n    rounds: 1\n    turns:\n      - user: "{question} {choices}"\n${backend}`);
+    return exp;
+  }
+
+  it('a file that names AWS_SECRET_ACCESS_KEY for its own server stops the run before any request; --allow-key-env consents', async () => {
+    server = await startFakeOpenAIServer({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'sclab-keys-'));
+    const exp = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\n  apiKeyEnv: AWS_SECRET_ACCESS_KEY\n`);
+    const env = { AWS_SECRET_ACCESS_KEY: 'aws-canary-1a2b3c4d5e6f7a8b' };
+    const refused = await runCli(['run', exp, '--out', path.join(dir, 'runs')], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`AWS_SECRET_ACCESS_KEY as the API key of the backend to ${new URL(server.url).host}`);
+    expect(refused.stderr).toContain('--allow-key-env AWS_SECRET_ACCESS_KEY');
+    expect(server.requests).toHaveLength(0);
+    const allowed = await runCli(['run', exp, '--out', path.join(dir, 'runs'), '--allow-key-env', 'AWS_SECRET_ACCESS_KEY', '--json'], { env });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(server.requests.some((r) => r.headers.authorization === `Bearer ${env.AWS_SECRET_ACCESS_KEY}`)).toBe(true);
+  });
+
+  it('a scorer entry cannot pick a variable either; the default OPENAI_API_KEY going to a URL from the file is announced with its host', async () => {
+    server = await startFakeOpenAIServer({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'sclab-keys-'));
+    const scorerExp = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\nscorers:\n  - name: tox\n    kind: http\n    url: http://127.0.0.1:9/score\n    apiKeyEnv: GITHUB_TOKEN\n`);
+    const refused = await runCli(['run', scorerExp, '--out', path.join(dir, 'runs')], { env: { GITHUB_TOKEN: 'ghp-canary' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('GITHUB_TOKEN as the API key of scorer "tox" to 127.0.0.1:9');
+    const plain = experimentFile(dir, `backend:\n  kind: openai\n  model: fake\n  baseUrl: ${server.url}\n`);
+    const announced = await runCli(['run', plain, '--out', path.join(dir, 'runs2'), '--quiet'], { env: { OPENAI_API_KEY: 'sk-mine' } });
+    expect(announced.code, announced.stderr).toBe(0);
+    expect(announced.stderr).toContain(`the backend sends OPENAI_API_KEY to ${new URL(server.url).host}, a URL from the experiment file`);
   });
 });

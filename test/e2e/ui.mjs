@@ -1,28 +1,14 @@
 // The workbench as a researcher uses it: a run from the command palette, one from the explorer's context menu,
 // the run in the side panel, the results panel with its charts painted, hostile dataset text left inert, and the
 // CodeLens on the dataset line. Every step saves a screenshot under test-results/e2e/.
-import * as path from 'node:path';
 import { openWorkbench } from './browser.mjs';
+import { workbenchSession } from './workbench.mjs';
 
 const RUN_TIMEOUT = 180_000;
 
 export async function runUiScenario(context, { url, workspace, shots }) {
   const page = await context.newPage();
-  const results = [];
-  let n = 0;
-  const shot = (name) => page.screenshot({ path: path.join(shots, `${String(++n).padStart(2, '0')}-${name}.png`) });
-  const check = async (name, fn) => {
-    const started = Date.now();
-    try {
-      await fn();
-      results.push({ name, ok: true });
-      console.log(`  ✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    } catch (err) {
-      results.push({ name, ok: false });
-      console.log(`  ✘ ${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-    }
-  };
+  const { shot, check, runCommand, answerPick, summary } = workbenchSession(page, { shots });
   // page-level sentinel: hostile text that ran would set it
   const pwned = () => page.evaluate(() => window.__sclabPwned);
 
@@ -31,30 +17,6 @@ export async function runUiScenario(context, { url, workspace, shots }) {
   await page.locator('.activitybar [aria-label^="Self-Correction Lab"]').first().waitFor({ timeout: 60_000 });
   await page.waitForTimeout(1000);
 
-  const runCommand = async (title) => {
-    // the palette may open before every command is registered: try again with a fresh palette
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
-      try {
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
-        break;
-      } catch (err) {
-        await page.keyboard.press('Escape');
-        if (attempt === 4) throw err;
-      }
-    }
-    await page.keyboard.press('Enter');
-  };
-  const answerPick = async (text) => {
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(text);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
   // run ids named by "Run <id> completed" toasts (identical messages would be merged into one toast)
   const completedRuns = () =>
     page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')].flatMap((t) => /Run (\S+) completed:/.exec(t.textContent ?? '')?.[1] ?? []));
@@ -202,7 +164,7 @@ export async function runUiScenario(context, { url, workspace, shots }) {
   });
 
   await page.close();
-  return { total: results.length, passed: results.filter((r) => r.ok).length, results };
+  return summary();
 }
 
 async function waitForPaint(viewer, timeoutMs = 20_000) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHfConfig } from '../../src/core/engine/hf/config';
 import { loadHfModel } from '../../src/core/engine/hf/load';
+import { tokenizeText } from '../../src/core/engine/host';
 import { SclabError } from '../../src/core/model/errors';
 import { writeHfFolder, type Folder } from './fixtures';
 
@@ -69,8 +70,13 @@ describe('loadHfModel', () => {
     expect(m.tokenizer.encode('é').slice(1)).toEqual([3 + 0xc3, 3 + 0xa9]);
     expect(m.tokenizer.decode(m.tokenizer.encode('é à'))).toBe('é à');
     const text = m.chat.render([{ role: 'user', content: 'Hi' }], 'Sure');
-    // the template writes <s>, the engine adds BOS: the rendered text drops it so the model sees exactly one
-    expect(text).toBe('[INST] Hi [/INST]Sure');
+    // the prefill is the final assistant message, continued: the template's eos after it is cut off
+    expect(text).toBe('<s>[INST] Hi [/INST]Sure');
+    // the template writes <s>: it tokenizes to the BOS id and the engine adds none, so the model sees exactly one
+    const chatIds = tokenizeText(m.tokenizer, text, m.addBos);
+    expect(chatIds[0]).toBe(1);
+    expect(chatIds.filter((id) => id === 1)).toHaveLength(1);
+    expect(tokenizeText(m.tokenizer, m.tokenizer.decode(chatIds.slice(1)), m.addBos)).toEqual(chatIds);
     const err = (() => {
       try {
         m.chat.render([{ role: 'assistant', content: 'x' }], '');

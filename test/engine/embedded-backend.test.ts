@@ -17,6 +17,9 @@ describe('embedded backend', () => {
     expect(d.model).toBe('stories260K');
     expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false });
     expect(d.notes.join('\n')).toMatch(/5 layers, width 64/);
+    // one engine for generation and hidden states: the manifest says so, with the sample chat's length (BOS + text)
+    expect(d.tokenCheck).toMatchObject({ result: 'agree', against: expect.stringContaining('the engine itself') });
+    expect(d.tokenCheck!.tokens).toBeGreaterThan(10);
     expect(await backend.identity()).toEqual((await stories()).identity);
   });
 

@@ -54,3 +54,51 @@ describe('llama2.c tokenizer', () => {
     expect(() => parseLlama2cTokenizer(buf, 600, 'tok.bin')).toThrow(/tok\.bin/);
   });
 });
+
+/** run.c's merge loop, transcribed as it is (rescan every pair after each merge): the reference for the heap. */
+function referenceEncode(text: string): number[] {
+  const t = tok as unknown as { pieces: string[]; scores: Float32Array; lookup: Map<string, number> };
+  if (text === '') return [];
+  const tokens: number[] = [];
+  const space = t.lookup.get(' ');
+  if (space !== undefined) tokens.push(space);
+  for (const ch of text) {
+    const id = t.lookup.get(ch);
+    if (id !== undefined) tokens.push(id);
+    else for (const b of new TextEncoder().encode(ch)) tokens.push(b + 3);
+  }
+  for (;;) {
+    let best = -1;
+    let bestScore = -1e10;
+    let bestId = -1;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      const id = t.lookup.get(t.pieces[tokens[i]!]! + t.pieces[tokens[i + 1]!]!);
+      if (id !== undefined && t.scores[id]! > bestScore) {
+        bestScore = t.scores[id]!;
+        best = i;
+        bestId = id;
+      }
+    }
+    if (best === -1) return tokens;
+    tokens.splice(best, 2, bestId);
+  }
+}
+
+describe('llama2.c tokenizer merge order (priority queue)', () => {
+  it('gives the same ids as run.c\'s rescanning loop on 300 seeded random texts, ties and repeats included', () => {
+    let s = 12345;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const alphabet = ['a', 'e', 'o', 'th', 'he', ' ', '  ', 'Lily', 'was', '.', '\n', 'é', '🙂', 'aaaa', 'ing', 'x', 'Q', 'the '];
+    for (let k = 0; k < 300; k++) {
+      let text = '';
+      const len = 1 + Math.floor(rnd() * 60);
+      for (let j = 0; j < len; j++) text += alphabet[Math.floor(rnd() * alphabet.length)];
+      expect(tok.encode(text), JSON.stringify(text)).toEqual(referenceEncode(text));
+    }
+  });
+
+  it('long repetitive input (the worst case for the old loop) still matches the reference', () => {
+    const text = 'aaaa bbbb the the the Once upon a time '.repeat(60);
+    expect(tok.encode(text)).toEqual(referenceEncode(text));
+  });
+});

@@ -21,6 +21,7 @@ export function toyProbe(over: Partial<ProbeFile> = {}): ProbeFile {
     variant: 'logistic',
     score: 'cosine+probability',
     positiveLabel: 'toxic',
+    moralDirection: 'lower',
     band: [1, 2],
     layers: [
       { layer: 0, weights: encodeF32([1, 0, 0]), bias: 0, heldOutAccuracy: 0.5 },

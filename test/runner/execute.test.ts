@@ -8,6 +8,7 @@ import { resumeRun, startRun } from '../../src/core/runner/run';
 import { executeRun } from '../../src/core/runner/execute';
 import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
 import { ScriptedBackend } from '../support/scripted-backend';
+import { goldRankOf } from '../../src/core/analysis/goldRank';
 import type { RoundExtension } from '../../src/core/runner/extensions';
 
 function dataset(n: number): string {
@@ -56,10 +57,8 @@ describe('executeRun', () => {
     const backend = new ScriptedBackend({ reply: () => ' (c)' });
     const withNotes = Object.assign(backend, { runNotes: async () => [`prefix cache: ${backend.chats.length} chats seen`] });
     const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: withNotes, settings });
-    // after the scheduler's own summary
-    expect(result.manifest.backend.notes).toHaveLength(2);
-    expect(result.manifest.backend.notes[0]).toMatch(/^requests: 3 sent/);
-    expect(result.manifest.backend.notes[1]).toBe('prefix cache: 3 chats seen');
+    // after the scheduler's own line (requests sent, 429s, the in-flight limit over time)
+    expect(result.manifest.backend.notes.at(-1)).toBe('prefix cache: 3 chats seen');
     expect((await readManifest(result.runDir)).backend.notes).toEqual(result.manifest.backend.notes);
   });
 
@@ -166,16 +165,63 @@ describe('executeRun', () => {
     const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings });
     const { records } = await readRecords(result.runDir);
     expect(backend.scores[0]!.continuations).toEqual([' (a)', ' (b)', ' (c)']);
-    for (const r of records) expect(r.optionScores).toEqual({ method: 'exact', logprobs: [-2, -1.5, -2.4], goldRank: 1 });
+    for (const r of records) expect(r.optionScores).toEqual({ method: 'exact', logprobs: [-2, -1.5, -2.4], tokenCounts: [2, 1, 3], aggregate: 'mean', goldRank: 1 });
+    expect(result.manifest.settings.rankMethod).toBe('exact');
+    // the stored token counts make a sum re-ranking from the record exact: sums −2, −1.5, −2.4 → gold (c) ranks 3
+    const item = prepared.items.find((i) => i.id === records[0]!.itemId);
+    expect(goldRankOf({ ...records[0]!, optionScores: { ...records[0]!.optionScores!, aggregate: 'sum', goldRank: null } }, item)!.rank).toBe(3);
     const bySum = await startRun({
       outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')),
       ...prepared,
-      experiment: { ...prepared.experiment, ranking: { continuation: 'label', aggregate: 'sum' } },
+      experiment: { ...prepared.experiment, ranking: { method: 'auto', continuation: 'label', aggregate: 'sum' } },
       backend,
       settings,
     });
     const { records: summed } = await readRecords(bySum.runDir);
     expect(summed[0]!.optionScores!.goldRank).toBe(3);
+  });
+
+  it('label-probability rank: one extra request continuing the prefill plus " (", options ranked by the label token, censored outside the top k', async () => {
+    const file = dataset(1);
+    const prepared = await prepareExperiment({ file, rounds: 2 });
+    // top-k after "… is (": a −0.3, c −0.9 (gold), "The" −2; b absent → logprobs [−0.3, null, −0.9], gold rank 2
+    const backend = new ScriptedBackend({ labelLogprobs: () => [{ token: 'a', logprob: -0.3 }, { token: 'c', logprob: -0.9 }, { token: 'The', logprob: -2 }] });
+    const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings });
+    expect(result.manifest.settings.rankMethod).toBe('label-logprob');
+    const { records } = await readRecords(result.runDir);
+    expect(records).toHaveLength(3);
+    for (const r of records) expect(r.optionScores).toEqual({ method: 'label-logprob', logprobs: [-0.3, null, -0.9], goldRank: 2 });
+    // one label request per round, after that round's own prefill
+    expect(backend.labelRequests).toHaveLength(3);
+    for (const [i, req] of backend.labelRequests.entries()) expect(req.prefill).toBe(`${records[i]!.prefill} (`);
+    // gold outside the top k: censored at (2 listed) + 1 = 3
+    const censoring = new ScriptedBackend({ labelLogprobs: () => [{ token: 'a', logprob: -0.3 }, { token: 'b', logprob: -0.9 }] });
+    const c = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: censoring, settings });
+    const { records: cr } = await readRecords(c.runDir);
+    expect(cr[0]!.optionScores).toEqual({ method: 'label-logprob', logprobs: [-0.3, -0.9, null], goldRank: 3 });
+    expect(goldRankOf(cr[0]!, prepared.items[0])).toEqual({ rank: 3, method: 'label-logprob', censored: true });
+  });
+
+  it('the experiment can force a rank method; one the backend cannot give stops the run before it starts', async () => {
+    const file = dataset(1);
+    const prepared = await prepareExperiment({ file, rounds: 1 });
+    const both = new ScriptedBackend({
+      scoreOptions: () => ({ logprobs: [-2, -1.5, -2.4], tokenLogprobs: [[-2], [-1.5], [-2.4]] }),
+      labelLogprobs: () => [{ token: 'c', logprob: -0.1 }],
+    });
+    const forced = { ...prepared.experiment, ranking: { ...prepared.experiment.ranking, method: 'label-logprob' as const } };
+    const r = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, experiment: forced, backend: both, settings });
+    expect(r.manifest.settings.rankMethod).toBe('label-logprob');
+    expect(r.manifest.experiment.ranking.method).toBe('label-logprob');
+    expect(both.scores).toHaveLength(0);
+    const approx = { ...prepared.experiment, ranking: { ...prepared.experiment.ranking, method: 'approximate' as const } };
+    const a = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, experiment: approx, backend: both, settings });
+    expect((await readRecords(a.runDir)).records[0]!.optionScores).toBeUndefined();
+    const exact = { ...prepared.experiment, ranking: { ...prepared.experiment.ranking, method: 'exact' as const } };
+    const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
+    await expect(startRun({ outDir: out, ...prepared, experiment: exact, backend: new ScriptedBackend(), settings })).rejects.toThrow(/ranking\.method exact: .* cannot rank this way/);
+    expect(readdirSync(out)).toEqual([]);
+    await expect(startRun({ outDir: out, ...prepared, experiment: approx, backend: new ScriptedBackend(), settings })).rejects.toThrow(/ranking\.method approximate: .* no top-k/);
   });
 
   it('runs extensions around each round (retried like requests) and snapshots the items in the run folder', async () => {

@@ -2,33 +2,11 @@ import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunManifest } from '../../src/core/model/manifest';
 import type { RoundRecord } from '../../src/core/model/record';
 import { readRecords, RunStore } from '../../src/core/runner/store';
 import { cacheKey, ResponseCache, isCacheable } from '../../src/core/runner/cache';
 import { DecodingSchema } from '../../src/core/model/chat';
-import { ExperimentSchema } from '../../src/core/model/experiment';
-
-export function sampleManifest(id = 'r1'): RunManifest {
-  return {
-    schema: 'sclab.run/1',
-    id,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    toolVersion: '0.1.0',
-    status: 'running',
-    experiment: ExperimentSchema.parse({
-      dataset: { path: 'x.jsonl' },
-      task: 'mcq',
-      conditions: [{ name: 'baseline', kind: 'baseline', turns: [{ user: '{question}' }], rounds: 1 }],
-    }),
-    dataset: { path: '/x.jsonl', sha256: 'ab', format: 'generic-jsonl', items: 1 },
-    backend: { kind: 'openai', model: 'm', capabilities: { chat: true, optionLogprobs: false, topLogprobs: false, hiddenStates: false, probeScores: false }, notes: [] },
-    settings: { concurrency: 1, requestTimeoutMs: 1000, maxRetries: 1, cache: false },
-    counts: { planned: 1, recorded: 0, errors: 0, cached: 0 },
-    resumes: [],
-  };
-}
+import { sampleManifest } from '../support/sample-manifest';
 
 function rec(itemId: string, round = 0): RoundRecord {
   return { itemId, condition: 'baseline', round, messages: [{ role: 'user', content: 'q' }], prefill: '', response: ' (a)', answer: { index: 0, label: '(a)' }, correct: true, latencyMs: 1, attempts: 1, cached: false, at: '2026-01-01T00:00:00.000Z' };
@@ -95,12 +73,14 @@ describe('run store', () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
     const store = await RunStore.create(dir, sampleManifest());
     await expect(RunStore.create(dir, sampleManifest())).rejects.toThrow(/already exists/);
-    writeFileSync(path.join(dir, 'run.lock'), '1'); // pid 1 is alive
+    // held by this very process: a second open here is refused too
+    await expect(RunStore.open(dir)).rejects.toThrow(/in use by this process/);
+    await store.close();
+    writeFileSync(path.join(dir, 'run.lock'), '1'); // pid 1 is alive (a lock as earlier versions wrote it)
     await expect(RunStore.open(dir)).rejects.toThrow(/in use by process 1/);
     writeFileSync(path.join(dir, 'run.lock'), '999999999'); // a dead process's lock is taken over
     const { store: reopened } = await RunStore.open(dir);
     await reopened.close();
-    await store.close().catch(() => undefined);
   });
 });
 

@@ -1,6 +1,7 @@
 // The sclab.sidecar/1 conformance suite: checks any server at a URL. Used by vitest (against `sclab serve` on
 // stories260K, in-process) and by conformance-cli.ts (`npm run test:sidecar -- --url …`, e.g. the Python sidecar).
 // Each check throws with a message saying what the server got wrong.
+import { connect } from 'node:net';
 import { createSidecarClient, type SidecarClient } from '../../src/core/sidecar/client';
 import type { SidecarInfo, SteerWire } from '../../src/core/sidecar/protocol';
 
@@ -74,18 +75,18 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
       },
     },
     {
-      name: 'hidden_states: a layer list returns exactly those layers, equal to the same entries of "all"',
+      name: 'hidden_states: a layer list returns exactly those layers (each once), equal to the same entries of "all"',
       async run() {
         const i = await info();
         const all = await c.hiddenStates({ prompt: PROMPT, encoding: 'base64-f32' });
         const want = [i.n_layers, 1];
-        const some = await c.hiddenStates({ prompt: PROMPT, encoding: 'base64-f32', layers: want });
+        const some = await c.hiddenStates({ prompt: PROMPT, encoding: 'base64-f32', layers: [...want, want[0]!] });
         assert(JSON.stringify(some.layers) === JSON.stringify(want), `layer_ids ${JSON.stringify(some.layers)} ≠ ${JSON.stringify(want)}`);
         for (let k = 0; k < want.length; k++) assert(maxRelDiff(some.vectors[k]!, all.vectors[want[k]!]!) < 1e-5, `layer ${want[k]} differs from its entry in "all"`);
       },
     },
     {
-      name: 'hidden_states: position "all" has n_tokens rows; "last" is its last row and "mean" their mean',
+      name: 'hidden_states: position "all" has n_tokens rows; "last" is its last row and "mean" the mean of its rows except the special positions',
       async run() {
         const i = await info();
         const L = i.n_layers;
@@ -96,9 +97,15 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
         const n = all.nTokens;
         assert(n > 1 && all.vectors[0]!.length === n * d, `position all: ${all.vectors[0]!.length} numbers for n_tokens ${n} × ${d}`);
         assert(maxRelDiff(last.vectors[0]!, all.vectors[0]!.subarray((n - 1) * d)) < 1e-4, '"last" is not the last row of "all"');
+        const special = new Set(all.specialPositions ?? []);
+        assert(all.specialPositions !== undefined, 'hidden_states: no special_positions in the answer (which positions "mean" leaves out)');
+        assert(JSON.stringify(mean.specialPositions) === JSON.stringify(all.specialPositions), 'special_positions differ between position "all" and "mean"');
+        // the prompt is plain text: the only special token is the BOS the model puts in front (when it has one)
+        assert([...special].every((p) => p === 0), `special_positions ${JSON.stringify([...special])}: plain text has no special token after BOS`);
+        const kept = Array.from({ length: n }, (_, t) => t).filter((t) => !special.has(t));
         const m = new Float64Array(d);
-        for (let t = 0; t < n; t++) for (let j = 0; j < d; j++) m[j]! += all.vectors[0]![t * d + j]! / n;
-        assert(maxRelDiff(mean.vectors[0]!, m) < 1e-4, '"mean" is not the mean of the rows of "all"');
+        for (const t of kept) for (let j = 0; j < d; j++) m[j]! += all.vectors[0]![t * d + j]! / kept.length;
+        assert(maxRelDiff(mean.vectors[0]!, m) < 1e-4, `"mean" is not the mean of the rows of "all" at positions ${kept.length < 8 ? kept.join(', ') : `${kept[0]}…${kept.at(-1)}`} (special positions ${JSON.stringify([...special])} left out)`);
       },
     },
     {
@@ -239,6 +246,53 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
       },
     },
   ];
+  checks.push(
+    {
+      name: 'tokenize: POST /v1/tokenize gives the ids hidden_states runs on; BOS once, in front, and a special position',
+      async run() {
+        const t = await c.tokenize({ messages: MESSAGES, prefill: 'Once upon' });
+        const h = await c.hiddenStates({ messages: MESSAGES, prefill: 'Once upon', layers: [0], encoding: 'base64-f32' });
+        assert(t.tokens.length === h.nTokens, `tokenize gives ${t.tokens.length} ids, hidden_states ran on ${h.nTokens} tokens`);
+        assert(t.text.endsWith('Once upon'), `the rendered text does not end with the prefill: ${JSON.stringify(t.text.slice(-60))}`);
+        if (t.bos_id != null && t.tokens[0] === t.bos_id) {
+          assert(t.tokens.filter((x) => x === t.bos_id).length === 1, `BOS ${t.bos_id} appears more than once: ${JSON.stringify(t.tokens.slice(0, 8))}`);
+          assert(h.specialPositions?.includes(0), `position 0 holds BOS but special_positions is ${JSON.stringify(h.specialPositions)}`);
+        }
+      },
+    },
+    {
+      name: 'connections: a negative content-length is refused with 400 (not left waiting); an answer given before the body is read is the only answer',
+      async run() {
+        const u = new URL(target.url);
+        const exchange = (request: string): Promise<string> =>
+          new Promise((resolve, reject) => {
+            const sock = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || 80 });
+            let got = '';
+            // the server must answer (and here close or keep the line idle); 10 s without a close ends the read
+            const stop = setTimeout(() => sock.destroy(), 10_000);
+            sock.on('data', (d) => (got += d.toString('latin1')));
+            sock.on('close', () => {
+              clearTimeout(stop);
+              resolve(got);
+            });
+            sock.on('error', reject);
+            sock.write(request);
+          });
+        const neg = await exchange(`POST /v1/hidden_states HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\n${target.token ? `authorization: Bearer ${target.token}\r\n` : ''}content-length: -5\r\nconnection: close\r\n\r\n`);
+        assert(/^HTTP\/1\.[01] 400/.test(neg), `content-length -5: expected 400, got ${JSON.stringify(neg.slice(0, 60))}`);
+        // a request hidden in the body of a refused one must not be answered as a request of its own; the last
+        // request (connection: close) ends the exchange on servers that read the body and keep the connection
+        const auth = target.token ? `authorization: Bearer ${target.token}\r\n` : '';
+        const hidden = `GET /v1/smuggled-marker HTTP/1.1\r\nhost: ${u.host}\r\n${auth}\r\n`;
+        const got = await exchange(
+          `POST /v1/nowhere HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\n${auth}content-length: ${hidden.length}\r\n\r\n${hidden}` +
+            `GET /v1/info HTTP/1.1\r\nhost: ${u.host}\r\n${auth}connection: close\r\n\r\n`,
+        );
+        assert(/^HTTP\/1\.[01] 404/.test(got), `POST /v1/nowhere: expected 404 first, got ${JSON.stringify(got.slice(0, 60))}`);
+        assert(!got.includes('smuggled-marker'), 'the body of a refused request was answered as a request of its own');
+      },
+    },
+  );
   if (target.token) {
     checks.push({
       name: 'auth: a missing or wrong bearer token is refused with 401',

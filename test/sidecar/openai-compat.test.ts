@@ -30,7 +30,7 @@ const messages = [{ role: 'user' as const, content: 'Which animal says meow? (a)
 describe('sclab serve through the openai backend', () => {
   it('connect() finds chat, top-k logprobs, prefill continuation and exact option log-likelihoods', async () => {
     const d = await openai.connect();
-    expect(d.capabilities).toEqual({ chat: true, topLogprobs: true, optionLogprobs: true, hiddenStates: false, probeScores: false });
+    expect(d.capabilities).toEqual({ chat: true, topLogprobs: true, labelLogprobs: true, optionLogprobs: true, hiddenStates: false, probeScores: false });
     expect(d.notes.join('\n')).toContain('continue_final_message accepted');
     expect(d.notes.join('\n')).toContain('lists model "stories260K"');
   });
@@ -41,6 +41,18 @@ describe('sclab serve through the openai backend', () => {
     expect(a.tokenLogprobs.map((t) => t.length)).toEqual(b.tokenLogprobs.map((t) => t.length));
     a.logprobs.forEach((x, i) => expect(x).toBeCloseTo(b.logprobs[i]!, 4));
     expect(new Set(a.logprobs.map((x) => x.toFixed(3))).size).toBe(3);
+  });
+
+  it('the label-probability request reads the next token\'s top-k after the prefill: the values equal exact scoring', async () => {
+    const alts = await openai.labelLogprobs!({ messages, prefill: 'The answer is (' });
+    expect(alts.length).toBeGreaterThan(1);
+    expect(alts.length).toBeLessThanOrEqual(20);
+    for (let i = 1; i < alts.length; i++) expect(alts[i]!.logprob).toBeLessThanOrEqual(alts[i - 1]!.logprob);
+    // the top alternative, scored exactly as a one-token continuation of the same input, has the same log-probability
+    const top = alts[0]!;
+    const exact = await embedded.scoreOptions!({ messages, prefill: 'The answer is (', continuations: [top.token] });
+    expect(exact.tokenLogprobs[0]).toHaveLength(1);
+    expect(exact.logprobs[0]).toBeCloseTo(top.logprob, 4);
   });
 
   it('chat with a prefill equals the embedded backend\'s greedy answer, with top-k alternatives', async () => {

@@ -62,7 +62,7 @@ describe('sidecar backend', () => {
       const d = await b.connect();
       expect(d.kind).toBe('sidecar');
       expect(d.model).toBe('stories260K');
-      expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: true, steer: true });
+      expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, labelLogprobs: true, hiddenStates: true, probeScores: true, steer: true });
       expect(d.identity).toEqual(await embedded.identity());
       const notes = d.notes.join('\n');
       expect(notes).toContain(`sidecar ${server.url}: sclab serve`);

@@ -33,6 +33,8 @@ export interface FakeServerOptions {
   port?: number;
   /** limits of its own, like a hosted API or a shared vLLM behind a gateway */
   limits?: ServerLimits;
+  /** POST /tokenize (vLLM at the server's root): the answer to each body; unset → 404 */
+  tokenize?: (body: any) => [number, unknown];
 }
 
 export interface ServerLimits {
@@ -351,6 +353,7 @@ function route(opts: FakeServerOptions, method: string, path: string, body: any,
   }
   if (method === 'POST' && path === '/v1/chat/completions') return chatCompletion(opts, body, index);
   if (method === 'POST' && path === '/v1/completions') return completion(opts, body, index);
+  if (method === 'POST' && path === '/tokenize' && opts.tokenize) return opts.tokenize(body) as Reply;
   return [404, errorBody(`no route for ${method} ${path}`, 'not_found')];
 }
 

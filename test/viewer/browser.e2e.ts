@@ -7,7 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_ARGS, REPO, loadChromium, startView, waitForPaintedChart } from './browserSupport';
+import { CHROMIUM_ARGS, REPO, axeViolations, loadChromium, startView, waitForPaintedChart, type AxeViolation } from './browserSupport';
 import { HOSTILE, writeSyntheticRun } from './syntheticRun';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -48,6 +48,89 @@ async function tourPages(page: Page, label: string, expectCharts: string[]): Pro
   }
 }
 
+/** axe-core on every page of the viewer (the samples page with an item open); prints the counts by impact. */
+async function audit(page: Page, label: string): Promise<AxeViolation[]> {
+  const all: AxeViolation[] = [];
+  for (const tab of ['Overview', 'Ranks', 'Probes', 'Instructions', 'Samples', 'Compare']) {
+    await page.getByRole('tab', { name: tab }).click();
+    await page.waitForFunction((p) => document.body.dataset.ready === p, tab.toLowerCase());
+    if (tab === 'Samples') {
+      await page.locator('.vrow').first().click();
+      await page.waitForSelector('.detail .round');
+    }
+    const found = await axeViolations(page);
+    for (const v of found) process.stdout.write(`     axe ${label}/${tab}: ${v.impact} ${v.id} ×${v.nodes}: ${v.help} (${v.targets.join(' | ')})\n`);
+    all.push(...found);
+  }
+  const by = (impact: string) => all.filter((v) => v.impact === impact).reduce((n, v) => n + v.nodes, 0);
+  process.stdout.write(`axe ${label}: critical ${by('critical')}, serious ${by('serious')}, moderate ${by('moderate')}, minor ${by('minor')} (nodes, over 6 pages)\n`);
+  check(by('critical') + by('serious') === 0, `${label}: axe-core finds no critical or serious violation on any page`);
+  return all;
+}
+
+/** The viewer by keyboard alone: tabs, the samples table, chart data, focus that shows and survives a redraw. */
+async function keyboard(page: Page): Promise<void> {
+  const ready = (p: string) => page.waitForFunction((x) => document.body.dataset.ready === x, p);
+  const focusedId = () => page.evaluate(() => document.activeElement?.id ?? '');
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  await ready('overview');
+  check((await page.locator('[role=tab][tabindex="0"]').count()) === 1, 'keyboard: one tab stop for the tab list (roving tabindex)');
+  await page.locator('#tab-overview').focus();
+  await page.keyboard.press('ArrowRight');
+  await ready('ranks');
+  check((await focusedId()) === 'tab-ranks', 'keyboard: → shows the next page and keeps the focus on its tab');
+  await page.keyboard.press('End');
+  await ready('compare');
+  await page.keyboard.press('Home');
+  await ready('overview');
+  check((await focusedId()) === 'tab-overview', 'keyboard: End and Home reach the last and first tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  check(outline !== 'none', `keyboard: the focused tab shows a focus outline (${outline})`);
+  const labelled = await page.evaluate(() => document.querySelector('[role=tabpanel]')?.getAttribute('aria-labelledby'));
+  check(labelled === 'tab-overview', 'the page is a tab panel labelled by its tab');
+
+  // every chart has its numbers as a table
+  await waitForPaintedChart(page);
+  const charts = await page.locator('.chart').count();
+  const tables = await page.locator('.chart-data table').count();
+  check(charts > 0 && tables === charts, `every chart has a data table (${tables} tables, ${charts} charts)`);
+  await page.locator('.chart-data summary').first().focus();
+  await page.keyboard.press('Enter');
+  const cells = await page.locator('.chart-data[open] tbody td').allTextContents();
+  check(cells.some((c) => /\d/.test(c)), `the Data disclosure opens by keyboard and holds numbers (${cells.slice(0, 4).join(', ')})`);
+
+  // the samples table: one tab stop, arrows move the cursor row, Enter opens the item
+  await page.locator('#tab-overview').focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  await ready('samples');
+  await page.waitForSelector('.vrow');
+  await page.locator('.vlist').focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('.vlist')?.getAttribute('aria-activedescendant') === 'sample-row-2');
+  const want = await page.locator('#sample-row-2').getAttribute('data-item');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((id) => document.querySelector('.detail h2')?.textContent === id, want);
+  check(true, `keyboard: ↓↓ Enter in the samples table opens the third row's item (${want})`);
+  check((await page.evaluate(() => document.activeElement?.className)) === 'vlist', 'keyboard: the focus stays in the table after Enter');
+  await page.keyboard.press('PageDown');
+  const after = await page.evaluate(() => Number(document.querySelector('.vlist')?.getAttribute('aria-activedescendant')?.replace('sample-row-', '')));
+  check(after > 2, `keyboard: PageDown moves the cursor a screen down (row ${after})`);
+  await page.screenshot({ path: path.join(SHOTS, 'keyboard-samples.png') });
+
+  // a filter typed by keyboard keeps the focus when the table is drawn again
+  await page.locator('vscode-textfield[aria-label="search"]').focus();
+  await page.keyboard.type('bbq-0001');
+  await page.waitForFunction(() => /\b\d+ rows/.test(document.querySelector('[role=status]')?.textContent ?? '') && document.querySelectorAll('.vrow').length > 0 && Array.from(document.querySelectorAll('.vrow')).every((r) => (r.textContent ?? '').includes('bbq-0001')));
+  check((await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) === 'search', 'keyboard: the search field keeps the focus after the table is filtered');
+  await page.locator('vscode-textfield[aria-label="search"]').evaluate((el) => {
+    (el as HTMLElement & { value: string }).value = '';
+    el.dispatchEvent(new Event('input'));
+  });
+  await page.waitForFunction(() => document.querySelectorAll('.vrow').length > 20);
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) {
     if (process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -69,6 +152,10 @@ async function main(): Promise<void> {
     await page.goto(url);
     await waitForPaintedChart(page);
     check(true, 'sclab view: overview chart painted');
+    await audit(page, 'light');
+    await keyboard(page);
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.waitForFunction(() => document.body.dataset.ready === 'overview');
     await tourPages(page, 'view', ['Overview', 'Ranks', 'Probes', 'Instructions', 'Compare']);
 
     // samples: hostile text in the table and in one item's conversation
@@ -144,6 +231,11 @@ async function main(): Promise<void> {
     check(posted.some((m) => m.command === 'ready'), 'VS Code bridge: the app says ready');
     check(posted.some((m) => m.command === 'revealItem' && JSON.stringify(m.args) === JSON.stringify({ itemId: 'bbq-00002', file: 'data/bbq.jsonl', line: 3 })), 'VS Code bridge: Reveal in dataset posts revealItem with file and line');
     check(posted.some((m) => m.command === 'exportRun'), 'VS Code bridge: Export posts exportRun');
+    await vp.locator('.vlist').focus();
+    await vp.keyboard.press('Home');
+    await vp.keyboard.press('Enter');
+    await vp.waitForFunction(() => (window as unknown as { __posted: Array<{ command?: string; args?: { preserveFocus?: boolean } }> }).__posted.some((m) => m.command === 'revealItem' && m.args?.preserveFocus === true));
+    check(true, 'VS Code bridge: Enter in the samples table reveals the item\'s line, keeping the focus in the viewer');
     check((await vp.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? null)) === null, 'VS Code bridge: an invalid host message is dropped');
     await vp.screenshot({ path: path.join(SHOTS, 'vscode-bridge-item.png'), fullPage: false });
     await vp.close();
@@ -176,6 +268,16 @@ async function main(): Promise<void> {
     }
     const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
     check(bg === 'rgb(30, 30, 30)', `dark system theme: dark background (${bg})`);
+    await audit(dark, 'dark');
+    await dark.emulateMedia({ colorScheme: 'dark', forcedColors: 'active' });
+    await dark.getByRole('tab', { name: 'Samples' }).click();
+    await dark.waitForFunction(() => document.body.dataset.ready === 'samples');
+    await dark.locator('.vlist').focus();
+    await dark.keyboard.press('ArrowDown');
+    await dark.screenshot({ path: path.join(SHOTS, 'forced-colors-samples.png'), fullPage: true });
+    const hcOutline = await dark.evaluate(() => getComputedStyle(document.querySelector('.vrow.cursor')!).outlineStyle);
+    check(hcOutline === 'solid', `forced colours (high contrast): the cursor row keeps a visible outline (${hcOutline})`);
+    await audit(dark, 'forced-colors');
     await dark.close();
 
     // the static file

@@ -47,3 +47,25 @@ export async function waitForPaintedChart(page: Page, timeoutMs = 30_000): Promi
   );
 }
 
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: number;
+  targets: string[];
+}
+
+/**
+ * axe-core's violations on the page as it is now (WCAG 2.x A/AA and best-practice rules). The script is evaluated
+ * through the DevTools protocol, so the page's Content-Security-Policy stays as strict as in production.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  const source = await import('node:fs').then((fs) => fs.readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8'));
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? 'unknown', help: v.help, nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+}

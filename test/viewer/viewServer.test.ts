@@ -70,7 +70,7 @@ describe('sclab view server', () => {
     expect((await request({ method: 'POST', path: '/api/message', type: 'text/plain', body: '{}' })).status).toBe(415);
     expect((await request({ method: 'POST', path: '/api/message', type: 'application/json', body: JSON.stringify({ kind: 'command', command: 'ready', args: {} }) })).status).toBe(204);
     expect((await request({ method: 'POST', path: '/api/message', type: 'application/json', body: 'x'.repeat(70 * 1024) })).status).toBe(413);
-    expect((await request({ path: '/../../etc/passwd' })).status).toBe(404);
+    expect((await request({ path: '/../../etc/passwd' })).status).toBe(400); // dot segments are refused outright
   });
 });
 
@@ -88,5 +88,37 @@ describe('static viewer', () => {
     // the hostile text is in there, as data
     const item = answers[requestKey('item', { itemId: 'bbq-00001' })] as { item: { fields: Record<string, string> } };
     expect(item.item.fields.context).toContain(HOSTILE[1]);
+  });
+});
+
+describe('hostile requests', () => {
+  it('answers "GET //" with 400 and keeps serving (any page could crash it with fetch("http://127.0.0.1:PORT//"))', async () => {
+    const { sendRaw } = await import('../support/request-fuzz');
+    expect(await sendRaw(server.port, 'GET // HTTP/1.1', { host: `127.0.0.1:${server.port}` })).toBe(400);
+    expect((await request({ path: '/' })).status).toBe(200);
+  });
+
+  it('survives a fuzz of malformed request lines: every answer is 4xx (or a closed socket), and it still serves', async () => {
+    const { malformedRequestLines, randomRequestLines, sendRaw } = await import('../support/request-fuzz');
+    for (const line of malformedRequestLines()) {
+      const status = await sendRaw(server.port, line, { host: `127.0.0.1:${server.port}` });
+      expect(status === null || status === 400 || status === 414 || status === 431, `${JSON.stringify(line)} → ${status}`).toBe(true);
+    }
+    for (const line of randomRequestLines()) {
+      const status = await sendRaw(server.port, line, { host: `127.0.0.1:${server.port}` });
+      expect(status === null || status < 500, `${JSON.stringify(line)} → ${status}`).toBe(true);
+    }
+    expect((await request({ path: '/' })).status).toBe(200);
+  });
+
+  it('refuses pages of other origins and non-JSON posts; its own page may post', async () => {
+    const { sendRaw } = await import('../support/request-fuzz');
+    const host = `127.0.0.1:${server.port}`;
+    const msg = JSON.stringify({ kind: 'request', id: 1, method: 'overview', params: {} });
+    const post = (headers: Record<string, string>) => sendRaw(server.port, 'POST /api/message HTTP/1.1', { host, ...headers });
+    expect(await post({ origin: 'https://evil.example', 'content-type': 'application/json' })).toBe(403);
+    expect(await post({ 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' })).toBe(403);
+    expect(await post({ origin: `http://${host}`, 'content-type': 'text/plain' })).toBe(415);
+    expect((await request({ method: 'POST', path: '/api/message', type: 'application/json', body: msg })).status).toBe(200);
   });
 });

@@ -27,7 +27,7 @@ export const renderCompare: PageRenderer = async (root, ctx) => {
       table(
         [r.a, r.b],
         [
-          { label: '', cell: (x) => (x === r.a ? 'A' : 'B') },
+          { label: 'side', cell: (x) => (x === r.a ? 'A' : 'B') },
           { label: 'run', cell: (x) => x.name },
           { label: 'model', cell: (x) => `${x.backend.kind}: ${x.backend.model}` },
           { label: 'experiment', cell: (x) => x.experiment.name },

@@ -23,7 +23,7 @@ export const renderInstructions: PageRenderer = async (root, ctx) => {
     root.append(
       section(
         `Effectiveness vs ${probe} level`,
-        h('p', { class: 'stat' }, `Spearman ρ = ${rho.rho === null ? '— (needs 3 instructions with both values)' : num(rho.rho, 3)} over ${rho.n} instructions`),
+        h('p', { class: 'stat' }, `Spearman ρ = ${rho.rho === null ? '— (needs 3 instructions with both values)' : `${num(rho.rho, 3)} (p = ${num(rho.p, 3)}, ${rho.method === 'exact' ? 'exact permutation' : 't approximation'}${rho.ci ? `; bootstrap interval [${num(rho.ci.lo, 2)}, ${num(rho.ci.hi, 2)}]` : ''})`} over ${rho.n} instructions`),
         h('p', { class: 'muted' }, `effectiveness: the ${tb.outputMetric} change against ${tb.reference ?? 'the baseline (none in this run)'} in round 0, signed so that higher is better; level: the ${probe} band mean the instruction induces.`),
         chart(
           {

@@ -16,7 +16,7 @@ function diffView(ops: DiffOp[]): HTMLElement {
 function outcome(r: ItemRound): HTMLElement {
   if (r.error) return h('span', { class: 'badge bad', title: r.error.message }, `error: ${r.error.code}`);
   const c = r.correct === null ? h('span', { class: 'badge' }, r.answer ? `answer ${r.answer}` : 'unparsed') : h('span', { class: r.correct ? 'badge good' : 'badge bad' }, `${r.correct ? '✓' : '✗'} ${r.answer ?? ''}`);
-  return h('span', null, c, r.goldRank !== null ? h('span', { class: 'badge', title: `gold rank, ${r.rankMethod ?? ''}` }, `gold rank ${r.goldRank}${r.rankMethod === 'approximate' ? ' ≈' : ''}`) : null);
+  return h('span', null, c, r.goldRank !== null ? h('span', { class: 'badge', title: `gold rank, ${r.rankMethod ?? ''}${r.rankCensored ? ' (censored: outside the top k, at least this rank)' : ''}` }, `gold rank ${r.goldRank}${r.rankCensored ? '+' : ''}${r.rankMethod === 'exact' ? '' : ' ≈'}`) : null);
 }
 
 function roundView(r: ItemRound, probe: ItemResult['probe']): HTMLElement {
@@ -39,6 +39,13 @@ function roundView(r: ItemRound, probe: ItemResult['probe']): HTMLElement {
   );
 }
 
+/** Asks the editor host to show the item's line in its dataset file (nothing in the browser hosts). */
+export function revealInDataset(bridge: Bridge, d: ItemResult, preserveFocus: boolean): void {
+  const source = d.item.source;
+  if (bridge.kind !== 'vscode' || !source) return;
+  bridge.command({ command: 'revealItem', args: { itemId: d.item.id, file: source.file, line: source.line, ...(preserveFocus ? { preserveFocus } : {}) } });
+}
+
 export function renderItem(root: HTMLElement, d: ItemResult, bridge: Bridge): void {
   const t = theme();
   const it = d.item;
@@ -46,7 +53,7 @@ export function renderItem(root: HTMLElement, d: ItemResult, bridge: Bridge): vo
     bridge.kind === 'vscode' && it.source
       ? ce('vscode-button', { secondary: true, title: 'show this row in the dataset file' }, 'Reveal in dataset')
       : null;
-  reveal?.addEventListener('click', () => bridge.command({ command: 'revealItem', args: { itemId: it.id, file: it.source!.file, line: it.source!.line } }));
+  reveal?.addEventListener('click', () => revealInDataset(bridge, d, false));
   append(
     root,
     h('div', { class: 'item-head' }, h('h2', null, it.id), it.source ? h('span', { class: 'muted' }, `${it.source.file}:${it.source.line}`) : null, reveal),

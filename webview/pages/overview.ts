@@ -80,7 +80,7 @@ function conditionTable(c: ConditionOverview, probe: string | undefined, has: { 
     has.bias && { label: 'bias (amb)', num: true, title: 'BBQ s_AMB = (1 − accuracy) · s_DIS on ambiguous items', cell: (m) => num(m.biasScore?.ambig?.score ?? null) },
     has.bias && { label: 'bias (dis)', num: true, title: 'BBQ s_DIS on disambiguated items', cell: (m) => num(m.biasScore?.disambig?.score ?? null) },
     has.pronouns && { label: '"they"', num: true, cell: (m) => pct(m.pronouns?.theyRate ?? null) },
-    has.ranks && { label: 'mean gold rank', num: true, cell: (m) => (m.goldRank ? `${num(m.goldRank.mean, 2)}${m.goldRank.method === 'exact' ? '' : ` (${m.goldRank.method})`}` : '—') },
+    has.ranks && { label: 'mean gold rank', num: true, cell: (m) => (m.goldRank ? `${num(m.goldRank.mean, 2)}${m.goldRank.method === 'exact' ? '' : ` (${m.goldRank.method})`}${m.goldRank.censored ? `, ${pct(m.goldRank.censoredShare)} censored` : ''}` : '—') },
     has.ranks && { label: 'gold top-1', num: true, cell: (m) => (m.goldRank ? pct((m.goldRank.counts[0] ?? 0) / m.goldRank.n) : '—') },
     has.toxicity && { label: 'toxicity', num: true, cell: (m) => (m.toxicity ? `${num(m.toxicity.mean)}${m.toxicity.mixed ? ' (mixed scorers)' : ''}` : '—') },
     !!probe && { label: `${probe} band`, num: true, title: 'mean probe score over the band layers', cell: (m) => num(m.probes?.[probe!]?.band.mean ?? null, 4) },

@@ -47,7 +47,7 @@ function heatmap(m: LayerRoundMatrix): HTMLElement {
 }
 
 function verdictBadge(row: SuperficialityRow): HTMLElement {
-  const cls = row.case === 'superficial' ? 'badge warn' : row.case === 'both-changed' ? 'badge good' : row.case === 'output-worse' ? 'badge bad' : 'badge';
+  const cls = row.case === 'superficial' ? 'badge warn' : row.case === 'both-improved' ? 'badge good' : row.case === 'output-worse' || row.case === 'internals-away' ? 'badge bad' : 'badge';
   return h('span', { class: cls }, row.case);
 }
 
@@ -63,7 +63,7 @@ export const renderProbes: PageRenderer = async (root, ctx) => {
   const multi = conds.filter((c) => p.curves.filter((x) => x.probe === probe && x.condition === c).length > 1);
   const condition = conds.includes(ctx.state.probes.condition ?? '') ? ctx.state.probes.condition! : (multi[0] ?? conds[0]!);
   const picker = (label: string, values: string[], current: string, set: (v: string) => void) => {
-    const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
+    const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label, label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
     el.addEventListener('change', () => {
       set((el as unknown as { value: string }).value);
       ctx.save();
@@ -91,10 +91,12 @@ export const renderProbes: PageRenderer = async (root, ctx) => {
           { label: 'condition', cell: (s) => h('span', { class: 'nowrap' }, `${s.condition} r${s.round}`) },
           { label: `${sup[0]!.outputMetric} change vs ${sup[0]!.reference}`, num: true, cell: (s) => ci(s.output) },
           { label: `${probe} band change`, num: true, cell: (s) => ci(s.probes[probe]?.delta ?? null, 4) },
+          { label: 'more moral', cell: (s) => s.probes[probe]?.moralDirection ?? '—' },
+          { label: 'min. detectable', num: true, cell: (s) => (s.probes[probe]?.test ? num(s.probes[probe]!.test!.minimalDetectableChange, 4) : '—') },
           { label: 'case', cell: verdictBadge },
           { label: 'verdict', cell: (s) => h('span', { class: 'verdict', title: s.restsOn }, s.verdict) },
         ]),
-        h('p', { class: 'muted' }, `Paired per item against ${sup[0]!.reference} round 0; intervals: ${Math.round(p.bootstrap.level * 100)}% percentile bootstrap, ${p.bootstrap.resamples} resamples, seed ${p.bootstrap.seed}. "superficial": the output improved while the band score's interval includes 0 (our test, not the paper's). Hover a verdict for what it rests on.`),
+        h('p', { class: 'muted' }, `Paired per item against ${sup[0]!.reference} round 0; intervals: ${Math.round(p.bootstrap.level * 100)}% percentile bootstrap, ${p.bootstrap.resamples} resamples, seed ${p.bootstrap.seed}. Verdicts: paired t tests one-sided in the moral direction (the probe's sign convention) and equivalence (TOST) within a margin; "superficial": the output improved while the band score is shown equivalent to no change (our test, not the paper's); a wide interval reads "inconclusive". "min. detectable": the smallest change this many items detect. Hover a verdict for what it rests on.`),
       ),
     );
   }

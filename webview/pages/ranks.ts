@@ -116,7 +116,7 @@ export const renderRanks: PageRenderer = async (root, ctx) => {
 
   if (r.transitions.length) {
     const sel = Math.min(ctx.state.ranks.transition ?? 0, r.transitions.length - 1);
-    const picker = ce<HTMLSelectElement>('vscode-single-select', { ariaLabel: 'transition' }, ...r.transitions.map((tr, i) => ce('vscode-option', { value: String(i), selected: i === sel }, `${tr.condition}: round ${tr.from} → ${tr.to} (${int(tr.n)} items)`)));
+    const picker = ce<HTMLSelectElement>('vscode-single-select', { ariaLabel: 'transition', label: 'transition' }, ...r.transitions.map((tr, i) => ce('vscode-option', { value: String(i), selected: i === sel }, `${tr.condition}: round ${tr.from} → ${tr.to} (${int(tr.n)} items)`)));
     picker.addEventListener('change', () => {
       ctx.state.ranks.transition = Number((picker as unknown as { value: string }).value);
       ctx.save();
@@ -151,7 +151,7 @@ export const renderRanks: PageRenderer = async (root, ctx) => {
     const conditions = [...new Set(rows.map((x) => x.condition))];
     const picker = ce<HTMLElement>(
       'vscode-single-select',
-      { ariaLabel: 'split by' },
+      { ariaLabel: 'split by', label: 'split by' },
       ce('vscode-option', { value: 'round0', selected: by === 'round0' }, 'rank at round 0 of the same condition'),
       ...(hasBaseline ? [ce('vscode-option', { value: 'baseline', selected: by === 'baseline' }, 'rank at the baseline')] : []),
     );

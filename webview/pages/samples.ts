@@ -5,10 +5,12 @@ import { sparkline } from '../charts';
 import { ce, clear, emptyState, h } from '../dom';
 import { int, num } from '../format';
 import { RequestError } from '../bridge';
-import { renderItem } from './item';
+import { renderItem, revealInDataset } from './item';
 import type { PageContext, PageRenderer } from '../context';
 
 const ROW_H = 30;
+/** the sticky header row's height (media/viewer/viewer.css .vhead) */
+const HEAD_H = 32;
 const PAGE = 100;
 const OVERSCAN = 10;
 
@@ -37,27 +39,39 @@ function roundChips(r: SampleRow): HTMLElement {
   );
 }
 
-function rowView(r: SampleRow, index: number, selected: boolean, onPick: () => void): HTMLElement {
+/** the id of the row element at a table index (the grid points at it with aria-activedescendant) */
+const rowId = (index: number) => `sample-row-${index}`;
+
+function rowView(r: SampleRow, index: number, state: { selected: boolean; cursor: boolean }, onPick: () => void): HTMLElement {
   const dRank = r.rankFirst !== null && r.rankLast !== null ? r.rankLast - r.rankFirst : null;
   const dBand = r.bandFirst !== null && r.bandLast !== null ? r.bandLast - r.bandFirst : null;
+  const cell = (cls: string, title: string | undefined, ...children: Array<Node | string | number>) => h('span', { class: cls, role: 'gridcell', ...(title ? { title } : {}) }, ...children);
   return h(
     'div',
-    { class: `vrow${selected ? ' selected' : ''}`, role: 'row', style: { transform: `translateY(${index * ROW_H}px)` }, onclick: onPick, tabindex: -1, data: { item: r.itemId } },
-    h('span', { class: 'c-id', title: r.itemId }, r.itemId),
-    h('span', { class: 'c-line num' }, r.line ?? '—'),
-    h('span', { class: 'c-cond', title: r.condition }, r.condition),
-    h('span', { class: 'c-text', title: r.preview }, r.preview),
-    h('span', { class: 'c-rounds' }, roundChips(r)),
-    h('span', { class: 'c-rank num' }, r.rankFirst ?? '—'),
-    h('span', { class: 'c-rank num' }, r.rankLast ?? '—'),
-    h('span', { class: `c-rank num ${dRank === null || dRank === 0 ? '' : dRank < 0 ? 'good' : 'bad'}` }, dRank === null ? '—' : dRank > 0 ? `+${dRank}` : String(dRank)),
-    h('span', { class: 'c-band' }, r.rounds.some((x) => x.band !== null) ? sparkline(r.rounds.map((x) => x.band), { width: 70, height: 18, label: `band score per round` }) : '—'),
-    h('span', { class: 'c-band-d num' }, dBand === null ? '—' : num(dBand, 4)),
+    {
+      class: `vrow${state.selected ? ' selected' : ''}${state.cursor ? ' cursor' : ''}`,
+      id: rowId(index),
+      role: 'row',
+      aria: { rowindex: String(index + 2), selected: String(state.selected) },
+      style: { transform: `translateY(${index * ROW_H}px)` },
+      onclick: onPick,
+      data: { item: r.itemId, index: String(index) },
+    },
+    cell('c-id', r.itemId, r.itemId),
+    cell('c-line num', undefined, r.line ?? '—'),
+    cell('c-cond', r.condition, r.condition),
+    cell('c-text', r.preview, r.preview),
+    cell('c-rounds', undefined, roundChips(r)),
+    cell('c-rank num', undefined, r.rankFirst ?? '—'),
+    cell('c-rank num', undefined, r.rankLast ?? '—'),
+    cell(`c-rank num ${dRank === null || dRank === 0 ? '' : dRank < 0 ? 'good' : 'bad'}`, undefined, dRank === null ? '—' : dRank > 0 ? `+${dRank}` : String(dRank)),
+    cell('c-band', undefined, r.rounds.some((x) => x.band !== null) ? sparkline(r.rounds.map((x) => x.band), { width: 70, height: 18, label: `band score per round: ${r.rounds.map((x) => num(x.band, 3)).join(', ')}` }) : '—'),
+    cell('c-band-d num', undefined, dBand === null ? '—' : num(dBand, 4)),
   );
 }
 
 function selectEl(label: string, options: Array<[string, string]>, current: string, onChange: (v: string) => void): HTMLElement {
-  const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label }, ...options.map(([v, text]) => ce('vscode-option', { value: v, selected: v === current }, text)));
+  const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label, label }, ...options.map(([v, text]) => ce('vscode-option', { value: v, selected: v === current }, text)));
   el.addEventListener('change', () => onChange((el as unknown as { value: string }).value));
   return h('label', { class: 'pick' }, `${label} `, el);
 }
@@ -121,26 +135,54 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
   const sort = ctx.state.samples.sort;
   const header = h(
     'div',
-    { class: 'vhead', role: 'row' },
+    { class: 'vhead', role: 'row', aria: { rowindex: '1' } },
     ...COLUMNS.map((c) => {
       const active = c.sort === sort.key;
-      const el = h('span', { class: `${c.cls}${c.sort ? ' sortable' : ''}${active ? ' active' : ''}`, title: c.title ?? (c.sort ? 'sort' : ''), role: 'columnheader', aria: active ? { sort: sort.dir === 'asc' ? 'ascending' : 'descending' } : {} }, c.label, active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : '');
+      const el = h(
+        'span',
+        { class: `${c.cls}${c.sort ? ' sortable' : ''}${active ? ' active' : ''}`, title: c.title ?? (c.sort ? 'sort' : ''), role: 'columnheader', aria: active ? { sort: sort.dir === 'asc' ? 'ascending' : 'descending' } : {} },
+        c.label,
+        active ? h('span', { aria: { hidden: 'true' } }, sort.dir === 'asc' ? ' ▲' : ' ▼') : '',
+      );
       if (c.sort) {
         const key = c.sort;
-        el.addEventListener('click', () => {
+        const toggle = () => {
           ctx.state.samples.sort = { key, dir: active && sort.dir === 'asc' ? 'desc' : 'asc' };
           ctx.save();
           ctx.refresh();
+        };
+        // a sortable header is a button inside the column header: reachable by Tab, Enter or Space sorts
+        el.tabIndex = 0;
+        el.setAttribute('aria-label', `${c.label}: sort ${active && sort.dir === 'asc' ? 'descending' : 'ascending'}`);
+        el.addEventListener('click', toggle);
+        el.addEventListener('keydown', (ev) => {
+          if (ev.key !== 'Enter' && ev.key !== ' ') return;
+          ev.preventDefault();
+          toggle();
         });
       }
       return el;
     }),
   );
-  const spacer = h('div', { class: 'vspacer', style: { height: `${first.total * ROW_H}px` } });
+  const spacer = h('div', { class: 'vspacer', role: 'rowgroup', style: { height: `${first.total * ROW_H}px` } });
   // a short result gets a short table; a long one the CSS height (min(46vh, 480px))
-  const viewport = h('div', { class: 'vlist', role: 'grid', aria: { rowcount: String(first.total), label: 'samples' }, ...(first.total * ROW_H < 300 ? { style: { height: `${first.total * ROW_H + 2}px` } } : {}) }, spacer);
-  const detail = h('div', { class: 'detail' });
-  root.append(h('div', { class: 'vtable' }, header, viewport), detail);
+  // the grid is the scroll container and one tab stop: the header row sticks to its top, the arrow keys move the
+  // cursor row (aria-activedescendant) and scroll it into view, Enter opens it
+  const viewport = h(
+    'div',
+    {
+      class: 'vlist',
+      role: 'grid',
+      tabindex: 0,
+      aria: { rowcount: String(first.total + 1), colcount: String(COLUMNS.length), label: `samples: ${int(first.total)} rows; arrow keys move, Enter opens the item` },
+      ...(first.total * ROW_H < 300 ? { style: { height: `${HEAD_H + first.total * ROW_H + 2}px` } } : {}),
+    },
+    header,
+    spacer,
+  );
+  const detail = h('div', { class: 'detail', role: 'region', aria: { label: 'item detail' } });
+  root.append(h('div', { class: 'vtable' }, viewport), detail);
+  let cursor = Math.min(first.total - 1, Math.max(0, Math.floor((ctx.state.scroll.samplesTable ?? 0) / ROW_H)));
 
   let drawn = '';
   const draw = async () => {
@@ -161,34 +203,62 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
       if (s.status === 'fulfilled') {
         for (let i = Math.max(from, p * PAGE); i < Math.min(to, (p + 1) * PAGE); i++) {
           const r = s.value.rows[i % PAGE];
-          if (r) spacer.append(rowView(r, i, r.itemId === ctx.state.selection.itemId, () => pick(r.itemId)));
+          if (r) spacer.append(rowView(r, i, { selected: r.itemId === ctx.state.selection.itemId, cursor: i === cursor }, () => pick(r.itemId, i, false)));
         }
       } else {
         // say why these rows are missing (the static report holds the first page only) instead of leaving a gap
         const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
-        spacer.append(h('div', { class: 'vrow notice', role: 'row', style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
+        spacer.append(h('div', { class: 'vrow notice', role: 'row', id: rowId(Math.max(from, p * PAGE)), style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted', role: 'gridcell' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
       }
     });
+    if (document.getElementById(rowId(cursor))) viewport.setAttribute('aria-activedescendant', rowId(cursor));
+    else viewport.removeAttribute('aria-activedescendant');
   };
-  const showDetail = async (itemId: string) => {
+  const showDetail = async (itemId: string, reveal = false) => {
     clear(detail);
     detail.append(h('p', { class: 'muted' }, `loading ${itemId}…`));
     try {
       const d = await ctx.bridge.request('item', { itemId });
       clear(detail);
       renderItem(detail, d, ctx.bridge);
+      // Enter in the table: the item's line is shown in the dataset file, the focus stays in the table
+      if (reveal) revealInDataset(ctx.bridge, d, true);
     } catch (err) {
       clear(detail);
       detail.append(emptyState(err instanceof Error ? err.message : String(err)));
     }
   };
-  const pick = (itemId: string) => {
+  const pick = (itemId: string, index: number, reveal: boolean) => {
+    cursor = index;
     ctx.state.selection.itemId = itemId;
     ctx.save();
     drawn = '';
     void draw();
-    void showDetail(itemId);
+    void showDetail(itemId, reveal);
   };
+  const moveCursor = (to: number) => {
+    cursor = Math.max(0, Math.min(first.total - 1, to));
+    // keep the cursor row inside the viewport, then draw (a scroll event would draw too, but not when nothing moves)
+    const top = cursor * ROW_H;
+    // rows sit below the sticky header: row i spans HEAD_H + i·ROW_H … + ROW_H in scroll coordinates
+    if (top < viewport.scrollTop) viewport.scrollTop = top;
+    else if (HEAD_H + top + ROW_H > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = HEAD_H + top + ROW_H - viewport.clientHeight;
+    drawn = '';
+    void draw();
+  };
+  viewport.addEventListener('keydown', (ev) => {
+    if (ev.target !== viewport) return; // the sortable headers handle their own keys
+    const pageRows = Math.max(1, Math.floor((viewport.clientHeight - HEAD_H) / ROW_H) - 1);
+    const moves: Record<string, number> = { ArrowDown: cursor + 1, ArrowUp: cursor - 1, PageDown: cursor + pageRows, PageUp: cursor - pageRows, Home: 0, End: first.total - 1 };
+    if (ev.key in moves) {
+      ev.preventDefault();
+      moveCursor(moves[ev.key]!);
+    } else if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      const itemId = document.getElementById(rowId(cursor))?.dataset.item;
+      if (itemId) pick(itemId, cursor, true);
+    }
+  });
   let raf = 0;
   viewport.addEventListener('scroll', () => {
     ctx.state.scroll.samplesTable = viewport.scrollTop;
@@ -201,7 +271,7 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
   viewport.scrollTop = ctx.state.scroll.samplesTable ?? 0;
   await draw();
   if (ctx.state.selection.itemId) void showDetail(ctx.state.selection.itemId);
-  else detail.append(h('p', { class: 'muted' }, 'Click a row to see the item’s conversation across rounds.'));
+  else detail.append(h('p', { class: 'muted' }, 'Click a row (or move to it with the arrow keys and press Enter) to see the item’s conversation across rounds.'));
 };
 
 /** Shows one item (the host asked for it, e.g. from a CodeLens): select it and open its detail. */

@@ -56,6 +56,7 @@ interface TrainFlags {
   labelField?: string;
   positive: string[];
   positiveLabel: string;
+  moral: string;
   layers: string;
   module: string;
   variant: string;
@@ -111,6 +112,7 @@ async function train(o: TrainFlags): Promise<void> {
       ...(o.labelField !== undefined ? { labelField: o.labelField } : {}),
       positive: o.positive,
       positiveLabel: o.positiveLabel,
+      moralDirection: moralDirectionFlag(o.moral),
       seed,
       heldOutFraction,
       balance,
@@ -158,10 +160,16 @@ async function show(file: string, o: { json?: boolean }): Promise<void> {
     return;
   }
   out(`${file}: ${f.variant} (${f.kind}, ${f.score}) for "${f.positiveLabel}" on ${f.model.name} (${f.model.nLayers} layers, width ${f.model.dModel}, sha256 ${f.model.weightsSha256.slice(0, 12)}…)`);
+  out(`more moral = ${f.moralDirection} score (sign convention)`);
   out(`${f.module} output at the ${f.position} token; layers ${f.layers.map((l) => l.layer).join(', ')}; band ${f.band[0]}-${f.band[1]}`);
   const t = f.training;
   out(`trained ${t.date} by ${t.tool} ${t.toolVersion} on ${t.data.file} (sha256 ${t.data.sha256.slice(0, 12)}…, ${t.data.rows} rows)`);
   for (const l of f.layers) if (l.heldOutAccuracy !== null) out(`  layer ${l.layer}: held-out accuracy ${l.heldOutAccuracy.toFixed(3)}`);
+}
+
+function moralDirectionFlag(v: string): 'lower' | 'higher' {
+  if (v !== 'lower' && v !== 'higher') throw new SclabError('config', `--moral: expected lower or higher, got "${v}"`);
+  return v;
 }
 
 export function registerProbeCommand(program: Command): void {
@@ -179,6 +187,7 @@ export function registerProbeCommand(program: Command): void {
     .option('--label-field <name>', 'the field holding the label')
     .option('--positive <values...>', 'label values of the positive class (e.g. toxic); every other value is negative', ['1'])
     .option('--positive-label <name>', 'what the positive class means, stored in the file', 'toxic')
+    .option('--moral <direction>', 'which way of the score is more moral: lower (the positive class is the immoral one) | higher', 'lower')
     .option('--variant <v>', 'logistic (a classifier per layer) | classifier-direction (the paper: last-layer classifier’s direction at every layer) | statements (mean of the statements’ states per layer) | contrast (mean of --pos minus mean of --neg per layer: a steering vector)', 'logistic')
     .option('--module <m>', 'residual | attn | mlp', 'residual')
     .option('--layers <spec>', 'all | a-b | a,b,c (residual: 0 = embeddings)', 'all')

@@ -5,6 +5,8 @@ import { SclabError } from '../../core/model/errors';
 import { prepareExperiment } from '../../core/runner/prepare';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from '../../core/runner/run';
 import { readManifest } from '../../core/runner/store';
+import { publicUrlOf } from '../../core/runner/public-experiment';
+import { checkKeyConsent } from '../key-consent';
 import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { createProgressReporter } from '../progress';
@@ -42,6 +44,7 @@ interface RunFlags {
   model?: string;
   baseUrl?: string;
   apiKeyEnv?: string;
+  allowKeyEnv?: string[];
   sidecarUrl?: string;
   sidecarTokenEnv?: string;
   rounds?: number;
@@ -51,6 +54,7 @@ interface RunFlags {
   maxTpm?: number;
   engineCacheMb?: number;
   requestTimeout: number;
+  maxResponseMb: number;
   out: string;
   cache: boolean;
   cacheDir?: string;
@@ -81,6 +85,7 @@ export function registerRunCommand(program: Command): void {
     .option('--model <idOrPath>', 'model id on the server, or a model path/name for the embedded engine')
     .option('--base-url <url>', 'OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1')
     .option('--api-key-env <name>', 'environment variable that holds the API key (default OPENAI_API_KEY)')
+    .option('--allow-key-env <name>', 'let the experiment file send this environment variable as a key (repeatable); a file cannot choose one on its own', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--sidecar-url <url>', 'sidecar for hidden states and probe scores (--backend sidecar; or SCLAB_SIDECAR_URL)')
     .option('--sidecar-token-env <name>', 'environment variable that holds the sidecar\'s bearer token (default SCLAB_SIDECAR_TOKEN)')
     .option('--rounds <n>', 'rounds of the self-correct condition (default 3; paper presets 5)', positiveInt('--rounds'))
@@ -90,6 +95,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
     .option('--engine-cache-mb <MiB>', 'embedded engine: memory for reused prompt prefixes (default 512; 0 = prefill every request from scratch)', nonNegativeNumber('--engine-cache-mb'))
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
+    .option('--max-response-mb <n>', 'largest answer body read from the server, in MiB (a bigger one fails its attempt)', positiveNumber('--max-response-mb'), 32)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--no-cache', 'do not reuse or store responses in the content-addressed cache')
     .option('--cache-dir <dir>', 'response cache folder (default: "cache" beside --out)')
@@ -108,9 +114,10 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
   const prepared = await prepareExperiment({ file, preset: flags.preset, rounds: flags.rounds, limit: flags.limit, signal });
   for (const w of prepared.warnings.slice(0, 10)) process.stderr.write(`warning: ${w}\n`);
   if (prepared.warnings.length > 10) process.stderr.write(`warning: … and ${prepared.warnings.length - 10} more warnings\n`);
+  announce(checkKeyConsent(prepared.experiment, flags));
   const ref = resolveBackendRef(flags, prepared.experiment.backend);
   const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), engineCacheMiB: flags.engineCacheMb });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024, engineCacheMiB: flags.engineCacheMb });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(prepared.experiment);
   try {
@@ -138,15 +145,21 @@ async function start(file: string, flags: RunFlags, signal: AbortSignal): Promis
 async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSignal): Promise<RunResult> {
   const manifest = await readManifest(runDir);
   // only settings that do not change the science may differ on resume
-  for (const opt of ['preset', 'backend', 'model', 'baseUrl', 'rounds', 'limit']) {
+  for (const opt of ['preset', 'backend', 'model', 'rounds', 'limit']) {
     if (cmd.getOptionValueSource(opt) === 'cli') throw new SclabError('config', `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change on --resume: the run keeps the settings in its manifest`);
+  }
+  // the manifest keeps only the public URL; the same URL with its credentials may be given again
+  if (flags.baseUrl !== undefined && publicUrlOf(flags.baseUrl) !== manifest.backend.baseUrl) {
+    throw new SclabError('config', `--base-url cannot change on --resume: this run used ${manifest.backend.baseUrl ?? 'no base URL'} (give the same URL, with its credentials if it had any)`);
   }
   const loaded = await loadDataset(manifest.dataset.path, { format: manifest.dataset.format as never, signal });
   checkDatasetUnchanged(manifest, loaded.sha256);
   const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
-  const ref = backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv);
+  // a run folder may come from a cloned repository too: its manifest gets no more say over keys than a file
+  announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
+  const ref = { ...backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) };
   const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), engineCacheMiB: flags.engineCacheMb });
+  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024, engineCacheMiB: flags.engineCacheMb });
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
   const extensions = roundExtensionsFor(manifest.experiment);
   try {
@@ -170,6 +183,11 @@ async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: Abo
     await extensions.close();
     await backend.close();
   }
+}
+
+/** printed even with --quiet: where a key goes is never a detail */
+function announce(notes: string[]): void {
+  for (const n of notes) process.stderr.write(`sclab: note: ${n}\n`);
 }
 
 function printResult(r: RunResult, json: boolean): void {

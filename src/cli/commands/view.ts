@@ -14,6 +14,7 @@ import { errorResponse, safeParseAppMessage } from '../../core/viewer/protocol';
 import { createViewerService, type ViewerService } from '../../core/viewer/service';
 import { readViewerAssets, renderStaticViewer } from '../../core/viewer/static';
 import { readManifest, writeFileAtomic } from '../../core/runner/store';
+import { guardRequest } from '../../core/util/request-guard';
 import { addAnalysisFlags, analysisOptions, type AnalysisFlags } from './analysisFlags';
 
 const MAX_BODY = 64 * 1024;
@@ -38,10 +39,10 @@ export async function startViewServer(opts: { service: ViewerService; assetsDir:
     res.end(body);
   };
   const server = http.createServer((req, res) => {
-    // DNS rebinding: a page on another origin that resolves to 127.0.0.1 would carry its own Host header
-    const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 403, 'text/plain', 'forbidden host\n');
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    // malformed targets, foreign Host (DNS rebinding), pages of other origins, non-JSON posts: refused here
+    const verdict = guardRequest(req, { port, hosts: 'loopback', browsers: 'same-origin' });
+    if (!verdict.ok) return send(res, verdict.status, 'text/plain', `${verdict.message}\n`);
+    const url = { pathname: verdict.target.path };
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       const nonce = randomBytes(18).toString('base64');
       const html = renderViewerHtml({ scriptUri: 'viewer.js', styleUri: 'viewer.css', cspSource: "'self'", connectSrc: "'self'", nonce, title: opts.title });
@@ -50,7 +51,6 @@ export async function startViewServer(opts: { service: ViewerService; assetsDir:
     if (req.method === 'GET' && url.pathname === '/viewer.js') return send(res, 200, 'text/javascript; charset=utf-8', assets.script);
     if (req.method === 'GET' && url.pathname === '/viewer.css') return send(res, 200, 'text/css; charset=utf-8', assets.style);
     if (req.method === 'POST' && url.pathname === '/api/message') {
-      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, 'application/json', JSON.stringify(errorResponse(0, new SclabError('bad_request', 'content-type must be application/json'))));
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
@@ -69,7 +69,10 @@ export async function startViewServer(opts: { service: ViewerService; assetsDir:
         if (!parsed.ok) return send(res, 400, 'application/json', JSON.stringify(parsed.response));
         // commands (reveal, open, export) belong to an editor host; the browser host has nothing to do with them
         if (parsed.message.kind === 'command') return send(res, 204, 'text/plain', '');
-        void opts.service.handle(parsed.message).then((r) => send(res, 200, 'application/json', JSON.stringify(r)));
+        void opts.service.handle(parsed.message).then(
+          (r) => send(res, 200, 'application/json', JSON.stringify(r)),
+          (err: unknown) => send(res, 500, 'application/json', JSON.stringify(errorResponse('id' in parsed.message ? parsed.message.id : 0, new SclabError('internal', err instanceof Error ? err.message : String(err))))),
+        );
       });
       return;
     }

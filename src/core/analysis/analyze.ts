@@ -11,7 +11,7 @@ import { cell, indexRun, roundsOf } from './runIndex';
 import type { BootstrapOptions } from './stats';
 import { summarizeRecords, type RunSummary } from './summary';
 import { causalTest, type CausalRow } from './causal';
-import { superficialityTest, type SuperficialityRow } from './superficiality';
+import { EQUIVALENCE_DEFAULTS, superficialityTest, type EquivalenceSettings, type SuperficialityRow } from './superficiality';
 import { compareScoreKeys, scoreSummary, type ScoreKeyRow, type ScoreSummary } from './toxicity';
 import { pronounRates, type PronounOptions, type PronounRates } from './winogender';
 
@@ -25,6 +25,8 @@ export interface AnalysisOptions {
   scoreThreshold?: number;
   /** the probe the superficiality verdict rests on */
   verdictProbe?: string;
+  /** the superficiality test's margins and power; default the experiment's `superficiality`, else its defaults */
+  equivalence?: EquivalenceSettings;
 }
 
 export interface RoundMetrics {
@@ -67,7 +69,13 @@ export interface FullSummary {
   /** every score key side by side, when records carry more than one (e.g. a run re-scored offline next to Perspective) */
   scoreKeys?: ScoreKeyRow[];
   /** the analysis settings the numbers rest on */
-  settings: { bootstrap: { resamples: number; seed: number; level: number }; scoreKey: string; scoreThreshold: number };
+  settings: {
+    bootstrap: { resamples: number; seed: number; level: number };
+    scoreKey: string;
+    scoreThreshold: number;
+    /** the superficiality test's equivalence margin (relative and absolute) and power */
+    equivalence: { marginSd: number; probeMargin?: number; outputMargin?: number; power: number };
+  };
   /** the older per-cell table (what summary.json has held so far) */
   cells: RunSummary['cells'];
 }
@@ -81,6 +89,7 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   const names = probeNames(records);
   const bands = resolveBands(ix, names, experiment, opts.probes);
   const measure = opts.probes?.measure ?? 'cosine';
+  const equivalence = { ...EQUIVALENCE_DEFAULTS, ...experiment?.superficiality, ...opts.equivalence };
   const conditions: FullSummary['conditions'] = {};
   for (const c of ix.conditions) {
     conditions[c] = {
@@ -122,7 +131,7 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
     errorsByCode: base.errorsByCode,
     unknownItems: records.filter((r) => !ix.items.has(r.itemId)).length,
     conditions,
-    settings: { bootstrap: boot, scoreKey, scoreThreshold: threshold },
+    settings: { bootstrap: boot, scoreKey, scoreThreshold: threshold, equivalence },
     cells: base.cells,
   };
   const transitions = rankTransitions(ix);
@@ -137,11 +146,11 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (series.length) out.probeBands = series;
   const matrices = names.flatMap((p) => ix.conditions.flatMap((c) => (roundsOf(ix, c).length > 1 ? [layerRoundMatrix(ix, p, c, measure)].filter((x): x is LayerRoundMatrix => x !== null) : [])));
   if (matrices.length) out.probeMatrices = matrices;
-  const sup = superficialityTest(ix, bands, { ...boot, probe: opts.verdictProbe, measure, scoreKey });
+  const sup = superficialityTest(ix, bands, { ...boot, ...equivalence, probe: opts.verdictProbe, measure, scoreKey, ...(experiment ? { scorers: experiment.scorers.map((s) => s.name) } : {}) });
   if (sup.length) out.superficiality = sup;
   const causal = causalTest(ix, experiment, bands, { ...boot, measure, scoreKey });
   if (causal.length) out.causal = causal;
-  const instr = instructionTable(ix, bands, { measure, scoreKey });
+  const instr = instructionTable(ix, bands, { measure, scoreKey, bootstrap: boot });
   if (instr) out.instructions = instr;
   const keys = compareScoreKeys(records, scoreKey);
   if (keys) out.scoreKeys = keys;

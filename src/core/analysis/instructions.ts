@@ -3,7 +3,7 @@
 import type { RoundRecord } from '../model/record';
 import { bandScore, type Band, type ProbeMeasure } from './probes';
 import { baselineOf, cell, type RunIndex } from './runIndex';
-import { spearman } from './stats';
+import { spearmanTest, type BootstrapOptions, type SpearmanTest } from './stats';
 
 export interface InstructionRow {
   condition: string;
@@ -24,8 +24,12 @@ export interface InstructionTable {
   reference: string | null;
   baselineOutput: number | null;
   rows: InstructionRow[];
-  /** probe name → Spearman's ρ between effectiveness and probe level across rows with both; null below 3 rows */
-  spearman: Record<string, { rho: number | null; n: number }>;
+  /**
+   * probe name → Spearman's ρ between effectiveness and probe level across rows with both (ρ null below 3 rows),
+   * its two-sided p-value (exact permutation for n ≤ 10, else the t approximation) and a bootstrap interval over
+   * the instructions
+   */
+  spearman: Record<string, SpearmanTest>;
 }
 
 function outputOf(records: Iterable<RoundRecord>, generation: boolean, key: string): { value: number | null; n: number } {
@@ -42,7 +46,7 @@ function outputOf(records: Iterable<RoundRecord>, generation: boolean, key: stri
 }
 
 /** Variant conditions (kind variant) plus round 0 of the self-correct conditions; null when there is no variant. */
-export function instructionTable(ix: RunIndex, bands: ReadonlyMap<string, Band>, opts: { measure?: ProbeMeasure; scoreKey?: string } = {}): InstructionTable | null {
+export function instructionTable(ix: RunIndex, bands: ReadonlyMap<string, Band>, opts: { measure?: ProbeMeasure; scoreKey?: string; bootstrap?: BootstrapOptions } = {}): InstructionTable | null {
   const conds = ix.conditions.filter((c) => ix.kinds.get(c) === 'variant' || ix.kinds.get(c) === 'self-correct');
   if (!conds.some((c) => ix.kinds.get(c) === 'variant')) return null;
   const generation = ix.task === 'generation';
@@ -66,10 +70,10 @@ export function instructionTable(ix: RunIndex, bands: ReadonlyMap<string, Band>,
   const rho: InstructionTable['spearman'] = {};
   for (const name of bands.keys()) {
     const both = rows.filter((r) => r.effectiveness !== null && r.probeLevel[name] !== null && r.probeLevel[name] !== undefined);
-    rho[name] = {
-      rho: both.length >= 3 ? spearman(both.map((r) => r.effectiveness!), both.map((r) => r.probeLevel[name]!)) : null,
-      n: both.length,
-    };
+    rho[name] =
+      both.length >= 3
+        ? spearmanTest(both.map((r) => r.effectiveness!), both.map((r) => r.probeLevel[name]!), opts.bootstrap)
+        : { rho: null, n: both.length, p: null, method: 'none', ci: null };
   }
   return { outputMetric: generation ? key : 'accuracy', reference: base, baselineOutput, rows, spearman: rho };
 }

@@ -13,11 +13,21 @@ export interface ProbeOptions {
   measure?: ProbeMeasure;
 }
 
+export type MoralDirection = 'lower' | 'higher';
+
 export interface Band {
   lo: number;
   hi: number;
-  /** where the band came from */
-  source: 'option' | 'experiment' | 'default';
+  /** where the band came from: the analysis option, the experiment, the probe file (as recorded), or the middle third */
+  source: 'option' | 'experiment' | 'probe' | 'default';
+  /** the probe's sign convention: which way of its score is more moral (probe files without one: lower) */
+  moralDirection: MoralDirection;
+}
+
+/** What the records say of a probe's own band and sign convention (the probe file's, written with each score). */
+export interface ProbeConvention {
+  band?: [number, number];
+  moralDirection?: MoralDirection;
 }
 
 /** Probe names in the records of a run, in first-seen order. */
@@ -28,18 +38,36 @@ export function probeNames(records: Iterable<RoundRecord>): string[] {
 }
 
 /**
- * The band of a probe: the option, else the experiment's ProbeRef.band, else the middle-to-late third of the layers
- * seen (sorted layers L, n of them: L[⌊n/2⌋] … L[⌊5n/6⌋]; for 32 layers 0–31 that is 16–26, near the paper's 15–27).
+ * The band of a probe: the option, else the experiment's ProbeRef.band, else the probe file's own band (recorded
+ * with its scores), else — for records older than that — the middle-to-late third of the layers seen (sorted
+ * layers L, n of them: L[⌊n/2⌋] … L[⌊5n/6⌋]; for 32 layers 0–31 that is 16–26, near the paper's 15–27).
  */
-export function resolveBand(name: string, layers: readonly number[], experiment?: Experiment, opts: ProbeOptions = {}): Band | null {
+export function resolveBand(name: string, layers: readonly number[], experiment?: Experiment, opts: ProbeOptions = {}, own: ProbeConvention = {}): Band | null {
+  const moralDirection = own.moralDirection ?? 'lower';
   const given = opts.bands?.[name];
-  if (given) return { lo: given[0], hi: given[1], source: 'option' };
+  if (given) return { lo: given[0], hi: given[1], source: 'option', moralDirection };
   const ref = experiment?.probes.find((p) => p.name === name)?.band;
-  if (ref) return { lo: ref[0], hi: ref[1], source: 'experiment' };
+  if (ref) return { lo: ref[0], hi: ref[1], source: 'experiment', moralDirection };
+  if (own.band) return { lo: own.band[0], hi: own.band[1], source: 'probe', moralDirection };
   if (layers.length === 0) return null;
   const sorted = [...layers].sort((a, b) => a - b);
   const n = sorted.length;
-  return { lo: sorted[Math.floor(n / 2)]!, hi: sorted[Math.min(n - 1, Math.floor((5 * n) / 6))]!, source: 'default' };
+  return { lo: sorted[Math.floor(n / 2)]!, hi: sorted[Math.min(n - 1, Math.floor((5 * n) / 6))]!, source: 'default', moralDirection };
+}
+
+/** The first recorded band and sign convention of a probe in the run. */
+export function probeConvention(ix: RunIndex, name: string): ProbeConvention {
+  const out: ProbeConvention = {};
+  for (const byRound of ix.cells.values())
+    for (const m of byRound.values())
+      for (const r of m.values()) {
+        const ps = r.probes?.[name];
+        if (!ps) continue;
+        out.band ??= ps.band;
+        out.moralDirection ??= ps.moralDirection;
+        if (out.band && out.moralDirection) return out;
+      }
+  return out;
 }
 
 function values(ps: ProbeScores, measure: ProbeMeasure): ReadonlyArray<number | null> | undefined {
@@ -71,7 +99,7 @@ export interface ProbeCell {
   /** mean cosine per layer over items (null where no item has a value) */
   cosine: Array<number | null>;
   probability?: Array<number | null>;
-  band: { lo: number; hi: number; source: Band['source']; measure: ProbeMeasure; mean: number | null; n: number };
+  band: { lo: number; hi: number; source: Band['source']; moralDirection: MoralDirection; measure: ProbeMeasure; mean: number | null; n: number };
 }
 
 function meanPerLayer(list: ProbeScores[], layers: number[], pick: (p: ProbeScores) => ReadonlyArray<number | null> | undefined): Array<number | null> {
@@ -118,14 +146,14 @@ export function probeCell(records: Iterable<RoundRecord>, bands: ReadonlyMap<str
     const seen = new Set<number>();
     for (const p of list) for (const l of p.layers) seen.add(l);
     const layers = [...seen].sort((a, b) => a - b);
-    const band = bands.get(name) ?? resolveBand(name, layers)!;
+    const band = bands.get(name) ?? resolveBand(name, layers, undefined, {}, { band: list[0]!.band, moralDirection: list[0]!.moralDirection })!;
     const scores = list.map((p) => bandScore(p, band, measure)).filter((x): x is number => x !== null);
     const c: ProbeCell = {
       module: list[0]!.module,
       n: list.length,
       layers,
       cosine: meanPerLayer(list, layers, (p) => p.cosine),
-      band: { lo: band.lo, hi: band.hi, source: band.source, measure, mean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, n: scores.length },
+      band: { lo: band.lo, hi: band.hi, source: band.source, moralDirection: band.moralDirection, measure, mean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, n: scores.length },
     };
     if (list.some((p) => p.probability)) c.probability = meanPerLayer(list, layers, (p) => p.probability);
     out[name] = c;
@@ -136,7 +164,7 @@ export function probeCell(records: Iterable<RoundRecord>, bands: ReadonlyMap<str
 export function resolveBands(ix: RunIndex, names: readonly string[], experiment?: Experiment, opts: ProbeOptions = {}): Map<string, Band> {
   const out = new Map<string, Band>();
   for (const n of names) {
-    const b = resolveBand(n, probeLayers(ix, n), experiment, opts);
+    const b = resolveBand(n, probeLayers(ix, n), experiment, opts, probeConvention(ix, n));
     if (b) out.set(n, b);
   }
   return out;

@@ -15,6 +15,8 @@ export interface RankDistribution {
   counts: number[];
   total: number;
   method: MethodLabel;
+  /** label-logprob ranks whose gold option was outside the top k (rank is a lower bound) */
+  censored: number;
 }
 
 function methodLabel(methods: Set<string>): MethodLabel {
@@ -29,10 +31,12 @@ export function rankDistributions(records: readonly RoundRecord[]): RankDistribu
     if (r.error || rank === null || rank === undefined) continue;
     const key = `${r.condition}\u0000${r.round}`;
     let c = cells.get(key);
-    if (!c) cells.set(key, (c = { condition: r.condition, round: r.round, counts: [], total: 0, method: 'exact', methods: new Set() }));
+    if (!c) cells.set(key, (c = { condition: r.condition, round: r.round, counts: [], total: 0, method: 'exact', censored: 0, methods: new Set() }));
     while (c.counts.length < rank) c.counts.push(0);
     c.counts[rank - 1]!++;
     c.total++;
+    // best-rank convention: only a censored gold ranks below every listed option
+    if (r.optionScores!.method === 'label-logprob' && rank > r.optionScores!.logprobs.filter((v) => v !== null).length) c.censored++;
     c.methods.add(r.optionScores!.method);
   }
   return [...cells.values()].map(({ methods, ...c }) => ({ ...c, method: methodLabel(methods) }));
@@ -49,8 +53,13 @@ export function cellRanks(ix: RunIndex, condition: string, round: number): Map<s
 }
 
 export interface GoldRankSummary {
+  /** ranked records */
   n: number;
+  /** mean rank (best-rank ties; censored ranks enter at their lower bound) */
   mean: number;
+  /** ranked records whose gold option was outside the top k, and their share of n */
+  censored: number;
+  censoredShare: number;
   /** counts[k] = records whose gold option ranked k + 1 */
   counts: number[];
   method: MethodLabel;
@@ -61,13 +70,15 @@ export function summarizeRanks(ranks: ReadonlyMap<string, GoldRank>): GoldRankSu
   const counts: number[] = [];
   const methods = new Set<string>();
   let sum = 0;
+  let censored = 0;
   for (const g of ranks.values()) {
     while (counts.length < g.rank) counts.push(0);
     counts[g.rank - 1]!++;
     sum += g.rank;
+    if (g.censored) censored++;
     methods.add(g.method);
   }
-  return { n: ranks.size, mean: sum / ranks.size, counts, method: methodLabel(methods) };
+  return { n: ranks.size, mean: sum / ranks.size, censored, censoredShare: censored / ranks.size, counts, method: methodLabel(methods) };
 }
 
 export interface RankTransition {

@@ -150,6 +150,144 @@ export function spearman(x: readonly number[], y: readonly number[]): number | n
   return pearson(averageRanks(x), averageRanks(y));
 }
 
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error < 1e-13). */
+function logGamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0]!;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the regularised incomplete beta function (Numerical Recipes' betacf). */
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a - 1 + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + 1 + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/** The regularised incomplete beta function I_x(a, b). */
+export function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+}
+
+/** Two-sided p-value of Student's t with df degrees of freedom: P(|T| ≥ |t|). */
+export function studentTTwoSided(t: number, df: number): number {
+  if (!Number.isFinite(t)) return 0;
+  return Math.min(1, incompleteBeta(df / (df + t * t), df / 2, 0.5));
+}
+
+/** Upper-tail P(T ≥ t) of Student's t with df degrees of freedom. */
+export function studentTUpper(t: number, df: number): number {
+  const two = studentTTwoSided(t, df) / 2;
+  return t >= 0 ? two : 1 - two;
+}
+
+/** The q-quantile of Student's t with df degrees of freedom (bisection on the upper tail; |error| < 1e-10). */
+export function studentTQuantile(q: number, df: number): number {
+  if (q <= 0 || q >= 1) throw new RangeError(`studentTQuantile: q must be in (0, 1), got ${q}`);
+  if (q < 0.5) return -studentTQuantile(1 - q, df);
+  let lo = 0;
+  let hi = 1;
+  while (studentTUpper(hi, df) > 1 - q) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTUpper(mid, df) > 1 - q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export interface SpearmanTest {
+  rho: number | null;
+  n: number;
+  /** two-sided p-value of ρ = 0; null when ρ is */
+  p: number | null;
+  /** exact: every permutation of one sample's ranks (n ≤ 10, ties kept); t: ρ·√((n−2)/(1−ρ²)) with n − 2 df */
+  method: 'exact' | 't' | 'none';
+  /** percentile bootstrap over the pairs (resamples with constant data dropped); null below 3 pairs */
+  ci: Interval | null;
+}
+
+/** Every permutation of `xs` (Heap's algorithm), visited in place. */
+function forEachPermutation(xs: number[], visit: (p: readonly number[]) => void): void {
+  const c = new Array<number>(xs.length).fill(0);
+  visit(xs);
+  for (let i = 1; i < xs.length; ) {
+    if (c[i]! < i) {
+      const j = i % 2 === 0 ? 0 : c[i]!;
+      [xs[j], xs[i]] = [xs[i]!, xs[j]!];
+      visit(xs);
+      c[i]!++;
+      i = 1;
+    } else {
+      c[i] = 0;
+      i++;
+    }
+  }
+}
+
+/**
+ * Spearman's ρ with a two-sided p-value (exact permutation distribution for n ≤ `exactUpTo`, default 10; else the
+ * t approximation) and a bootstrap interval over the pairs.
+ */
+export function spearmanTest(x: readonly number[], y: readonly number[], opts: BootstrapOptions & { exactUpTo?: number } = {}): SpearmanTest {
+  const n = x.length;
+  const rho = spearman(x, y);
+  const ci = n >= 3 ? bootstrap(n, (idx) => spearman(idx.map((i) => x[i]!), idx.map((i) => y[i]!)), opts) : null;
+  if (rho === null) return { rho, n, p: null, method: 'none', ci };
+  if (n <= (opts.exactUpTo ?? 10)) {
+    // a permutation keeps both rank samples' spread, so |ρ| is proportional to |Σ (rx − mean)·ry|
+    const rx = averageRanks(x);
+    const mx = mean(rx)!;
+    const cx = rx.map((v) => v - mx);
+    const dot = (p: readonly number[]) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += cx[i]! * p[i]!;
+      return Math.abs(s);
+    };
+    const ry = averageRanks(y);
+    const observed = dot(ry);
+    let extreme = 0;
+    let total = 0;
+    forEachPermutation([...ry], (p) => {
+      total++;
+      if (dot(p) >= observed - 1e-9) extreme++;
+    });
+    return { rho, n, p: extreme / total, method: 'exact', ci };
+  }
+  const t = Math.abs(rho) >= 1 ? Infinity : rho * Math.sqrt((n - 2) / (1 - rho * rho));
+  return { rho, n, p: studentTTwoSided(t, n - 2), method: 't', ci };
+}
+
 /** log of n choose k */
 function logChoose(n: number, k: number): number {
   let s = 0;
@@ -194,6 +332,6 @@ export function mcnemar(b: number, c: number, exactBelow = 25): McNemarResult {
     return { b, c, method: 'exact', p: Math.min(1, 2 * tail) };
   }
   const statistic = (Math.abs(b - c) - 1) ** 2 / n;
-  // P(χ²₁ > s) = erfc(√(s/2))
-  return { b, c, method: 'chi-square', statistic, p: erfc(Math.sqrt(statistic / 2)) };
+  // P(χ²₁ > s) = erfc(√(s/2)); clamped: at s = 0 the approximation of erfc can exceed 1 by ~1e-7
+  return { b, c, method: 'chi-square', statistic, p: Math.min(1, erfc(Math.sqrt(statistic / 2))) };
 }

@@ -18,7 +18,9 @@ export interface CellSummary {
   meanLatencyMs: number | null;
   /** mean gold rank over records with an option ranking */
   meanGoldRank: number | null;
-  rankMethod: 'exact' | 'approximate' | 'mixed' | null;
+  /** of those ranks, how many are censored (label-logprob: the gold label outside the top k; its rank a lower bound) */
+  censoredRanks: number;
+  rankMethod: 'exact' | 'label-logprob' | 'approximate' | 'mixed' | null;
 }
 
 export interface RunSummary {
@@ -33,7 +35,7 @@ export interface RunSummary {
 }
 
 export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
-  const cells = new Map<string, CellSummary & { latencySum: number; latencyN: number; rankSum: number; rankN: number; methods: Set<string> }>();
+  const cells = new Map<string, CellSummary & { latencySum: number; latencyN: number; rankSum: number; rankN: number; censoredRanks: number; methods: Set<string> }>();
   const conditionOrder: string[] = [];
   const errorsByCode: Record<string, number> = {};
   const items = new Set<string>();
@@ -63,6 +65,7 @@ export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
         latencyN: 0,
         rankSum: 0,
         rankN: 0,
+        censoredRanks: 0,
         methods: new Set(),
       };
       cells.set(key, cell);
@@ -86,7 +89,10 @@ export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
     if (r.optionScores && r.optionScores.goldRank !== null) {
       cell.rankSum += r.optionScores.goldRank;
       cell.rankN++;
-      cell.methods.add(r.optionScores.method);
+      const os = r.optionScores;
+      // best-rank convention: only a censored gold ranks below every listed option
+      if (os.method === 'label-logprob' && os.goldRank! > os.logprobs.filter((v) => v !== null).length) cell.censoredRanks++;
+      cell.methods.add(os.method);
     }
   }
   const out: CellSummary[] = [];
@@ -104,7 +110,8 @@ export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
       parseRate: ok > 0 ? c.parsed / ok : null,
       meanLatencyMs: c.latencyN > 0 ? c.latencySum / c.latencyN : null,
       meanGoldRank: c.rankN > 0 ? c.rankSum / c.rankN : null,
-      rankMethod: c.methods.size === 0 ? null : c.methods.size > 1 ? 'mixed' : (c.methods.values().next().value as 'exact' | 'approximate'),
+      censoredRanks: c.censoredRanks,
+      rankMethod: c.methods.size === 0 ? null : c.methods.size > 1 ? 'mixed' : (c.methods.values().next().value as 'exact' | 'label-logprob' | 'approximate'),
     });
   }
   out.sort((a, b) => conditionOrder.indexOf(a.condition) - conditionOrder.indexOf(b.condition) || a.round - b.round);

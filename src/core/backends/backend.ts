@@ -28,6 +28,8 @@ export interface ChatResult {
   finishReason?: string;
   /** top-k alternatives of the first generated tokens, when available */
   topLogprobs?: Array<Array<{ token: string; logprob: number }>>;
+  /** the tokens generated at those positions */
+  generatedTokens?: string[];
   usage?: { promptTokens?: number; completionTokens?: number };
 }
 
@@ -44,6 +46,14 @@ export interface OptionScoreResult {
   logprobs: number[];
   /** per-token log-likelihoods of each continuation */
   tokenLogprobs: number[][];
+}
+
+export type TopAlternative = { token: string; logprob: number };
+
+export interface LabelLogprobsRequest {
+  messages: ChatMessage[];
+  /** the round's prefill plus the answer format's opening, e.g. "… answer choice is (" */
+  prefill: string;
 }
 
 export type HiddenModule = 'residual' | 'attn' | 'mlp';
@@ -71,6 +81,8 @@ export interface HiddenStatesResult {
   vectors: Float32Array[];
   dim: number;
   nTokens: number;
+  /** positions of special tokens (BOS, template markers), left out of 'mean'; absent from servers that do not say */
+  specialPositions?: number[];
 }
 
 /**
@@ -85,6 +97,11 @@ export interface Backend {
   chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
   /** exact option log-likelihoods; present when capabilities.optionLogprobs */
   scoreOptions?(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult>;
+  /**
+   * the top-k alternatives of the one token that continues `prefill` (greedy, one token): the label-probability
+   * rank; present when capabilities.labelLogprobs
+   */
+  labelLogprobs?(req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]>;
   /** per-layer activations of the round input; present when capabilities.hiddenStates */
   hiddenStates?(req: HiddenStatesRequest, signal?: AbortSignal): Promise<HiddenStatesResult>;
   /** the run's request scheduler (undefined: none); present on backends that schedule each request themselves */

@@ -21,6 +21,9 @@ export { applyFilter, itemValue } from './filter';
 export type { ItemFilter } from './filter';
 export { DatasetFileError } from './diagnostics';
 
+/** a dataset line longer than this is refused, not read: memory follows the longest line (16 MiB) */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
 function readerFor(
   format: DatasetFormat,
   file: string,
@@ -54,16 +57,25 @@ async function* readResolved(
   onChunk?: (chunk: Buffer) => void,
 ): AsyncGenerator<DatasetEvent> {
   let content = false;
+  const overlong: Diagnostic[] = [];
   async function* watched(): AsyncGenerator<PhysicalLine> {
-    for await (const l of readLines(file, { signal, onChunk })) {
-      if (l.text.trim() !== '') content = true;
+    for await (const l of readLines(file, { signal, onChunk, maxLineBytes: MAX_LINE_BYTES })) {
+      if (l.text.trim() !== '' || l.overlongBytes !== undefined) content = true;
+      if (l.overlongBytes !== undefined) {
+        overlong.push(errorAt(file, l.line, 1, `line is ${l.overlongBytes} bytes long; lines over ${MAX_LINE_BYTES} bytes are not read (is this a dataset file?)`));
+      }
       yield l;
     }
   }
   let events = 0;
   for await (const ev of readerFor(format, file, watched(), signal)) {
+    for (const diagnostic of overlong.splice(0)) yield { diagnostic };
     events++;
     yield ev;
+  }
+  for (const diagnostic of overlong.splice(0)) {
+    events++;
+    yield { diagnostic };
   }
   if (!content) yield { diagnostic: errorAt(file, 1, 1, 'file is empty') };
   else if (events === 0) yield { diagnostic: warningAt(file, 1, 1, 'no data rows') };

@@ -10,6 +10,8 @@ export interface PhysicalLine {
   line: number;
   /** 1-based column of the first character that was not valid UTF-8 (then `text` holds U+FFFD there) */
   badUtf8Column?: number;
+  /** set when the line was longer than `maxLineBytes`: its length in bytes; `text` is then '' (not kept) */
+  overlongBytes?: number;
 }
 
 export interface LineReadOptions {
@@ -18,6 +20,8 @@ export interface LineReadOptions {
   onChunk?: ((chunk: Buffer) => void) | undefined;
   /** stop after this many bytes (format detection reads only the head) */
   maxBytes?: number | undefined;
+  /** a longer line is not kept (memory stays bounded by it): it comes back as '' with `overlongBytes` */
+  maxLineBytes?: number | undefined;
 }
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -59,10 +63,27 @@ export async function* readLines(path: string, opts: LineReadOptions = {}): Asyn
   const { handle } = await openForReading(path);
   const stream = handle.createReadStream({ highWaterMark: 1 << 16, autoClose: false });
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  const maxLine = opts.maxLineBytes ?? Infinity;
   let lineNo = 0;
   let seen = 0;
   let first = true;
+  const keep = (part: Buffer): void => {
+    pendingBytes += part.length;
+    if (pendingBytes > maxLine) {
+      overlong = true;
+      pending = [];
+    }
+    if (!overlong) pending.push(part);
+  };
   const finish = (parts: Buffer[]): PhysicalLine => {
+    if (overlong) {
+      const line: PhysicalLine = { text: '', line: ++lineNo, overlongBytes: pendingBytes };
+      first = false;
+      overlong = false;
+      return line;
+    }
     let bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     if (first) {
       first = false;
@@ -80,16 +101,17 @@ export async function* readLines(path: string, opts: LineReadOptions = {}): Asyn
       let start = 0;
       for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         if (opts.signal?.aborted) throw cancelledError();
-        pending.push(chunk.subarray(start, nl));
+        keep(chunk.subarray(start, nl));
         yield finish(pending);
         pending = [];
+        pendingBytes = 0;
         start = nl + 1;
       }
-      if (start < chunk.length) pending.push(chunk.subarray(start));
+      if (start < chunk.length) keep(chunk.subarray(start));
       if (opts.maxBytes !== undefined && seen >= opts.maxBytes) break;
     }
     if (opts.signal?.aborted) throw cancelledError();
-    if (pending.length > 0) yield finish(pending);
+    if (pending.length > 0 || overlong) yield finish(pending);
   } catch (e) {
     if (isSclabError(e)) throw e;
     throw new DatasetFileError(path, describeFsError(e), e);

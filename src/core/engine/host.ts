@@ -4,7 +4,7 @@ import { compileIntervention, type InterventionSpec } from './intervention';
 import { PrefixCache } from './prefix-cache';
 import type { EngineInfo, EngineRequest, EngineStats, PrefixCacheOption, StreamedToken } from './protocol';
 import { generate, hiddenStates, scoreContinuations } from './session';
-import type { LoadedModel } from './types';
+import type { LoadedModel, Tokenizer } from './types';
 
 /** A loaded model with what serving it keeps between requests. */
 export interface HostedModel {
@@ -36,6 +36,22 @@ export function engineInfo(model: LoadedModel): EngineInfo {
   };
 }
 
+/**
+ * Ids of a text as the serving engines tokenize a rendered chat: special tokens written in the text (a template's
+ * BOS) map to their ids, nothing is added automatically, and BOS goes in front only when the text did not bring it.
+ */
+export function tokenizeText(tokenizer: Tokenizer, text: string, addBos: boolean): number[] {
+  const ids = tokenizer.encode(text);
+  const bos = tokenizer.bosId;
+  return addBos && bos !== null && ids[0] !== bos ? [bos, ...ids] : ids;
+}
+
+/** positions of special tokens (BOS, template markers): 'mean' leaves them out */
+function specialPositions(model: LoadedModel, ids: number[]): number[] {
+  const special = model.tokenizer.specialIds;
+  return ids.flatMap((id, i) => (special.has(id) ? [i] : []));
+}
+
 export interface HostControl {
   isAborted: () => boolean;
   onToken?: (t: StreamedToken) => void;
@@ -50,10 +66,8 @@ export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl
       return engineInfo(model);
     case 'stats':
       return engineStats(hosted);
-    case 'tokenize': {
-      const bos = req.addBos && model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : [];
-      return req.texts.map((t) => bos.concat(model.tokenizer.encode(t)));
-    }
+    case 'tokenize':
+      return req.texts.map((t) => tokenizeText(model.tokenizer, t, req.addBos));
     case 'decode':
       return model.tokenizer.decode(req.ids);
     case 'render':
@@ -65,7 +79,11 @@ export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl
     case 'score':
       return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) });
     case 'hidden':
-      return hiddenStates(model, req.ids, req.params, { isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) });
+    {
+      const special = specialPositions(model, req.ids);
+      const params = req.params.position === 'mean' && !req.params.meanSkip ? { ...req.params, meanSkip: special } : req.params;
+      return { ...(await hiddenStates(model, req.ids, params, { isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) })), specialPositions: special };
+    }
     default:
       throw new SclabError('bad_request', `unknown engine request ${(req as { op: string }).op}`);
   }

@@ -55,6 +55,8 @@ export interface Tokenizer {
   readonly vocabSize: number;
   readonly bosId: number | null;
   readonly eosIds: number[];
+  /** ids of special tokens (BOS, EOS, a chat template's markers): left out of 'mean' pooling */
+  readonly specialIds: ReadonlySet<number>;
   /** ids for text, without BOS/EOS */
   encode(text: string): number[];
   decode(ids: number[]): string;

@@ -120,15 +120,36 @@ export const ExperimentSchema = z.object({
    * the answer ambiguous.
    */
   answerParsing: z.enum(['paper', 'first-option']).default('paper'),
-  /** how the gold option's rank is computed where the backend gives exact option log-likelihoods */
+  /** how the gold option's rank is computed (docs/numbers.md) */
   ranking: z
     .object({
+      /**
+       * auto: the best the backend offers — exact (option log-likelihoods), else label-logprob (one extra request per
+       * round continuing the prefill plus " (", the options ranked by their label token's log-probability), else
+       * approximate (read from the answer's own top-k at the token naming its option). A named method is used or the
+       * run stops with a config error when the backend cannot give it.
+       */
+      method: z.enum(['auto', 'exact', 'label-logprob', 'approximate']).default('auto'),
       /** label: score " (a)" after the round input, as the authors did; label+text: " (a) The grandfather" */
       continuation: z.enum(['label', 'label+text']).default('label'),
       /** mean: rank by mean per-token log-likelihood (the authors' exp(-loss)); sum: by total log-likelihood */
       aggregate: z.enum(['mean', 'sum']).default('mean'),
     })
-    .default({ continuation: 'label', aggregate: 'mean' }),
+    .default({ method: 'auto', continuation: 'label', aggregate: 'mean' }),
+  /**
+   * the superficiality test (ours): equivalence margin ±m for "unchanged" (TOST) and the power of the minimal
+   * detectable change. m = marginSd × the pooled sd of the paired values, unless an absolute margin is given.
+   */
+  superficiality: z
+    .object({
+      marginSd: z.number().positive().default(0.2),
+      /** absolute margin for the probe's band score, in its own units (e.g. 0.005 cosine) */
+      probeMargin: z.number().positive().optional(),
+      /** absolute margin for the output metric (accuracy share or score) */
+      outputMargin: z.number().positive().optional(),
+      power: z.number().gt(0).lt(1).default(0.8),
+    })
+    .default({ marginSd: 0.2, power: 0.8 }),
   backend: BackendRefSchema.optional(),
   scorers: z.array(ScorerRefSchema).default([]),
   probes: z.array(ProbeRefSchema).default([]),

@@ -5,6 +5,8 @@ export const CapabilitiesSchema = z.object({
   chat: z.boolean(),
   optionLogprobs: z.boolean(),
   topLogprobs: z.boolean(),
+  /** continues an assistant prefill for one token with top-k log-probabilities: the label-probability rank */
+  labelLogprobs: z.boolean().optional(),
   hiddenStates: z.boolean(),
   probeScores: z.boolean(),
   /** residual-stream interventions (steering, ablation) on generation, option scores and hidden states */
@@ -22,6 +24,19 @@ export const BackendDescriptionSchema = z.object({
     .object({ name: z.string(), nLayers: z.number().int().positive(), dModel: z.number().int().positive(), weightsSha256: z.string() })
     .optional(),
   capabilities: CapabilitiesSchema,
+  /**
+   * whether the ids the probes read equal the generator's: at connect a sample conversation with a prefill is
+   * tokenized on both sides (the generation server's POST /tokenize); a mismatch stops the run before it starts
+   */
+  tokenCheck: z
+    .object({
+      result: z.enum(['agree', 'skipped']),
+      /** what was compared with what, in words */
+      against: z.string(),
+      tokens: z.number().int().nonnegative().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
   /** what probing found, in words: e.g. "completions echo: not supported (400)" */
   notes: z.array(z.string()).default([]),
 });
@@ -84,6 +99,8 @@ export const RunManifestSchema = z.object({
     requestTimeoutMs: z.number().int().positive(),
     maxRetries: z.number().int().nonnegative(),
     cache: z.boolean(),
+    /** how gold ranks are computed in this run (experiment ranking.method resolved against the backend) */
+    rankMethod: z.enum(['exact', 'label-logprob', 'approximate']).optional(),
   }),
   counts: z.object({
     planned: z.number().int().nonnegative(),

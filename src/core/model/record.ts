@@ -17,6 +17,10 @@ export const ProbeScoresSchema = z.object({
   cosine: z.array(z.number().nullable()),
   /** the per-layer logistic probe's probability of the positive class, where the probe file has one */
   probability: z.array(z.number().nullable()).optional(),
+  /** the probe file's own layer band, the default band of analysis */
+  band: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).optional(),
+  /** the probe file's sign convention: which way of its score is more moral (absent: lower) */
+  moralDirection: z.enum(['lower', 'higher']).optional(),
 });
 export type ProbeScores = z.infer<typeof ProbeScoresSchema>;
 
@@ -41,11 +45,14 @@ export const RoundRecordSchema = z.object({
   prefill: z.string(),
   /** what the model wrote after the prefill; "" for an error record */
   response: z.string(),
-  /** the option the paper's rule (or the configured rule) found, or null */
+  /**
+   * the option the configured rule read (paper: the gold option when its label occurs, else the earliest label), or
+   * null when the answer names none; accuracy, bias counts and pronoun rates all read this one option
+   */
   answer: ParsedAnswerSchema.nullable(),
   /** the stricter first-option rule's reading, always recorded so the two can be compared */
   answerFirstOption: ParsedAnswerSchema.nullable().optional(),
-  /** null for generation items, unparsed answers and errors */
+  /** answer = gold; an unparsed answer (answer null) is false (wrong, as in the paper); null for generation items, items without gold and errors */
   correct: z.boolean().nullable(),
   latencyMs: z.number().nonnegative(),
   /** the tries the round took: one, plus every retry of any of its requests */
@@ -57,12 +64,23 @@ export const RoundRecordSchema = z.object({
   finishReason: z.string().optional(),
   /** first generated tokens' top-k alternatives, when the backend gave them */
   topLogprobs: z.array(z.array(TopLogprobSchema)).optional(),
+  /** the tokens generated at those positions (the approximate rank is read where one of them names an option) */
+  generatedTokens: z.array(z.string()).optional(),
   /** per-option scores and the gold option's rank; added by backends that can rank */
   optionScores: z
     .object({
-      /** exact: log-likelihood of each option continuation; approximate: from first-token top-k */
-      method: z.enum(['exact', 'approximate']),
+      /**
+       * exact: summed log-likelihood of each option's continuation; label-logprob: the log-probability of each
+       * option's label token after the prefill and the answer format's opening (null = outside the top k: censored);
+       * approximate: written by older versions only (re-read from topLogprobs)
+       */
+      method: z.enum(['exact', 'label-logprob', 'approximate']),
       logprobs: z.array(z.number().nullable()),
+      /** tokens in each option's continuation (exact), so a mean or sum re-ranking from the record is exact */
+      tokenCounts: z.array(z.number().int().nonnegative()).optional(),
+      /** the aggregate goldRank was computed with (exact) */
+      aggregate: z.enum(['mean', 'sum']).optional(),
+      /** best rank convention: ties share the best rank they span; a censored gold ranks below every listed option */
       goldRank: z.number().int().positive().nullable(),
     })
     .optional(),

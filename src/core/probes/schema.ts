@@ -102,6 +102,13 @@ export const ProbeFileSchema = z
     score: z.enum(['cosine', 'cosine+probability']),
     /** what the positive class means, e.g. "toxic" */
     positiveLabel: z.string().default('positive'),
+    /**
+     * the sign convention: which way of the probe's score (cosine and probability) is MORE MORAL. "lower" (the
+     * default, also for files written before this field existed): the probe points at the immoral class — a lower
+     * cosine to the toxicity/bias direction, a lower probability of "toxic". "higher" for a probe trained with the
+     * moral class as positive.
+     */
+    moralDirection: z.enum(['lower', 'higher']).default('lower'),
     /** the layer band (inclusive) whose mean is the per-round "morality level" by default */
     band: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
     layers: z.array(ProbeLayerSchema).min(1),

@@ -28,7 +28,14 @@ export function scoreHiddenStates(probe: LoadedProbe, vectors: ReadonlyMap<numbe
     cos.push(nh === 0 || l.norm === 0 ? null : d / (nh * l.norm));
     prob.push(l.bias === null ? null : sigmoid(d + l.bias));
   }
-  const scores: ProbeScores = { module, position: 'last', layers: probe.layers.map((l) => l.layer), cosine: cos };
+  const scores: ProbeScores = {
+    module,
+    position: 'last',
+    layers: probe.layers.map((l) => l.layer),
+    cosine: cos,
+    band: [probe.file.band[0], probe.file.band[1]],
+    moralDirection: probe.file.moralDirection,
+  };
   if (probe.file.kind === 'logistic') scores.probability = prob;
   return scores;
 }

@@ -27,6 +27,8 @@ export interface TrainProbeOptions {
   /** label values meaning the positive class; default ["1"] */
   positive?: string[];
   positiveLabel?: string;
+  /** which way of the score is more moral; default lower (the positive class is the immoral one, e.g. toxic) */
+  moralDirection?: 'lower' | 'higher';
   seed?: number;
   heldOutFraction?: number;
   balance?: Balance;
@@ -68,7 +70,7 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
     throw new SclabError('config', `--band ${band[0]}-${band[1]}: must be an ascending range within the probe's layers ${Math.min(...layers)}…${Math.max(...layers)}`);
   }
   const progress = (stage: string) => (done: number, total: number) => opts.onProgress?.(stage, done, total);
-  const base = { schema: PROBE_SCHEMA, model: shape.identity, module: opts.module, position: 'last', convention: 'sclab', variant: opts.variant, positiveLabel: opts.positiveLabel ?? 'positive', band } as const;
+  const base = { schema: PROBE_SCHEMA, model: shape.identity, module: opts.module, position: 'last', convention: 'sclab', variant: opts.variant, positiveLabel: opts.positiveLabel ?? 'positive', moralDirection: opts.moralDirection ?? 'lower', band } as const;
   const toolStamp = { tool: 'sclab', toolVersion: TOOL_VERSION, date: opts.date ?? new Date().toISOString() };
 
   if (opts.variant === 'statements') {

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Document, LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { Document, isMap, isScalar, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import type { Experiment } from '../model/experiment';
 import type { Diagnostic } from '../model/item';
@@ -197,5 +197,35 @@ export function experimentToYaml(exp: Experiment): string {
   };
   const doc = new Document(ordered);
   doc.commentBefore = HEADER;
+  commentKeys(doc, KEY_COMMENTS);
+  if (exp.dataset.limit === undefined) commentKeys(doc, { 'dataset.path': ' relative paths are relative to this file\'s folder' }, { 'dataset': ' limit: 10        # uncomment for a quick first run on the first ten items' });
   return doc.toString({ lineWidth: 0, blockQuote: 'literal' });
+}
+
+/** Why each top-level setting is there, written above its key (editors show the schema's docs on hover too). */
+const KEY_COMMENTS: Record<string, string> = {
+  schema: ' Check and complete this file in VS Code with the YAML extension (redhat.vscode-yaml): the\n Self-Correction Lab extension gives it the schema of *.sclab.yaml files.',
+  dataset: ' The items: path, format (auto = detect), filter {field: [values]} and limit.',
+  task: ' mcq: the gold option is ranked and the answer parsed; generation: responses are scored (see scorers).',
+  decoding: ' Greedy decoding as in the paper; maxTokens bounds each answer.',
+  conversation: ' chat: real multi-turn messages, the prefill starts the assistant turn; raw: one concatenated prompt per round.',
+  answerParsing: ' paper: correct when the gold label, e.g. "(b)", occurs in the lower-cased answer; first-option: only the first label counts.',
+  conditions: ' baseline is the reference; self-correct repeats the review turn for `rounds` rounds; control and variant are compared with both.',
+  scorers: ' Response scorers, e.g. [{ name: toxicity, kind: offline, model: toxicity.scorer.json }].',
+  probes: ' Linear probes on hidden states, e.g. [{ name: morality, path: morality.probe.json }] (needs a backend with hiddenStates).',
+};
+
+/** Puts `before` comments above keys (dotted paths) and `after` comments below maps, by key path. */
+function commentKeys(doc: Document, before: Record<string, string>, after: Record<string, string> = {}): void {
+  for (const [keyPath, text] of Object.entries(before)) {
+    const parts = keyPath.split('.');
+    const parent = parts.length > 1 ? doc.getIn(parts.slice(0, -1), true) : doc.contents;
+    if (!isMap(parent)) continue;
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === parts[parts.length - 1]);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = text;
+  }
+  for (const [keyPath, text] of Object.entries(after)) {
+    const node = doc.getIn(keyPath.split('.'), true);
+    if (isMap(node)) node.comment = text;
+  }
 }

@@ -13,7 +13,7 @@ export interface Hit {
  * forms count as the pronoun they inflect. "her" is she either way. Applied only to labels that are exactly
  * "they", "he" or "she".
  */
-const PRONOUN_FORMS: Record<string, readonly string[]> = {
+export const PRONOUN_FORMS: Record<string, readonly string[]> = {
   they: ['they', 'them', 'their', 'theirs', 'themselves', 'themself'],
   he: ['he', 'him', 'his', 'himself'],
   she: ['she', 'her', 'hers', 'herself'],

@@ -1,5 +1,5 @@
 // One flat CSV row per record (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF quoted, quotes doubled),
-// for spreadsheets and R/pandas. Numbers come from the same analysis functions as the report.
+// for spreadsheets and R/pandas; text that would start a spreadsheet formula is neutralised with a leading "'". Numbers come from the same analysis functions as the report.
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { RoundRecord } from '../model/record';
@@ -7,9 +7,16 @@ import { goldRankOf } from '../analysis/goldRank';
 import { bandScore, probeNames, resolveBands, type ProbeOptions } from '../analysis/probes';
 import { indexRun } from '../analysis/runIndex';
 
+/** a text cell a spreadsheet would run as a formula (=HYPERLINK(…), +cmd, -2+3, @SUM, or after a tab or CR) */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field. Text that would start a formula gets a leading apostrophe, which spreadsheets show as text and do
+ * not run (numbers, negative ones included, are written as numbers).
+ */
 export function csvField(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  const s = typeof v === 'string' && FORMULA_START.test(v) ? `'${v}` : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -4,7 +4,7 @@ import type { FullSummary, RoundMetrics } from '../analysis/analyze';
 import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 import { escapeHtml as e, heatmap, lineChart, stackedShareChart, type LineSeries } from './svg';
-import { ciNum, ciPct, num, pct } from './text';
+import { ciNum, ciPct, num, pct, spearmanText } from './text';
 
 export interface ReportInput {
   manifest: RunManifest;
@@ -64,7 +64,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
       String(c.errors),
       pct(c.parseRate),
       c.judged ? `${pct(c.accuracy)} <small>(${c.correct}/${c.judged})</small>` : '—',
-      c.goldRank ? `${c.goldRank.mean.toFixed(2)} <small>${e(c.goldRank.method)}</small>` : '—',
+      c.goldRank ? `${c.goldRank.mean.toFixed(2)} <small>${e(c.goldRank.method)}${c.goldRank.censored ? `, ${pct(c.goldRank.censoredShare)} censored` : ''}</small>` : '—',
     ];
     if (hasBias) r.push(num(c.biasScore?.ambig?.score), num(c.biasScore?.disambig?.score));
     if (hasPron) r.push(pct(c.pronouns?.theyRate), pct(c.pronouns?.heRate), pct(c.pronouns?.sheRate));
@@ -118,7 +118,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
     const probes = [...new Set(s.superficiality.flatMap((r) => Object.keys(r.probes)))];
     const gen = s.superficiality.some((r) => r.generation);
     sections.push(
-      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Not in the paper; see the notes.</small></p>${s.task === 'generation' && !hasTox ? `<p class="scorer">${e(NO_OUTPUT_METRIC)}</p>` : ''}${tableHtml(
+      `<h2>Superficiality test</h2><p><small>Each round against the baseline, paired by item: the change in the output metric and in the band probe score, with ${Math.round(s.settings.bootstrap.level * 100)}% bootstrap intervals. Verdicts: paired t tests one-sided in the moral direction (each probe's sign convention), and "unchanged" only when equivalence within the margin (TOST; ${e(String(s.settings.equivalence.probeMargin ?? `${s.settings.equivalence.marginSd} × the pooled sd`))}) is shown; a wide interval reads "inconclusive" with the minimal detectable change. Not in the paper; see the notes.</small></p>${s.task === 'generation' && !hasTox ? `<p class="scorer">${e(NO_OUTPUT_METRIC)}</p>` : ''}${tableHtml(
         ['condition', 'round', `Δ ${s.superficiality[0]!.outputMetric}`, ...probes.map((p) => `Δ ${p} band`), ...(gen ? ['kept + appended', 'edit distance'] : []), 'verdict', 'rests on'],
         s.superficiality.map((r) => [
           e(r.condition),
@@ -139,7 +139,7 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
       `<h2>Instructions compared</h2><p><small>The paper's second finding: does the probe level an instruction induces predict how effective it is? Round 0 of each instruction against ${e(t.reference ?? 'no baseline')}.</small></p>${tableHtml(
         ['condition', 'n', t.outputMetric, 'change', ...probes.map((p) => `${p} band`)],
         t.rows.map((r) => [e(r.condition), String(r.n), t.outputMetric === 'accuracy' ? pct(r.output) : num(r.output), num(r.change), ...probes.map((p) => num(r.probeLevel[p], 4))]),
-      )}${probes.map((p) => `<p>Spearman's ρ, effectiveness vs ${e(p)} band level: <strong>${num(t.spearman[p]!.rho)}</strong> over ${t.spearman[p]!.n} instructions</p>`).join('')}`,
+      )}${probes.map((p) => `<p>Spearman's ρ, effectiveness vs ${e(p)} band level: <strong>${e(spearmanText(t.spearman[p]!))}</strong></p>`).join('')}`,
     );
   }
 

@@ -1,6 +1,6 @@
 // The plain-text report (`sclab report` without --json): readable tables of what analysis computed.
 import type { FullSummary } from '../analysis/analyze';
-import type { Interval } from '../analysis/stats';
+import type { Interval, SpearmanTest } from '../analysis/stats';
 import { NO_OUTPUT_METRIC, scorerNotes } from '../analysis/scorerNotes';
 import type { RunManifest } from '../model/manifest';
 
@@ -8,6 +8,13 @@ export const pct = (x: number | null | undefined): string => (x === null || x ==
 export const num = (x: number | null | undefined, d = 3): string => (x === null || x === undefined ? '—' : Math.abs(x) < 0.001 && x !== 0 ? x.toExponential(2) : x.toFixed(d));
 export const ciPct = (ci: Interval | null | undefined): string => (ci ? `${pct(ci.estimate)} [${pct(ci.lo)}, ${pct(ci.hi)}]` : '—');
 export const ciNum = (ci: Interval | null | undefined): string => (ci ? `${num(ci.estimate)} [${num(ci.lo)}, ${num(ci.hi)}]` : '—');
+
+/** "0.975 (p = 0.033, exact; 95% bootstrap [0.50, 1.00]) over 5 instructions" */
+export function spearmanText(s: SpearmanTest): string {
+  if (s.rho === null) return `— over ${s.n} instructions (needs 3 with both values, not all equal)`;
+  const ci = s.ci ? `; bootstrap interval [${num(s.ci.lo)}, ${num(s.ci.hi)}]` : '';
+  return `${num(s.rho)} (p = ${num(s.p)}, ${s.method === 'exact' ? 'exact permutation' : 't approximation'}${ci}) over ${s.n} instructions`;
+}
 
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -33,7 +40,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
   for (const p of probeNames) header.push(`${p} band`);
   const rows = cells.map(({ c, r }) => {
     const row = [c, String(r.round), String(r.n), String(r.errors), pct(r.parseRate), r.judged ? `${pct(r.accuracy)} (${r.correct}/${r.judged})` : '—'];
-    if (header.includes('mean gold rank')) row.push(r.goldRank ? `${r.goldRank.mean.toFixed(2)} (${r.goldRank.method})` : '—');
+    if (header.includes('mean gold rank')) row.push(r.goldRank ? `${r.goldRank.mean.toFixed(2)} (${r.goldRank.method}${r.goldRank.censored ? `, ${pct(r.goldRank.censoredShare)} censored` : ''})` : '—');
     if (header.includes('bias ambig')) row.push(num(r.biasScore?.ambig?.score), num(r.biasScore?.disambig?.score));
     if (header.includes('they')) row.push(pct(r.pronouns?.theyRate), pct(r.pronouns?.heRate), pct(r.pronouns?.sheRate));
     if (r.toxicity || header.includes(`${s.settings.scoreKey} mean`)) row.push(num(r.toxicity?.mean), pct(r.toxicity?.shareAbove));
@@ -93,7 +100,9 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
       s.superficiality.map((r) => [r.condition, String(r.round), ciNum(r.output), ...probes.map((p) => ciNum(r.probes[p]?.delta)), ...(gen ? [r.generation ? `${pct(r.generation.share)} of ${r.generation.pairs}` : '—', num(r.generation?.meanEditDistance)] : []), r.verdict]),
     ));
     const b = s.settings.bootstrap;
-    L.push(`  (paired by item with ${s.superficiality[0]!.reference}; ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; per-row basis in --json "restsOn")`);
+    const q = s.settings.equivalence;
+    const conv = probes.map((p) => `${p}: more moral = ${s.superficiality!.find((r) => r.probes[p])!.probes[p]!.moralDirection}`).join(', ');
+    L.push(`  (paired by item with ${s.superficiality[0]!.reference}; Δ: ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; verdicts: paired t one-sided in the moral direction at α = ${+(1 - b.level).toFixed(6)}, "unchanged" only by TOST within ±${q.probeMargin ?? `${q.marginSd} sd`} (probe) / ±${q.outputMargin ?? `${q.marginSd} sd`} (output)${conv ? `; ${conv}` : ''}; per-row basis in --json "restsOn")`);
   }
   for (const c of s.causal ?? []) {
     L.push('', `Causal test: steering along ${c.probe} (band ${c.band[0]}–${c.band[1]} ${c.measure}) — round 0 of each steered condition against ${c.reference}, paired by item`);
@@ -112,7 +121,7 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
     const probes = Object.keys(t.spearman);
     L.push('', `Instructions: effectiveness (${t.outputMetric} change vs ${t.reference ?? 'no baseline'}, round 0) against the probe level they induce`);
     L.push(...table(['condition', 'n', t.outputMetric, 'change', ...probes.map((p) => `${p} band`)], t.rows.map((r) => [r.condition, String(r.n), t.outputMetric === 'accuracy' ? pct(r.output) : num(r.output), num(r.change), ...probes.map((p) => num(r.probeLevel[p], 4))])));
-    for (const p of probes) L.push(`Spearman's ρ (effectiveness vs ${p} band level): ${num(t.spearman[p]!.rho)} over ${t.spearman[p]!.n} instructions`);
+    for (const p of probes) L.push(`Spearman's ρ (effectiveness vs ${p} band level): ${spearmanText(t.spearman[p]!)}`);
   }
   const codes = Object.entries(s.errorsByCode);
   if (codes.length > 0) L.push('', `errors by code: ${codes.map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Backend, ChatResult, OptionScoreResult, Steering } from '../backends/backend';
+import type { Backend, ChatResult, OptionScoreResult, Steering, TopAlternative } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
@@ -9,7 +9,7 @@ import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
 import { planChains, plannedRecords, type Chain } from './plan';
-import { goldRank, optionContinuations } from './ranking';
+import { goldRank, labelOpening, labelOptionScores, optionContinuations, resolveRankMethod, tokenCounts } from './ranking';
 import type { RetryPolicy } from './retry';
 import { AdaptiveScheduler, trackRequests, type RequestTally, type SchedulerStats } from './scheduler';
 import { recordKey } from './store';
@@ -50,6 +50,8 @@ interface RoundOutcome {
   chat: ChatResult;
   extras: RecordExtras;
   options?: OptionScoreResult;
+  /** the label-probability rank's top-k, when the run ranks that way */
+  labelAlternatives?: TopAlternative[];
   cached: boolean;
   latencyMs: number;
 }
@@ -63,6 +65,8 @@ type Call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, selfSched
  */
 export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const { experiment: exp } = opts;
+  // a forced rank method the backend cannot give stops the run before any request
+  resolveRankMethod(exp, opts.description, opts.backend);
   const chains = planChains(opts.items, exp);
   const done = new Map<string, RoundRecord>();
   for (const r of opts.existing) done.set(recordKey(r.itemId, r.condition, r.round), r);
@@ -212,8 +216,9 @@ async function generateRound(
   steer: Steering | undefined,
 ): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
-  const wantOptions =
-    item.kind === 'mcq' && description.capabilities.optionLogprobs && backend.scoreOptions !== undefined && (item.choiceLabels?.length ?? 0) > 0;
+  const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
+  const method = resolveRankMethod(exp, description, backend);
+  const wantOptions = rankable && method === 'exact';
   const continuations = wantOptions ? optionContinuations(item, exp.ranking.continuation === 'label+text') : undefined;
   const key =
     opts.cache && isCacheable(exp.decoding)
@@ -228,9 +233,18 @@ async function generateRound(
           ...(steer ? { steer } : {}),
         })
       : undefined;
+  // the label-probability rank: one more one-token request per round, never cached (it is cheap and small)
+  const rankByLabel = async (): Promise<TopAlternative[] | undefined> => {
+    if (!rankable || method !== 'label-logprob' || !backend.labelLogprobs) return undefined;
+    const req = { messages: built.messages, prefill: built.prefill + labelOpening(item, built.prefill) };
+    return call('label probabilities', (s) => backend.labelLogprobs!(req, s), backend.attachScheduler !== undefined);
+  };
   if (key && opts.cache) {
     const hit = await opts.cache.get(key);
-    if (hit && (!continuations || hit.options)) return { chat: hit.chat, options: hit.options, cached: true, latencyMs: 0 };
+    if (hit && (!continuations || hit.options)) {
+      const labelAlternatives = await rankByLabel();
+      return { chat: hit.chat, options: hit.options, labelAlternatives, cached: true, latencyMs: 0 };
+    }
   }
   const started = performance.now();
   const selfScheduled = backend.attachScheduler !== undefined;
@@ -239,9 +253,10 @@ async function generateRound(
   if (continuations && backend.scoreOptions) {
     options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations, ...(steer ? { steer } : {}) }, s), selfScheduled);
   }
+  const labelAlternatives = await rankByLabel();
   const latencyMs = performance.now() - started;
   if (key && opts.cache) await opts.cache.put(key, { chat, options });
-  return { chat, options, cached: false, latencyMs };
+  return { chat, options, labelAlternatives, cached: false, latencyMs };
 }
 
 function successRecord(
@@ -272,14 +287,19 @@ function successRecord(
   if (tally.length > 0) record.requests = tally;
   if (o.chat.finishReason) record.finishReason = o.chat.finishReason;
   if (o.chat.topLogprobs) record.topLogprobs = o.chat.topLogprobs;
+  if (o.chat.generatedTokens) record.generatedTokens = o.chat.generatedTokens;
   if (o.extras.probes) record.probes = o.extras.probes;
   if (o.extras.scores) record.scores = o.extras.scores;
   if (o.options) {
     record.optionScores = {
       method: 'exact',
       logprobs: o.options.logprobs.map((v) => (Number.isFinite(v) ? v : null)),
+      tokenCounts: tokenCounts(o.options),
+      aggregate: exp.ranking.aggregate,
       goldRank: goldRank(o.options, chain.item.answer, exp.ranking.aggregate),
     };
+  } else if (o.labelAlternatives) {
+    record.optionScores = labelOptionScores(o.labelAlternatives, chain.item);
   }
   return record;
 }

@@ -9,11 +9,13 @@ import { writeViewerCache } from '../viewer/service';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
+import { resolveRankMethod } from './ranking';
 import { planChains, plannedRecords } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
 import { readRecords, RunStore } from './store';
+import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
   /** the most requests in flight (chat, option scoring, probes); the adaptive limit stays at or below it */
@@ -70,6 +72,7 @@ export async function startRun(
   const description = await opts.backend.connect(opts.signal);
   // a bad probe or scorer fails here, before a run folder exists
   const extensions = opts.extensions ? await opts.extensions(description) : [];
+  const rankMethod = resolveRankMethod(opts.experiment, description, opts.backend);
   const runId = opts.runId ?? newRunId(opts.experiment);
   const runDir = path.resolve(opts.outDir, runId);
   const now = new Date().toISOString();
@@ -81,7 +84,8 @@ export async function startRun(
     updatedAt: now,
     toolVersion: TOOL_VERSION,
     status: 'running',
-    experiment: opts.experiment,
+    // the public form only: a base URL with credentials must not reach the run folder
+    experiment: publicExperiment(opts.experiment),
     dataset: { path: path.resolve(opts.dataset.path), sha256: opts.dataset.sha256, format: opts.dataset.format, items: opts.items.length },
     backend: description,
     settings: {
@@ -92,6 +96,7 @@ export async function startRun(
       requestTimeoutMs: opts.settings.requestTimeoutMs,
       maxRetries: retry.maxRetries,
       cache: opts.settings.cacheDir !== null,
+      rankMethod,
     },
     counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
     ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),
@@ -208,7 +213,7 @@ async function drive(
     ...m,
     status,
     counts,
-    // how many requests the server took over time, next to what the backend reported on connect and at the end
+    // how many requests the server took over time, and what the backend has to say (cache reuse), next to what it reported on connect
     backend: { ...m.backend, notes: [...m.backend.notes, scheduler.summary(), ...backendNotes] },
     failure: status === 'failed' && error ? { code: error.code, message: error.message } : undefined,
   }));

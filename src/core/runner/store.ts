@@ -4,13 +4,15 @@ import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
 import { RoundRecordSchema, type RoundRecord } from '../model/record';
 import { ItemSchema, type Item } from '../model/item';
+import { acquireRunLock, releaseRunLock } from './run-lock';
+
+export { lockHolder, type LockHolder } from './run-lock';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const RECORDS_FILE = 'records.jsonl';
 export const SUMMARY_FILE = 'summary.json';
 /** the items the run planned, as read from the dataset: analysis and the viewer need their metadata */
 export const ITEMS_FILE = 'items.jsonl';
-const LOCK_FILE = 'run.lock';
 
 export function recordKey(itemId: string, condition: string, round: number): string {
   return `${itemId}\u0000${condition}\u0000${round}`;
@@ -138,7 +140,7 @@ export class RunStore {
       const code = (err as NodeJS.ErrnoException).code;
       throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; use --resume to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
     }
-    await acquireLock(runDir);
+    await acquireRunLock(runDir);
     await writeFileAtomic(path.join(runDir, ITEMS_FILE), items.map((i) => JSON.stringify(i) + '\n').join(''));
     await writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
@@ -147,13 +149,13 @@ export class RunStore {
 
   static async open(runDir: string): Promise<{ store: RunStore; records: RoundRecord[]; tornBytes: number }> {
     const manifest = await readManifest(runDir);
-    await acquireLock(runDir);
+    await acquireRunLock(runDir);
     try {
       const { records, tornBytes } = await readRecords(runDir, { repair: true });
       const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
       return { store: new RunStore(runDir, fh, manifest), records, tornBytes };
     } catch (err) {
-      await releaseLock(runDir);
+      await releaseRunLock(runDir);
       throw err;
     }
   }
@@ -194,42 +196,6 @@ export class RunStore {
     await this.writing;
     await this.records.sync().catch(() => undefined);
     await this.records.close();
-    await releaseLock(this.runDir);
+    await releaseRunLock(this.runDir);
   }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The pid of another live process that holds the run's lock, or null when none does (a dead holder's lock is stale). */
-export async function lockHolder(runDir: string): Promise<number | null> {
-  const pid = Number((await fs.readFile(path.join(runDir, LOCK_FILE), 'utf8').catch(() => '')).trim());
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid) ? pid : null;
-}
-
-/** Two processes appending to one run would repeat work; a lock left by a dead process is taken over. */
-export async function acquireLock(runDir: string): Promise<void> {
-  const file = path.join(runDir, LOCK_FILE);
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      await fs.writeFile(file, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SclabError('io', `cannot lock ${runDir} (${String(err)})`);
-      const holder = await lockHolder(runDir);
-      if (holder !== null) throw new SclabError('io', `${runDir} is in use by process ${holder}`);
-      await fs.rm(file, { force: true });
-    }
-  }
-  throw new SclabError('io', `cannot lock ${runDir}`);
-}
-
-export async function releaseLock(runDir: string): Promise<void> {
-  await fs.rm(path.join(runDir, LOCK_FILE), { force: true });
 }

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { SclabError } from '../model/errors';
 import type { ScorerCard } from '../model/manifest';
 import type { ResponseScore } from '../model/record';
-import { acquireLock, MANIFEST_FILE, readManifest, RECORDS_FILE, recordKey, releaseLock, writeFileAtomic } from '../runner/store';
+import { acquireRunLock, releaseRunLock } from '../runner/run-lock';
+import { MANIFEST_FILE, readManifest, RECORDS_FILE, recordKey, writeFileAtomic } from '../runner/store';
 import { chunks, isBlank, type Scorer } from './scorer';
 
 export const RESCORE_JOURNAL_SCHEMA = 'sclab.rescore/1';
@@ -134,7 +135,7 @@ export async function rescoreRun(opts: RescoreOptions): Promise<RescoreResult> {
   if (opts.key !== undefined && !KEY_RE.test(opts.key)) throw new SclabError('config', `--name ${JSON.stringify(opts.key)}: use letters, digits, ".", "_" or "-"`);
   const manifest = await readManifest(runDir);
   if (manifest.experiment.task !== 'generation') throw new SclabError('config', `${runDir} is a ${manifest.experiment.task} run: only generation runs have responses to score`);
-  await acquireLock(runDir);
+  await acquireRunLock(runDir);
   try {
     const records = await readRawRecords(runDir);
     const key = opts.key ?? (records.some((r) => r.scores?.[MAIN_KEY] !== undefined) ? `${MAIN_KEY}-${scorer.name}` : MAIN_KEY);
@@ -192,6 +193,6 @@ export async function rescoreRun(opts: RescoreOptions): Promise<RescoreResult> {
     await fs.rm(jfile, { force: true });
     return { key, scorer: scorer.name, version: scorer.version, scored: todo.length, resumed, untouched: records.length - scorable.length };
   } finally {
-    await releaseLock(runDir);
+    await releaseRunLock(runDir);
   }
 }

@@ -1,6 +1,9 @@
 // A client of the sidecar protocol: validates every answer and turns every failure into a SclabError.
 import { z } from 'zod';
 import { createHttpFetch } from '../backends/openai/http-fetch';
+
+/** the largest sidecar answer read (see createSidecarClient) */
+export const SIDECAR_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 import { cancelledError, SclabError } from '../model/errors';
 import { decodeVector } from './encoding';
 import {
@@ -19,6 +22,9 @@ import {
   type ProbeScoresWireRequest,
   type ProbeScoresWireResponse,
   type SidecarInfo,
+  type SidecarInput,
+  TokenizeResponseSchema,
+  type TokenizeWireResponse,
 } from './protocol';
 import type { HiddenStatesResult } from '../backends/backend';
 
@@ -52,6 +58,8 @@ export interface SidecarClient {
   loglikelihood(req: LoglikelihoodWireRequest, signal?: AbortSignal): Promise<LoglikelihoodWireResponse>;
   /** POST /v1/generate (capability generate) */
   generate(req: GenerateWireRequest, signal?: AbortSignal): Promise<GenerateWireResponse>;
+  /** the rendered text and ids the sidecar runs the model on */
+  tokenize(req: SidecarInput, signal?: AbortSignal): Promise<TokenizeWireResponse>;
   /** any request, answered as is (conformance checks of error answers) */
   raw(method: 'GET' | 'POST', path: string, body?: unknown, init?: { headers?: Record<string, string>; rawBody?: string }): Promise<RawAnswer>;
   close(): void;
@@ -75,7 +83,9 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SclabError('config', `sidecar URL must start with http:// or https:// (got ${base.protocol})`);
   if (base.username || base.password) throw new SclabError('config', 'sidecar URL must not carry credentials: pass the token separately');
   const root = base.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
-  const own = opts.fetch ? undefined : createHttpFetch();
+  // hidden states of many layers are big by design: the cap matches the sidecar's own answer budget (the Python
+  // reference's --max-response-mb default, 256 MiB), still under V8's string limit, instead of the 32 MiB for chat servers
+  const own = opts.fetch ? undefined : createHttpFetch({ maxResponseBytes: SIDECAR_MAX_RESPONSE_BYTES });
   const doFetch = opts.fetch ?? own!.fetch;
   const hide = (s: string): string => (opts.token ? s.split(opts.token).join('***') : s);
 
@@ -106,6 +116,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
     } catch (e) {
       if (signal?.aborted) throw new SclabError('cancelled', `${what}: cancelled`);
       if (timedOut) throw new SclabError('timeout', `${what}: no complete answer within ${opts.timeoutMs} ms`, { retryable: true });
+      if (e instanceof SclabError && e.code === 'malformed_response') throw new SclabError(e.code, hide(`${what}: ${e.message}`)); // e.g. over the size cap
       throw new SclabError('network', hide(`${what}: cannot reach ${root}: ${(e as Error).message}`), { retryable: true, cause: e });
     } finally {
       clearTimeout(timer);
@@ -144,7 +155,11 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
         if (f.length !== width) throw new SclabError('malformed_response', `sidecar hidden_states: layers[${i}] has ${f.length} numbers, expected ${width}`);
         return f;
       });
-      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, bytes: r.bytes };
+      return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, ...(r.special_positions ? { specialPositions: r.special_positions } : {}), bytes: r.bytes };
+    },
+    tokenize: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(TokenizeResponseSchema, 'POST', '/v1/tokenize', req, signal);
+      return r;
     },
     probeScores: async (req, signal) => {
       const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, 'POST', '/v1/probe_scores', req, signal);

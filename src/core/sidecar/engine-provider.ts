@@ -91,7 +91,8 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
     async hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal, steer?: Steering): Promise<HiddenStatesResult> {
       const { config } = await infoOnce;
       const lo = q.module === 'residual' ? 0 : 1;
-      const layers = q.layers === 'all' ? Array.from({ length: config.nLayers + 1 - lo }, (_, i) => i + lo) : q.layers;
+      // a layer asked for twice is answered once, in the order first asked
+      const layers = q.layers === 'all' ? Array.from({ length: config.nLayers + 1 - lo }, (_, i) => i + lo) : [...new Set(q.layers)];
       const bad = layers.find((l) => l < lo || l > config.nLayers);
       if (bad !== undefined) throw new WireError('bad_request', `layer ${bad} does not exist for module ${q.module === 'residual' ? 'resid' : q.module}: choose ${lo}…${config.nLayers}`);
       const ids = (await client.tokenize([await textOf(input, signal)], undefined, { signal }))[0]!;
@@ -99,7 +100,14 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       await checkLength(ids.length);
       const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal, ...(await resolveSteering(client, steer, input.messages, ids, signal)) });
       const all = h[q.module]!;
-      return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens };
+      return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens, specialPositions: h.specialPositions ?? [] };
+    },
+
+    async tokenize(input: SidecarInput, signal?: AbortSignal): Promise<{ text: string; ids: number[]; bosId: number | null }> {
+      const text = await textOf(input, signal);
+      const ids = (await client.tokenize([text], undefined, { signal }))[0]!;
+      await checkLength(ids.length);
+      return { text, ids, bosId: (await infoOnce).bosId };
     },
 
     async loglikelihood(input: SidecarInput, continuations: string[], signal?: AbortSignal, steer?: Steering): Promise<ContinuationLikelihood[]> {

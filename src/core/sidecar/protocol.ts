@@ -68,6 +68,19 @@ export const HiddenStatesRequestSchema = z.intersection(
 );
 export type HiddenStatesWireRequest = z.input<typeof HiddenStatesRequestSchema>;
 
+/** POST /v1/tokenize: the ids the server runs the model on for an input (what the client compares with the
+ * generation server's own POST /tokenize at connect) */
+export const TokenizeRequestSchema = InputSchema;
+export const TokenizeResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  /** the rendered text (the chat template's, with the prefill continued) */
+  text: z.string(),
+  tokens: z.array(z.number().int().nonnegative()),
+  bos_id: z.number().int().nonnegative().nullish(),
+});
+export type TokenizeWireResponse = z.infer<typeof TokenizeResponseSchema>;
+
 /** a float vector on the wire: a JSON array, or base64 of little-endian float32 */
 const VectorSchema = z.union([z.array(z.number()), z.string()]);
 
@@ -82,6 +95,8 @@ export const HiddenStatesResponseSchema = z.object({
   layer_ids: z.array(z.number().int().nonnegative()),
   dim: z.number().int().positive(),
   n_tokens: z.number().int().positive(),
+  /** positions of special tokens (BOS, chat-template markers); "mean" averages the other positions */
+  special_positions: z.array(z.number().int().nonnegative()).optional(),
   /** one vector per layer id: [dim], or [n_tokens * dim] row-major for position "all" */
   layers: z.array(VectorSchema),
 });
@@ -212,10 +227,12 @@ export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), me
 export const WIRE_ERRORS = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   too_large: 413,
   prompt_too_long: 413,
+  unsupported_media_type: 415,
   unsupported: 501,
   cancelled: 499,
   internal: 500,

@@ -69,6 +69,8 @@ export interface SidecarProvider {
   loglikelihood?(input: SidecarInput, continuations: string[], signal?: AbortSignal, steer?: Steering): Promise<ContinuationLikelihood[]>;
   /** POST /v1/generate: one answer to a prompt or a conversation (+ prefill) */
   generate?(input: SidecarInput, params: GenerationParams, signal?: AbortSignal, steer?: Steering): Promise<Generated>;
+  /** the rendered text of an input and the ids the model runs on (BOS included where the model has one) */
+  tokenize?(input: SidecarInput, signal?: AbortSignal): Promise<{ text: string; ids: number[]; bosId: number | null }>;
   /** generation for the OpenAI-compatible routes */
   chat?(messages: ChatMessage[], prefill: string, params: GenerationParams, signal?: AbortSignal): Promise<Generated>;
   complete?(prompt: string, echo: boolean, params: GenerationParams, signal?: AbortSignal): Promise<Completion>;

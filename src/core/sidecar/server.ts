@@ -7,7 +7,7 @@ import type { LoadedProbe } from '../probes/probe';
 import type { Steering } from '../backends/backend';
 import { decodeVector, encodeVector } from './encoding';
 import { checkBearer, parseBody, readJsonBody, sendError, sendJson } from './http';
-import { chatCompletions, completions, modelsAnswer } from './openai-routes';
+import { chatCompletions, completions, modelsAnswer, servingTokenize } from './openai-routes';
 import { resolveProbes, scoreProbes } from './probe-scoring';
 import {
   GenerateRequestSchema,
@@ -16,6 +16,7 @@ import {
   ProbeScoresRequestSchema,
   SIDECAR_PROTOCOL,
   SteerWireSchema,
+  TokenizeRequestSchema,
   toEngineModule,
   toWireModule,
   WIRE_MODULES,
@@ -25,6 +26,10 @@ import {
 } from './protocol';
 import type { ProviderInfo, SidecarProvider } from './provider';
 import { toWireError, WireError } from './wire-error';
+import { guardRequest } from '../util/request-guard';
+
+/** bound to one of these, the server answers only requests whose Host names loopback (DNS rebinding) */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface SidecarLimits {
   /** largest request body accepted (413 above) */
@@ -56,7 +61,7 @@ export interface SidecarServer {
   close(): Promise<void>;
 }
 
-function inputChars(input: SidecarInput & { context?: string }): number {
+function inputChars(input: Partial<SidecarInput> & { context?: string }): number {
   return (input.prompt?.length ?? 0) + (input.context?.length ?? 0) + (input.prefill?.length ?? 0) + (input.messages ?? []).reduce((n, m) => n + m.content.length, 0);
 }
 
@@ -84,7 +89,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const info = describe(pinfo, limits, provider, probes);
   const model = pinfo.model;
 
-  const checkChars = (input: SidecarInput & { context?: string }): void => {
+  const checkChars = (input: Partial<SidecarInput> & { context?: string }): void => {
     const n = inputChars(input);
     if (n > limits.maxPromptChars) throw new WireError('prompt_too_long', `the input text is ${n} characters; this server accepts at most ${limits.maxPromptChars}`);
   };
@@ -116,6 +121,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
         layer_ids: h.layers,
         dim: h.dim,
         n_tokens: h.nTokens,
+        ...(h.specialPositions ? { special_positions: h.specialPositions } : {}),
         layers: h.vectors.map((v) => encodeVector(v, r.encoding)),
       };
     },
@@ -146,16 +152,34 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       return { protocol: SIDECAR_PROTOCOL, model, text: g.text, finish_reason: g.finishReason, prompt_tokens: g.promptTokens, completion_tokens: g.tokens.length };
     },
   };
+  if (provider.tokenize) {
+    const tokenize = provider.tokenize.bind(provider);
+    routes['POST /v1/tokenize'] = async (body, signal) => {
+      const r = parseBody(TokenizeRequestSchema, body, 'POST /v1/tokenize');
+      checkChars(r);
+      const t = await tokenize(r, signal);
+      return { protocol: SIDECAR_PROTOCOL, model, text: t.text, tokens: t.ids, bos_id: t.bosId };
+    };
+  }
   if (info.capabilities.openai) {
+    // vLLM's and llama.cpp's tokenizer endpoint, so clients can check that they agree with what this server runs
+    if (provider.tokenize) routes['POST /tokenize'] = async (body, signal) => servingTokenize(provider, model, limits.maxPromptChars, body, signal);
     routes['GET /v1/models'] = async () => modelsAnswer(model);
-    routes['POST /v1/chat/completions'] = async (body, signal) => chatCompletions(provider, model, body, signal);
-    routes['POST /v1/completions'] = async (body, signal) => completions(provider, model, body, signal);
+    // the same character limit as the sidecar routes, checked before anything is tokenized
+    routes['POST /v1/chat/completions'] = async (body, signal) => chatCompletions(provider, model, body, signal, checkChars);
+    routes['POST /v1/completions'] = async (body, signal) => completions(provider, model, body, signal, checkChars);
   }
   const paths = new Set(Object.keys(routes).map((k) => k.split(' ')[1]));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
+    const verdict = guardRequest(req, { port: listeningPort, hosts: LOOPBACK_HOSTS.has(host) ? 'loopback' : 'any', browsers: 'none' });
+    if (!verdict.ok) {
+      sendError(res, new WireError(verdict.status === 400 ? 'bad_request' : verdict.status === 403 ? 'forbidden' : 'unsupported_media_type', verdict.message));
+      opts.log?.(`${req.method} (refused) ${verdict.status} ${(performance.now() - started).toFixed(1)} ms`);
+      return;
+    }
+    const path = verdict.target.path.replace(/\/+$/, '') || '/';
     // a client that goes away cancels its request (at the engine's next token or layer)
     const gone = new AbortController();
     res.on('close', () => {
@@ -180,6 +204,8 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
     }
   }
 
+  const host = opts.host ?? '127.0.0.1';
+  let listeningPort = 0;
   const server = http.createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 30_000;
   const sockets = new Set<Socket>();
@@ -187,7 +213,6 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -196,6 +221,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
     });
   });
   const addr = server.address() as AddressInfo;
+  listeningPort = addr.port;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shownHost}:${addr.port}`,

@@ -278,6 +278,7 @@ function itemRound(rec: RoundRecord, item: Item | undefined, bands: ReadonlyMap<
     correct: rec.error ? null : rec.correct,
     goldRank: g?.rank ?? null,
     rankMethod: g?.method ?? null,
+    rankCensored: g?.censored ?? false,
     optionLogprobs: rec.optionScores?.logprobs ?? null,
     probes,
     scores,

@@ -9,7 +9,7 @@
  *   host → app   response      { kind: 'response', id, ok: true, result }      id: the request's id
  *                               { kind: 'response', id, ok: false, error: { code, message } }
  *                               (id 0 = the request could not be read, so its id is unknown)
- *   host → app   notification  { kind: 'notification', event, data }           runProgress | runChanged | openItem
+ *   host → app   notification  { kind: 'notification', event, data }           runProgress | runChanged | openItem | showPage
  *   app → host   command       { kind: 'command', command, args }              ready | revealItem | openRun | exportRun
  *
  * Methods (params → result type): overview {} → OverviewResult; ranks {} → RanksResult; probes {} → ProbesResult;
@@ -116,7 +116,8 @@ export const CommandSchema = z.discriminatedUnion('command', [
     .object({
       kind: z.literal('command'),
       command: z.literal('revealItem'),
-      args: z.object({ itemId: z.string().min(1), file: z.string().min(1), line: z.number().int().positive() }).strict(),
+      /** preserveFocus: the keyboard user stays in the viewer (Enter in the samples table) */
+      args: z.object({ itemId: z.string().min(1), file: z.string().min(1), line: z.number().int().positive(), preserveFocus: z.boolean().optional() }).strict(),
     })
     .strict(),
   /** let the user pick another run folder */
@@ -139,6 +140,10 @@ export const ResponseSchema = z.discriminatedUnion('ok', [
 ]);
 export type ViewerResponse = { kind: 'response'; id: number; ok: true; result: unknown } | { kind: 'response'; id: number; ok: false; error: ErrorBody };
 
+/** The viewer's pages, in tab order. */
+export const VIEWER_PAGES = ['overview', 'ranks', 'probes', 'instructions', 'causal', 'samples', 'compare'] as const;
+export type ViewerPage = (typeof VIEWER_PAGES)[number];
+
 export const NotificationSchema = z.discriminatedUnion('event', [
   z
     .object({
@@ -151,6 +156,8 @@ export const NotificationSchema = z.discriminatedUnion('event', [
   z.object({ kind: z.literal('notification'), event: z.literal('runChanged'), data: Empty.default({}) }).strict(),
   /** show this item (e.g. a CodeLens in the dataset file was clicked) */
   z.object({ kind: z.literal('notification'), event: z.literal('openItem'), data: z.object({ itemId: z.string().min(1) }).strict() }).strict(),
+  /** show this page (e.g. the Get Started walkthrough's "Open the Ranks page") */
+  z.object({ kind: z.literal('notification'), event: z.literal('showPage'), data: z.object({ page: z.enum(VIEWER_PAGES) }).strict() }).strict(),
 ]);
 export type ViewerNotification = z.infer<typeof NotificationSchema>;
 
@@ -356,7 +363,9 @@ export interface ItemRound {
   answer: string | null;
   correct: boolean | null;
   goldRank: number | null;
-  rankMethod: 'exact' | 'approximate' | null;
+  rankMethod: 'exact' | 'label-logprob' | 'approximate' | null;
+  /** the gold option was outside the top k: goldRank is a lower bound */
+  rankCensored: boolean;
   optionLogprobs: Array<number | null> | null;
   probes: Record<string, { layers: number[]; values: Array<number | null>; band: number | null }>;
   scores: Record<string, { value: number | null; scorer: string }>;

@@ -11,9 +11,9 @@ if ! command -v node >/dev/null; then
 fi
 { node --version; python3 -c "import torch,transformers;print('torch',torch.__version__,'transformers',transformers.__version__,'cuda',torch.cuda.is_available(),torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"; } 2>&1 | tee "$OUT/versions.txt"
 node $C/dist/cli.js serve --model $C/stories-hf --port 18766 --token-env TT >"$OUT/engine.log" 2>&1 &
-python3 sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18765 --token-env TT --log >"$OUT/py-gpu.log" 2>&1 &
-python3 sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18768 --token-env TT --tokenizer-json --log >"$OUT/py-gpu-tokjson.log" 2>&1 &
-python3 sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18767 --token-env TT --device cpu --log >"$OUT/py-cpu.log" 2>&1 &
+"${PYTHON:-python3}" sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18765 --token-env TT --log >"$OUT/py-gpu.log" 2>&1 &
+"${PYTHON:-python3}" sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18768 --token-env TT --tokenizer-json --log >"$OUT/py-gpu-tokjson.log" 2>&1 &
+"${PYTHON:-python3}" sidecar/sclab_sidecar.py --model $C/stories-hf --dtype float32 --port 18767 --token-env TT --device cpu --log >"$OUT/py-cpu.log" 2>&1 &
 python3 - <<'PY'
 import time, urllib.request
 end = time.time() + 150  # one deadline for all four: a server that died must not hold the run

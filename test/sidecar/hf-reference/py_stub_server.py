@@ -30,12 +30,13 @@ class StubModel(sc.Model):
         self.tok = CharTokenizer()
         self.name, self.n_layers, self.d_model, self.max_tokens = "stub", 3, 8, 512
         self.remote, self.bos_id, self.add_bos, self.device = None, 1, True, "cpu"
+        self.special_ids = {1}
         self.identity = {"name": "stub", "n_layers": 3, "d_model": 8, "weights_sha256": "ab" * 32}
 
     def describe(self):
         return "sclab_sidecar.py on a numpy stub"
 
-    def _local_hidden(self, ids, layers, module, convention):
+    def _local_hidden(self, ids, layers, module, convention, position="all"):
         off = {"resid": 0.0, "attn": 0.3, "mlp": 0.7}[module] + (0.05 if convention == "hf" else 0.0)
         rows = []
         for l in layers:
@@ -43,11 +44,16 @@ class StubModel(sc.Model):
             rows.append(np.cumsum(h, axis=0).astype(np.float32))  # each row depends on every token before it
         return rows
 
-    def _logprobs(self, ids, start):
-        return [-0.1 * (1 + (ids[t] + ids[t - 1]) % 7) for t in range(start, len(ids))]
+    def _logprobs_shared(self, prefix, tails):
+        out = []
+        for tail, skip in tails:
+            ids = list(prefix) + list(tail)
+            out.append([-0.1 * (1 + (ids[t] + ids[t - 1]) % 7) for t in range(len(prefix) + skip, len(ids))])
+        return out
 
 
-args = SimpleNamespace(token=os.environ.get("STUB_TOKEN"), max_body_mb=1, max_prompt_chars=4000)
+# a 10 KiB answer budget, so the 413 for an oversized answer is reachable with this small model
+args = SimpleNamespace(token=os.environ.get("STUB_TOKEN"), max_body_mb=1, max_prompt_chars=4000, max_response_mb=0.01)
 app = sc.Sidecar(StubModel(), args, {})
 server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), sc.make_handler(app, False))
 print("ready", server.server_address[1], flush=True)

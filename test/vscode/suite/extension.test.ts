@@ -65,6 +65,29 @@ describe('Self-Correction Lab extension', function () {
     await fs.rm(broken);
   });
 
+  it('New Experiment… writes a commented experiment file beside the dataset, opens it, and its problems reach the Problems panel', async () => {
+    api.prompts.current = scriptedPrompts({ picks: ['hostile.jsonl', 'default protocol'] });
+    const file = (await vscode.commands.executeCommand('sclab.newExperiment')) as string;
+    assert.equal(file, path.join(workspaceDir(), 'data', 'hostile.sclab.yaml'));
+    const editor = vscode.window.activeTextEditor;
+    assert.equal(editor?.document.uri.fsPath, file, 'the new file is open in the editor');
+    const text = editor!.document.getText();
+    assert.match(text, /^# Self-Correction Lab experiment/);
+    assert.match(text, /^ {2}path: hostile\.jsonl$/m);
+    // misspell a key and save: the file is checked on save, the problem sits on its line
+    const line = text.split('\n').indexOf('task: mcq');
+    assert.ok(line > 0);
+    await editor!.edit((e) => e.replace(new vscode.Range(line, 0, line, 4), 'tsk'));
+    await editor!.document.save();
+    const diags = await waitFor('a diagnostic on the misspelt key', () => {
+      const d = vscode.languages.getDiagnostics(editor!.document.uri);
+      return d.length > 0 ? d : undefined;
+    });
+    assert.ok(diags.some((d) => d.range.start.line === line && /unknown key "tsk" \(did you mean "task"\?\)/.test(d.message)), diags.map((d) => d.message).join('; '));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await fs.rm(file);
+  });
+
   it('runs the dataset with the embedded engine through "Run Experiment…"', async () => {
     api.prompts.current = scriptedPrompts({ picks: ['hostile.jsonl', 'auto', 'test-embedded'], inputs: ['2'] });
     finished = (await vscode.commands.executeCommand('sclab.runExperiment')) as RunResult;

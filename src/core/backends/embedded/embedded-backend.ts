@@ -1,5 +1,6 @@
 // The embedded backend: the in-process engine (in a worker thread) behind the Backend interface. Every capability
 // is exact here: generation with an assistant prefill, option log-likelihoods, top-k alternatives, hidden states.
+import { TOKEN_CHECK_SAMPLE } from '../sidecar/token-check';
 import type { ChatMessage } from '../../model/chat';
 import { cancelledError, SclabError } from '../../model/errors';
 import type { BackendDescription } from '../../model/manifest';
@@ -61,11 +62,15 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       if (signal?.aborted) throw cancelledError();
       const info = await (await engine()).info();
       const c = info.config;
+      // one engine renders and tokenizes for generation, log-likelihoods and hidden states: agreement by construction,
+      // recorded with the sample's length as the sidecar backend records its checked agreement
+      const sample = await promptIds(await engine(), TOKEN_CHECK_SAMPLE.messages, TOKEN_CHECK_SAMPLE.prefill, signal);
       return {
         kind: 'embedded',
         model: info.identity.name,
         identity: info.identity,
         capabilities: { chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false, steer: true },
+        tokenCheck: { result: 'agree', against: 'the engine itself: generation, option log-likelihoods and hidden states run on the same rendered ids', tokens: sample.length },
         notes: [
           `${c.family} model: ${c.nLayers} layers, width ${c.dim}, ${c.nHeads}/${c.nKvHeads} heads, vocabulary ${c.vocabSize}, context ${c.maxSeqLen}`,
           `weights sha256 ${info.identity.weightsSha256}`,
@@ -133,6 +138,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
         vectors: layers.map((l) => all[l - lo]!),
         dim: h.dim,
         nTokens: h.nTokens,
+        specialPositions: h.specialPositions ?? [],
       };
     },
 

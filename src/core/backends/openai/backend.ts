@@ -1,4 +1,4 @@
-import type { Backend, ChatRequest, ChatResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import type { Backend, ChatRequest, ChatResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, TopAlternative } from '../backend';
 import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
@@ -9,6 +9,7 @@ import { chatBody, chatResult } from './chat';
 import { parseEndpoint } from './endpoint';
 import { redact } from './errors';
 import type { OpenAIBackendOptions, PrefillMode } from './options';
+import { firstPositionAlternatives, labelLogprobsBody } from './label-logprobs';
 import { probeCapabilities } from './probe';
 import { readChatResponse, readCompletionResponse } from './responses';
 import { continuationTokens, echoedSpans, scoreBody, sumContinuation } from './score';
@@ -27,7 +28,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   const endpoint = parseEndpoint(opts.baseUrl);
   const secrets = [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets];
   // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
-  const httpFetch = opts.fetch ? undefined : createHttpFetch();
+  const httpFetch = opts.fetch ? undefined : createHttpFetch(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {});
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
   const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch(opts.fetch ?? httpFetch!.fetch, gate));
   const render = opts.renderPrompt ?? renderPlainTranscript;
@@ -42,6 +43,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     capabilities = found.capabilities;
     prefillMode = found.prefillMode;
     echoMaxTokens = found.echoMaxTokens;
+    // the label-probability rank continues the prefill for one token and reads its top-k
+    capabilities.labelLogprobs = capabilities.topLogprobs && prefillMode === 'continue';
     const notes = [...endpoint.notes, ...found.notes];
     if (capabilities.optionLogprobs) {
       notes.push(
@@ -65,6 +68,15 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     const estimatedTokens = estimateTokens(JSON.stringify(body.messages), req.decoding.maxTokens);
     const raw = await gate.run(what, signal, (s) => client.chat.completions.create(body as never, { signal: s }), { estimatedTokens });
     return chatResult(readChatResponse(raw, what));
+  }
+
+  async function labelLogprobs(req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]> {
+    if (!capabilities.labelLogprobs) {
+      throw new SclabError('unsupported', 'this server does not continue an assistant prefill with top_logprobs (found on connect), so labels cannot be ranked by probability');
+    }
+    const what = 'POST /chat/completions (label log-probabilities)';
+    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(labelLogprobsBody(model, req) as never, { signal: s }));
+    return firstPositionAlternatives(readChatResponse(raw, what), what);
   }
 
   async function scoreOne(prompt: string, continuation: string, signal: AbortSignal | undefined) {
@@ -114,6 +126,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     attachScheduler(scheduler: RequestScheduler | undefined) {
       gate.scheduler = scheduler;
     },
+    labelLogprobs,
     close: async () => {
       gate.abortAll();
       httpFetch?.close();

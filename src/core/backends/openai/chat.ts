@@ -36,6 +36,7 @@ export function chatResult(res: ChatResponse): ChatResult {
   if (choice.finish_reason) result.finishReason = choice.finish_reason;
   const content = choice.logprobs?.content;
   if (content && content.length > 0) {
+    result.generatedTokens = content.slice(0, TOP_LOGPROB_POSITIONS).map((pos) => pos.token);
     result.topLogprobs = content.slice(0, TOP_LOGPROB_POSITIONS).map((pos) =>
       pos.top_logprobs && pos.top_logprobs.length > 0
         ? pos.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob }))

@@ -3,10 +3,50 @@ import { SclabError } from '../../model/errors';
 
 const MAX_SERVER_TEXT = 300;
 
-/** Replaces every secret (API key, URL credentials) in a text. Short values are left alone: they would match noise. */
+/** the shortest run of a secret's characters that is redacted wherever it appears (a server may quote a prefix) */
+const MIN_SECRET_RUN = 8;
+
+/** every MIN_SECRET_RUN-character window of a secret, of its base64 and base64url forms, lower-cased */
+function secretWindows(secrets: readonly string[]): Set<string> {
+  const windows = new Set<string>();
+  for (const s of secrets) {
+    const b64 = Buffer.from(s, 'utf8').toString('base64');
+    for (const form of [s, b64.replace(/=+$/, ''), Buffer.from(s, 'utf8').toString('base64url')]) {
+      const f = form.toLowerCase();
+      for (let i = 0; i + MIN_SECRET_RUN <= f.length; i++) windows.add(f.slice(i, i + MIN_SECRET_RUN));
+    }
+  }
+  return windows;
+}
+
+/**
+ * Replaces every secret (API key, URL credentials) in a text: the whole value, and any run of 8 or more of its
+ * characters, compared case-insensitively, also in base64 (servers echo keys upper-cased, cut short or encoded).
+ * Shorter secrets are replaced only whole, and only from 4 characters up: shorter ones would match noise.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    out = out.split(s).join('[redacted]');
+    if (s.length >= MIN_SECRET_RUN) out = out.split(Buffer.from(s, 'utf8').toString('base64')).join('[redacted]');
+  }
+  const windows = secretWindows(secrets.filter((s) => s.length >= MIN_SECRET_RUN));
+  if (windows.size > 0) {
+    const lower = out.toLowerCase();
+    const hidden = new Uint8Array(out.length);
+    for (let i = 0; i + MIN_SECRET_RUN <= lower.length; i++) {
+      if (windows.has(lower.slice(i, i + MIN_SECRET_RUN))) hidden.fill(1, i, i + MIN_SECRET_RUN);
+    }
+    if (hidden.includes(1)) {
+      let masked = '';
+      for (let i = 0; i < out.length; i++) {
+        if (!hidden[i]) masked += out[i];
+        else if (i === 0 || !hidden[i - 1]) masked += '[redacted]';
+      }
+      out = masked;
+    }
+  }
   // Bearer tokens a server might quote back, whatever they are
   return out.replace(/Bearer\s+[^\s"',;)]+/gi, 'Bearer [redacted]');
 }
@@ -30,8 +70,13 @@ export function parseRetryAfter(headers: Headers | undefined, now: number = Date
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** A server's error text as stored: one line of printable characters, secrets redacted, at most 300 characters. */
 function serverText(e: APIError, secrets: readonly string[]): string {
-  const text = e.message.replace(/^\d{3}\s+/, '').trim();
+  const text = e.message
+    .replace(/^\d{3}\s+/, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const clean = redact(text, secrets);
   return clean.length > MAX_SERVER_TEXT ? `${clean.slice(0, MAX_SERVER_TEXT)}…` : clean;
 }
@@ -70,6 +115,8 @@ export function toSclabError(e: unknown, what: string, secrets: readonly string[
   if (e instanceof APIConnectionTimeoutError) {
     return new SclabError('timeout', `${what}: the server did not answer in time`, { retryable: true });
   }
+  // our fetch's own verdicts (an answer over the size cap) travel inside the SDK's connection error
+  if (e instanceof APIConnectionError && e.cause instanceof SclabError) return toSclabError(e.cause, what, secrets);
   if (e instanceof APIConnectionError) {
     const cause = e.cause instanceof Error ? describeCause(e.cause) : '';
     return new SclabError('network', redact(`${what}: connection failed${cause}`, secrets), { retryable: true });

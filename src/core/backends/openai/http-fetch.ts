@@ -3,6 +3,7 @@
 // 50 requests in flight that overhead, not the server, sets the pace of a run (see bench:runner).
 import http from 'node:http';
 import https from 'node:https';
+import { SclabError } from '../../model/errors';
 
 function headerRecord(init: HeadersInit | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -87,7 +88,17 @@ function bufferedResponse(url: string, status: number, statusText: string, heade
   return response as unknown as Response;
 }
 
-export function createHttpFetch(): { fetch: typeof fetch; close(): void } {
+/** the default cap on one response body: a server (or whatever answers at its address) cannot fill our memory */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+function responseTooLarge(url: URL, limit: number, declared?: number): SclabError {
+  const size = declared !== undefined ? `${declared} bytes` : `over ${limit} bytes`;
+  // not retryable: the same request would bring the same answer
+  return new SclabError('malformed_response', `the answer from ${url.protocol}//${url.host} is ${size}; response bodies are capped at ${limit} bytes (${(limit / 1024 / 1024).toFixed(0)} MiB; setting: max response size)`);
+}
+
+export function createHttpFetch(opts: { maxResponseBytes?: number } = {}): { fetch: typeof fetch; close(): void } {
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: Infinity }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: Infinity }),
@@ -105,7 +116,17 @@ export function createHttpFetch(): { fetch: typeof fetch; close(): void } {
       const transport = url.protocol === 'https:' ? https : http;
       const req = transport.request(url, { method: init.method ?? request?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxResponseBytes) {
+          fail(responseTooLarge(url, maxResponseBytes, declared), true);
+          return;
+        }
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > maxResponseBytes) fail(responseTooLarge(url, maxResponseBytes), true);
+          else chunks.push(c);
+        });
         res.on('error', (err) => fail(err));
         res.on('aborted', () => fail(Object.assign(new Error('connection closed while reading the answer'), { code: 'ECONNRESET' })));
         res.on('end', () => {
@@ -118,13 +139,13 @@ export function createHttpFetch(): { fetch: typeof fetch; close(): void } {
         });
       });
       let settled = false;
-      const fail = (err: Error) => {
+      const fail = (err: Error, asIs = false) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         req.destroy();
         // the shape fetch gives: TypeError('fetch failed') with the socket error as its cause
-        reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
+        reject(signal?.aborted ? abortError(signal) : asIs ? err : new TypeError('fetch failed', { cause: err }));
       };
       const onAbort = () => fail(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });

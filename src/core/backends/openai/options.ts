@@ -22,6 +22,8 @@ export interface OpenAIBackendOptions {
   /** deadline of one request, body included */
   requestTimeoutMs: number;
   fetch?: typeof fetch;
+  /** cap on one response body (default 32 MiB); a bigger answer fails its attempt */
+  maxResponseBytes?: number;
   /** set to skip detection on connect */
   prefillMode?: PrefillMode;
   /** the model's chat template for option scoring; without it a plain `role: content` transcript is used */

@@ -2,7 +2,7 @@
 // GPU machine), generation and log-probabilities from an OpenAI-compatible server (vLLM, SGLang, …) serving the
 // same model. connect() refuses a pair that names different models: a run must not mix one model's generations
 // with another's hidden states.
-import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult, Steering } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, Steering, TopAlternative } from '../backend';
 import type { BackendDescription } from '../../model/manifest';
 import { isSclabError, SclabError } from '../../model/errors';
 import type { ModelIdentity } from '../../engine/types';
@@ -11,9 +11,11 @@ import { encodeVector } from '../../sidecar/encoding';
 import { toWireModule, type ProbeScoresWireRequest, type ProbeScoresWireResponse, type SidecarInfo, type SteerWire } from '../../sidecar/protocol';
 import { createOpenAIBackend } from '../openai';
 import { makeClient, RequestGate } from '../openai/client';
+import { createHttpFetch } from '../openai/http-fetch';
 import { parseEndpoint } from '../openai/endpoint';
 import type { PrefillMode, PromptRenderer } from '../openai/options';
 import { readModelIds } from '../openai/responses';
+import { checkTokenAgreement } from './token-check';
 
 export interface SidecarBackendOptions {
   /** the sidecar's root URL, e.g. http://gpu-box:8765 */
@@ -46,13 +48,16 @@ function notConnected(): never {
 export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBackend {
   const sidecar = createSidecarClient({ url: opts.sidecarUrl, timeoutMs: opts.requestTimeoutMs, ...(opts.sidecarToken ? { token: opts.sidecarToken } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   const endpoint = parseEndpoint(opts.baseUrl);
+  // the model list and the token check go through our capped node:http fetch too, never the runtime's uncapped one
+  const ownFetch = opts.fetch ? undefined : createHttpFetch();
+  const doFetch = opts.fetch ?? ownFetch!.fetch;
   let info: SidecarInfo | undefined;
   let generation: Backend | undefined;
   let scoreVia: 'openai' | 'sidecar' | 'none' = 'none';
 
   /** the generation server's model list; null when it has none */
   async function listedModels(signal?: AbortSignal): Promise<string[] | null> {
-    const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, opts.fetch);
+    const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, doFetch);
     const gate = new RequestGate(opts.requestTimeoutMs, [...(opts.apiKey ? [opts.apiKey] : []), ...endpoint.secrets]);
     try {
       const body = await gate.run('GET /models', signal, (s) => client.get<unknown>('/models', { signal: s }));
@@ -94,6 +99,17 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       ...(opts.renderPrompt ? { renderPrompt: opts.renderPrompt } : {}),
     });
     const g = await generation.connect(signal);
+    const tokenCheck = await checkTokenAgreement({
+      sidecar,
+      requestBaseUrl: endpoint.requestBaseUrl,
+      publicUrl: endpoint.publicUrl,
+      model,
+      timeoutMs: opts.requestTimeoutMs,
+      ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+      fetch: doFetch,
+      ...(signal ? { signal } : {}),
+    });
+    notes.push(tokenCheck.result === 'agree' ? `tokens: the sidecar and ${tokenCheck.against} agree on a sample chat with a prefill (${tokenCheck.tokens} tokens)` : `tokens: agreement not checked: ${tokenCheck.reason}`);
     scoreVia = g.capabilities.optionLogprobs ? 'openai' : i.capabilities.loglikelihood ? 'sidecar' : 'none';
     if (scoreVia === 'sidecar') notes.push('option log-likelihoods: from the sidecar (POST /v1/loglikelihood, the model\'s own chat format), since the generation server gives none');
     info = i;
@@ -102,6 +118,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       model,
       baseUrl: g.baseUrl ?? endpoint.publicUrl,
       capabilities: { ...g.capabilities, optionLogprobs: scoreVia !== 'none', hiddenStates: i.capabilities.hidden_states, probeScores: i.capabilities.probe_scores, steer: canSteer(i) },
+      tokenCheck,
       notes: [...notes, ...g.notes.map((n) => `generation: ${n}`)],
     };
     if (i.identity) description.identity = { name: i.identity.name, nLayers: i.identity.n_layers, dModel: i.identity.d_model, weightsSha256: i.identity.weights_sha256 };
@@ -121,6 +138,12 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
         signal,
       );
       return { text: r.text, finishReason: r.finish_reason, usage: { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens } };
+    },
+    // the label-probability rank is a generation request: the generation server's capability and method
+    labelLogprobs: (req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]> => {
+      const g = generation ?? notConnected();
+      if (!g.labelLogprobs) throw new SclabError('unsupported', 'the generation server cannot rank labels by probability');
+      return g.labelLogprobs(req, signal);
     },
 
     async scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
@@ -145,7 +168,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
         },
         signal,
       );
-      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens };
+      return { module: h.module, position: h.position, convention: h.convention, layers: h.layers, vectors: h.vectors, dim: h.dim, nTokens: h.nTokens, ...(h.specialPositions ? { specialPositions: h.specialPositions } : {}) };
     },
 
     probeScores: (req, signal) => sidecar.probeScores({ messages: req.messages, prefill: req.prefill, probes: req.probes }, signal),
@@ -158,6 +181,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     async close(): Promise<void> {
       await generation?.close();
       sidecar.close();
+      ownFetch?.close();
     },
   };
 }

@@ -7,6 +7,11 @@ import { choiceColumns, genericRowToItem, IdRegistry } from '../genericRow';
 import type { PhysicalLine } from '../lines';
 import type { DatasetEvent } from '../types';
 
+/** more columns than any dataset has: a header over it is refused with one diagnostic instead of being indexed */
+export const MAX_COLUMNS = 10_000;
+/** longest record csv-parse gathers, in characters (a quote that never closes would gather the whole file) */
+export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
+
 /** 1-based (line offset, column) where each field of a raw record starts, honouring quotes. */
 export function fieldPositions(raw: string, delimiter: string): Array<{ line: number; column: number }> {
   const out = [{ line: 0, column: 1 }];
@@ -40,6 +45,7 @@ export async function* readGenericDelimited(
   const badLines = new Set<number>();
   async function* text(): AsyncGenerator<string> {
     for await (const l of lines) {
+      if (l.overlongBytes !== undefined) badLines.add(l.line); // reported by the line reader's caller
       if (l.badUtf8Column !== undefined) {
         badLines.add(l.line);
         side.push(errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the row was not read'));
@@ -49,12 +55,16 @@ export async function* readGenericDelimited(
   }
   const parser = parse({
     delimiter,
+    // lines arrive re-joined with LF; telling csv-parse so spares it guessing on every record
+    record_delimiter: '\n',
     info: true,
     raw: true,
     relax_column_count: true,
     skip_records_with_error: true,
     // TSV files are rarely quoted; treat a quote inside an unquoted cell as text
     relax_quotes: delimiter === '\t',
+    // a quoted field that never closes would otherwise gather the rest of the file into one record
+    max_record_size: MAX_RECORD_CHARS,
   });
   let lastEnd = 0;
   parser.on('skip', (err: Error & { lines?: number }) => {
@@ -70,6 +80,7 @@ export async function* readGenericDelimited(
   let header: string[] | null = null;
   let headerUsable = false;
   let choiceCols: string[] | null = null;
+  const indexOfColumn = new Map<string, number>();
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
       for (const diagnostic of side.splice(0)) yield { diagnostic };
@@ -77,23 +88,39 @@ export async function* readGenericDelimited(
       const end = rec.info.lines;
       const start = end - (rec.raw.replace(/\n$/, '').split('\n').length - 1);
       lastEnd = end;
+      let spansBadLine = false;
+      for (let n = start; n <= end; n++) if (badLines.has(n)) spansBadLine = true;
+      if (spansBadLine) continue; // already reported (invalid UTF-8, or a line over the length cap)
       if (rec.record.length === 1 && rec.record[0]!.trim() === '' && !rec.raw.includes('"')) {
         yield { diagnostic: warningAt(file, start, 1, 'blank line skipped') };
         continue;
       }
-      let spansBadLine = false;
-      for (let n = start; n <= end; n++) if (badLines.has(n)) spansBadLine = true;
-      if (spansBadLine) continue; // already reported as invalid UTF-8
-      const positions = fieldPositions(rec.raw, delimiter);
+      // field positions cost a pass over the raw record: computed only for a row that has something to report
+      let positions: Array<{ line: number; column: number }> | null = null;
       const columnOfIndex = (i: number) => {
+        positions ??= fieldPositions(rec.raw, delimiter);
         const p = positions[i];
         return p && p.line === 0 ? p.column : 1;
       };
       if (!header) {
+        if (rec.record.length > MAX_COLUMNS) {
+          yield { diagnostic: errorAt(file, start, 1, `the header has ${rec.record.length} columns; at most ${MAX_COLUMNS} are read (is this a dataset file?)`) };
+          header = [];
+          headerUsable = false;
+          continue;
+        }
         header = rec.record.map((h) => h.trim());
-        const dups = header.filter((h, i) => header!.indexOf(h) !== i);
-        if (dups.length > 0) yield { diagnostic: errorAt(file, start, 1, `duplicate column name(s) in the header: ${[...new Set(dups)].join(', ')}`) };
-        headerUsable = header.includes('question') || header.includes('prompt');
+        const seen = new Set<string>();
+        const dups = new Set<string>();
+        for (const h of header) {
+          if (seen.has(h)) dups.add(h);
+          seen.add(h);
+        }
+        if (dups.size > 0) {
+          const shown = [...dups].slice(0, 20).map((h) => (h === '' ? '(unnamed)' : h));
+          yield { diagnostic: errorAt(file, start, 1, `duplicate column name(s) in the header: ${shown.join(', ')}${dups.size > 20 ? ` and ${dups.size - 20} more` : ''}`) };
+        }
+        headerUsable = seen.has('question') || seen.has('prompt');
         if (!headerUsable) {
           yield {
             diagnostic: errorAt(
@@ -104,10 +131,14 @@ export async function* readGenericDelimited(
             ),
           };
         }
-        if (dups.length > 0) headerUsable = false;
+        if (dups.size > 0) headerUsable = false;
         choiceCols = choiceColumns(header);
+        header.forEach((h, i) => {
+          if (!indexOfColumn.has(h)) indexOfColumn.set(h, i);
+        });
         continue;
       }
+      if (!headerUsable && header.length === 0) continue; // the header was refused; it covers every row
       if (rec.record.length !== header.length) {
         yield { diagnostic: errorAt(file, start, 1, `row has ${rec.record.length} fields but the header has ${header.length}`) };
         continue;
@@ -119,14 +150,14 @@ export async function* readGenericDelimited(
         file,
         line: start,
         values,
-        columnOf: (f) => columnOfIndex(header!.indexOf(f)),
+        columnOf: (f) => columnOfIndex(indexOfColumn.get(f) ?? -1),
         choiceCols,
       });
       for (const diagnostic of diagnostics) yield { diagnostic };
       if (!item) continue;
       const dup = ids.check(item.id, start);
       if (dup) {
-        yield { diagnostic: errorAt(file, start, columnOfIndex(header.indexOf('id')), dup, 'id') };
+        yield { diagnostic: errorAt(file, start, columnOfIndex(indexOfColumn.get('id') ?? -1), dup, 'id') };
         continue;
       }
       yield { item };

@@ -2,14 +2,14 @@
 // engine's LoadedModel. Supported: LlamaForCausalLM (incl. SmolLM2), MistralForCausalLM, Qwen2ForCausalLM.
 import { basename, join, resolve } from 'node:path';
 import { SclabError } from '../../model/errors';
-import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from '../types';
+import type { ChatFormatter, LayerWeights, LoadedModel, ModelConfig, ModelWeights, Tokenizer } from '../types';
 import { jinjaChatFormatter } from './chat-template';
 import { generationEosIds, parseHfConfig } from './config';
 import { combineWeightDigests, sha256File } from './hash';
 import { plainChat } from '../plain-chat';
 import { newKernelArena } from '../kernels';
 import { SafetensorsSet } from './safetensors';
-import { readJson, readJsonIfPresent, readTokenizerConfig } from './tokenizer-config';
+import { readJson, readJsonIfPresent, readTokenizerConfig, type TokenizerConfig } from './tokenizer-config';
 import { loadHfTokenizer } from './tokenizer';
 
 export interface LoadHfOptions {
@@ -39,16 +39,8 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
   }
 
   const name = opts.name ?? info.nameOrPath ?? basename(folder);
-  const addBos = (tc.addBosToken ?? postProcessorAddsBos) && tokenizer.bosId !== null;
-  const chat = tc.chatTemplate
-    ? jinjaChatFormatter(
-        name,
-        join(folder, 'tokenizer_config.json'),
-        tc.chatTemplate,
-        { bos_token: tc.bosToken, eos_token: tc.eosToken, unk_token: tc.raw.unk_token as string | null, pad_token: tc.raw.pad_token as string | null },
-        addBos ? tc.bosToken : null,
-      )
-    : plainChat;
+  const addBos = hfAddsBos(tc, postProcessorAddsBos, tokenizer);
+  const chat = hfChatFormatter(name, folder, tc);
 
   const digests = [];
   for (const file of set.files) {
@@ -63,6 +55,18 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
     chat,
     addBos,
   };
+}
+
+/** tokenizer_config's add_bos_token, else what tokenizer.json's post-processor does; never without a BOS token */
+export function hfAddsBos(tc: TokenizerConfig, postProcessorAddsBos: boolean, tokenizer: Tokenizer): boolean {
+  return (tc.addBosToken ?? postProcessorAddsBos) && tokenizer.bosId !== null;
+}
+
+/** the folder's own chat template, else the plain role-labelled format */
+export function hfChatFormatter(name: string, folder: string, tc: TokenizerConfig): ChatFormatter {
+  if (!tc.chatTemplate) return plainChat;
+  const tokens = { bos_token: tc.bosToken, eos_token: tc.eosToken, unk_token: tc.raw.unk_token as string | null, pad_token: tc.raw.pad_token as string | null };
+  return jinjaChatFormatter(name, join(folder, 'tokenizer_config.json'), tc.chatTemplate, tokens);
 }
 
 async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared: boolean): Promise<ModelWeights> {

@@ -12,6 +12,7 @@ export class HfTokenizer implements Tokenizer {
     private readonly tok: HfJsTokenizer,
     readonly bosId: number | null,
     readonly eosIds: number[],
+    readonly specialIds: ReadonlySet<number>,
     private readonly cleanUpSpaces: boolean,
     private readonly source: string,
   ) {
@@ -81,8 +82,13 @@ export async function loadHfTokenizer(
   const eosFromConfig = idOf(tc.eosToken, 'eos_token');
   if (eosFromConfig !== null) eos.add(eosFromConfig);
   for (const id of ids.eosTokenIds) eos.add(id);
+  // tokenizer.json's added tokens marked special, plus BOS/EOS wherever they were named
+  const special = new Set<number>([...eos, ...(bosId !== null ? [bosId] : [])]);
+  for (const t of ((json as { added_tokens?: unknown }).added_tokens ?? []) as Array<{ id?: unknown; special?: unknown }>) {
+    if (t && t.special === true && typeof t.id === 'number') special.add(t.id);
+  }
   return {
-    tokenizer: new HfTokenizer(tok, bosId, [...eos], tc.cleanUpTokenizationSpaces, file),
+    tokenizer: new HfTokenizer(tok, bosId, [...eos], special, tc.cleanUpTokenizationSpaces, file),
     postProcessorAddsBos: postProcessorAddsBos(json),
   };
 }
