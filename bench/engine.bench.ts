@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineClient } from '../src/core/engine/client';
-import { allocF32, matmul, matmulJs, wasmKernelsAvailable } from '../src/core/engine/kernels';
+import { allocF32, matmul, matmulJs, wasmKernelsAvailable, widenedF32, type WeightMatrix } from '../src/core/engine/kernels';
 import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
@@ -130,7 +130,8 @@ function benchKernels(): void {
 
 /** a copy of the weights whose tensors live in the SIMD kernels' memory (no copy per matmul) */
 function residentWeights(w: ModelWeights): ModelWeights {
-  const put = (a: Float32Array): Float32Array => {
+  const put = (w: WeightMatrix): Float32Array => {
+    const a = widenedF32(w);
     const r = allocF32(a.length);
     r.set(a);
     return r;

@@ -85,11 +85,57 @@ function matmulTile(R: number, C: number): WasmFunction {
   return { name: matmulTileName({ rows: R, cols: C }), params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [], body: f };
 }
 
+/** the 16-bit weight formats the kernels widen */
+export type HalfDtype = 'F16' | 'BF16';
+
+export function widenName(dtype: HalfDtype): string {
+  return `widen_${dtype.toLowerCase()}`;
+}
+
+/**
+ * widen_f16 / widen_bf16(dst, src, groups): dst[i] = fp32 of the 16-bit src[i] for i < 8*groups (byte offsets).
+ * BF16 is the top half of an fp32 (a shift). F16 moves its exponent and fraction up 13 bits and multiplies by 2^112
+ * (exact: it rebases the exponent from 15 to 127 and turns subnormals into normals), then puts the sign back and
+ * sets the exponent to all ones for infinities and NaN — every value comes out exactly as halfToFloat gives it.
+ */
+function widenHalf(dtype: HalfDtype): WasmFunction {
+  const [dst, src, groups] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const end = f.local(I32);
+  const h = f.local(V128);
+  const lanes = f.local(V128);
+  const convert = (): void => {
+    if (dtype === 'BF16') {
+      f.get(lanes).i32(16).i32x4Shl();
+      return;
+    }
+    f.get(lanes).v128I32x4(0x7fff).v128And().i32(13).i32x4Shl().v128I32x4(0x77800000).f32x4Mul();
+    f.get(lanes).v128I32x4(0x8000).v128And().i32(16).i32x4Shl().v128Or();
+    f.get(lanes).v128I32x4(0x7c00).v128And().v128I32x4(0x7c00).i32x4Eq().v128I32x4(0x7f800000).v128And().v128Or();
+  };
+  f.get(src).get(groups).i32(16).i32Mul().i32Add().set(end);
+  f.block().loop();
+  f.get(src).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(src).v128Load(0).set(h);
+  f.get(h).i32x4ExtendLowI16x8U().set(lanes);
+  f.get(dst);
+  convert();
+  f.v128Store(0);
+  f.get(h).i32x4ExtendHighI16x8U().set(lanes);
+  f.get(dst);
+  convert();
+  f.v128Store(16);
+  f.addConst(src, 16).addConst(dst, 32).br(0);
+  f.end().end();
+  return { name: widenName(dtype), params: [I32, I32, I32], results: [], body: f };
+}
+
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
 
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
   const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ...extraTiles];
-  return encodeModule(tiles.map((t) => matmulTile(t.rows, t.cols)), { initial: 16, maximum: 65536 });
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16')];
+  return encodeModule(fns, { initial: 16, maximum: 65536 });
 }
