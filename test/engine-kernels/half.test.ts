@@ -30,7 +30,7 @@ function randomF32(n: number, seed: number): Float32Array {
 }
 
 const shapes: Array<[number, number, number]> = [
-  [1, 4, 4], [1, 64, 300], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65], [16, 96, 48], [13, 576, 31], [1, 7, 5], [2, 33, 17],
+  [1, 4, 4], [1, 64, 300], [1, 576, 31], [1, 24, 6], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65], [16, 96, 48], [13, 576, 31], [1, 7, 5], [2, 33, 17],
 ];
 
 describe('16-bit weight matrices', () => {
@@ -57,16 +57,21 @@ describe('16-bit weight matrices', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const wide = widenedF32(new HalfMatrix('F16', all));
     for (const h of [0x0001, 0x03ff, 0x0400, 0x3c00, 0x7bff, 0x7c00, 0x8000, 0xfc00, 0x8001]) expect(wide[h]).toBe(halfToFloat(h));
-    // through the SIMD widening: x picks column 0 of each row of a [16384, 4] matrix, exactly (1 * w + 0 * …)
-    const x = new Float32Array([1, 0, 0, 0]);
-    const got = new Float32Array(16384);
-    expect(matmulHalfWasm(got, x, new HalfMatrix('F16', all), 1, 4, 16384)).toBe(true);
-    const want = new Float32Array(16384);
-    matmul(want, x, wide, 1, 4, 16384);
-    expect(Array.from(got)).toEqual(Array.from(want));
-    for (let o = 0; o < 16384; o++) {
-      const h = all[o * 4]!;
-      if (halfToFloat(h) === halfToFloat(h) && Math.abs(halfToFloat(h)) !== Infinity) expect(got[o]).toBe(halfToFloat(h) + 0);
+    // through both SIMD widenings: x = e_j picks column j of each row, exactly (1 * w + 0 * …)
+    for (const inDim of [4, 8]) {
+      const outDim = 65536 / inDim;
+      for (let j = 0; j < inDim; j++) {
+        const x = new Float32Array(inDim);
+        x[j] = 1;
+        const got = new Float32Array(outDim);
+        expect(matmulHalfWasm(got, x, new HalfMatrix('F16', all), 1, inDim, outDim)).toBe(true);
+        const want = new Float32Array(outDim);
+        matmul(want, x, wide, 1, inDim, outDim);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        // and for finite values that is halfToFloat itself (+0 for -0: 1 * -0 + 0 * … is +0)
+        const exact = Array.from({ length: outDim }, (_, o) => halfToFloat(all[o * inDim + j]!) + 0);
+        expect(Array.from(got).filter((_, o) => Number.isFinite(exact[o]))).toEqual(exact.filter((v) => Number.isFinite(v)));
+      }
     }
   });
 

@@ -10,7 +10,7 @@
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, widenName, type HalfDtype } from './kernels-wasm-code';
+import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, widenName, type HalfDtype } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -18,12 +18,14 @@ type TileFn = (
 ) => void;
 
 type WidenFn = (dst: number, src: number, groups: number) => void;
+type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
 
 interface WasmState {
   mem: WebAssembly.Memory;
   multi: TileFn;
   one: TileFn;
   widen: Record<HalfDtype, WidenFn>;
+  halfRow: Record<HalfDtype, HalfRowFn>;
   heap: Float32Array;
   /** next free byte of the arena */
   top: number;
@@ -53,6 +55,7 @@ function instantiate(): WasmState | null {
       multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
       one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
+      halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
       top: 64,
       buffers: new WeakSet([mem.buffer]),
@@ -265,8 +268,9 @@ const WIDE_BLOCK_BYTES = 32 * 1024;
 
 /**
  * out[r, o] = sum_i x[r, i] * w[o, i] for 16-bit w: blocks of weight rows are widened (SIMD) into a small scratch
- * and multiplied there by the fp32 tiles, so each weight is widened once per call however many rows x has and the
- * sums are exactly those of the widened-at-load matrix. Returns false when the SIMD kernels cannot run.
+ * and multiplied there by the fp32 tiles, so each weight is widened once per call however many rows x has; a single
+ * row (decode) widens in registers instead. Either way the sums are exactly those of the widened-at-load matrix.
+ * Returns false when the SIMD kernels cannot run.
  */
 export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix, rows: number, inDim: number, outDim: number): boolean {
   if (inDim % 4 !== 0 || inDim === 0) return false;
@@ -284,7 +288,14 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
     throw e;
   }
   const widen = s.widen[w.dtype];
-  for (let o0 = 0; o0 < outDim; o0 += blockRows) {
+  // one row (decode): widen in registers; the outDim % 4 rows left over go through the block path below
+  let o0 = 0;
+  if (rows === 1 && inDim % 8 === 0) {
+    const colTiles = Math.floor(outDim / 4);
+    s.halfRow[w.dtype](op, xp, wp, inDim, colTiles);
+    o0 = colTiles * 4;
+  }
+  for (; o0 < outDim; o0 += blockRows) {
     const cols = Math.min(blockRows, outDim - o0);
     const n = cols * inDim;
     const groups = n >> 3;
