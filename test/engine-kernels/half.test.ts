@@ -75,6 +75,26 @@ describe('16-bit weight matrices', () => {
     }
   });
 
+  it('F16 without infinities or NaN: all 63,488 finite patterns through the shorter one-row widening', () => {
+    const finite = new Uint16Array(65536 - 2048);
+    let n = 0;
+    for (let h = 0; h < 65536; h++) if ((h & 0x7c00) !== 0x7c00) finite[n++] = h;
+    const w = new HalfMatrix('F16', finite);
+    expect(w.finite).toBe(true);
+    expect(new HalfMatrix('F16', Uint16Array.of(1, 2, 0xfc00, 3)).finite).toBe(false);
+    const wide = widenedF32(w);
+    for (let j = 0; j < 8; j++) {
+      const x = new Float32Array(8);
+      x[j] = -2; // also checks the sign comes through the multiply
+      const got = new Float32Array(finite.length / 8);
+      const want = new Float32Array(finite.length / 8);
+      matmul(got, x, w, 1, 8, got.length);
+      matmul(want, x, wide, 1, 8, want.length);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      expect(Array.from(got)).toEqual(Array.from(want, (_, o) => -2 * halfToFloat(finite[o * 8 + j]!) + 0));
+    }
+  });
+
   it('takes embedding rows out of a 16-bit matrix', () => {
     const bits = randomBits('BF16', 6 * 8, 5);
     const w = new HalfMatrix('BF16', bits);

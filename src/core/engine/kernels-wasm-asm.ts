@@ -81,6 +81,8 @@ export class FnBuilder {
   v128And(): this { return this.simd(0x4e); }
   v128Or(): this { return this.simd(0x50); }
   i32x4Eq(): this { return this.simd(0x37); }
+  i32x4ExtendLowI16x8S(): this { return this.simd(0xa7); }
+  i32x4ExtendHighI16x8S(): this { return this.simd(0xa8); }
   i32x4ExtendLowI16x8U(): this { return this.simd(0xa9); }
   i32x4ExtendHighI16x8U(): this { return this.simd(0xaa); }
   /** shift every i32 lane left by the i32 on top of the stack */

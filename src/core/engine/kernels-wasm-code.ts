@@ -132,8 +132,19 @@ function widenHalf(dtype: HalfDtype): WasmFunction {
   return { name: widenName(dtype), params: [I32, I32, I32], results: [], body: f };
 }
 
-export function halfRowName(dtype: HalfDtype): string {
-  return `mv_${dtype.toLowerCase()}_1x4`;
+/** what a one-row kernel widens: BF16, F16, or F16 known to hold no infinity or NaN (a shorter conversion) */
+export type HalfRowKind = HalfDtype | 'F16_FINITE';
+
+export function halfRowName(kind: HalfRowKind): string {
+  return `mv_${kind.toLowerCase()}_1x4`;
+}
+
+/**
+ * F16 without infinities or NaN, from sign-extended lanes: shifted left 13 the sign lands in bit 31 with copies of it
+ * in bits 28–30, which the mask clears; the multiply by 2^112 then rebases the exponent and keeps the sign.
+ */
+function emitWidenFiniteF16(f: FnBuilder, lanes: number): void {
+  f.get(lanes).i32(13).i32x4Shl().v128I32x4(0x8fffffff | 0).v128And().v128I32x4(0x77800000).f32x4Mul();
 }
 
 /**
@@ -142,10 +153,12 @@ export function halfRowName(dtype: HalfDtype): string {
  * out[col] = sum_i x[i] * widen(w[col*inDim + i]) for col < 4*colTiles; inDim % 8 == 0. The four lanes of each
  * accumulator take i mod 4 in the same order as mm_1x4, so the sums are those of the fp32 kernel on the widened rows.
  */
-function halfRowTile(dtype: HalfDtype): WasmFunction {
+function halfRowTile(kind: HalfRowKind): WasmFunction {
+  const finite = kind === 'F16_FINITE';
   const C = 4;
   const [out, x, w, inDim, colTiles] = [0, 1, 2, 3, 4] as const;
   const f = new FnBuilder(5);
+  const widen = (lanes: number): void => (finite ? emitWidenFiniteF16(f, lanes) : emitWiden(f, kind as HalfDtype, lanes));
   const wRowBytes = f.local(I32);
   const ct = f.local(I32);
   const xp = f.local(I32);
@@ -171,13 +184,19 @@ function halfRowTile(dtype: HalfDtype): WasmFunction {
   f.get(xp).v128Load(16).set(xhi);
   for (let c = 0; c < C; c++) {
     f.get(wp[c]!).v128Load(0).set(h);
-    f.get(h).i32x4ExtendLowI16x8U().set(lanes);
+    f.get(h);
+    if (finite) f.i32x4ExtendLowI16x8S();
+    else f.i32x4ExtendLowI16x8U();
+    f.set(lanes);
     f.get(acc[c]!).get(xlo);
-    emitWiden(f, dtype, lanes);
+    widen(lanes);
     f.f32x4Mul().f32x4Add().set(acc[c]!);
-    f.get(h).i32x4ExtendHighI16x8U().set(lanes);
+    f.get(h);
+    if (finite) f.i32x4ExtendHighI16x8S();
+    else f.i32x4ExtendHighI16x8U();
+    f.set(lanes);
     f.get(acc[c]!).get(xhi);
-    emitWiden(f, dtype, lanes);
+    widen(lanes);
     f.f32x4Mul().f32x4Add().set(acc[c]!);
     f.addConst(wp[c]!, 16);
   }
@@ -194,15 +213,20 @@ function halfRowTile(dtype: HalfDtype): WasmFunction {
   }
   f.addConst(ct, 1).br(0);
   f.end().end();
-  return { name: halfRowName(dtype), params: [I32, I32, I32, I32, I32], results: [], body: f };
+  return { name: halfRowName(kind), params: [I32, I32, I32, I32, I32], results: [], body: f };
 }
 
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
+/**
+ * decode's main tile: eight independent accumulators hide the latency of the add chain that four leave exposed;
+ * each output's sum runs in the same order as in the other tiles, so the results are the same to the bit
+ */
+export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
 
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
-  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ...extraTiles];
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), halfRowTile('F16'), halfRowTile('BF16')];
+  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...extraTiles];
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), halfRowTile('F16'), halfRowTile('BF16'), halfRowTile('F16_FINITE')];
   return encodeModule(fns, { initial: 16, maximum: 65536 });
 }

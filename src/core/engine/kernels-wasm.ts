@@ -10,7 +10,7 @@
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, widenName, type HalfDtype } from './kernels-wasm-code';
+import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -24,8 +24,9 @@ interface WasmState {
   mem: WebAssembly.Memory;
   multi: TileFn;
   one: TileFn;
+  oneWide: TileFn;
   widen: Record<HalfDtype, WidenFn>;
-  halfRow: Record<HalfDtype, HalfRowFn>;
+  halfRow: Record<HalfRowKind, HalfRowFn>;
   heap: Float32Array;
   /** next free byte of the arena */
   top: number;
@@ -54,8 +55,9 @@ function instantiate(): WasmState | null {
       mem,
       multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
       one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
+      oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
-      halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn },
+      halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
       top: 64,
       buffers: new WeakSet([mem.buffer]),
@@ -88,8 +90,25 @@ export class HalfMatrix {
     readonly dtype: HalfDtype,
     readonly bits: Uint16Array,
   ) {}
+  private finiteCache: boolean | undefined;
   get length(): number {
     return this.bits.length;
+  }
+  /** whether no value is an infinity or NaN (F16 then widens in fewer steps); read once: bits must not change after */
+  get finite(): boolean {
+    if (this.finiteCache === undefined) {
+      const b = this.bits;
+      const exp = this.dtype === 'F16' ? 0x7c00 : 0x7f80;
+      let all = true;
+      for (let i = 0; i < b.length; i++) {
+        if ((b[i]! & exp) === exp) {
+          all = false;
+          break;
+        }
+      }
+      this.finiteCache = all;
+    }
+    return this.finiteCache;
   }
   /** elements [from, from + n) as fp32 into dst at dstOffset */
   widenInto(from: number, n: number, dst: Float32Array, dstOffset: number): void {
@@ -218,7 +237,11 @@ export function matmulAt(
   if (colTiles > 0) {
     if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
-      s.one(op + r * outStride * 4, xp + r * xStride * 4, wp, 1, inDim, colTiles, xStride, wStride, outStride);
+      const o = op + r * outStride * 4;
+      const xr = xp + r * xStride * 4;
+      const wide = Math.floor(outDim / 8);
+      if (wide > 0) s.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
+      if (colTiles > wide * 2) s.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
     }
   }
   const heap = s.heap;
@@ -292,7 +315,7 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
   let o0 = 0;
   if (rows === 1 && inDim % 8 === 0) {
     const colTiles = Math.floor(outDim / 4);
-    s.halfRow[w.dtype](op, xp, wp, inDim, colTiles);
+    s.halfRow[w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype](op, xp, wp, inDim, colTiles);
     o0 = colTiles * 4;
   }
   for (; o0 < outDim; o0 += blockRows) {
