@@ -5,7 +5,7 @@
 import { cancelledError, SclabError } from '../model/errors';
 import { Capture, type CaptureOptions, type HiddenStates } from './capture';
 import { applyIntervention, type Intervention } from './intervention';
-import { attentionSimd, matmul, rmsnorm, swiglu } from './kernels';
+import { attentionSimd, matmul, rmsnorm, swiglu, weightRows } from './kernels';
 import { addBias, addInPlace, applyRope, attention, ropeTable } from './ops';
 import type { ModelConfig, ModelWeights } from './types';
 
@@ -138,10 +138,7 @@ export class ForwardState {
     const { qDim, kvDim, x, xb, q, k, v, att, o, hb, hb2 } = this;
     const start = this.pos;
 
-    for (let r = 0; r < rows; r++) {
-      const e = ids[first + r]! * dim;
-      for (let i = 0; i < dim; i++) x[r * dim + i] = w.tokenEmbedding[e + i]!;
-    }
+    for (let r = 0; r < rows; r++) weightRows(w.tokenEmbedding, ids[first + r]!, 1, dim, x, r * dim);
     capture?.add('residual', 0, x, first, rows);
     ropeTable(this.cos, this.sin, start, rows, headDim, c.ropeTheta);
 
