@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { linkSignal } from '../util/signal';
-import type { Backend, ChatResult, OptionScoreResult, TopAlternative } from '../backends/backend';
+import type { Backend, ChatResult, OptionScoreResult, Steering, TopAlternative } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
@@ -164,6 +164,15 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   return progress;
 }
 
+/** the condition's intervention, from whichever extension resolved it */
+function steeringOf(opts: ExecuteOptions, condition: string): Steering | undefined {
+  for (const ext of opts.extensions ?? []) {
+    const s = ext.steering?.get(condition);
+    if (s) return s;
+  }
+  return undefined;
+}
+
 function count(p: RunProgress, r: RoundRecord): void {
   p.recorded++;
   if (r.error) p.errors++;
@@ -180,14 +189,15 @@ interface RoundInput {
 async function runRound({ opts, chain, round, built, signal, call }: RoundInput & { opts: ExecuteOptions; signal: AbortSignal; call: Call }): Promise<RoundOutcome> {
   const { experiment: exp, backend, description } = opts;
   const item = chain.item;
-  const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal };
+  const steer = steeringOf(opts, chain.condition.name);
+  const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal, ...(steer ? { steer } : {}) };
   const extras: RecordExtras = {};
   // probes read the round input before the answer exists
   for (const ext of opts.extensions ?? []) {
     if (!ext.beforeChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.beforeChat!({ ...ctx, signal: s }), ext.schedulesOwnRequests === true));
   }
-  const outcome = await generateRound(opts, item, built, call);
+  const outcome = await generateRound(opts, item, built, call, steer);
   for (const ext of opts.extensions ?? []) {
     if (!ext.afterChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), ext.schedulesOwnRequests === true));
@@ -201,6 +211,7 @@ async function generateRound(
   item: Item,
   built: { messages: RoundRecord['messages']; prefill: string },
   call: Call,
+  steer: Steering | undefined,
 ): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
@@ -217,6 +228,7 @@ async function generateRound(
           prefill: built.prefill,
           decoding: exp.decoding,
           continuations,
+          ...(steer ? { steer } : {}),
         })
       : undefined;
   // the label-probability rank: one more one-token request per round, never cached (it is cheap and small)
@@ -234,10 +246,10 @@ async function generateRound(
   }
   const started = performance.now();
   const selfScheduled = backend.attachScheduler !== undefined;
-  const chat = await call('chat', (s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), selfScheduled);
+  const chat = await call('chat', (s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding, ...(steer ? { steer } : {}) }, s), selfScheduled);
   let options: OptionScoreResult | undefined;
   if (continuations && backend.scoreOptions) {
-    options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations }, s), selfScheduled);
+    options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations, ...(steer ? { steer } : {}) }, s), selfScheduled);
   }
   const labelAlternatives = await rankByLabel();
   const latencyMs = performance.now() - started;

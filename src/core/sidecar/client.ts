@@ -9,6 +9,9 @@ import { cancelledError, SclabError } from '../model/errors';
 import { decodeVector } from './encoding';
 import {
   ErrorBodySchema,
+  GenerateResponseSchema,
+  type GenerateWireRequest,
+  type GenerateWireResponse,
   HiddenStatesResponseSchema,
   InfoSchema,
   LoglikelihoodResponseSchema,
@@ -54,6 +57,8 @@ export interface SidecarClient {
   hiddenStates(req: HiddenStatesWireRequest, signal?: AbortSignal): Promise<DecodedHiddenStates>;
   probeScores(req: ProbeScoresWireRequest, signal?: AbortSignal): Promise<ProbeScoresWireResponse>;
   loglikelihood(req: LoglikelihoodWireRequest, signal?: AbortSignal): Promise<LoglikelihoodWireResponse>;
+  /** POST /v1/generate (capability generate) */
+  generate(req: GenerateWireRequest, signal?: AbortSignal): Promise<GenerateWireResponse>;
   /** the rendered text and ids the sidecar runs the model on */
   tokenize(req: SidecarInput, signal?: AbortSignal): Promise<TokenizeWireResponse>;
   /** any request, answered as is (conformance checks of error answers) */
@@ -162,6 +167,10 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
     loglikelihood: async (req, signal) => {
       const { bytes: _b, ...r } = await call(LoglikelihoodResponseSchema, 'POST', '/v1/loglikelihood', req, signal);
       return r as LoglikelihoodWireResponse;
+    },
+    generate: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(GenerateResponseSchema, 'POST', '/v1/generate', req, signal);
+      return r as GenerateWireResponse;
     },
     raw: (method, path, body, init) => raw(method, path, body, init),
     close: () => own?.close(),

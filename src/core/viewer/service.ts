@@ -14,7 +14,7 @@ import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, readRecords, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
-import { buildSampleIndex, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
+import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
 import { errorResponse, parseAppMessage, safeParseAppMessage, type Method, type ParamsOf, type ResultOf, type ViewerHandlers, type ViewerResponse } from './protocol';
 
 export interface ViewerServiceOptions {
@@ -213,6 +213,7 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
     ranks: async () => ranksFrom((await a.fullSummary()).summary),
     probes: async () => probesFrom((await a.fullSummary()).summary),
     instructions: async () => instructionsFrom((await a.fullSummary()).summary),
+    causal: async () => causalFrom((await a.fullSummary()).summary),
     samples: async (params) => querySamples(await a.sampleIndex(), params),
     item: async ({ itemId }) => {
       const run = await a.load();
