@@ -58,7 +58,7 @@ describe('executeRun', () => {
     const withNotes = Object.assign(backend, { runNotes: async () => [`prefix cache: ${backend.chats.length} chats seen`] });
     const result = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend: withNotes, settings });
     expect(result.manifest.backend.notes).toContain('prefix cache: 3 chats seen');
-    expect((await readManifest(result.runDir)).backend.notes).toEqual(['prefix cache: 3 chats seen']);
+    expect((await readManifest(result.runDir)).backend.notes).toEqual(result.manifest.backend.notes);
   });
 
   it('turns a per-item failure into an error record, skips that chain\'s later rounds, and goes on', async () => {
