@@ -254,7 +254,7 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
         const auth = target.token ? `authorization: Bearer ${target.token}\r\n` : '';
         const hidden = `GET /v1/smuggled-marker HTTP/1.1\r\nhost: ${u.host}\r\n${auth}\r\n`;
         const got = await exchange(
-          `POST /v1/nowhere HTTP/1.1\r\nhost: ${u.host}\r\n${auth}content-length: ${hidden.length}\r\n\r\n${hidden}` +
+          `POST /v1/nowhere HTTP/1.1\r\nhost: ${u.host}\r\n${auth}content-type: application/json\r\ncontent-length: ${hidden.length}\r\n\r\n${hidden}` +
             `GET /v1/info HTTP/1.1\r\nhost: ${u.host}\r\n${auth}connection: close\r\n\r\n`,
         );
         assert(/^HTTP\/1\.[01] 404/.test(got), `POST /v1/nowhere: expected 404 first, got ${JSON.stringify(got.slice(0, 60))}`);
