@@ -10,12 +10,15 @@
 //      three-pass path (prefix cache off) against the one-pass path, same run (goal ≥ 4×, identical greedy answers)
 //   5. memory release: RSS of an in-process engine on that model after load and after close (twice)
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
-// SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24); SCLAB_BENCH_ONLY=4 runs section 4 alone.
+//   6. prefill and decode tokens/s on SmolLM2-135M and Qwen2.5-0.5B shapes (random weights), 1 thread, F32 and F16,
+//      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts)
+// SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24); SCLAB_BENCH_ONLY=4 or 6 runs that section alone;
+// SCLAB_BENCH_SHAPES=SmolLM2-135M picks section 6's shapes, SCLAB_BENCH_PREFILL / SCLAB_BENCH_DECODE its token counts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineClient } from '../src/core/engine/client';
-import { allocF32, matmul, matmulJs, wasmKernelsAvailable } from '../src/core/engine/kernels';
+import { allocF32, matmul, matmulJs, wasmKernelsAvailable, widenedF32, type WeightMatrix } from '../src/core/engine/kernels';
 import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
@@ -23,6 +26,7 @@ import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine
 import { loadLlamaCpp } from './support/llamacpp';
 import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, type EndToEndResult } from './engine-e2e';
 import { llama2cToGguf } from '../test/support/gguf';
+import { benchShapes } from './engine-shapes';
 
 const MODEL_DIR = path.resolve(__dirname, '../../test/fixtures/models/stories260K');
 const BIN = path.join(MODEL_DIR, 'stories260K.bin');
@@ -130,7 +134,8 @@ function benchKernels(): void {
 
 /** a copy of the weights whose tensors live in the SIMD kernels' memory (no copy per matmul) */
 function residentWeights(w: ModelWeights): ModelWeights {
-  const put = (a: Float32Array): Float32Array => {
+  const put = (w: WeightMatrix): Float32Array => {
+    const a = widenedF32(w);
     const r = allocF32(a.length);
     r.set(a);
     return r;
@@ -303,7 +308,12 @@ async function benchRelease(modelDir: string): Promise<void> {
 async function main(): Promise<void> {
   const t0 = performance.now();
   console.log(`engine bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  if (process.env.SCLAB_BENCH_ONLY !== '4') {
+  const only = process.env.SCLAB_BENCH_ONLY;
+  if (only === '6') {
+    await benchShapes();
+    return;
+  }
+  if (only !== '4') {
     benchKernels();
     await benchDecode();
     console.log(`\n3. ${PREFILL_TOKENS}-token prefill capturing every layer, random weights, SmolLM2-135M shapes, 1 thread, warm-up + median of 3`);
@@ -311,6 +321,7 @@ async function main(): Promise<void> {
     await benchPrefill('weights as the loaders place them', randomWeights(SMOLLM2_135M, allocF32));
   }
   await benchEndToEnd();
+  if (only !== '4') await benchShapes();
   console.log(`\ntotal ${fmt((performance.now() - t0) / 1000)} s`);
 }
 

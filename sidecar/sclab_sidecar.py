@@ -17,6 +17,7 @@ import hmac
 import json
 import math
 import os
+import struct
 import sys
 import threading
 import time
@@ -171,10 +172,14 @@ class Model:
         self.wanted = set()  # (kind, layer index) the running request asked for; nothing else is kept
         self.keep_last = False
         self.special_ids = special_token_ids(self.tok)
+        # capability steer: the intervention of the request in flight, per thread (hooks run on the forward's thread)
+        self.tls = threading.local()
         if self.layers is not None:
             for i, layer in enumerate(self.layers):
                 layer.self_attn.register_forward_hook(self._hook("attn", i))
                 layer.mlp.register_forward_hook(self._hook("mlp", i))
+                # before the catching hook: what is caught (and what later layers see) is the steered output
+                layer.register_forward_hook(self._steer_hook(i), with_kwargs=True)
                 layer.register_forward_hook(self._hook("layer", i))
         self.lock = threading.Lock()
 
@@ -204,6 +209,80 @@ class Model:
                 h = (output[0] if isinstance(output, tuple) else output)[0].detach()
                 self.caught[(kind, i)] = h[-1:] if self.keep_last else h
         return f
+
+    def can_generate(self) -> bool:
+        return self.remote is None and getattr(self, "model", None) is not None
+
+    def _steer_hook(self, i):
+        """Residual index l = i + 1 (the output of decoder layer i): add alpha·u, or remove the component along u.
+        The absolute position of the pass's first token comes from the layer's cache_position (a pass that continues
+        a KV cache starts later), else from position_ids, else 0."""
+        def f(_mod, _args, kwargs, output):
+            s = getattr(self.tls, "steering", None)
+            u = s["by_layer"].get(i + 1) if s else None
+            if u is None:
+                return None
+            h = output[0] if isinstance(output, tuple) else output
+            where = kwargs.get("cache_position")
+            if where is None and kwargs.get("position_ids") is not None:
+                where = kwargs["position_ids"][0]
+            offset = int(where[0]) if where is not None and len(where) > 0 else 0
+            start = max(0, s["from"] - offset)
+            if start >= h.shape[1]:
+                return None
+            h = h.clone()
+            u = u.to(device=h.device, dtype=h.dtype)
+            part = h[:, start:, :]
+            if s["mode"] == "add":
+                part += s["alpha"] * u
+            else:
+                part -= (part @ u).unsqueeze(-1) * u
+            return (h,) + tuple(output[1:]) if isinstance(output, tuple) else h
+        return f
+
+    def compile_steer(self, steer, inp, ids):
+        """The wire's steer (already checked by parse_steer) → unit directions per layer and the first steered position."""
+        if steer is None or (steer["mode"] == "add" and steer["alpha"] == 0):
+            return None  # alpha 0 is no intervention at all: bit-identical to an unsteered pass
+        torch = self.torch
+        by_layer = {}
+        for k, entry in enumerate(steer["layers"]):
+            l, d = entry["layer"], entry["direction"]
+            if l < 1 or l > self.n_layers:
+                raise WireError("bad_request", f"steer.layers[{k}].layer: {l} is not a decoder layer output of this {self.n_layers}-layer model (1…{self.n_layers})")
+            if l in by_layer:
+                raise WireError("bad_request", f"steer.layers[{k}].layer: layer {l} appears twice")
+            if len(d) != self.d_model:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: needs {self.d_model} numbers (the model's width), got {len(d)}")
+            v = torch.tensor(d, dtype=torch.float64)
+            n = float(v.norm())
+            if not math.isfinite(n) or n == 0:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: is the zero vector or not finite")
+            by_layer[l] = (v / n).float()
+        start = 0
+        if steer["positions"] == "input" and "messages" in inp:
+            msgs = inp["messages"]
+            last = len(msgs) - 1
+            while last > 0 and msgs[last]["role"] != "user":
+                last -= 1
+            if last > 0:
+                before = self.ids(self.render(msgs[:last], ""))
+                while start < len(before) and start < len(ids) and before[start] == ids[start]:
+                    start += 1
+        return {"mode": steer["mode"], "alpha": float(steer["alpha"]), "by_layer": by_layer, "from": start}
+
+    def steered(self, steering):
+        """the context in which this thread's forward passes run under `steering` (None: unsteered)"""
+        model = self
+
+        class Scope:
+            def __enter__(self):
+                model.tls.steering = steering
+
+            def __exit__(self, *_):
+                model.tls.steering = None
+                return False
+        return Scope()
 
     # ---- text → ids, as the OpenAI-compatible servers (vLLM, SGLang, llama.cpp) do it ---------------------------
     def render(self, messages, prefill: str) -> str:
@@ -265,8 +344,16 @@ class Model:
                 raise WireError("bad_request", f"layer {l} does not exist for module {module}: choose {lo}…{self.n_layers}")
         return list(dict.fromkeys(layers))
 
-    def hidden(self, inp: dict, layers, position: str, module: str, convention: str, budget_bytes=None):
-        """→ (layer_ids, [vector per layer as float32 numpy], n_tokens, special positions)"""
+    def hidden(self, inp: dict, layers, position: str, module: str, convention: str, budget_bytes=None, steer=None):
+        """→ (layer_ids, [vector per layer as float32 numpy], n_tokens, special positions); `steer`: capability steer"""
+        if steer is None:
+            return self._hidden(inp, layers, position, module, convention, budget_bytes)
+        if not self.can_generate():
+            raise WireError("unsupported", "steering is not offered through the remote service")
+        with self.steered(self.compile_steer(steer, inp, self.ids(self.text_of(inp)))):
+            return self._hidden(inp, layers, position, module, convention, budget_bytes)
+
+    def _hidden(self, inp: dict, layers, position: str, module: str, convention: str, budget_bytes=None):
         layers = self.layer_list(layers, module)
         ids = self.ids(self.text_of(inp))
         self.check_length(len(ids))
@@ -355,7 +442,13 @@ class Model:
         text = self.text_of(inp)
         return text, self.ids(text)
 
-    def loglikelihood(self, inp: dict, continuations):
+    def loglikelihood(self, inp: dict, continuations, steer=None):
+        if steer is None or self.remote is not None:
+            return self._loglikelihood(inp, continuations)
+        with self.steered(self.compile_steer(steer, inp, self.ids(self.text_of(inp)))):
+            return self._loglikelihood(inp, continuations)
+
+    def _loglikelihood(self, inp: dict, continuations):
         if self.remote is not None:
             raise WireError("unsupported", "log-likelihoods are not computed through the remote service; use the generation server")
         text = self.text_of(inp)
@@ -537,6 +630,89 @@ def score_probe(probe, vectors):
 # --------------------------------------------------------------------------------------------------------------
 # HTTP
 
+    # ---- generation (POST /v1/generate) --------------------------------------------------------------------------
+    def generate(self, inp: dict, max_tokens: int, temperature: float, top_p: float, seed, stop, steer=None):
+        torch = self.torch
+        ids = self.ids(self.text_of(inp))
+        self.check_length(len(ids))
+        if self.max_tokens:
+            max_tokens = min(max_tokens, max(0, self.max_tokens - len(ids)))
+        steering = self.compile_steer(steer, inp, ids) if steer else None
+        gen = torch.Generator(device="cpu").manual_seed(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
+        eos = self.tok.eos_token_id
+        out, finish, text = [], "length", None
+        with self.lock, torch.no_grad(), self.steered(steering):
+            try:
+                o = self.model(torch.tensor([ids], device=self.device), use_cache=True)
+                past, pos = o.past_key_values, len(ids)
+                logits = o.logits[0, -1].double().cpu()
+                while len(out) < max_tokens:
+                    if temperature == 0:
+                        nxt = int(torch.argmax(logits))
+                    else:
+                        p = torch.softmax(logits / temperature, -1)
+                        if top_p < 1:
+                            sp, si = torch.sort(p, descending=True)
+                            keep = torch.cumsum(sp, 0) - sp < top_p
+                            p = torch.zeros_like(p).scatter(0, si[keep], sp[keep])
+                        nxt = int(torch.multinomial(p / p.sum(), 1, generator=gen))
+                    if nxt == eos:
+                        finish = "stop"
+                        break
+                    out.append(nxt)
+                    now = self.tok.decode(out, skip_special_tokens=True)
+                    cut = min([i for i in (now.find(s) for s in stop if s) if i >= 0], default=-1)
+                    if cut >= 0:
+                        text, finish = now[:cut], "stop"
+                        break
+                    if len(out) >= max_tokens:
+                        break
+                    o = self.model(torch.tensor([[nxt]], device=self.device), past_key_values=past, use_cache=True)
+                    past, pos = o.past_key_values, pos + 1
+                    logits = o.logits[0, -1].double().cpu()
+            finally:
+                past = None
+        if text is None:
+            text = self.tok.decode(out, skip_special_tokens=True)
+        return {"text": text, "finish_reason": finish, "prompt_tokens": len(ids), "completion_tokens": len(out)}
+
+
+def parse_steer(body: dict, can_steer: bool):
+    """The optional `steer` field (capability steer), checked; None when absent."""
+    s = body.get("steer")
+    if s is None:
+        return None
+    if not can_steer:
+        raise WireError("unsupported", "this server cannot steer (capability steer is false in GET /v1/info)")
+    if not isinstance(s, dict) or not set(s) <= {"mode", "alpha", "layers", "positions"}:
+        raise WireError("bad_request", "steer: expected {mode?, alpha?, layers: [{layer, direction}], positions?}")
+    mode = one_of(s, "mode", ("add", "ablate"), "add")
+    positions = one_of(s, "positions", ("all", "input"), "all")
+    alpha = s.get("alpha", 0)
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not math.isfinite(alpha):
+        raise WireError("bad_request", "steer.alpha: expected a finite number")
+    layers = s.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise WireError("bad_request", "steer.layers: expected a non-empty list of {layer, direction}")
+    out = []
+    for k, e in enumerate(layers):
+        if not isinstance(e, dict) or set(e) != {"layer", "direction"} or not isinstance(e["layer"], int) or isinstance(e["layer"], bool):
+            raise WireError("bad_request", f"steer.layers[{k}]: expected {{layer: integer, direction}}")
+        d = e["direction"]
+        if isinstance(d, str):
+            try:
+                raw = base64.b64decode(d, validate=True)
+            except Exception:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: not base64")
+            if len(raw) % 4:
+                raise WireError("bad_request", f"steer.layers[{k}].direction: base64 of float32 needs a multiple of 4 bytes")
+            d = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+        elif not (isinstance(d, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in d)):
+            raise WireError("bad_request", f"steer.layers[{k}].direction: expected numbers or base64 float32")
+        out.append({"layer": e["layer"], "direction": [float(x) for x in d]})
+    return {"mode": mode, "alpha": float(alpha), "layers": out, "positions": positions}
+
+
 class Sidecar:
     def __init__(self, model: Model, args, probes):
         self.m = model
@@ -550,7 +726,8 @@ class Sidecar:
     def info(self, _body=None):
         m = self.m
         out = {"protocol": PROTOCOL, "model": m.name, "n_layers": m.n_layers, "d_model": m.d_model, "modules": list(MODULES),
-               "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False},
+               "capabilities": {"hidden_states": True, "probe_scores": True, "loglikelihood": m.remote is None, "openai": False,
+                                "generate": m.can_generate(), "steer": m.can_generate()},
                "limits": {"max_body_bytes": self.max_body, "max_prompt_chars": self.max_chars, "max_response_bytes": self.max_response},
                "implementation": self.implementation, "probes": sorted(self.probes)}
         if m.max_tokens:
@@ -576,7 +753,8 @@ class Sidecar:
         self.check_chars(inp)
         # base64 float32 is 4/3 × 4 bytes a number, JSON up to ~16: the budget is on the answer as sent
         per_float = 16 if encoding == "json" else 16 / 3
-        ids, vecs, n, special = self.m.hidden(inp, layers, position, module, convention, budget_bytes=int(self.max_response * 4 / per_float))
+        steer = parse_steer(body, self.m.can_generate())
+        ids, vecs, n, special = self.m.hidden(inp, layers, position, module, convention, budget_bytes=int(self.max_response * 4 / per_float), steer=steer)
         return {"protocol": PROTOCOL, "model": self.m.name, "module": module, "position": position, "convention": convention,
                 "encoding": encoding, "layer_ids": ids, "dim": self.m.d_model, "n_tokens": n, "special_positions": special,
                 "layers": [encode_vector(v, encoding) for v in vecs]}
@@ -631,13 +809,37 @@ class Sidecar:
         if not isinstance(conts, list) or not conts or len(conts) > 64 or not all(isinstance(c, str) for c in conts):
             raise WireError("bad_request", "continuations: expected 1…64 strings")
         self.check_chars(inp)
-        return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts)}
+        steer = parse_steer(body, self.m.can_generate())
+        return {"protocol": PROTOCOL, "model": self.m.name, "results": self.m.loglikelihood(inp, conts, steer)}
+    def generate(self, body):
+        if not self.m.can_generate():
+            raise WireError("unsupported", "this server does not generate through POST /v1/generate")
+        inp = parse_input(body)
+        max_tokens = body.get("max_tokens", 16)
+        temperature = body.get("temperature", 0)
+        top_p = body.get("top_p", 1)
+        seed = body.get("seed")
+        stop = body.get("stop", [])
+        num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731
+        if not (isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 0):
+            raise WireError("bad_request", "max_tokens: expected an integer ≥ 0")
+        if not (num(temperature) and temperature >= 0) or not (num(top_p) and 0 < top_p <= 1):
+            raise WireError("bad_request", "temperature ≥ 0 and 0 < top_p ≤ 1 expected")
+        if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+            raise WireError("bad_request", "seed: expected an integer ≥ 0")
+        if not (isinstance(stop, list) and len(stop) <= 16 and all(isinstance(x, str) for x in stop)):
+            raise WireError("bad_request", "stop: expected at most 16 strings")
+        steer = parse_steer(body, True)
+        self.check_chars(inp)
+        r = self.m.generate(inp, max_tokens, float(temperature), float(top_p), seed, stop, steer)
+        return {"protocol": PROTOCOL, "model": self.m.name, **r}
+
 
 
 def make_handler(app: Sidecar, log: bool):
     routes = {("GET", "/v1/info"): app.info, ("POST", "/v1/hidden_states"): app.hidden_states,
               ("POST", "/v1/probe_scores"): app.probe_scores, ("POST", "/v1/loglikelihood"): app.loglikelihood,
-              ("POST", "/v1/tokenize"): app.tokenize}
+              ("POST", "/v1/tokenize"): app.tokenize, ("POST", "/v1/generate"): app.generate}
     paths = {p for _, p in routes}
     token_digest = hashlib.sha256(app.token.encode()).digest() if app.token else None
 

@@ -78,16 +78,21 @@ class Pending {
   private waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   listeners: Array<(n: ViewerNotification) => void> = [];
 
-  open(send: (id: number) => void): Promise<unknown> {
+  /**
+   * Sends one request and waits for its response. The result's type is the method's: the host answers each request
+   * with its method's handler (typed `ViewerHandlers` in the core) and every response is validated on arrival.
+   */
+  open<M extends Method>(_method: M, send: (id: number) => void): Promise<ResultOf[M]> {
     const id = this.next++;
-    return new Promise((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new RequestError('timeout', `the host did not answer request ${id} within ${TIMEOUT_MS / 1000} s`));
       }, TIMEOUT_MS);
       this.waiting.set(id, { resolve, reject, timer });
       send(id);
-    });
+      // the one cast of the bridge: see above (the wire carries JSON, the host's handler table fixed its type)
+    }) as Promise<ResultOf[M]>;
   }
 
   receive(raw: unknown): void {
@@ -123,7 +128,7 @@ function vscodeBridge(api: VsCodeApi): Bridge {
   window.addEventListener('message', (ev: MessageEvent) => p.receive(ev.data));
   return {
     kind: 'vscode',
-    request: (method, params) => p.open((id) => api.postMessage({ kind: 'request', id, method, params })) as never,
+    request: (method, params) => p.open(method, (id) => api.postMessage({ kind: 'request', id, method, params })),
     command: (cmd) => api.postMessage({ kind: 'command', ...cmd }),
     onNotification: (fn) => p.listeners.push(fn),
     getState: () => api.getState(),
@@ -136,12 +141,12 @@ function httpBridge(): Bridge {
   return {
     kind: 'http',
     request: (method, params) =>
-      p.open((id) => {
+      p.open(method, (id) => {
         fetch('api/message', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'request', id, method, params }) })
           .then((r) => r.json())
           .then((json: unknown) => p.receive(json))
           .catch((err: unknown) => p.settle({ kind: 'response', id, ok: false, error: { code: 'network', message: `the viewer server did not answer: ${String(err)}` } }));
-      }) as never,
+      }),
     command: (cmd) => {
       void fetch('api/message', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'command', ...cmd }) }).catch(() => undefined);
     },
@@ -155,7 +160,7 @@ function staticBridge(answers: Record<string, unknown>): Bridge {
   return {
     kind: 'static',
     request: (method, params) =>
-      p.open((id) => {
+      p.open(method, (id) => {
         const key = requestKey(method, params);
         const msg = Object.prototype.hasOwnProperty.call(answers, key)
           ? { kind: 'response', id, ok: true, result: answers[key] }
@@ -167,7 +172,7 @@ function staticBridge(answers: Record<string, unknown>): Bridge {
             };
         // asynchronous like the other hosts, and validated like any host message
         queueMicrotask(() => p.receive(msg));
-      }) as never,
+      }),
     command: () => undefined,
     onNotification: (fn) => p.listeners.push(fn),
     ...sessionState('sclab-viewer-static:' + location.pathname),

@@ -45,9 +45,13 @@ export function clear(el: Node): void {
 }
 
 /** A custom element (vscode-elements) with its properties set as properties, not as markup. */
+/** The toolkit's `vscode-single-select` custom element: what the pages read from it. */
+export type SingleSelect = HTMLElement & { value: string };
+
 export function ce<T extends HTMLElement = HTMLElement>(tag: string, props: Record<string, unknown> = {}, ...children: Child[]): T {
   const el = document.createElement(tag) as T;
-  for (const [k, v] of Object.entries(props)) (el as unknown as Record<string, unknown>)[k] = v;
+  // custom elements take their settings as properties; Reflect.set writes any property name without a cast
+  for (const [k, v] of Object.entries(props)) Reflect.set(el, k, v);
   append(el, ...children);
   return el;
 }

@@ -11,6 +11,7 @@ import type { PageContext, PageRenderer } from './context';
 import { ce, clear, emptyState, h } from './dom';
 import { int } from './format';
 import { renderCompare } from './pages/compare';
+import { renderCausal } from './pages/causal';
 import { renderInstructions } from './pages/instructions';
 import { renderOverview } from './pages/overview';
 import { renderProbes } from './pages/probes';
@@ -23,11 +24,12 @@ const RENDERERS: Record<Page, PageRenderer> = {
   ranks: renderRanks,
   probes: renderProbes,
   instructions: renderInstructions,
+  causal: renderCausal,
   samples: renderSamples,
   compare: renderCompare,
 };
 
-const TITLES: Record<Page, string> = { overview: 'Overview', ranks: 'Ranks', probes: 'Probes', instructions: 'Instructions', samples: 'Samples', compare: 'Compare' };
+const TITLES: Record<Page, string> = { overview: 'Overview', ranks: 'Ranks', probes: 'Probes', instructions: 'Instructions', causal: 'Causal', samples: 'Samples', compare: 'Compare' };
 
 function header(o: OverviewResult, bridge: Bridge): HTMLElement {
   const r = o.run;

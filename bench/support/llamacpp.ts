@@ -68,8 +68,8 @@ export interface LlamaCppModel {
    * probabilities after each token
    */
   logProbs(tokens: number[]): Promise<number[]>;
-  /** greedy continuation of `prompt`, n new tokens */
-  greedy(prompt: number[], n: number): Promise<number[]>;
+  /** greedy continuation of `prompt`, n new tokens; onToken(i) runs as token i arrives (for timing) */
+  greedy(prompt: number[], n: number, onToken?: (i: number) => void): Promise<number[]>;
   dispose(): Promise<void>;
 }
 
@@ -100,10 +100,11 @@ export async function loadLlamaCpp(ggufPath: string, contextSize = 512): Promise
       }
       return out;
     },
-    async greedy(prompt, n) {
+    async greedy(prompt, n, onToken) {
       await sequence.clearHistory();
       const out: number[] = [];
       for await (const tok of sequence.evaluate(prompt, { temperature: 0 })) {
+        onToken?.(out.length);
         out.push(tok);
         if (out.length >= n) break;
       }

@@ -5,7 +5,6 @@ import { createSidecarBackend } from '../core/backends/sidecar';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from './models';
 import { SclabError } from '../core/model/errors';
 import type { BackendRef } from '../core/model/experiment';
-import type { BackendDescription } from '../core/model/manifest';
 
 export interface BackendFlags {
   backend?: string;
@@ -36,11 +35,6 @@ export function resolveBackendRef(flags: BackendFlags, fromExperiment?: BackendR
 }
 
 const optional = <K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> => (value === undefined ? {} : ({ [key]: value } as Record<K, number>));
-
-/** Rebuilds the backend a run used, from its manifest (never holding a secret) plus the environment. */
-export function backendRefFromManifest(d: BackendDescription, apiKeyEnv?: string): BackendRef {
-  return { kind: d.kind, model: d.model, baseUrl: d.baseUrl, apiKeyEnv };
-}
 
 export async function createBackend(
   ref: BackendRef,

@@ -1,18 +1,7 @@
-import * as path from 'node:path';
 import type { ModelSpec } from '../core/engine/load-local';
-import { defaultCacheDir, resolveModel } from '../core/engine/resolve';
+import { modelCacheSettings, resolveModel } from '../core/engine/resolve';
 
 export const DEFAULT_EMBEDDED_MODEL = 'stories260K';
-
-/** SCLAB_CACHE_DIR, else the platform's per-user cache folder. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform: process.platform });
-}
-
-/** Local folders searched before downloading: SCLAB_MODEL_MIRRORS (path-list) plus any the caller adds. */
-export function modelMirrors(env: NodeJS.ProcessEnv = process.env, extra: string[] = []): string[] {
-  return [...(env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean), ...extra];
-}
 
 /**
  * Turns --model (a path or a catalogue name) into files on disk, downloading into the verified cache with progress
@@ -22,8 +11,7 @@ export async function resolveModelForCli(spec: string, opts: { extraMirrors?: st
   let lastFile = '';
   let lastPct = -1;
   const resolved = await resolveModel(spec, {
-    cacheDir: cacheRoot(),
-    mirrors: modelMirrors(process.env, opts.extraMirrors),
+    ...modelCacheSettings(process.env, process.platform, opts.extraMirrors),
     signal: opts.signal,
     onProgress: (p) => {
       if (opts.quiet) return;

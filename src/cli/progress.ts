@@ -45,3 +45,4 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
     },
   };
 }
+export type ProgressReporter = ReturnType<typeof createProgressReporter>;

@@ -23,8 +23,10 @@ async function setApiKey(deps: BackendCommandDeps, arg: unknown): Promise<boolea
   if (!name) {
     const candidates = readBackends().filter((b) => b.kind !== 'embedded');
     const OTHER = '$(key) A scorer\'s key (by its apiKeyEnv name)…';
-    const picked = await p.pick([...candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), { label: OTHER, description: 'e.g. PERSPECTIVE_API_KEY, as the experiment file names it' }], { title: 'Set API Key for which backend?' });
+    const tokens = candidates.filter((b) => b.kind === 'sidecar' && b.sidecarUrl).map((b) => ({ label: `${b.name} · sidecar token`, description: b.sidecarUrl, backend: b }));
+    const picked = await p.pick<vscode.QuickPickItem & { backend?: BackendSetting }>([...candidates.map((b) => ({ label: b.name, description: `${b.kind} · ${b.baseUrl ?? ''}` })), ...tokens, { label: OTHER, description: 'e.g. PERSPECTIVE_API_KEY, as the experiment file names it' }], { title: 'Set API Key for which backend?' });
     if (!picked) return false;
+    if (picked.backend?.sidecarUrl) return setSidecarToken(deps, picked.backend.name, picked.backend.sidecarUrl);
     scorer = picked.label === OTHER;
     name = scorer ? await p.input({ title: 'Key name (the scorer\'s apiKeyEnv)', validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : 'letters, digits and _') }) : picked.label;
     if (!name) return false;
@@ -42,6 +44,16 @@ async function setApiKey(deps: BackendCommandDeps, arg: unknown): Promise<boolea
     await deps.keys.set(name, key.trim(), readBackends().find((b) => b.name === name)?.baseUrl);
     deps.log.info(`API key of ${name} stored in secret storage`);
   }
+  return true;
+}
+
+/** A sidecar backend's bearer token, bound to the sidecar's origin. */
+async function setSidecarToken(deps: BackendCommandDeps, name: string, sidecarUrl: string): Promise<boolean> {
+  const token = await deps.prompts.current.input({ title: `Sidecar token for ${name}`, prompt: `Sent only to ${sidecarUrl}; kept in VS Code's secret storage. Leave empty to remove it.`, password: true, ignoreFocusOut: true });
+  if (token === undefined) return false;
+  if (token.trim() === '') await deps.keys.deleteSidecarToken(name);
+  else await deps.keys.setSidecarToken(name, token.trim(), sidecarUrl);
+  deps.log.info(`sidecar token of ${name} ${token.trim() === '' ? 'removed' : 'stored in secret storage'}`);
   return true;
 }
 
@@ -74,9 +86,18 @@ async function configureBackend(deps: BackendCommandDeps, arg: unknown): Promise
     });
     if (baseUrl === undefined) return undefined;
   }
+  let sidecarUrl: string | undefined;
+  if (kind === 'sidecar') {
+    sidecarUrl = await p.input({
+      title: `Sidecar URL of ${name} (hidden states, probe scores; the base URL above generates)`,
+      value: existing?.sidecarUrl ?? 'http://127.0.0.1:8765',
+      validateInput: (v) => (/^https?:\/\/[^\s]+$/.test(v.trim()) && !/\/\/[^/]*@/.test(v) ? undefined : 'an http(s) URL without credentials in it (set the token with Set API Key…)'),
+    });
+    if (sidecarUrl === undefined) return undefined;
+  }
   const model = await p.input({ title: kind === 'embedded' ? 'Model: a catalogue name (stories260K, …) or a local folder' : 'Model id the server serves', value: existing?.model ?? (kind === 'embedded' ? 'stories260K' : '') });
   if (model === undefined) return undefined;
-  const entry: BackendSetting = { name: name.trim(), kind, ...(baseUrl ? { baseUrl: baseUrl.trim() } : {}), ...(model.trim() ? { model: model.trim() } : {}) };
+  const entry: BackendSetting = { name: name.trim(), kind, ...(baseUrl ? { baseUrl: baseUrl.trim() } : {}), ...(sidecarUrl ? { sidecarUrl: sidecarUrl.trim() } : {}), ...(model.trim() ? { model: model.trim() } : {}) };
   await writeBackends([...list.filter((b) => b.name !== existing?.name && b.name !== entry.name), entry]);
   deps.log.info(`backend ${entry.name} saved to user settings`);
   if (workspaceShadowsBackends()) {

@@ -28,21 +28,15 @@ export function refOf(b: BackendSetting): BackendRef {
   };
 }
 
-/** The model cache the CLI uses too, so a model downloaded once serves both hosts. */
-function cacheRoot(defaultCacheDir: (env: { XDG_CACHE_HOME?: string; HOME?: string; LOCALAPPDATA?: string; platform: string }) => string): string {
-  const env = process.env;
-  return env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform: process.platform });
-}
-
 /** An embedded backend's model (a catalogue name or a local path) as files on disk, through the verified cache. */
 export async function resolveEmbeddedModel(
   b: BackendSetting,
   opts: { baseDir: string | undefined; signal?: AbortSignal; onModelProgress?: (message: string) => void },
 ): Promise<{ kind: 'llama2c'; bin: string; tokenizer: string } | { kind: 'hf'; dir: string }> {
-  const { resolveModel, defaultCacheDir } = await core();
+  const { resolveModel, modelCacheSettings } = await core();
+  // the model cache the CLI uses too, so a model downloaded once serves both hosts
   const resolved = await resolveModel(b.model ?? 'stories260K', {
-    cacheDir: cacheRoot(defaultCacheDir),
-    mirrors: (process.env.SCLAB_MODEL_MIRRORS ?? '').split(path.delimiter).filter(Boolean),
+    ...modelCacheSettings(process.env, process.platform),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (p) => opts.onModelProgress?.(`model ${p.file}: ${p.total ? `${Math.floor((100 * p.received) / p.total)}%` : `${(p.received / 1e6).toFixed(1)} MB`}`),
@@ -66,8 +60,22 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
       // the engine always runs in its worker: the extension host must never block on a forward pass
       return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker' });
     }
-    case 'sidecar':
-      throw new SclabError('unsupported', `backend "${b.name}": the sidecar backend cannot run experiments yet; use an openai or embedded backend`);
+    case 'sidecar': {
+      // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) serve one model
+      if (!b.sidecarUrl) throw new SclabError('config', `backend "${b.name}" needs a sidecarUrl (e.g. http://127.0.0.1:8765) in sclab.backends`);
+      if (!b.baseUrl) throw new SclabError('config', `backend "${b.name}" needs a baseUrl: the OpenAI-compatible server that generates (e.g. http://127.0.0.1:8000/v1)`);
+      const apiKey = await deps.keys.keyFor(b.name, b.baseUrl, (bound, now) => (deps.askKeyOrigin ? deps.askKeyOrigin(b.name, bound, now) : Promise.resolve('cancel')));
+      const sidecarToken = await deps.keys.sidecarTokenFor(b.name, b.sidecarUrl);
+      const { createSidecarBackend } = await core();
+      return createSidecarBackend({
+        sidecarUrl: b.sidecarUrl,
+        baseUrl: b.baseUrl,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        ...(sidecarToken ? { sidecarToken } : {}),
+        ...(apiKey ? { apiKey } : {}),
+        ...(b.model ? { model: b.model } : {}),
+      });
+    }
   }
 }
 

@@ -11,7 +11,7 @@ export interface ResultsCommandDeps extends CommandDeps {
 }
 
 // typed against the protocol's pages (a value import would pull zod into the activation bundle)
-const PAGES: Record<ViewerPage, true> = { overview: true, ranks: true, probes: true, instructions: true, samples: true, compare: true };
+const PAGES: Record<ViewerPage, true> = { overview: true, ranks: true, probes: true, instructions: true, causal: true, samples: true, compare: true };
 
 function pageOf(arg: unknown): ViewerPage | undefined {
   const page = (arg as { page?: unknown } | null | undefined)?.page;

@@ -7,6 +7,7 @@ import type { ViewerService } from '../core/viewer/service';
 import { reportError } from './command';
 import type { RunManager } from './run-manager';
 import { core } from './load-core';
+import { NotificationQueue } from './notification-queue';
 
 export const RESULTS_VIEW_TYPE = 'sclab.results';
 
@@ -110,9 +111,8 @@ function titleOf(t: ResultsTarget): string {
 /** One panel: the viewer app in a webview, its messages validated on arrival and answered by the core's service. */
 export class ResultsPanel implements vscode.Disposable {
   private service: Promise<ViewerService>;
-  private ready = false;
-  private pendingItem: string | undefined;
-  private pendingPage: ViewerPage | undefined;
+  /** typed notifications, held until the webview says it is ready */
+  private readonly notifications: NotificationQueue;
   private readonly disposables: vscode.Disposable[] = [];
   /** messages the panel received, for the extension tests (never their content: only kinds) */
   readonly received: string[] = [];
@@ -123,7 +123,8 @@ export class ResultsPanel implements vscode.Disposable {
     private readonly deps: ResultsPanelDeps,
     itemId?: string,
   ) {
-    this.pendingItem = itemId;
+    this.notifications = new NotificationQueue((n) => void panel.webview.postMessage(n));
+    if (itemId) this.openItem(itemId);
     this.service = core().then((m) => m.createViewerService({ runDir: target.runDir, ...(target.compareRunDir ? { compareRunDir: target.compareRunDir } : {}) }));
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'icon.svg');
     this.disposables.push(panel.webview.onDidReceiveMessage((raw) => this.receive(raw).catch((err) => reportError(deps, 'results panel', err))));
@@ -137,23 +138,16 @@ export class ResultsPanel implements vscode.Disposable {
     const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, ...p)).toString();
     // a fresh nonce from a cryptographic source on every render: only our script runs under the CSP
     const nonce = randomBytes(18).toString('base64');
+    this.notifications.reset();
     webview.html = renderViewerHtml({ scriptUri: asset('dist', 'webview', 'viewer.js'), styleUri: asset('dist', 'webview', 'viewer.css'), cspSource: webview.cspSource, nonce, state: { runDir: this.target.runDir, ...(this.target.compareRunDir ? { compareRunDir: this.target.compareRunDir } : {}), sclabHost: 1 } });
   }
 
   openItem(itemId: string): void {
-    if (!this.ready) {
-      this.pendingItem = itemId;
-      return;
-    }
-    void this.panel.webview.postMessage({ kind: 'notification', event: 'openItem', data: { itemId } });
+    this.notifications.notify({ kind: 'notification', event: 'openItem', data: { itemId } });
   }
 
   showPage(page: ViewerPage): void {
-    if (!this.ready) {
-      this.pendingPage = page;
-      return;
-    }
-    void this.panel.webview.postMessage({ kind: 'notification', event: 'showPage', data: { page } });
+    this.notifications.notify({ kind: 'notification', event: 'showPage', data: { page } });
   }
 
   /** A message from the webview: validated first; requests go to the service, commands are the host's job. */
@@ -175,11 +169,7 @@ export class ResultsPanel implements vscode.Disposable {
     }
     switch (msg.command) {
       case 'ready':
-        this.ready = true;
-        if (this.pendingItem) this.openItem(this.pendingItem);
-        else if (this.pendingPage) this.showPage(this.pendingPage);
-        this.pendingItem = undefined;
-        this.pendingPage = undefined;
+        this.notifications.markReady();
         return;
       case 'revealItem':
         await revealItem(this.target.runDir, msg.args.itemId, this.deps.log, msg.args.preserveFocus === true);
@@ -202,7 +192,7 @@ export class ResultsPanel implements vscode.Disposable {
       if (run?.progress && Date.now() - last > 500) {
         last = Date.now();
         const p = run.progress;
-        void this.panel.webview.postMessage({ kind: 'notification', event: 'runProgress', data: { runId: path.basename(this.target.runDir), status: 'running', planned: p.planned, recorded: p.recorded, errors: p.errors } });
+        this.notifications.notify({ kind: 'notification', event: 'runProgress', data: { runId: path.basename(this.target.runDir), status: 'running', planned: p.planned, recorded: p.recorded, errors: p.errors } });
       }
       if (wasActive && !run) this.refresh();
       wasActive = run !== undefined;
@@ -211,7 +201,7 @@ export class ResultsPanel implements vscode.Disposable {
 
   refresh(): void {
     void this.service.then((s) => s.invalidate());
-    void this.panel.webview.postMessage({ kind: 'notification', event: 'runChanged', data: {} });
+    this.notifications.notify({ kind: 'notification', event: 'runChanged', data: {} });
   }
 
   dispose(): void {

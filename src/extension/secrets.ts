@@ -79,6 +79,27 @@ export class ApiKeys {
     return value;
   }
 
+  private sidecarTokenKey(backendName: string): string {
+    return `sclab.sidecarToken.${backendName}`;
+  }
+
+  /** A sidecar backend's bearer token, bound to the sidecar's origin like a key (never sent to another one). */
+  async sidecarTokenFor(backendName: string, sidecarUrl: string): Promise<string | undefined> {
+    const stored = await this.storage.get(this.sidecarTokenKey(backendName));
+    if (stored === undefined) return undefined;
+    const { token, origin } = JSON.parse(stored) as { token: string; origin: string | null };
+    if (origin !== originOf(sidecarUrl)) throw new SclabError('config', `the sidecar token of backend "${backendName}" was stored for ${origin ?? 'another URL'}; set it again (Set API Key…) to send it to ${originOf(sidecarUrl) ?? sidecarUrl}`);
+    return token;
+  }
+
+  async setSidecarToken(backendName: string, token: string, sidecarUrl: string): Promise<void> {
+    await this.storage.store(this.sidecarTokenKey(backendName), JSON.stringify({ token, origin: originOf(sidecarUrl) }));
+  }
+
+  deleteSidecarToken(backendName: string): Thenable<void> {
+    return this.storage.delete(this.sidecarTokenKey(backendName));
+  }
+
   getScorerKey(envName: string): Thenable<string | undefined> {
     return this.storage.get(this.scorerKey(envName));
   }

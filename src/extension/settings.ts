@@ -8,6 +8,8 @@ export interface BackendSetting {
   name: string;
   kind: BackendKind;
   baseUrl?: string;
+  /** sidecar backends: the sidecar's root URL (baseUrl is then the server that generates) */
+  sidecarUrl?: string;
   model?: string;
   /** requests / tokens per minute the server allows */
   maxRpm?: number;
@@ -47,6 +49,7 @@ function parseBackends(raw: unknown): BackendSetting[] {
       name: o.name,
       kind: o.kind as BackendKind,
       ...(typeof o.baseUrl === 'string' && o.baseUrl !== '' ? { baseUrl: o.baseUrl } : {}),
+      ...(typeof o.sidecarUrl === 'string' && o.sidecarUrl !== '' ? { sidecarUrl: o.sidecarUrl } : {}),
       ...(typeof o.model === 'string' && o.model !== '' ? { model: o.model } : {}),
       ...(isPositive(o.maxRpm) ? { maxRpm: o.maxRpm } : {}),
       ...(isPositive(o.maxTpm) ? { maxTpm: o.maxTpm } : {}),

@@ -5,15 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { parseHfConfig } from '../../src/core/engine/hf/config';
 import { loadHfModel } from '../../src/core/engine/hf/load';
 import { tokenizeText } from '../../src/core/engine/host';
+import { HalfMatrix, widenedF32, type WeightMatrix } from '../../src/core/engine/kernels';
+import { generate, nextTokenLogits } from '../../src/core/engine/session';
 import { SclabError } from '../../src/core/model/errors';
 import { writeHfFolder, type Folder } from './fixtures';
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-function expectSameTensors(folder: Folder, got: Float32Array, name: string) {
+function expectSameTensors(folder: Folder, got: WeightMatrix, name: string) {
   const t = folder.tensors.get(name)!;
   expect(got.length).toBe(t.data.length);
-  expect(Array.from(got)).toEqual(Array.from(t.data));
+  expect(Array.from(widenedF32(got))).toEqual(Array.from(t.data));
 }
 
 describe('loadHfModel', () => {
@@ -171,4 +173,30 @@ describe('parseHfConfig', () => {
     expect(parseHfConfig({ ...q, use_sliding_window: true }, 'c').config.maxSeqLen).toBe(4096);
     expect(parseHfConfig({ ...base, architectures: ['MistralForCausalLM'], max_position_embeddings: 32768, sliding_window: null }, 'c').config.maxSeqLen).toBe(32768);
   });
+});
+
+describe('16-bit checkpoints kept 16-bit', () => {
+  for (const dtype of ['F16', 'BF16'] as const) {
+    it(`${dtype}: half the weight memory, the same logits and greedy text as widening at load`, async () => {
+      const f = writeHfFolder({ family: 'qwen2', dtype, tied: false, nHeads: 4, nKvHeads: 2, dim: 32, hiddenDim: 48 });
+      const kept = await loadHfModel(f.dir);
+      const wide = await loadHfModel(f.dir, { widenAtLoad: true });
+      const k = kept.weights.layers[0]!;
+      const w = wide.weights.layers[0]!;
+      expect(k.w1).toBeInstanceOf(HalfMatrix);
+      expect(kept.weights.output).toBeInstanceOf(HalfMatrix);
+      expect(w.w1).toBeInstanceOf(Float32Array);
+      expect((k.w1 as HalfMatrix).bits.byteLength * 2).toBe((w.w1 as Float32Array).byteLength);
+      expect(k.bq).toBeInstanceOf(Float32Array); // vectors stay fp32
+      const ids = kept.tokenizer.encode('<|im_start|>user\nthe cat sat<|im_end|>');
+      expect(Array.from(nextTokenLogits(kept, ids))).toEqual(Array.from(nextTokenLogits(wide, ids)));
+      const opts = { maxTokens: 12, temperature: 0, ignoreEos: true };
+      const a = await generate(kept, ids, opts);
+      const b = await generate(wide, ids, opts);
+      expect(a.tokens).toHaveLength(12);
+      expect(a.tokens).toEqual(b.tokens);
+      expect(a.logprobs).toEqual(b.logprobs);
+      expect(a.text).toBe(b.text);
+    });
+  }
 });

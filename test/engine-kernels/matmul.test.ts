@@ -60,6 +60,21 @@ describe('matmul kernels against the naive reference', () => {
     });
   }
 
+  it('gives a row the same sums, to the bit, alone (decode tiles) as inside a batch (prefill tiles)', () => {
+    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13]] as const) {
+      const rows = 6;
+      const x = random(rows * inDim, inDim);
+      const w = random(outDim * inDim, outDim);
+      const batch = new Float32Array(rows * outDim);
+      matmul(batch, x, w, rows, inDim, outDim);
+      for (let r = 0; r < rows; r++) {
+        const one = new Float32Array(outDim);
+        matmul(one, x.subarray(r * inDim, (r + 1) * inDim), w, 1, inDim, outDim);
+        expect(Array.from(one)).toEqual(Array.from(batch.subarray(r * outDim, (r + 1) * outDim)));
+      }
+    }
+  });
+
   it('runs the WebAssembly SIMD path in this runtime', () => {
     expect(wasmKernelsAvailable()).toBe(true);
     const out = new Float32Array(6);

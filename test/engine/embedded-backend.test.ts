@@ -15,7 +15,7 @@ describe('embedded backend', () => {
     const d = await backend.connect();
     expect(d.kind).toBe('embedded');
     expect(d.model).toBe('stories260K');
-    expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false });
+    expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false, steer: true });
     expect(d.notes.join('\n')).toMatch(/5 layers, width 64/);
     // one engine for generation and hidden states: the manifest says so, with the sample chat's length (BOS + text)
     expect(d.tokenCheck).toMatchObject({ result: 'agree', against: expect.stringContaining('the engine itself') });

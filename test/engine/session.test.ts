@@ -126,7 +126,7 @@ describe('hidden states', () => {
     expect(h.nTokens).toBe(ids.length);
     // embeddings entry = the last token's embedding row
     const last = ids[ids.length - 1]!;
-    expect(Array.from(h.residual![0]!)).toEqual(Array.from(m.weights.tokenEmbedding.subarray(last * dim, (last + 1) * dim)));
+    expect(Array.from(h.residual![0]!)).toEqual(Array.from((m.weights.tokenEmbedding as Float32Array).subarray(last * dim, (last + 1) * dim)));
     // residual stream bookkeeping: after layer l = before + attention output + MLP output
     for (let l = 1; l <= nLayers; l++) {
       const sum = h.residual![l - 1]!.map((x, i) => x + h.attn![l - 1]![i]! + h.mlp![l - 1]![i]!);

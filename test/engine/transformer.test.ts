@@ -3,6 +3,7 @@
 // features stories260K lacks (q/k/v biases, untied output, rotate-half RoPE).
 import { describe, expect, it } from 'vitest';
 import { nextTokenLogits } from '../../src/core/engine/session';
+import { widenedF32, type WeightMatrix } from '../../src/core/engine/kernels';
 import { ForwardState } from '../../src/core/engine/transformer';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from '../../src/core/engine/types';
 import { SclabError } from '../../src/core/model/errors';
@@ -15,7 +16,8 @@ function withWeights(model: LoadedModel, weights: ModelWeights): LoadedModel {
 }
 
 /** [heads*headDim, dim] rows of each head reordered from interleaved pairs (2j, 2j+1) to halves (j, j+headDim/2) */
-function toRotateHalf(w: Float32Array, heads: number, headDim: number, dim: number): Float32Array {
+function toRotateHalf(matrix: WeightMatrix, heads: number, headDim: number, dim: number): Float32Array {
+  const w = widenedF32(matrix);
   const out = new Float32Array(w.length);
   for (let h = 0; h < heads; h++) {
     for (let j = 0; j < headDim / 2; j++) {
@@ -28,7 +30,8 @@ function toRotateHalf(w: Float32Array, heads: number, headDim: number, dim: numb
 }
 
 /** every key/value head repeated for each query head of its group: plain multi-head attention */
-function expandKv(w: Float32Array, nKv: number, group: number, headDim: number, dim: number): Float32Array {
+function expandKv(matrix: WeightMatrix, nKv: number, group: number, headDim: number, dim: number): Float32Array {
+  const w = widenedF32(matrix);
   const out = new Float32Array(w.length * group);
   for (let kv = 0; kv < nKv; kv++) {
     const rows = w.subarray(kv * headDim * dim, (kv + 1) * headDim * dim);
@@ -168,8 +171,10 @@ function randomModel(config: ModelConfig): ModelWeights {
 function referenceLogits(w: ModelWeights, ids: number[]): number[][] {
   const c = w.config;
   const { dim, headDim, nHeads, nKvHeads } = c;
-  const mv = (m: Float32Array, x: number[], out: number, bias?: Float32Array): number[] =>
-    Array.from({ length: out }, (_, o) => x.reduce((s, xi, i) => s + xi * m[o * x.length + i]!, bias ? bias[o]! : 0));
+  const mv = (matrix: WeightMatrix, x: number[], out: number, bias?: Float32Array): number[] => {
+    const m = widenedF32(matrix);
+    return Array.from({ length: out }, (_, o) => x.reduce((s, xi, i) => s + xi * m[o * x.length + i]!, bias ? bias[o]! : 0));
+  };
   const norm = (x: number[], g: Float32Array): number[] => {
     const r = 1 / Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length + c.rmsNormEps);
     return x.map((v, i) => v * r * g[i]!);
@@ -187,7 +192,8 @@ function referenceLogits(w: ModelWeights, ids: number[]): number[][] {
     }
     return out;
   };
-  const xs = ids.map((id) => Array.from(w.tokenEmbedding.subarray(id * dim, (id + 1) * dim)));
+  const embedding = widenedF32(w.tokenEmbedding);
+  const xs = ids.map((id) => Array.from(embedding.subarray(id * dim, (id + 1) * dim)));
   for (const l of w.layers) {
     const hs = xs.map((x) => norm(x, l.attnNorm));
     const q = hs.map((h, t) => rope(mv(l.wq, h, nHeads * headDim, l.bq), t));

@@ -49,7 +49,7 @@ describe('extension manifest', () => {
     expect(props).toEqual(expect.arrayContaining(['sclab.backends', 'sclab.defaultBackend', 'sclab.concurrency', 'sclab.defaultRounds', 'sclab.runsFolder']));
     expect(props.filter((p) => /key|secret|token|password/i.test(p))).toEqual([]);
     const itemProps = Object.keys((pkg.contributes.configuration.properties['sclab.backends'] as { items: { properties: Record<string, unknown> } }).items.properties);
-    expect(itemProps.sort()).toEqual(['baseUrl', 'kind', 'maxRpm', 'maxTpm', 'model', 'name']);
+    expect(itemProps.sort()).toEqual(['baseUrl', 'kind', 'maxRpm', 'maxTpm', 'model', 'name', 'sidecarUrl']);
     expect(pkg.capabilities.untrustedWorkspaces.supported).toBe('limited');
     expect(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations).toEqual(['sclab.backends', 'sclab.defaultBackend']);
   });

@@ -57,4 +57,15 @@ describe('extension key store', () => {
     expect(await keys.keyFor('old', 'http://127.0.0.1:8000/v1', async () => 'cancel')).toBe('sk-old');
     await expect(keys.keyFor('old', 'http://127.0.0.1:9999/v1', async () => 'cancel')).rejects.toThrow(/stored for http:\/\/127\.0\.0\.1:8000/);
   });
+
+  it('a sidecar token goes only to the sidecar origin it was stored for, and is not a backend key', async () => {
+    const keys = new ApiKeys(memoryStorage());
+    expect(await keys.sidecarTokenFor('gpu', 'http://gpu-box:8765')).toBeUndefined();
+    await keys.setSidecarToken('gpu', 'tok-1', 'http://gpu-box:8765/');
+    expect(await keys.sidecarTokenFor('gpu', 'http://gpu-box:8765')).toBe('tok-1');
+    expect(await keys.get('gpu')).toBeUndefined();
+    await expect(keys.sidecarTokenFor('gpu', 'http://elsewhere:8765')).rejects.toThrow(/stored for http:\/\/gpu-box:8765; set it again/);
+    await keys.deleteSidecarToken('gpu');
+    expect(await keys.sidecarTokenFor('gpu', 'http://gpu-box:8765')).toBeUndefined();
+  });
 });

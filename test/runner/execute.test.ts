@@ -7,6 +7,7 @@ import { prepareExperiment } from '../../src/core/runner/prepare';
 import { resumeRun, startRun } from '../../src/core/runner/run';
 import { executeRun } from '../../src/core/runner/execute';
 import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
+import { writeViewerCache } from '../../src/core/viewer/service';
 import { ScriptedBackend } from '../support/scripted-backend';
 import { goldRankOf } from '../../src/core/analysis/goldRank';
 import type { RoundExtension } from '../../src/core/runner/extensions';
@@ -29,7 +30,7 @@ describe('executeRun', () => {
     const prepared = await prepareExperiment({ file, rounds: 3 });
     const backend = new ScriptedBackend({ reply: (_req, call) => (call % 2 ? ' (a)' : ' (c)') });
     const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
-    const result = await startRun({ outDir: out, ...prepared, backend, settings });
+    const result = await startRun({ outDir: out, ...prepared, backend, settings, afterComplete: (dir) => writeViewerCache(dir) });
     expect(result.status).toBe('completed');
     const conditions = prepared.experiment.conditions.map((c) => `${c.name}:${c.rounds}`);
     expect(conditions).toEqual(['baseline:1', 'self-correct:3']);

@@ -1,7 +1,7 @@
 // The request scheduler against a simulated server on a virtual clock: slots, AIMD on 429, per-minute budgets,
 // x-ratelimit-* headers and pauses, measured in virtual time (no wall-clock timing is asserted).
 import { describe, expect, it } from 'vitest';
-import { SclabError } from '../../src/core/model/errors';
+import { RetryExhausted, SclabError } from '../../src/core/model/errors';
 import { DEFAULT_RETRY_POLICY } from '../../src/core/runner/retry';
 import { AdaptiveScheduler, parseResetDuration, trackRequests, type RequestLimits, type RequestTally } from '../../src/core/runner/scheduler';
 import { VirtualClock } from '../support/virtual-clock';
@@ -163,8 +163,8 @@ describe('request scheduler', () => {
     const scheduler = new AdaptiveScheduler({ concurrency: 1, adaptive: false }, { retry: { ...retry, maxRetries: 2, initialDelayMs: 10 }, clock, random: () => 0 });
     const failing = scheduler.request({ what: 'POST /z', send: async () => { throw new SclabError('server', 'HTTP 500', { retryable: true, status: 500 }); } });
     const err = await clock.run(failing.catch((e: unknown) => e));
-    expect(err).toBeInstanceOf(SclabError);
-    expect((err as { attempts?: number }).attempts).toBe(3);
+    expect(err).toBeInstanceOf(RetryExhausted);
+    expect(err).toMatchObject({ code: 'server', status: 500, message: 'HTTP 500', attempts: 3 });
     await expect(clock.run(scheduler.request({ what: 'POST /z', send: async () => 7 }))).resolves.toBe(7);
   });
 

@@ -3,7 +3,7 @@
 // Each check throws with a message saying what the server got wrong.
 import { connect } from 'node:net';
 import { createSidecarClient, type SidecarClient } from '../../src/core/sidecar/client';
-import type { SidecarInfo } from '../../src/core/sidecar/protocol';
+import type { SidecarInfo, SteerWire } from '../../src/core/sidecar/protocol';
 
 export interface Check {
   name: string;
@@ -212,6 +212,37 @@ export function conformanceChecks(target: ConformanceTarget): { checks: Check[];
         await expectError(c, 404, 'not_found', 'POST', '/v1/probe_scores', { prompt: PROMPT, probes: [{ id: 'no-such-probe-id' }] });
         const other = syntheticProbe({ ...i, identity: { ...i.identity, weights_sha256: '0'.repeat(64) } }, layers, w);
         await expectError(c, 400, 'bad_request', 'POST', '/v1/probe_scores', { prompt: PROMPT, probes: [{ probe: other }] });
+      },
+    },
+    {
+      name: 'steer: alpha 0 changes nothing; a push changes generation, log-likelihoods and hidden states; ablation removes the direction; bad steers are 400 (or 501 without the capability)',
+      async run() {
+        const i = await info();
+        const mid = Math.max(1, Math.floor(i.n_layers / 2));
+        const dir = Array.from({ length: i.d_model }, (_, j) => Math.sin(1.7 * j + 0.3));
+        const steer = (alpha: number, extra: Partial<SteerWire> = {}): SteerWire => ({ mode: 'add', alpha, layers: [{ layer: mid, direction: dir }], ...extra });
+        if (!i.capabilities.steer) {
+          await expectError(c, 501, 'unsupported', 'POST', '/v1/loglikelihood', { context: PROMPT, continuations: [' She'], steer: steer(1) });
+          return;
+        }
+        assert(i.capabilities.generate && i.capabilities.loglikelihood, 'capability steer needs generate and loglikelihood');
+        const gen = (s?: SteerWire) => c.generate({ prompt: PROMPT, max_tokens: 12, ...(s ? { steer: s } : {}) });
+        const plain = await gen();
+        assert((await gen(steer(0))).text === plain.text, 'steer with alpha 0 changed the greedy text');
+        const big = 4 * Math.sqrt(i.d_model);
+        assert((await gen(steer(big))).text !== plain.text, `steer with alpha ${big.toFixed(1)} at layer ${mid} left the greedy text unchanged`);
+        const ll = async (s?: SteerWire) => (await c.loglikelihood({ context: PROMPT, continuations: [' She was happy.'], ...(s ? { steer: s } : {}) })).results[0]!.sum;
+        const base = await ll();
+        assert(Math.abs((await ll(steer(0))) - base) <= 1e-4 * Math.max(1, Math.abs(base)), 'steer with alpha 0 changed the log-likelihood');
+        assert(Math.abs((await ll(steer(big))) - base) > 1e-3, 'a steered log-likelihood equals the unsteered one');
+        // ablation at layer mid: the output of that layer has no component along the direction
+        const h = await c.hiddenStates({ prompt: PROMPT, layers: [mid], position: 'last', steer: { mode: 'ablate', layers: [{ layer: mid, direction: dir }] } });
+        const v = h.vectors[0]!;
+        const n = Math.hypot(...dir);
+        const along = v.reduce((a, x, j) => a + x * dir[j]!, 0) / n;
+        assert(Math.abs(along) < 1e-3 * Math.max(1, Math.hypot(...v)), `ablated layer ${mid} still has ${along} along the direction`);
+        await expectError(c, 400, 'bad_request', 'POST', '/v1/generate', { prompt: PROMPT, steer: steer(1, { layers: [{ layer: i.n_layers + 1, direction: dir }] }) });
+        await expectError(c, 400, 'bad_request', 'POST', '/v1/loglikelihood', { context: PROMPT, continuations: [' a'], steer: steer(1, { layers: [{ layer: mid, direction: [1, 2, 3] }] }) });
       },
     },
   ];

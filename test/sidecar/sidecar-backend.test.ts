@@ -27,13 +27,42 @@ afterAll(async () => {
 const messages = [{ role: 'user' as const, content: 'Is it kind to share toys? (a) yes (b) no' }];
 
 describe('sidecar backend', () => {
+  it('steers through the sidecar (POST /v1/generate, /v1/loglikelihood, /v1/hidden_states) exactly as the embedded engine does', async () => {
+    const b = createSidecarBackend({ sidecarUrl: server.url, sidecarToken: TOKEN, baseUrl: `${server.url}/v1`, apiKey: TOKEN, requestTimeoutMs: 30_000 });
+    try {
+      await b.connect();
+      const direction = Array.from({ length: 64 }, (_, j) => Math.cos(0.7 * j));
+      const history = [...messages, { role: 'assistant' as const, content: '(a)' }, { role: 'user' as const, content: 'Are you sure?' }];
+      for (const steer of [
+        { intervention: { mode: 'add' as const, alpha: 6, layers: [{ layer: 3, direction }] }, positions: 'all' as const },
+        { intervention: { mode: 'ablate' as const, alpha: 0, layers: [{ layer: 2, direction }, { layer: 4, direction }] }, positions: 'input' as const },
+      ]) {
+        const decoding = { temperature: 0, topP: 1, maxTokens: 16, stop: [], topLogprobs: 0 };
+        const viaSidecar = await b.chat({ messages: history, prefill: 'The answer is', decoding, steer });
+        const local = await embedded.chat({ messages: history, prefill: 'The answer is', decoding, steer });
+        const plain = await embedded.chat({ messages: history, prefill: 'The answer is', decoding });
+        expect(viaSidecar.text).toBe(local.text);
+        expect(local.text).not.toBe(plain.text);
+        const o1 = await b.scoreOptions!({ messages: history, prefill: 'The answer is', continuations: [' (a)', ' (b)'], steer });
+        const o2 = await embedded.scoreOptions!({ messages: history, prefill: 'The answer is', continuations: [' (a)', ' (b)'], steer });
+        o1.logprobs.forEach((x, i) => expect(x).toBeCloseTo(o2.logprobs[i]!, 4));
+        const h1 = await b.hiddenStates!({ messages: history, prefill: '', position: 'last', module: 'residual', layers: [4], steer });
+        const h2 = await embedded.hiddenStates({ messages: history, prefill: '', position: 'last', module: 'residual', layers: [4], steer });
+        // equal up to float rounding: the two engines' prefix caches split the prefill differently
+        h1.vectors[0]!.forEach((x, j) => expect(Math.abs(x - h2.vectors[0]![j]!)).toBeLessThan(1e-4));
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
   it('connects to a sidecar plus a generation server of the same model: every capability, the identity, both in the notes', async () => {
     const b = createSidecarBackend({ sidecarUrl: server.url, sidecarToken: TOKEN, baseUrl: `${server.url}/v1`, apiKey: TOKEN, requestTimeoutMs: 30_000 });
     try {
       const d = await b.connect();
       expect(d.kind).toBe('sidecar');
       expect(d.model).toBe('stories260K');
-      expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, labelLogprobs: true, hiddenStates: true, probeScores: true });
+      expect(d.capabilities).toEqual({ chat: true, optionLogprobs: true, topLogprobs: true, labelLogprobs: true, hiddenStates: true, probeScores: true, steer: true });
       expect(d.identity).toEqual(await embedded.identity());
       const notes = d.notes.join('\n');
       expect(notes).toContain(`sidecar ${server.url}: sclab serve`);

@@ -5,7 +5,7 @@
 // tensor infos (name, u32 n_dims, u64 dims innermost first, u32 ggml type, u64 data offset); padding to
 // general.alignment (32); tensor data, each tensor at an aligned offset. All little-endian.
 // No RoPE permutation: GGUF llama and llama2.c both use the interleaved-pair layout for Q and K.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { readLlama2cCheckpoint } from './reference-forward';
 
 const enum GgufType {
@@ -17,6 +17,7 @@ const enum GgufType {
   ARRAY = 9,
 }
 const GGML_TYPE_F32 = 0;
+const GGML_TYPE_F16 = 1;
 const ALIGNMENT = 32;
 
 export type GgufValue =
@@ -32,7 +33,8 @@ export interface GgufTensor {
   name: string;
   /** row-major shape, outermost first (e.g. [outDim, inDim]); written reversed as GGUF wants */
   shape: number[];
-  data: Float32Array;
+  /** F32 values, or the bits of F16 values */
+  data: Float32Array | Uint16Array;
 }
 
 class ByteWriter {
@@ -91,8 +93,37 @@ function writeValue(w: ByteWriter, v: GgufValue): void {
   }
 }
 
-/** serialises a GGUF v3 file with F32 tensors */
+/** serialises a GGUF v3 file with F32 (and F16) tensors */
 export function encodeGguf(kv: Array<[string, GgufValue]>, tensors: GgufTensor[]): Buffer {
+  const w = ggufHeader(kv, tensors);
+  for (const t of tensors) {
+    w.bytes(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    w.pad();
+  }
+  return w.toBuffer();
+}
+
+/** writes a GGUF v3 file tensor by tensor (for models too big to assemble in one Buffer) */
+export function writeGguf(outPath: string, kv: Array<[string, GgufValue]>, tensors: GgufTensor[]): void {
+  const fd = openSync(outPath, 'w');
+  try {
+    const header = ggufHeader(kv, tensors).toBuffer();
+    writeSync(fd, header);
+    let at = header.length;
+    for (const t of tensors) {
+      const b = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+      writeSync(fd, b);
+      at += b.length;
+      const pad = (ALIGNMENT - (at % ALIGNMENT)) % ALIGNMENT;
+      if (pad > 0) writeSync(fd, Buffer.alloc(pad));
+      at += pad;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function ggufHeader(kv: Array<[string, GgufValue]>, tensors: GgufTensor[]): ByteWriter {
   const w = new ByteWriter();
   w.bytes(Buffer.from('GGUF', 'ascii'));
   w.u32(3);
@@ -109,16 +140,12 @@ export function encodeGguf(kv: Array<[string, GgufValue]>, tensors: GgufTensor[]
     w.str(t.name);
     w.u32(t.shape.length);
     for (const d of [...t.shape].reverse()) w.u64(d);
-    w.u32(GGML_TYPE_F32);
+    w.u32(t.data instanceof Uint16Array ? GGML_TYPE_F16 : GGML_TYPE_F32);
     w.u64(offset);
-    offset += Math.ceil((n * 4) / ALIGNMENT) * ALIGNMENT;
+    offset += Math.ceil((n * t.data.BYTES_PER_ELEMENT) / ALIGNMENT) * ALIGNMENT;
   }
   w.pad();
-  for (const t of tensors) {
-    w.bytes(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    w.pad();
-  }
-  return w.toBuffer();
+  return w;
 }
 
 /** llama.cpp token types */

@@ -2,6 +2,7 @@
 // tokenizer.json converted from tok512.bin — for the loader test and the GPU-machine checks against transformers.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { widenedF32, type WeightMatrix } from '../../src/core/engine/kernels';
 import type { LoadedModel } from '../../src/core/engine/types';
 import { safetensorsBytes, type TensorSpec } from '../engine-hf/fixtures';
 
@@ -9,7 +10,8 @@ import { safetensorsBytes, type TensorSpec } from '../engine-hf/fixtures';
  * HF's convert_llama_weights_to_hf permute: rows of each head go from interleaved pairs (2j, 2j+1) to rotate-half
  * pairs (j, j + headDim/2): new row p*half + i = old row 2i + p.
  */
-export function permuteRowsToRotateHalf(w: Float32Array, nHeads: number, headDim: number, inDim: number): Float32Array {
+export function permuteRowsToRotateHalf(matrix: WeightMatrix, nHeads: number, headDim: number, inDim: number): Float32Array {
+  const w = widenedF32(matrix);
   const out = new Float32Array(w.length);
   const half = headDim / 2;
   for (let h = 0; h < nHeads; h++) {
@@ -70,7 +72,7 @@ export function writeStoriesAsHf(model: LoadedModel, dir: string, tok512?: strin
   const { config: c, layers, tokenEmbedding, finalNorm } = model.weights;
   const kvDim = c.nKvHeads * c.headDim;
   const t: TensorSpec[] = [];
-  const add = (name: string, shape: number[], data: Float32Array) => t.push({ name, shape, data, dtype: 'F32' });
+  const add = (name: string, shape: number[], data: WeightMatrix) => t.push({ name, shape, data: widenedF32(data), dtype: 'F32' });
   add('model.embed_tokens.weight', [c.vocabSize, c.dim], tokenEmbedding);
   layers.forEach((l, i) => {
     const p = `model.layers.${i}.`;

@@ -50,6 +50,7 @@ export const renderCompare: PageRenderer = async (root, ctx) => {
           type: 'line',
           data: {
             labels: rows.map((x) => `${x.condition} r${x.round}`),
+            // cast: error-bar points ({ x, y, lo, hi } or null gaps) are the plugin's, not Chart.js' own point type
             datasets: [{ label: 'B − A', data: rows.map((x) => (x.delta ? { x: `${x.condition} r${x.round}`, y: x.delta.estimate, lo: x.delta.lo, hi: x.delta.hi } : null)) as never, borderColor: t.series[0], backgroundColor: t.series[0], showLine: false, pointRadius: 4 }],
           },
           options: { parsing: { xAxisKey: 'x', yAxisKey: 'y' }, scales: { x: { offset: true }, y: { ...yRange, title: { display: true, text: `${rows[0]!.metric} B − A` } } } },

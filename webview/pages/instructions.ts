@@ -28,6 +28,7 @@ export const renderInstructions: PageRenderer = async (root, ctx) => {
         chart(
           {
             type: 'scatter',
+            // cast: the extra `name` on each point is read by the tooltip; Chart.js' scatter point type has only x, y
             data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })) as never, backgroundColor: t.series[0], pointRadius: 5 }] },
             options: {
               scales: { x: { title: { display: true, text: `${probe} band mean (round 0)` } }, y: { title: { display: true, text: `effectiveness (Δ ${tb.outputMetric})` } } },

@@ -3,7 +3,7 @@
 import type { LayerRoundMatrix } from '../../src/core/analysis/probes';
 import type { SuperficialityRow } from '../../src/core/analysis/superficiality';
 import { chart, mountCharts, referenceLines, xBand } from '../charts';
-import { ce, emptyState, h, section } from '../dom';
+import { ce, emptyState, h, section, type SingleSelect } from '../dom';
 import { ci, int, num } from '../format';
 import { table } from '../table';
 import { alpha, diverging, theme } from '../theme';
@@ -22,6 +22,7 @@ function heatmap(m: LayerRoundMatrix): HTMLElement {
         datasets: [
           {
             label: `${m.probe} ${m.measure}`,
+            // cast: Chart.js types matrix points loosely per plugin; the points are the analysis' typed cells
             data: data as never,
             backgroundColor: (c: { raw?: unknown }) => diverging((c.raw as { v: number | null } | undefined)?.v ?? null, maxAbs),
             borderWidth: 0,
@@ -63,9 +64,9 @@ export const renderProbes: PageRenderer = async (root, ctx) => {
   const multi = conds.filter((c) => p.curves.filter((x) => x.probe === probe && x.condition === c).length > 1);
   const condition = conds.includes(ctx.state.probes.condition ?? '') ? ctx.state.probes.condition! : (multi[0] ?? conds[0]!);
   const picker = (label: string, values: string[], current: string, set: (v: string) => void) => {
-    const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label, label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
+    const el = ce<SingleSelect>('vscode-single-select', { ariaLabel: label, label }, ...values.map((v) => ce('vscode-option', { value: v, selected: v === current }, v)));
     el.addEventListener('change', () => {
-      set((el as unknown as { value: string }).value);
+      set(el.value);
       ctx.save();
       ctx.refresh();
     });

@@ -2,7 +2,7 @@
 // and accuracy over rounds split by the starting gold rank with bootstrap intervals (the paper's first finding).
 import type { RankTransition } from '../../src/core/analysis/ranks';
 import { chart, intervalWhiskers, mountCharts } from '../charts';
-import { ce, emptyState, h, section } from '../dom';
+import { ce, emptyState, h, section, type SingleSelect } from '../dom';
 import { int, pct } from '../format';
 import { table } from '../table';
 import { sequential, theme } from '../theme';
@@ -118,7 +118,7 @@ export const renderRanks: PageRenderer = async (root, ctx) => {
     const sel = Math.min(ctx.state.ranks.transition ?? 0, r.transitions.length - 1);
     const picker = ce<HTMLSelectElement>('vscode-single-select', { ariaLabel: 'transition', label: 'transition' }, ...r.transitions.map((tr, i) => ce('vscode-option', { value: String(i), selected: i === sel }, `${tr.condition}: round ${tr.from} → ${tr.to} (${int(tr.n)} items)`)));
     picker.addEventListener('change', () => {
-      ctx.state.ranks.transition = Number((picker as unknown as { value: string }).value);
+      ctx.state.ranks.transition = Number(picker.value);
       ctx.save();
       ctx.refresh();
     });
@@ -149,14 +149,14 @@ export const renderRanks: PageRenderer = async (root, ctx) => {
     const by = hasBaseline ? ctx.state.ranks.splitBy : 'round0';
     const rows = r.rankSplit.filter((x) => x.by === by);
     const conditions = [...new Set(rows.map((x) => x.condition))];
-    const picker = ce<HTMLElement>(
+    const picker = ce<SingleSelect>(
       'vscode-single-select',
       { ariaLabel: 'split by', label: 'split by' },
       ce('vscode-option', { value: 'round0', selected: by === 'round0' }, 'rank at round 0 of the same condition'),
       ...(hasBaseline ? [ce('vscode-option', { value: 'baseline', selected: by === 'baseline' }, 'rank at the baseline')] : []),
     );
     picker.addEventListener('change', () => {
-      ctx.state.ranks.splitBy = (picker as unknown as { value: string }).value === 'baseline' ? 'baseline' : 'round0';
+      ctx.state.ranks.splitBy = picker.value === 'baseline' ? 'baseline' : 'round0';
       ctx.save();
       ctx.refresh();
     });
@@ -170,6 +170,7 @@ export const renderRanks: PageRenderer = async (root, ctx) => {
             labels: rounds.map((x) => `round ${x}`),
             datasets: groups.map((g, i) => ({
               label: `gold rank ${g.rank} (${int(g.items)} items)`,
+              // cast: error-bar points ({ x, y, lo, hi } or null gaps) are the plugin's, not Chart.js' own point type
               data: rounds.map((x) => {
                 const p = g.rounds.find((q) => q.round === x);
                 return p && p.accuracy !== null ? { x: `round ${x}`, y: p.accuracy, lo: p.ci?.lo, hi: p.ci?.hi } : null;

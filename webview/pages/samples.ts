@@ -2,7 +2,7 @@
 // and the selected item's detail below it.
 import type { SampleRow, SampleSort, SamplesResult } from '../../src/core/viewer/protocol';
 import { sparkline } from '../charts';
-import { ce, clear, emptyState, h } from '../dom';
+import { ce, clear, emptyState, h, type SingleSelect } from '../dom';
 import { int, num } from '../format';
 import { RequestError } from '../bridge';
 import { renderItem, revealInDataset } from './item';
@@ -71,8 +71,8 @@ function rowView(r: SampleRow, index: number, state: { selected: boolean; cursor
 }
 
 function selectEl(label: string, options: Array<[string, string]>, current: string, onChange: (v: string) => void): HTMLElement {
-  const el = ce<HTMLElement>('vscode-single-select', { ariaLabel: label, label }, ...options.map(([v, text]) => ce('vscode-option', { value: v, selected: v === current }, text)));
-  el.addEventListener('change', () => onChange((el as unknown as { value: string }).value));
+  const el = ce<SingleSelect>('vscode-single-select', { ariaLabel: label, label }, ...options.map(([v, text]) => ce('vscode-option', { value: v, selected: v === current }, text)));
+  el.addEventListener('change', () => onChange(el.value));
   return h('label', { class: 'pick' }, `${label} `, el);
 }
 

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { prepareExperiment } from '../../core/runner/prepare';
-import { startRun } from '../../core/runner/run';
+import { runSession, type StartRequest } from '../../core/runner/session';
 import { createBackend } from '../backend-from-flags';
 import { EXIT } from '../exit';
 import { writeHtmlReport } from '../html-report';
@@ -12,10 +11,8 @@ import type { ModelSpec } from '../../core/engine/load-local';
 import { trainProbe } from '../../core/probes/train';
 import { writeProbeFile } from '../../core/probes/load';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from '../models';
-import { roundExtensionsFor } from '../round-extensions';
-import { createProgressReporter } from '../progress';
+import { cliHost, withProgress } from './run';
 import { withSigint } from '../signals';
-import { defaultCacheDir } from './run';
 
 /** The package root: dist/cli.js lives one folder below it. */
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
@@ -54,33 +51,23 @@ export function registerDemoCommand(program: Command): void {
       // offline machines with the project's shared folder beside the checkout seed the model cache from it
       const sharedModels = path.resolve(PACKAGE_ROOT, '..', 'shared', 'models');
       const extraMirrors = existsSync(sharedModels) ? [sharedModels] : [];
-      const result = await withSigint(async (signal) => {
-        const prepared = await prepareExperiment({ file: DEMO_DATASET, preset: 'paper-bbq', rounds: DEMO_ROUNDS, signal });
-        const ref = { kind: 'embedded' as const, model: flags.model };
-        const modelSpec = await resolveModelForCli(flags.model, { extraMirrors, signal });
-        const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal);
-        const experiment = { ...prepared.experiment, name: 'demo-paper-bbq', backend: ref, probes: [{ name: 'bias', path: probePath }] };
-        const backend = await createBackend(ref, { requestTimeoutMs: 120_000, env: process.env, extraMirrors, signal });
-        const extensions = roundExtensionsFor(experiment);
-        const progress = createProgressReporter(process.stderr, flags.json === true);
-        try {
-          return await startRun({
-            outDir: flags.out,
-            experiment,
-            extensions: extensions.build,
-            dataset: prepared.dataset,
-            items: prepared.items,
-            backend,
-            settings: { concurrency: 2, requestTimeoutMs: 120_000, cacheDir: defaultCacheDir(flags.out) },
-            signal,
-            onProgress: (p) => progress.update(p),
-          });
-        } finally {
-          progress.done();
-          await extensions.close();
-          await backend.close();
-        }
-      });
+      const ref = { kind: 'embedded' as const, model: flags.model };
+      const request: StartRequest = {
+        file: DEMO_DATASET,
+        preset: 'paper-bbq',
+        rounds: DEMO_ROUNDS,
+        outDir: flags.out,
+        concurrency: 2,
+        requestTimeoutMs: 120_000,
+        adjust: async (experiment, signal) => {
+          const modelSpec = await resolveModelForCli(flags.model, { extraMirrors, signal });
+          const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal);
+          return { ...experiment, name: 'demo-paper-bbq', probes: [{ name: 'bias', path: probePath }] };
+        },
+        backend: () => ({ ref, label: 'embedded', open: ({ requestTimeoutMs, signal }) => createBackend(ref, { requestTimeoutMs, env: process.env, extraMirrors, signal }) }),
+      };
+      const quiet = { quiet: flags.json === true };
+      const result = await withSigint((signal) => withProgress(quiet, (progress) => runSession({ start: request }, { ...cliHost(quiet, signal, progress), onStart: undefined })));
       const caveat =
         flags.model === DEFAULT_EMBEDDED_MODEL
           ? 'The default model is stories260K, a 260K-parameter model trained on children\'s stories: this run shows the whole pipeline working, and its answers mean nothing. Point the same command at a real model with --model (a Hugging Face folder) or run against an OpenAI-compatible server with sclab run.'

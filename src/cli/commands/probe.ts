@@ -49,7 +49,9 @@ function parseBand(raw: string | undefined): [number, number] | undefined {
 
 interface TrainFlags {
   model: string;
-  data: string;
+  data?: string;
+  pos?: string;
+  neg?: string;
   textField?: string;
   labelField?: string;
   positive: string[];
@@ -85,6 +87,12 @@ async function train(o: TrainFlags): Promise<void> {
   const jobs = num('jobs', o.jobs, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'an integer in 1…64')!;
   const layers = parseLayers(o.layers);
   const band = parseBand(o.band);
+  const contrast = variant === 'contrast';
+  if (contrast && (!o.pos || !o.neg)) throw new SclabError('config', '--variant contrast needs --pos FILE and --neg FILE (the two sets of texts whose mean difference is the direction)');
+  if (contrast && o.data) throw new SclabError('config', '--variant contrast reads --pos and --neg, not --data');
+  if (!contrast && (o.pos || o.neg)) throw new SclabError('config', `--pos and --neg belong to --variant contrast, not ${variant}`);
+  if (!contrast && !o.data) throw new SclabError('config', `--variant ${variant} needs --data FILE`);
+  const data = contrast ? o.pos! : o.data!;
   if (!o.out.endsWith('.json')) throw new SclabError('config', `--out ${JSON.stringify(o.out)}: name the probe file *.probe.json`);
 
   const modelSpec = await resolveModelForCli(o.model, { quiet: o.quiet });
@@ -95,7 +103,8 @@ async function train(o: TrainFlags): Promise<void> {
   try {
     for (let j = 0; j < jobs; j++) clients.push(await EngineClient.start({ modelSpec, mode: 'auto' }));
     const r = await trainProbe(clients, {
-      data: o.data,
+      data,
+      ...(contrast ? { negative: o.neg! } : {}),
       variant,
       module,
       ...(layers ? { layers } : {}),
@@ -129,7 +138,7 @@ async function train(o: TrainFlags): Promise<void> {
     const s = r.probe.training.split;
     out(`${variant} probe on ${r.probe.model.name}, ${module} output at the last token: ${r.texts} texts, ${r.tokens} tokens (${r.probe.training.input.truncated} cut to ${r.probe.training.input.maxTokens}) in ${seconds.toFixed(1)}s`);
     if (s) out(`split (seed ${s.seed}, ${s.balance}): ${s.nTrain} train (${s.nTrainPositive} positive), ${s.nHeldOut} held out (${s.nHeldOutPositive} positive)`);
-    if (variant !== 'statements') {
+    if (variant !== 'statements' && variant !== 'contrast') {
       out('layer  held-out acc  train acc');
       for (const l of layersOut) {
         if (l.heldOutAccuracy === null && l.trainAccuracy === null) continue;
@@ -170,14 +179,16 @@ export function registerProbeCommand(program: Command): void {
     .command('train')
     .description('Train a probe file (sclab.probe/1) on the last-token hidden states of labelled texts (CSV or JSONL) or of statements (one per line).')
     .requiredOption('--model <model>', 'catalogue name, model folder or llama2.c .bin (the embedded engine)')
-    .requiredOption('--data <file>', 'labelled texts (.csv, .jsonl); for --variant statements also a .txt with one statement per line')
+    .option('--data <file>', 'labelled texts (.csv, .jsonl); for --variant statements also a .txt with one statement per line')
+    .option('--pos <file>', '--variant contrast: the texts of the positive side (one per line, or .csv/.jsonl with --text-field)')
+    .option('--neg <file>', '--variant contrast: the texts of the negative side')
     .requiredOption('--out <file>', 'the probe file to write (*.probe.json)')
     .option('--text-field <name>', 'the field holding the text')
     .option('--label-field <name>', 'the field holding the label')
     .option('--positive <values...>', 'label values of the positive class (e.g. toxic); every other value is negative', ['1'])
     .option('--positive-label <name>', 'what the positive class means, stored in the file', 'toxic')
     .option('--moral <direction>', 'which way of the score is more moral: lower (the positive class is the immoral one) | higher', 'lower')
-    .option('--variant <v>', 'logistic (a classifier per layer) | classifier-direction (the paper: last-layer classifier’s direction at every layer) | statements (mean of the statements’ states per layer)', 'logistic')
+    .option('--variant <v>', 'logistic (a classifier per layer) | classifier-direction (the paper: last-layer classifier’s direction at every layer) | statements (mean of the statements’ states per layer) | contrast (mean of --pos minus mean of --neg per layer: a steering vector)', 'logistic')
     .option('--module <m>', 'residual | attn | mlp', 'residual')
     .option('--layers <spec>', 'all | a-b | a,b,c (residual: 0 = embeddings)', 'all')
     .option('--limit <n>', 'use at most n labelled rows (balanced when downsampling)')

@@ -1,16 +1,15 @@
-import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { applyFilter, loadDataset } from '../../core/datasets';
 import { SclabError } from '../../core/model/errors';
-import { prepareExperiment } from '../../core/runner/prepare';
-import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from '../../core/runner/run';
-import { readManifest } from '../../core/runner/store';
+import type { BackendRef } from '../../core/model/experiment';
+import type { RunResult } from '../../core/runner/run';
 import { publicUrlOf } from '../../core/runner/public-experiment';
+import { backendRefFromManifest, runSession, type ResumeRequest, type SessionBackend, type SessionHost, type StartRequest } from '../../core/runner/session';
 import { checkKeyConsent } from '../key-consent';
-import { backendRefFromManifest, createBackend, resolveBackendRef } from '../backend-from-flags';
+import { createBackend, resolveBackendRef } from '../backend-from-flags';
 import { EXIT } from '../exit';
-import { createProgressReporter } from '../progress';
-import { roundExtensionsFor } from '../round-extensions';
+import { createProgressReporter, type ProgressReporter } from '../progress';
+import { writeViewerCache } from '../../core/viewer/service';
+import { envSecrets, printScorerNotes } from './scorer';
 import { withSigint } from '../signals';
 
 export function positiveInt(name: string) {
@@ -70,10 +69,6 @@ function backendEnv(flags: RunFlags): NodeJS.ProcessEnv {
   return env;
 }
 
-export function defaultCacheDir(out: string): string {
-  return path.join(path.dirname(path.resolve(out)), 'cache');
-}
-
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -110,79 +105,86 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-async function start(file: string, flags: RunFlags, signal: AbortSignal): Promise<RunResult> {
-  const prepared = await prepareExperiment({ file, preset: flags.preset, rounds: flags.rounds, limit: flags.limit, signal });
-  for (const w of prepared.warnings.slice(0, 10)) process.stderr.write(`warning: ${w}\n`);
-  if (prepared.warnings.length > 10) process.stderr.write(`warning: … and ${prepared.warnings.length - 10} more warnings\n`);
-  announce(checkKeyConsent(prepared.experiment, flags));
-  const ref = resolveBackendRef(flags, prepared.experiment.backend);
-  const requestTimeoutMs = Math.round(flags.requestTimeout * 1000);
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024, engineCacheMiB: flags.engineCacheMb });
+/** The CLI's side of a run session: keys from the environment, progress and notes on stderr. */
+export function cliHost(flags: { quiet?: boolean }, signal: AbortSignal, progress: ProgressReporter): SessionHost {
+  return {
+    signal,
+    secrets: envSecrets(process.env),
+    baseDir: process.cwd(),
+    onWarnings: printWarnings,
+    onNote: (note) => printScorerNotes([note]),
+    onStart: (runDir) => {
+      if (!flags.quiet) process.stderr.write(`run folder: ${runDir}\n`);
+    },
+    onProgress: (p) => progress.update(p),
+    afterComplete: (runDir) => writeViewerCache(runDir),
+  };
+}
+
+function cliBackend(ref: BackendRef, flags: RunFlags): SessionBackend {
+  const maxResponseBytes = flags.maxResponseMb * 1024 * 1024;
+  return { ref, label: ref.kind, open: ({ requestTimeoutMs }) => createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb }) };
+}
+
+function printWarnings(warnings: string[]): void {
+  for (const w of warnings.slice(0, 10)) process.stderr.write(`warning: ${w}\n`);
+  if (warnings.length > 10) process.stderr.write(`warning: … and ${warnings.length - 10} more warnings\n`);
+}
+
+/** --no-cache: none; --cache-dir: that folder; else the session's rule (beside the runs folder). */
+const cacheDirOf = (flags: RunFlags) => (flags.cache ? flags.cacheDir : null);
+
+export async function withProgress(flags: { quiet?: boolean }, body: (progress: ProgressReporter) => Promise<RunResult>): Promise<RunResult> {
   const progress = createProgressReporter(process.stderr, flags.quiet === true);
-  const extensions = roundExtensionsFor(prepared.experiment);
   try {
-    return await startRun({
-      outDir: flags.out,
-      experiment: { ...prepared.experiment, backend: { ...ref } },
-      dataset: prepared.dataset,
-      items: prepared.items,
-      backend,
-      settings: { concurrency: flags.concurrency, maxRpm: ref.maxRpm, maxTpm: ref.maxTpm, requestTimeoutMs, cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(flags.out)) : null },
-      signal,
-      extensions: extensions.build,
-      onStart: (runDir) => {
-        if (!flags.quiet) process.stderr.write(`run folder: ${runDir}\n`);
-      },
-      onProgress: (p) => progress.update(p),
-    });
+    return await body(progress);
   } finally {
     progress.done();
-    await extensions.close();
-    await backend.close();
   }
 }
 
-async function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSignal): Promise<RunResult> {
-  const manifest = await readManifest(runDir);
+function start(file: string, flags: RunFlags, signal: AbortSignal): Promise<RunResult> {
+  const request: StartRequest = {
+    file,
+    preset: flags.preset,
+    rounds: flags.rounds,
+    limit: flags.limit,
+    outDir: flags.out,
+    concurrency: flags.concurrency,
+    requestTimeoutMs: Math.round(flags.requestTimeout * 1000),
+    cacheDir: cacheDirOf(flags),
+    backend: (experiment) => {
+      announce(checkKeyConsent(experiment, flags));
+      return cliBackend(resolveBackendRef(flags, experiment.backend), flags);
+    },
+  };
+  return withProgress(flags, (progress) => runSession({ start: request }, cliHost(flags, signal, progress)));
+}
+
+function resume(runDir: string, flags: RunFlags, cmd: Command, signal: AbortSignal): Promise<RunResult> {
+  const fromCli = (opt: string) => cmd.getOptionValueSource(opt) === 'cli';
   // only settings that do not change the science may differ on resume
   for (const opt of ['preset', 'backend', 'model', 'rounds', 'limit']) {
-    if (cmd.getOptionValueSource(opt) === 'cli') throw new SclabError('config', `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change on --resume: the run keeps the settings in its manifest`);
+    if (fromCli(opt)) throw new SclabError('config', `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change on --resume: the run keeps the settings in its manifest`);
   }
-  // the manifest keeps only the public URL; the same URL with its credentials may be given again
-  if (flags.baseUrl !== undefined && publicUrlOf(flags.baseUrl) !== manifest.backend.baseUrl) {
-    throw new SclabError('config', `--base-url cannot change on --resume: this run used ${manifest.backend.baseUrl ?? 'no base URL'} (give the same URL, with its credentials if it had any)`);
-  }
-  const loaded = await loadDataset(manifest.dataset.path, { format: manifest.dataset.format as never, signal });
-  checkDatasetUnchanged(manifest, loaded.sha256);
-  const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
-  // a run folder may come from a cloned repository too: its manifest gets no more say over keys than a file
-  announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
-  const ref = { ...backendRefFromManifest(manifest.backend, flags.apiKeyEnv ?? manifest.experiment.backend?.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) };
-  const requestTimeoutMs = cmd.getOptionValueSource('requestTimeout') === 'cli' ? Math.round(flags.requestTimeout * 1000) : manifest.settings.requestTimeoutMs;
-  const backend = await createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes: flags.maxResponseMb * 1024 * 1024, engineCacheMiB: flags.engineCacheMb });
-  const progress = createProgressReporter(process.stderr, flags.quiet === true);
-  const extensions = roundExtensionsFor(manifest.experiment);
-  try {
-    return await resumeRun({
-      runDir,
-      items,
-      backend,
-      cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(path.dirname(path.resolve(runDir)))) : null,
-      settings: {
-        concurrency: cmd.getOptionValueSource('concurrency') === 'cli' ? flags.concurrency : undefined,
-        maxRpm: flags.maxRpm,
-        maxTpm: flags.maxTpm,
-        requestTimeoutMs,
-      },
-      signal,
-      extensions: extensions.build,
-      onProgress: (p) => progress.update(p),
-    });
-  } finally {
-    progress.done();
-    await extensions.close();
-    await backend.close();
-  }
+  const request: ResumeRequest = {
+    runDir,
+    concurrency: fromCli('concurrency') ? flags.concurrency : undefined,
+    maxRpm: flags.maxRpm,
+    maxTpm: flags.maxTpm,
+    requestTimeoutMs: fromCli('requestTimeout') ? Math.round(flags.requestTimeout * 1000) : undefined,
+    cacheDir: cacheDirOf(flags),
+    backend: (manifest) => {
+      // the manifest keeps only the public URL; the same URL with its credentials may be given again
+      if (flags.baseUrl !== undefined && publicUrlOf(flags.baseUrl) !== manifest.backend.baseUrl) {
+        throw new SclabError('config', `--base-url cannot change on --resume: this run used ${manifest.backend.baseUrl ?? 'no base URL'} (give the same URL, with its credentials if it had any)`);
+      }
+      // a run folder may come from a cloned repository too: its manifest gets no more say over keys than a file
+      announce(checkKeyConsent(manifest.experiment, { ...flags, baseUrl: flags.baseUrl ?? manifest.backend.baseUrl }));
+      return cliBackend({ ...backendRefFromManifest(manifest, flags.apiKeyEnv), ...(flags.baseUrl !== undefined ? { baseUrl: flags.baseUrl } : {}) }, flags);
+    },
+  };
+  return withProgress(flags, (progress) => runSession({ resume: request }, cliHost(flags, signal, progress)));
 }
 
 /** printed even with --quiet: where a key goes is never a detail */

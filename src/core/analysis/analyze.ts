@@ -10,6 +10,7 @@ import { cellRanks, correctnessFlips, rankSplit, rankTransitions, summarizeRanks
 import { cell, indexRun, roundsOf } from './runIndex';
 import type { BootstrapOptions } from './stats';
 import { summarizeRecords, type RunSummary } from './summary';
+import { causalTest, type CausalRow } from './causal';
 import { EQUIVALENCE_DEFAULTS, superficialityTest, type EquivalenceSettings, type SuperficialityRow } from './superficiality';
 import { compareScoreKeys, scoreSummary, type ScoreKeyRow, type ScoreSummary } from './toxicity';
 import { pronounRates, type PronounOptions, type PronounRates } from './winogender';
@@ -62,6 +63,8 @@ export interface FullSummary {
   probeBands?: BandSeries[];
   probeMatrices?: LayerRoundMatrix[];
   superficiality?: SuperficialityRow[];
+  /** dose–response of steered conditions per probe, beside the instruction's point, and the causal verdict */
+  causal?: CausalRow[];
   instructions?: InstructionTable;
   /** every score key side by side, when records carry more than one (e.g. a run re-scored offline next to Perspective) */
   scoreKeys?: ScoreKeyRow[];
@@ -145,6 +148,8 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (matrices.length) out.probeMatrices = matrices;
   const sup = superficialityTest(ix, bands, { ...boot, ...equivalence, probe: opts.verdictProbe, measure, scoreKey, ...(experiment ? { scorers: experiment.scorers.map((s) => s.name) } : {}) });
   if (sup.length) out.superficiality = sup;
+  const causal = causalTest(ix, experiment, bands, { ...boot, measure, scoreKey });
+  if (causal.length) out.causal = causal;
   const instr = instructionTable(ix, bands, { measure, scoreKey, bootstrap: boot });
   if (instr) out.instructions = instr;
   const keys = compareScoreKeys(records, scoreKey);

@@ -88,6 +88,29 @@ export function bootstrapMean(values: readonly number[], opts: BootstrapOptions 
   return { estimate, lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha), n };
 }
 
+/**
+ * Bootstrap interval of mean(a) − mean(b) for two independent samples (e.g. stories generated under two steering
+ * strengths): each resample draws a and b with replacement, separately. n is the smaller sample's size.
+ */
+export function bootstrapMeanDifference(a: readonly number[], b: readonly number[], opts: BootstrapOptions = {}): Interval | null {
+  if (a.length === 0 || b.length === 0) return null;
+  const meanOf = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const estimate = meanOf(a) - meanOf(b);
+  const rand = seededRandom(opts.seed ?? 1);
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const draw = (xs: readonly number[]): number => {
+    let s = 0;
+    for (let i = 0; i < xs.length; i++) s += xs[Math.floor(rand() * xs.length)]!;
+    return s / xs.length;
+  };
+  const stats: number[] = [];
+  for (let k = 0; k < resamples; k++) stats.push(draw(a) - draw(b));
+  stats.sort((x, y) => x - y);
+  const tail = (1 - level) / 2;
+  return { estimate, lo: quantileSorted(stats, tail), hi: quantileSorted(stats, 1 - tail), n: Math.min(a.length, b.length) };
+}
+
 /** Average ranks (1-based), ties get the mean of the ranks they span. */
 export function averageRanks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);

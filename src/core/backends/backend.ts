@@ -1,6 +1,17 @@
 import type { ChatMessage, Decoding } from '../model/chat';
 import type { BackendDescription, Capabilities } from '../model/manifest';
+import type { InterventionSpec } from '../engine/intervention';
 import type { RequestScheduler } from './requests';
+
+/**
+ * A residual-stream intervention for one request (capability `steer`). positions 'all': every token of the prompt and
+ * of the answer; 'input': from the start of this round's user turn on (the backend finds that token; the history
+ * before it runs unsteered). The spec's own fromPosition is the backend's to set.
+ */
+export interface Steering {
+  intervention: InterventionSpec;
+  positions: 'all' | 'input';
+}
 
 export interface ChatRequest {
   /** the conversation up to and including the current user turn */
@@ -8,6 +19,7 @@ export interface ChatRequest {
   /** the start of the assistant answer; the backend continues it (or, where it cannot, asks for it honestly) */
   prefill: string;
   decoding: Decoding;
+  steer?: Steering;
 }
 
 export interface ChatResult {
@@ -26,6 +38,7 @@ export interface OptionScoreRequest {
   prefill: string;
   /** continuations to score after the full round input (e.g. " (a)", " (b)") */
   continuations: string[];
+  steer?: Steering;
 }
 
 export interface OptionScoreResult {
@@ -56,6 +69,7 @@ export interface HiddenStatesRequest {
   position: HiddenPosition;
   module: HiddenModule;
   convention?: HiddenConvention;
+  steer?: Steering;
 }
 
 export interface HiddenStatesResult {

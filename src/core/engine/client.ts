@@ -9,6 +9,7 @@ import type { ChatMessage } from '../model/chat';
 import { cancelledError, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
 import { engineInfo, handleRequest, hostModel, type HostedModel } from './host';
+import type { InterventionSpec } from './intervention';
 import { releaseKernelScratch } from './kernels';
 import { describeModelSpec, loadLocalModel, type ModelSpec } from './load-local';
 import {
@@ -40,6 +41,15 @@ export interface EngineClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+/** a residual-stream intervention for the forward passes of one call (absent = none) */
+export interface Steered {
+  intervention?: InterventionSpec;
+}
+
+function steerField(call: Steered): { intervention?: InterventionSpec } {
+  return call.intervention ? { intervention: call.intervention } : {};
 }
 
 interface RunningRequest {
@@ -111,17 +121,17 @@ export class EngineClient {
     return this.call({ op: 'render', messages, prefill }, call);
   }
 
-  generate(promptIds: number[], params: GenerateParams, call: CallOptions & { onToken?: (t: StreamedToken) => void } = {}): Promise<GenerateResult> {
-    return this.call({ op: 'generate', promptIds, params, stream: call.onToken !== undefined }, call, call.onToken);
+  generate(promptIds: number[], params: GenerateParams, call: CallOptions & Steered & { onToken?: (t: StreamedToken) => void } = {}): Promise<GenerateResult> {
+    return this.call({ op: 'generate', promptIds, params, stream: call.onToken !== undefined, ...steerField(call) }, call, call.onToken);
   }
 
   /** log-likelihood of each continuation after the shared prefix */
-  score(prefixIds: number[], continuations: number[][], call: CallOptions = {}): Promise<ContinuationScore[]> {
-    return this.call({ op: 'score', prefixIds, continuations }, call);
+  score(prefixIds: number[], continuations: number[][], call: CallOptions & Steered = {}): Promise<ContinuationScore[]> {
+    return this.call({ op: 'score', prefixIds, continuations, ...steerField(call) }, call);
   }
 
-  hidden(ids: number[], params: CaptureOptions, call: CallOptions = {}): Promise<HiddenStates> {
-    return this.call({ op: 'hidden', ids, params }, call);
+  hidden(ids: number[], params: CaptureOptions, call: CallOptions & Steered = {}): Promise<HiddenStates> {
+    return this.call({ op: 'hidden', ids, params, ...steerField(call) }, call);
   }
 
   async close(): Promise<void> {

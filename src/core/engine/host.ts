@@ -1,5 +1,6 @@
 // Executes protocol requests against a loaded model; shared by the worker thread and the in-process mode.
 import { SclabError } from '../model/errors';
+import { compileIntervention, type InterventionSpec } from './intervention';
 import { PrefixCache } from './prefix-cache';
 import type { EngineInfo, EngineRequest, EngineStats, PrefixCacheOption, StreamedToken } from './protocol';
 import { generate, hiddenStates, scoreContinuations } from './session';
@@ -58,6 +59,8 @@ export interface HostControl {
 
 export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
   const { model, prefixCache } = hosted;
+  const { nLayers, dim } = model.weights.config;
+  const steer = (spec: InterventionSpec | undefined) => compileIntervention(spec, { nLayers, dim });
   switch (req.op) {
     case 'info':
       return engineInfo(model);
@@ -70,16 +73,16 @@ export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl
     case 'render':
       return model.chat.render(req.messages, req.prefill);
     case 'generate': {
-      const opts = { ...req.params, isAborted: ctl.isAborted, prefixCache };
+      const opts = { ...req.params, isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) };
       return generate(model, req.promptIds, req.stream && ctl.onToken ? { ...opts, onToken: ctl.onToken } : opts);
     }
     case 'score':
-      return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted, prefixCache });
+      return scoreContinuations(model, req.prefixIds, req.continuations, { isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) });
     case 'hidden':
     {
       const special = specialPositions(model, req.ids);
       const params = req.params.position === 'mean' && !req.params.meanSkip ? { ...req.params, meanSkip: special } : req.params;
-      return { ...(await hiddenStates(model, req.ids, params, { isAborted: ctl.isAborted, prefixCache })), specialPositions: special };
+      return { ...(await hiddenStates(model, req.ids, params, { isAborted: ctl.isAborted, prefixCache, intervention: steer(req.intervention) })), specialPositions: special };
     }
     default:
       throw new SclabError('bad_request', `unknown engine request ${(req as { op: string }).op}`);

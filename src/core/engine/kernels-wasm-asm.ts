@@ -72,6 +72,21 @@ export class FnBuilder {
   f32Load(offset: number): this { return this.op(0x2a, 2, ...uleb(offset)); }
   v128Load(offset: number): this { return this.simd(0x00, 4, ...uleb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** a v128 constant with n in all four i32 lanes */
+  v128I32x4(n: number): this {
+    const lane = [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+    return this.simd(0x0c, ...lane, ...lane, ...lane, ...lane);
+  }
+  v128Store(offset: number): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  v128And(): this { return this.simd(0x4e); }
+  v128Or(): this { return this.simd(0x50); }
+  i32x4Eq(): this { return this.simd(0x37); }
+  i32x4ExtendLowI16x8S(): this { return this.simd(0xa7); }
+  i32x4ExtendHighI16x8S(): this { return this.simd(0xa8); }
+  i32x4ExtendLowI16x8U(): this { return this.simd(0xa9); }
+  i32x4ExtendHighI16x8U(): this { return this.simd(0xaa); }
+  /** shift every i32 lane left by the i32 on top of the stack */
+  i32x4Shl(): this { return this.simd(0xab); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }

@@ -85,11 +85,148 @@ function matmulTile(R: number, C: number): WasmFunction {
   return { name: matmulTileName({ rows: R, cols: C }), params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [], body: f };
 }
 
+/** the 16-bit weight formats the kernels widen */
+export type HalfDtype = 'F16' | 'BF16';
+
+export function widenName(dtype: HalfDtype): string {
+  return `widen_${dtype.toLowerCase()}`;
+}
+
+/**
+ * widen_f16 / widen_bf16(dst, src, groups): dst[i] = fp32 of the 16-bit src[i] for i < 8*groups (byte offsets).
+ * BF16 is the top half of an fp32 (a shift). F16 moves its exponent and fraction up 13 bits and multiplies by 2^112
+ * (exact: it rebases the exponent from 15 to 127 and turns subnormals into normals), then puts the sign back and
+ * sets the exponent to all ones for infinities and NaN — every value comes out exactly as halfToFloat gives it.
+ */
+/** emits the fp32 widening of the four 16-bit values (zero-extended to i32 lanes) in local `lanes`; leaves an f32x4 */
+function emitWiden(f: FnBuilder, dtype: HalfDtype, lanes: number): void {
+  if (dtype === 'BF16') {
+    f.get(lanes).i32(16).i32x4Shl();
+    return;
+  }
+  f.get(lanes).v128I32x4(0x7fff).v128And().i32(13).i32x4Shl().v128I32x4(0x77800000).f32x4Mul();
+  f.get(lanes).v128I32x4(0x8000).v128And().i32(16).i32x4Shl().v128Or();
+  f.get(lanes).v128I32x4(0x7c00).v128And().v128I32x4(0x7c00).i32x4Eq().v128I32x4(0x7f800000).v128And().v128Or();
+}
+
+function widenHalf(dtype: HalfDtype): WasmFunction {
+  const [dst, src, groups] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const end = f.local(I32);
+  const h = f.local(V128);
+  const lanes = f.local(V128);
+  f.get(src).get(groups).i32(16).i32Mul().i32Add().set(end);
+  f.block().loop();
+  f.get(src).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(src).v128Load(0).set(h);
+  f.get(h).i32x4ExtendLowI16x8U().set(lanes);
+  f.get(dst);
+  emitWiden(f, dtype, lanes);
+  f.v128Store(0);
+  f.get(h).i32x4ExtendHighI16x8U().set(lanes);
+  f.get(dst);
+  emitWiden(f, dtype, lanes);
+  f.v128Store(16);
+  f.addConst(src, 16).addConst(dst, 32).br(0);
+  f.end().end();
+  return { name: widenName(dtype), params: [I32, I32, I32], results: [], body: f };
+}
+
+/** what a one-row kernel widens: BF16, F16, or F16 known to hold no infinity or NaN (a shorter conversion) */
+export type HalfRowKind = HalfDtype | 'F16_FINITE';
+
+export function halfRowName(kind: HalfRowKind): string {
+  return `mv_${kind.toLowerCase()}_1x4`;
+}
+
+/**
+ * F16 without infinities or NaN, from sign-extended lanes: shifted left 13 the sign lands in bit 31 with copies of it
+ * in bits 28–30, which the mask clears; the multiply by 2^112 then rebases the exponent and keeps the sign.
+ */
+function emitWidenFiniteF16(f: FnBuilder, lanes: number): void {
+  f.get(lanes).i32(13).i32x4Shl().v128I32x4(0x8fffffff | 0).v128And().v128I32x4(0x77800000).f32x4Mul();
+}
+
+/**
+ * mv_f16_1x4 / mv_bf16_1x4(out, x, w, inDim, colTiles): one input row against 16-bit weight rows, widened in
+ * registers (decode: each weight is used once, so it is read from memory at 16 bits and never stored wide).
+ * out[col] = sum_i x[i] * widen(w[col*inDim + i]) for col < 4*colTiles; inDim % 8 == 0. The four lanes of each
+ * accumulator take i mod 4 in the same order as mm_1x4, so the sums are those of the fp32 kernel on the widened rows.
+ */
+function halfRowTile(kind: HalfRowKind): WasmFunction {
+  const finite = kind === 'F16_FINITE';
+  const C = 4;
+  const [out, x, w, inDim, colTiles] = [0, 1, 2, 3, 4] as const;
+  const f = new FnBuilder(5);
+  const widen = (lanes: number): void => (finite ? emitWidenFiniteF16(f, lanes) : emitWiden(f, kind as HalfDtype, lanes));
+  const wRowBytes = f.local(I32);
+  const ct = f.local(I32);
+  const xp = f.local(I32);
+  const xEnd = f.local(I32);
+  const outCell = f.local(I32);
+  const wp = Array.from({ length: C }, () => f.local(I32));
+  const acc = Array.from({ length: C }, () => f.local(V128));
+  const xlo = f.local(V128);
+  const xhi = f.local(V128);
+  const h = f.local(V128);
+  const lanes = f.local(V128);
+
+  f.get(inDim).i32(1).i32Shl().set(wRowBytes);
+  f.get(x).get(inDim).i32(2).i32Shl().i32Add().set(xEnd);
+  f.i32(0).set(ct);
+  f.block().loop(); // over column tiles
+  f.get(ct).get(colTiles).i32LtU().i32Eqz().brIf(1);
+  wp.forEach((p, c) => (c === 0 ? f.get(w).get(ct).i32(C).i32Mul().get(wRowBytes).i32Mul().i32Add() : f.get(wp[c - 1]!).get(wRowBytes).i32Add()).set(p));
+  f.get(x).set(xp);
+  for (const a of acc) f.v128Zero().set(a);
+  f.loop(); // over i, eight at a time
+  f.get(xp).v128Load(0).set(xlo);
+  f.get(xp).v128Load(16).set(xhi);
+  for (let c = 0; c < C; c++) {
+    f.get(wp[c]!).v128Load(0).set(h);
+    f.get(h);
+    if (finite) f.i32x4ExtendLowI16x8S();
+    else f.i32x4ExtendLowI16x8U();
+    f.set(lanes);
+    f.get(acc[c]!).get(xlo);
+    widen(lanes);
+    f.f32x4Mul().f32x4Add().set(acc[c]!);
+    f.get(h);
+    if (finite) f.i32x4ExtendHighI16x8S();
+    else f.i32x4ExtendHighI16x8U();
+    f.set(lanes);
+    f.get(acc[c]!).get(xhi);
+    widen(lanes);
+    f.f32x4Mul().f32x4Add().set(acc[c]!);
+    f.addConst(wp[c]!, 16);
+  }
+  f.addConst(xp, 32);
+  f.get(xp).get(xEnd).i32LtU().brIf(0);
+  f.end();
+  f.get(out).get(ct).i32(C * 4).i32Mul().i32Add().set(outCell);
+  for (let c = 0; c < C; c++) {
+    const a = acc[c]!;
+    f.get(outCell);
+    f.get(a).f32x4ExtractLane(0).get(a).f32x4ExtractLane(1).f32Add();
+    f.get(a).f32x4ExtractLane(2).f32Add().get(a).f32x4ExtractLane(3).f32Add();
+    f.f32Store(c * 4);
+  }
+  f.addConst(ct, 1).br(0);
+  f.end().end();
+  return { name: halfRowName(kind), params: [I32, I32, I32, I32, I32], results: [], body: f };
+}
+
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
+/**
+ * decode's main tile: eight independent accumulators hide the latency of the add chain that four leave exposed;
+ * each output's sum runs in the same order as in the other tiles, so the results are the same to the bit
+ */
+export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
 
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
-  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ...extraTiles];
-  return encodeModule(tiles.map((t) => matmulTile(t.rows, t.cols)), { initial: 16, maximum: 65536 });
+  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...extraTiles];
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), halfRowTile('F16'), halfRowTile('BF16'), halfRowTile('F16_FINITE')];
+  return encodeModule(fns, { initial: 16, maximum: 65536 });
 }

@@ -9,16 +9,24 @@
 // of its own (newKernelArena), freed by the garbage collector once the model and every view into it are gone. The
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
-import { buildKernelModule, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE } from './kernels-wasm-code';
+import { widenBf16, widenF16 } from './hf/dtype';
+import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { matmulJs } from './kernels-js';
 
 type TileFn = (
   out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, xStride: number, wStride: number, outStride: number,
 ) => void;
 
+type WidenFn = (dst: number, src: number, groups: number) => void;
+type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
+
 interface WasmState {
   mem: WebAssembly.Memory;
   multi: TileFn;
   one: TileFn;
+  oneWide: TileFn;
+  widen: Record<HalfDtype, WidenFn>;
+  halfRow: Record<HalfRowKind, HalfRowFn>;
   heap: Float32Array;
   /** next free byte of the arena */
   top: number;
@@ -47,6 +55,9 @@ function instantiate(): WasmState | null {
       mem,
       multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
       one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
+      oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
+      widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
+      halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
       top: 64,
       buffers: new WeakSet([mem.buffer]),
@@ -64,13 +75,59 @@ function instantiate(): WasmState | null {
 export interface KernelArena {
   /** like the module-level allocF32, in this arena */
   allocF32(n: number): Float32Array;
+  /** n zeroed 16-bit words for a HalfMatrix's bits, in this arena */
+  allocU16(n: number): Uint16Array;
+  /** whether matmul widens 16-bit weights in its SIMD kernel (else a loader should widen them once, at load) */
+  readonly widensHalf: boolean;
 }
+
+/**
+ * A weight matrix kept in its checkpoint's 16-bit format (F16 or BF16): half the memory and memory traffic of
+ * fp32. matmul widens it inside the kernels, block by block, to exactly the fp32 values widening at load gives.
+ */
+export class HalfMatrix {
+  constructor(
+    readonly dtype: HalfDtype,
+    readonly bits: Uint16Array,
+  ) {}
+  private finiteCache: boolean | undefined;
+  get length(): number {
+    return this.bits.length;
+  }
+  /** whether no value is an infinity or NaN (F16 then widens in fewer steps); read once: bits must not change after */
+  get finite(): boolean {
+    if (this.finiteCache === undefined) {
+      const b = this.bits;
+      const exp = this.dtype === 'F16' ? 0x7c00 : 0x7f80;
+      let all = true;
+      for (let i = 0; i < b.length; i++) {
+        if ((b[i]! & exp) === exp) {
+          all = false;
+          break;
+        }
+      }
+      this.finiteCache = all;
+    }
+    return this.finiteCache;
+  }
+  /** elements [from, from + n) as fp32 into dst at dstOffset */
+  widenInto(from: number, n: number, dst: Float32Array, dstOffset: number): void {
+    const src = this.bits.subarray(from, from + n);
+    if (this.dtype === 'BF16') widenBf16(src, dst, dstOffset);
+    else widenF16(src, dst, dstOffset);
+  }
+}
+
+/** A weight matrix as the forward pass holds it: fp32, or 16-bit widened by the kernels. */
+export type WeightMatrix = Float32Array | HalfMatrix;
 
 /** a fresh arena (plain arrays where WebAssembly SIMD cannot run) */
 export function newKernelArena(): KernelArena {
-  if (compiled === null) return { allocF32: (n) => new Float32Array(n) };
-  const s = instantiate();
-  return { allocF32: (n) => allocIn(s, n) };
+  if (compiled !== null) {
+    const s = instantiate();
+    if (s) return { allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+  }
+  return { allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
 }
 
 /** Drops the default arena (scratch): its memory goes back once no array views it. Call when an engine closes. */
@@ -124,6 +181,15 @@ function allocIn(s: WasmState | null, n: number): Float32Array {
   return new Float32Array(s.mem.buffer, ptr, n);
 }
 
+function allocU16In(s: WasmState, n: number): Uint16Array {
+  try {
+    return new Uint16Array(s.mem.buffer, reserve(s, n * 2), n);
+  } catch (e) {
+    if (e instanceof RangeError) return new Uint16Array(n);
+    throw e;
+  }
+}
+
 /** whether a lives in a kernel arena's memory (and so is used by matmul without copying) */
 export function isKernelResident(a: Float32Array): boolean {
   return owners.has(a.buffer);
@@ -151,6 +217,14 @@ function place(s: WasmState, a: Float32Array, n: number, name: string, copy: boo
   return ptr;
 }
 
+/** byte offset of a's first n words in the kernels' memory, copying them into scratch `name` when not resident */
+function place16(s: WasmState, a: Uint16Array, n: number, name: string): number {
+  if (s.buffers.has(a.buffer)) return a.byteOffset;
+  const ptr = scratchF32(s, name, Math.ceil(n / 2));
+  new Uint16Array(s.mem.buffer, ptr, n).set(a.subarray(0, n));
+  return ptr;
+}
+
 /**
  * The strided matmul of kernels-wasm-code.ts over byte offsets op/xp/wp of the kernels' memory, any rows and
  * outDim (SIMD tiles, then the odd row and the outDim % 4 columns); inDim must be a positive multiple of 4.
@@ -163,7 +237,11 @@ export function matmulAt(
   if (colTiles > 0) {
     if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
-      s.one(op + r * outStride * 4, xp + r * xStride * 4, wp, 1, inDim, colTiles, xStride, wStride, outStride);
+      const o = op + r * outStride * 4;
+      const xr = xp + r * xStride * 4;
+      const wide = Math.floor(outDim / 8);
+      if (wide > 0) s.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
+      if (colTiles > wide * 2) s.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
     }
   }
   const heap = s.heap;
@@ -206,4 +284,59 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
   matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
   if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
   return true;
+}
+
+/** bytes of widened weight rows per block: small enough to stay in L1/L2 while every input row passes over it */
+const WIDE_BLOCK_BYTES = 32 * 1024;
+
+/**
+ * out[r, o] = sum_i x[r, i] * w[o, i] for 16-bit w: blocks of weight rows are widened (SIMD) into a small scratch
+ * and multiplied there by the fp32 tiles, so each weight is widened once per call however many rows x has; a single
+ * row (decode) widens in registers instead. Either way the sums are exactly those of the widened-at-load matrix.
+ * Returns false when the SIMD kernels cannot run.
+ */
+export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix, rows: number, inDim: number, outDim: number): boolean {
+  if (inDim % 4 !== 0 || inDim === 0) return false;
+  const s = owners.get(w.bits.buffer) ?? owners.get(x.buffer) ?? wasm();
+  if (!s) return false;
+  const blockRows = Math.max(4, Math.floor(WIDE_BLOCK_BYTES / (inDim * 4 * 4)) * 4);
+  let wp: number, wideP: number, xp: number, op: number;
+  try {
+    wideP = scratchF32(s, 'wide', blockRows * inDim);
+    wp = place16(s, w.bits, outDim * inDim, 'w16');
+    xp = place(s, x, rows * inDim, 'x', true);
+    op = place(s, out, rows * outDim, 'out', false);
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
+  const widen = s.widen[w.dtype];
+  // one row (decode): widen in registers; the outDim % 4 rows left over go through the block path below
+  let o0 = 0;
+  if (rows === 1 && inDim % 8 === 0) {
+    const colTiles = Math.floor(outDim / 4);
+    s.halfRow[w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype](op, xp, wp, inDim, colTiles);
+    o0 = colTiles * 4;
+  }
+  for (; o0 < outDim; o0 += blockRows) {
+    const cols = Math.min(blockRows, outDim - o0);
+    const n = cols * inDim;
+    const groups = n >> 3;
+    widen(wideP, wp + o0 * inDim * 2, groups);
+    if (groups * 8 < n) {
+      // the last block's odd 4 elements
+      const tail = new Float32Array(s.mem.buffer, wideP + groups * 32, n - groups * 8);
+      w.widenInto(o0 * inDim + groups * 8, n - groups * 8, tail, 0);
+    }
+    matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
+  }
+  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  return true;
+}
+
+/** the JS fallback for 16-bit weights: widen the whole matrix (slow and transient; only where SIMD cannot run) */
+export function matmulHalfJs(out: Float32Array, x: Float32Array, w: HalfMatrix, rows: number, inDim: number, outDim: number): void {
+  const wide = new Float32Array(outDim * inDim);
+  w.widenInto(0, outDim * inDim, wide, 0);
+  matmulJs(out, x, wide, rows, inDim, outDim);
 }

@@ -5,16 +5,35 @@
 // matmul runs WebAssembly SIMD tiles (kernels-wasm.ts) when it can and register-blocked JS (kernels-js.ts) otherwise.
 // Arrays from allocF32() live in the SIMD kernels' memory and are used without copying: allocate weights with it.
 import { matmulJs } from './kernels-js';
-import { matmulWasm } from './kernels-wasm';
+import { HalfMatrix, matmulHalfJs, matmulHalfWasm, matmulWasm, type WeightMatrix } from './kernels-wasm';
 
-export { allocF32, isKernelResident, newKernelArena, releaseKernelScratch, wasmKernelsAvailable, type KernelArena } from './kernels-wasm';
+export { allocF32, HalfMatrix, isKernelResident, newKernelArena, releaseKernelScratch, wasmKernelsAvailable, type KernelArena, type WeightMatrix } from './kernels-wasm';
 export { matmulJs } from './kernels-js';
 export { attentionSimd } from './kernels-attention';
 
-/** out[r, o] = sum_i x[r, i] * w[o, i]   (x: [rows, inDim], w: [outDim, inDim], out: [rows, outDim]) */
-export function matmul(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): void {
+/**
+ * out[r, o] = sum_i x[r, i] * w[o, i]   (x: [rows, inDim], w: [outDim, inDim], out: [rows, outDim]).
+ * A 16-bit w gives exactly the result of its fp32 widening.
+ */
+export function matmul(out: Float32Array, x: Float32Array, w: WeightMatrix, rows: number, inDim: number, outDim: number): void {
   if (rows <= 0 || outDim <= 0) return;
-  if (!matmulWasm(out, x, w, rows, inDim, outDim)) matmulJs(out, x, w, rows, inDim, outDim);
+  if (w instanceof HalfMatrix) {
+    if (!matmulHalfWasm(out, x, w, rows, inDim, outDim)) matmulHalfJs(out, x, w, rows, inDim, outDim);
+  } else if (!matmulWasm(out, x, w, rows, inDim, outDim)) matmulJs(out, x, w, rows, inDim, outDim);
+}
+
+/** w as fp32: itself, or a fresh widened copy of a 16-bit matrix */
+export function widenedF32(w: WeightMatrix): Float32Array {
+  if (!(w instanceof HalfMatrix)) return w;
+  const out = new Float32Array(w.length);
+  w.widenInto(0, w.length, out, 0);
+  return out;
+}
+
+/** rows [from, from + count) of a [*, width] weight matrix as fp32 into dst at dstOffset */
+export function weightRows(w: WeightMatrix, from: number, count: number, width: number, dst: Float32Array, dstOffset: number): void {
+  if (w instanceof HalfMatrix) w.widenInto(from * width, count * width, dst, dstOffset);
+  else dst.set(w.subarray(from * width, (from + count) * width), dstOffset);
 }
 
 /** RMSNorm of each row: out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight */

@@ -4,6 +4,7 @@
 import type { ChatMessage } from '../model/chat';
 import { type ErrorCode, ERROR_CODES, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
+import type { InterventionSpec } from './intervention';
 import type { ModelSpec } from './load-local';
 import type { PrefixCacheStats } from './prefix-cache';
 import type { ContinuationScore, GenerateResult } from './session';
@@ -44,10 +45,10 @@ export interface EngineOps {
   tokenize: { req: { texts: string[]; addBos: boolean }; res: number[][] };
   decode: { req: { ids: number[] }; res: string };
   render: { req: { messages: ChatMessage[]; prefill: string }; res: string };
-  generate: { req: { promptIds: number[]; params: GenerateParams; stream: boolean }; res: GenerateResult };
+  generate: { req: { promptIds: number[]; params: GenerateParams; stream: boolean; intervention?: InterventionSpec }; res: GenerateResult };
   /** each continuation's log-likelihood after one shared prefix */
-  score: { req: { prefixIds: number[]; continuations: number[][] }; res: ContinuationScore[] };
-  hidden: { req: { ids: number[]; params: CaptureOptions }; res: HiddenStates };
+  score: { req: { prefixIds: number[]; continuations: number[][]; intervention?: InterventionSpec }; res: ContinuationScore[] };
+  hidden: { req: { ids: number[]; params: CaptureOptions; intervention?: InterventionSpec }; res: HiddenStates };
 }
 export type EngineOp = keyof EngineOps;
 export type EngineRequest = { [K in EngineOp]: { op: K } & EngineOps[K]['req'] }[EngineOp];

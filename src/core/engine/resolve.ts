@@ -87,6 +87,28 @@ export function defaultCacheDir(env: { XDG_CACHE_HOME?: string; HOME?: string; L
   throw new SclabError('config', 'cannot choose a model cache folder (no home folder is known): set SCLAB_CACHE_DIR to a writable folder');
 }
 
+/** What a host reads from its environment to place and find models; core only receives it. */
+export interface ModelCacheEnv {
+  SCLAB_CACHE_DIR?: string;
+  SCLAB_MODEL_MIRRORS?: string;
+  XDG_CACHE_HOME?: string;
+  HOME?: string;
+  LOCALAPPDATA?: string;
+}
+
+/**
+ * The model cache folder and local mirrors, one rule for every host (a model downloaded by the CLI serves the
+ * extension too): SCLAB_CACHE_DIR, else the platform's per-user cache; SCLAB_MODEL_MIRRORS is a path list searched
+ * before downloading, then any mirrors the caller adds.
+ */
+export function modelCacheSettings(env: ModelCacheEnv, platform: string, extraMirrors: string[] = []): { cacheDir: string; mirrors: string[] } {
+  const delimiter = platform === 'win32' ? ';' : ':';
+  return {
+    cacheDir: env.SCLAB_CACHE_DIR ?? defaultCacheDir({ XDG_CACHE_HOME: env.XDG_CACHE_HOME, HOME: env.HOME, LOCALAPPDATA: env.LOCALAPPDATA, platform }),
+    mirrors: [...(env.SCLAB_MODEL_MIRRORS ?? '').split(delimiter).filter(Boolean), ...extraMirrors],
+  };
+}
+
 // ---- catalogue entries ------------------------------------------------------------------------------------
 
 interface FileOutcome {

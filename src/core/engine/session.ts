@@ -11,6 +11,7 @@ import { cancelledError, SclabError } from '../model/errors';
 import { type CaptureOptions, HIDDEN_MODULES, type HiddenStates } from './capture';
 import { logSoftmaxAt, rmsnorm } from './kernels';
 import { topLogprobs } from './ops';
+import type { Intervention } from './intervention';
 import type { PrefixCache, PromptTail } from './prefix-cache';
 import { Sampler } from './sampler';
 import { ForwardState } from './transformer';
@@ -22,6 +23,13 @@ export interface RunControl {
   isAborted?: () => boolean;
   /** reuse (and keep) prompts' keys and values across calls; absent = every call starts from an empty cache */
   prefixCache?: PrefixCache | null;
+  /** steering or ablation during every forward pass of the call (compiled; null = none) */
+  intervention?: Intervention | null;
+}
+
+/** the prefix-cache namespace of a call: passes under different interventions never share keys and values */
+function namespaceOf(ctl: RunControl): string {
+  return ctl.intervention ? `iv:${ctl.intervention.key}` : '';
 }
 
 export interface GenerateOptions extends RunControl {
@@ -145,7 +153,8 @@ export async function generate(model: LoadedModel, promptIds: number[], opts: Ge
   const cache = opts.prefixCache ?? null;
   try {
     if (aborted()) throw cancelledError();
-    let logits = cache ? prefillCached(model, state, promptIds, cache, aborted, true).logits : state.forward(promptIds, { isAborted: aborted }).logits;
+    const intervention = opts.intervention ?? null;
+    let logits = cache ? prefillCached(model, state, promptIds, { cache, aborted, intervention, withState: true }).logits : state.forward(promptIds, { isAborted: aborted, intervention }).logits;
     while (tokens.length < opts.maxTokens) {
       const id = sampler.sample(logits, 0);
       if (eos.has(id)) {
@@ -174,10 +183,10 @@ export async function generate(model: LoadedModel, promptIds: number[], opts: Ge
       await pause();
       if (aborted()) throw cancelledError();
       next[0] = id;
-      logits = state.forward(next, { isAborted: aborted }).logits;
+      logits = state.forward(next, { isAborted: aborted, intervention }).logits;
     }
     // the answer's keys and values: the next round's prompt starts with this conversation
-    cache?.insert(promptIds.concat(tokens), state.pos, state);
+    cache?.insert(promptIds.concat(tokens), state.pos, state, null, namespaceOf(opts));
   } finally {
     release(state);
   }
@@ -205,7 +214,7 @@ export async function scoreContinuation(model: LoadedModel, contextIds: number[]
   const state = acquire(model.weights);
   try {
     const ids = contextIds.concat(continuationIds.slice(0, -1));
-    const { logits } = state.forward(ids, { logitsFrom: contextIds.length - 1, isAborted: aborted });
+    const { logits } = state.forward(ids, { logitsFrom: contextIds.length - 1, isAborted: aborted, intervention: ctl.intervention ?? null });
     const logprobs = continuationIds.map((id, j) => logSoftmaxAt(logits, j * V, V, id));
     return { logprobs, total: sum(logprobs) };
   } finally {
@@ -224,14 +233,16 @@ export async function scoreContinuations(model: LoadedModel, prefixIds: number[]
   const pause = makeYielder();
   const state = acquire(model.weights);
   const cache = ctl.prefixCache ?? null;
+  const intervention = ctl.intervention ?? null;
+  const ns = namespaceOf(ctl);
   try {
     // all but the last prefix token: its row is where the first continuation token is predicted
     const head = prefixIds.slice(0, -1);
-    const m = cache?.match(head);
+    const m = cache?.match(head, ns);
     if (cache && m) cache.restore(state, m);
     const rest = head.slice(state.pos);
-    state.forward(rest, { logitsFrom: rest.length, isAborted: aborted });
-    if (cache && rest.length > 0) cache.insert(head, head.length, state);
+    state.forward(rest, { logitsFrom: rest.length, isAborted: aborted, intervention });
+    if (cache && rest.length > 0) cache.insert(head, head.length, state, null, ns);
     const base = state.pos;
     const last = prefixIds[prefixIds.length - 1]!;
     const out: ContinuationScore[] = [];
@@ -242,7 +253,7 @@ export async function scoreContinuations(model: LoadedModel, prefixIds: number[]
         continue;
       }
       state.truncate(base);
-      const { logits } = state.forward([last, ...cont.slice(0, -1)], { logitsFrom: 0, isAborted: aborted });
+      const { logits } = state.forward([last, ...cont.slice(0, -1)], { logitsFrom: 0, isAborted: aborted, intervention });
       const logprobs = cont.map((id, j) => logSoftmaxAt(logits, j * V, V, id));
       out.push({ logprobs, total: sum(logprobs) });
       await pause();
@@ -261,8 +272,9 @@ export async function hiddenStates(model: LoadedModel, ids: number[], opts: Capt
   const state = acquire(model.weights);
   try {
     // the last token's states come with a cached prefill; a mean or every position needs the whole prompt run
-    if (cache && opts.position === 'last') return hiddenFromTail(model, prefillCached(model, state, ids, cache, abortCheck(ctl), false), ids.length, opts);
-    return state.forward(ids, { logitsFrom: ids.length, capture: opts, isAborted: abortCheck(ctl) }).hidden!;
+    const intervention = ctl.intervention ?? null;
+    if (cache && opts.position === 'last') return hiddenFromTail(model, prefillCached(model, state, ids, { cache, aborted: abortCheck(ctl), intervention, withState: false }), ids.length, opts);
+    return state.forward(ids, { logitsFrom: ids.length, capture: opts, isAborted: abortCheck(ctl), intervention }).hidden!;
   } finally {
     release(state);
   }
@@ -276,17 +288,24 @@ const LAST_TOKEN_ALL_MODULES: CaptureOptions = { position: 'last', modules: HIDD
  * capturing the last token's states and logits, and stored. A prompt cached with its tail runs nothing; its keys and
  * values are copied in only when the caller goes on from it (withState).
  */
-function prefillCached(model: LoadedModel, state: ForwardState, ids: number[], cache: PrefixCache, aborted: () => boolean, withState: boolean): PromptTail {
-  const m = cache.match(ids);
+function prefillCached(
+  model: LoadedModel,
+  state: ForwardState,
+  ids: number[],
+  how: { cache: PrefixCache; aborted: () => boolean; intervention: Intervention | null; withState: boolean },
+): PromptTail {
+  const { cache, aborted, intervention, withState } = how;
+  const ns = namespaceOf({ intervention });
+  const m = cache.match(ids, ns);
   if (m.tail && m.length === ids.length) {
     if (withState) cache.restore(state, m);
     return m.tail;
   }
   // the last token always runs: its row gives the logits and the captured states
   cache.restore(state, m, Math.min(m.length, ids.length - 1));
-  const r = state.forward(ids.slice(state.pos), { capture: LAST_TOKEN_ALL_MODULES, isAborted: aborted });
+  const r = state.forward(ids.slice(state.pos), { capture: LAST_TOKEN_ALL_MODULES, isAborted: aborted, intervention });
   const tail: PromptTail = { logits: r.logits.slice(0, model.weights.config.vocabSize), hidden: r.hidden! };
-  cache.insert(ids, ids.length, state, tail);
+  cache.insert(ids, ids.length, state, tail, ns);
   return tail;
 }
 

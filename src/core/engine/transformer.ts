@@ -4,7 +4,8 @@
 // only when a longer batch or context arrives, so the token loop does not allocate.
 import { cancelledError, SclabError } from '../model/errors';
 import { Capture, type CaptureOptions, type HiddenStates } from './capture';
-import { attentionSimd, matmul, rmsnorm, swiglu } from './kernels';
+import { applyIntervention, type Intervention } from './intervention';
+import { attentionSimd, matmul, rmsnorm, swiglu, weightRows } from './kernels';
 import { addBias, addInPlace, applyRope, attention, ropeTable } from './ops';
 import type { ModelConfig, ModelWeights } from './types';
 
@@ -14,6 +15,8 @@ export interface ForwardOptions {
   capture?: CaptureOptions;
   /** checked before every layer; true stops the pass with SclabError('cancelled') */
   isAborted?: () => boolean;
+  /** steering or ablation of the residual stream (intervention.ts); the KV cache then holds steered keys and values */
+  intervention?: Intervention | null;
 }
 
 export interface ForwardResult {
@@ -118,7 +121,7 @@ export class ForwardState {
     for (let first = 0; first < total; first += this.maxChunk) {
       const rows = Math.min(this.maxChunk, total - first);
       this.ensureRows(rows);
-      this.chunk(ids, first, rows, logitsFrom, capture, opts.isAborted);
+      this.chunk(ids, first, rows, logitsFrom, capture, opts);
       this.pos += rows;
     }
     const result: ForwardResult = { logits: this.logits, logitRows };
@@ -126,17 +129,16 @@ export class ForwardState {
     return result;
   }
 
-  private chunk(ids: ArrayLike<number>, first: number, rows: number, logitsFrom: number, capture: Capture | null, isAborted?: () => boolean): void {
+  private chunk(ids: ArrayLike<number>, first: number, rows: number, logitsFrom: number, capture: Capture | null, opts: ForwardOptions): void {
+    const { isAborted } = opts;
+    const iv = opts.intervention ?? null;
     const c = this.config;
     const w = this.weights;
     const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize } = c;
     const { qDim, kvDim, x, xb, q, k, v, att, o, hb, hb2 } = this;
     const start = this.pos;
 
-    for (let r = 0; r < rows; r++) {
-      const e = ids[first + r]! * dim;
-      for (let i = 0; i < dim; i++) x[r * dim + i] = w.tokenEmbedding[e + i]!;
-    }
+    for (let r = 0; r < rows; r++) weightRows(w.tokenEmbedding, ids[first + r]!, 1, dim, x, r * dim);
     capture?.add('residual', 0, x, first, rows);
     ropeTable(this.cos, this.sin, start, rows, headDim, c.ropeTheta);
 
@@ -174,6 +176,7 @@ export class ForwardState {
       matmul(o, hb, lw.w2, rows, hiddenDim, dim);
       capture?.add('mlp', l, o, first, rows);
       addInPlace(x, o, rows * dim);
+      if (iv) applyIntervention(iv, l + 1, x, rows, dim, start);
       if (l < c.nLayers - 1 || capture?.opts.convention !== 'hf') capture?.add('residual', l + 1, x, first, rows);
     }
 

@@ -1,5 +1,6 @@
 // The engine's shared vocabulary: what loaders produce and the forward pass consumes.
 import type { ChatMessage } from '../model/chat';
+import type { WeightMatrix } from './kernels-wasm';
 
 /**
  * RoPE pairing: 'interleaved' rotates (x0,x1),(x2,x3)… (llama2.c, GGUF); 'half' rotates (x_i, x_{i+d/2})
@@ -26,29 +27,29 @@ export interface ModelConfig {
   qkvBias: boolean;
 }
 
-/** Row-major fp32 tensors; matrices are [outDim, inDim]. */
+/** Row-major tensors; matrices are [outDim, inDim], fp32 or kept 16-bit (HalfMatrix); vectors are fp32. */
 export interface LayerWeights {
   attnNorm: Float32Array; // [dim]
-  wq: Float32Array; // [nHeads*headDim, dim]
-  wk: Float32Array; // [nKvHeads*headDim, dim]
-  wv: Float32Array; // [nKvHeads*headDim, dim]
-  wo: Float32Array; // [dim, nHeads*headDim]
+  wq: WeightMatrix; // [nHeads*headDim, dim]
+  wk: WeightMatrix; // [nKvHeads*headDim, dim]
+  wv: WeightMatrix; // [nKvHeads*headDim, dim]
+  wo: WeightMatrix; // [dim, nHeads*headDim]
   bq?: Float32Array;
   bk?: Float32Array;
   bv?: Float32Array;
   ffnNorm: Float32Array; // [dim]
-  w1: Float32Array; // gate [hiddenDim, dim]
-  w2: Float32Array; // down [dim, hiddenDim]
-  w3: Float32Array; // up [hiddenDim, dim]
+  w1: WeightMatrix; // gate [hiddenDim, dim]
+  w2: WeightMatrix; // down [dim, hiddenDim]
+  w3: WeightMatrix; // up [hiddenDim, dim]
 }
 
 export interface ModelWeights {
   config: ModelConfig;
-  tokenEmbedding: Float32Array; // [vocab, dim]
+  tokenEmbedding: WeightMatrix; // [vocab, dim]
   layers: LayerWeights[];
   finalNorm: Float32Array; // [dim]
   /** [vocab, dim]; the same array as tokenEmbedding when tied */
-  output: Float32Array;
+  output: WeightMatrix;
 }
 
 export interface Tokenizer {

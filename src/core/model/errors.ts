@@ -39,6 +39,17 @@ export class SclabError extends Error {
   }
 }
 
+/** The last error of a request that was sent `attempts` times and failed every time: its code, message and status. */
+export class RetryExhausted extends SclabError {
+  constructor(
+    readonly last: SclabError,
+    readonly attempts: number,
+  ) {
+    super(last.code, last.message, { retryable: last.retryable, retryAfterMs: last.retryAfterMs, status: last.status, cause: last });
+    this.name = 'RetryExhausted';
+  }
+}
+
 export function isSclabError(e: unknown): e is SclabError {
   return e instanceof SclabError;
 }

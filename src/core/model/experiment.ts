@@ -8,6 +8,26 @@ export const TurnTemplateSchema = z.object({
 });
 export type TurnTemplate = z.infer<typeof TurnTemplateSchema>;
 
+/**
+ * A residual-stream intervention during every forward pass of a condition's rounds (generation, option scores and
+ * the probes' hidden states): the direction of one of the experiment's probes, per layer of a band, added with
+ * strength alpha or projected out. A list of alphas is a sweep: the experiment file expands it into one condition per
+ * value (named `<name>.alpha<value>`), so a resolved experiment (the manifest's) holds one number per condition.
+ */
+export const InterventionRefSchema = z.object({
+  /** the name of one of the experiment's probes (its file's direction at each layer) */
+  probe: z.string(),
+  /** residual layers steered, "a-b" or "a" (inclusive; l = the output of decoder layer l) */
+  layers: z.string().regex(/^\s*\d+\s*(-\s*\d+\s*)?$/, 'write the layer band as "a-b" or "a"'),
+  /** strength in the residual stream's units (the direction is scaled to length 1); a list = a sweep */
+  alpha: z.union([z.number(), z.array(z.number()).min(1)]).default(0),
+  /** project the direction out instead of adding it (alpha is then ignored) */
+  ablate: z.boolean().default(false),
+  /** all: every token; input: from the round's input on (the history before this round's user turn is left alone) */
+  positions: z.enum(['all', 'input']).default('all'),
+});
+export type InterventionRef = z.infer<typeof InterventionRefSchema>;
+
 export const ConditionSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" or "-"'),
   /** what the condition is for; analysis uses it to pick the reference and the variants */
@@ -19,6 +39,7 @@ export const ConditionSchema = z.object({
   turns: z.array(TurnTemplateSchema).min(1),
   rounds: z.number().int().min(1).max(50),
   description: z.string().optional(),
+  intervention: InterventionRefSchema.optional(),
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 

@@ -9,6 +9,8 @@ export const CapabilitiesSchema = z.object({
   labelLogprobs: z.boolean().optional(),
   hiddenStates: z.boolean(),
   probeScores: z.boolean(),
+  /** residual-stream interventions (steering, ablation) on generation, option scores and hidden states */
+  steer: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 

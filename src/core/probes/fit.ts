@@ -90,6 +90,21 @@ export function fitStatementsDirection(layers: number[], byLayer: Float32Array[]
   });
 }
 
+/** The contrast direction per layer: mean of the positive rows minus mean of the negative rows (float64 sums). */
+export function fitContrastDirection(layers: number[], positive: Float32Array[][], negative: Float32Array[][]): ProbeLayer[] {
+  const mean = (rows: Float32Array[]): Float64Array => {
+    const m = new Float64Array(rows[0]!.length);
+    for (const r of rows) for (let j = 0; j < m.length; j++) m[j] = m[j]! + r[j]!;
+    for (let j = 0; j < m.length; j++) m[j] = m[j]! / rows.length;
+    return m;
+  };
+  return layers.map((layer, k) => {
+    const p = mean(positive[k]!);
+    const n = mean(negative[k]!);
+    return { layer, weights: encodeF32(p.map((v, j) => v - n[j]!)), bias: null, heldOutAccuracy: null };
+  });
+}
+
 /** Middle-to-late layers, the region the paper reads (≈ the upper half): [⌈L/2⌉, last probe layer], clipped. */
 export function defaultBand(nLayers: number, layers: number[]): [number, number] {
   const lo = Math.min(...layers);

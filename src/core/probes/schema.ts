@@ -34,7 +34,8 @@ export const ProbeLayerSchema = z.object({
 });
 export type ProbeLayer = z.infer<typeof ProbeLayerSchema>;
 
-export const ProbeVariantSchema = z.enum(['logistic', 'classifier-direction', 'statements']);
+/** contrast: mean(states of the positive texts) − mean(states of the negative texts) per layer, the classic steering vector */
+export const ProbeVariantSchema = z.enum(['logistic', 'classifier-direction', 'statements', 'contrast']);
 export type ProbeVariant = z.infer<typeof ProbeVariantSchema>;
 
 const DataProvenanceSchema = z.object({
@@ -81,6 +82,8 @@ export const TrainingSchema = z.object({
   optimiser: z.object({ name: z.string(), maxIterations: z.number().int().positive(), gradientTolerance: z.number().positive() }).optional(),
   /** statements variant: how many statements were averaged */
   statements: z.number().int().positive().optional(),
+  /** contrast variant: `data` holds the positive texts, this the negative ones; the direction is the difference of their means */
+  contrast: z.object({ negative: DataProvenanceSchema, nPositive: z.number().int().positive(), nNegative: z.number().int().positive() }).optional(),
 });
 export type Training = z.infer<typeof TrainingSchema>;
 

@@ -5,7 +5,7 @@ import type { EngineClient } from '../engine/client';
 import { SclabError } from '../model/errors';
 import { TOOL_VERSION } from '../version';
 import { collectLastTokenStates, modelShape } from './activations';
-import { defaultBand, type FitReport, fitClassifierDirection, fitLogisticLayers, fitStatementsDirection } from './fit';
+import { defaultBand, type FitReport, fitClassifierDirection, fitContrastDirection, fitLogisticLayers, fitStatementsDirection } from './fit';
 import { readLabelledTexts, readStatements } from './labelled-data';
 import { LOGISTIC_DEFAULTS, type Scaling } from './logistic';
 import { PROBE_SCHEMA, type ProbeFile, type ProbeVariant, type Training } from './schema';
@@ -14,7 +14,10 @@ import { type Balance, splitStratified } from './split';
 export const DEFAULT_MAX_TOKENS = 128;
 
 export interface TrainProbeOptions {
+  /** labelled texts or statements; for the contrast variant the positive texts (one per line, or --text-field) */
   data: string;
+  /** contrast variant: the negative texts */
+  negative?: string;
   variant: ProbeVariant;
   module: HiddenModule;
   /** default: every layer of the module */
@@ -68,19 +71,37 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
   }
   const progress = (stage: string) => (done: number, total: number) => opts.onProgress?.(stage, done, total);
   const base = { schema: PROBE_SCHEMA, model: shape.identity, module: opts.module, position: 'last', convention: 'sclab', variant: opts.variant, positiveLabel: opts.positiveLabel ?? 'positive', moralDirection: opts.moralDirection ?? 'lower', band } as const;
-  const provenance = { tool: 'sclab', toolVersion: TOOL_VERSION, date: opts.date ?? new Date().toISOString() };
+  const toolStamp = { tool: 'sclab', toolVersion: TOOL_VERSION, date: opts.date ?? new Date().toISOString() };
 
   if (opts.variant === 'statements') {
     const st = await readStatements(opts.data, opts.textField);
     const states = await collectLastTokenStates(engines, st.texts, { module: opts.module, layers, maxTokens, signal: opts.signal, onProgress: progress('statements') });
     const training: Training = {
-      ...provenance,
+      ...toolStamp,
       data: { file: opts.data, sha256: st.sha256, format: st.format, textField: opts.textField ?? null, labelField: null, positive: [], rows: st.texts.length },
       input: { format: 'raw', maxTokens, truncation: 'keep-first', truncated: states.truncated },
       statements: st.texts.length,
     };
     const probe: ProbeFile = { ...base, kind: 'direction', score: 'cosine', layers: fitStatementsDirection(layers, states.byLayer), training };
     return { probe, reports: [], texts: st.texts.length, tokens: states.tokens };
+  }
+
+  if (opts.variant === 'contrast') {
+    if (!opts.negative) throw new SclabError('config', 'the contrast variant needs the negative texts (--neg FILE) beside the positive ones (--pos FILE)');
+    const pos = await readStatements(opts.data, opts.textField);
+    const neg = await readStatements(opts.negative, opts.textField);
+    const collect = (texts: string[], stage: string) => collectLastTokenStates(engines, texts, { module: opts.module, layers, maxTokens, signal: opts.signal, onProgress: progress(stage) });
+    const ps = await collect(pos.texts, 'positive texts');
+    const ns = await collect(neg.texts, 'negative texts');
+    const provenance = (f: typeof pos) => ({ file: f.file, sha256: f.sha256, format: f.format, textField: opts.textField ?? null, labelField: null, positive: [], rows: f.texts.length });
+    const training: Training = {
+      ...toolStamp,
+      data: provenance(pos),
+      input: { format: 'raw', maxTokens, truncation: 'keep-first', truncated: ps.truncated + ns.truncated },
+      contrast: { negative: provenance(neg), nPositive: pos.texts.length, nNegative: neg.texts.length },
+    };
+    const probe: ProbeFile = { ...base, kind: 'direction', score: 'cosine', layers: fitContrastDirection(layers, ps.byLayer, ns.byLayer), training };
+    return { probe, reports: [], texts: pos.texts.length + neg.texts.length, tokens: ps.tokens + ns.tokens };
   }
 
   if (!opts.textField || !opts.labelField) throw new SclabError('config', `the ${opts.variant} variant needs --text-field and --label-field`);
@@ -110,7 +131,7 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
       : fitClassifierDirection(shape.nLayers, states.byLayer[0]!, labels, split, layers, fitOpts);
   const count = (idx: number[]) => idx.filter((i) => labels[i] === 1).length;
   const training: Training = {
-    ...provenance,
+    ...toolStamp,
     data: { file: opts.data, sha256: data.sha256, format: data.format, textField: opts.textField, labelField: opts.labelField, positive, rows: data.rows.length },
     input: { format: 'raw', maxTokens, truncation: 'keep-first', truncated: states.truncated },
     split: {

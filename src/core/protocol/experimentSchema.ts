@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatMessageSchema, DecodingSchema } from '../model/chat';
-import { BackendRefSchema, ConditionSchema, DatasetRefSchema, ExperimentSchema, ProbeRefSchema, ScorerRefSchema, TurnTemplateSchema } from '../model/experiment';
+import { BackendRefSchema, ConditionSchema, InterventionRefSchema, DatasetRefSchema, ExperimentSchema, ProbeRefSchema, ScorerRefSchema, TurnTemplateSchema } from '../model/experiment';
 
 /**
  * The experiment schema as files are checked against it: the model's ExperimentSchema with every object strict
@@ -22,6 +22,9 @@ const StrictCondition = ConditionSchema.extend({
     .min(1)
     .describe('round r (counting from 0) uses turns[min(r, last)]: give one turn to repeat it, or round 1 then the review turn'),
   rounds: ConditionSchema.shape.rounds.describe('how many rounds; the history of every earlier round is carried into each later one'),
+  intervention: InterventionRefSchema.strict()
+    .optional()
+    .describe('steer every forward pass of this condition along a probe\'s direction: {probe, layers: "12-20", alpha} or {probe, layers, ablate: true}; alpha: [-8, -4, 0, 4, 8] expands into one condition per value'),
 }).strict();
 
 const StrictDataset = DatasetRefSchema.extend({

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Experiment } from '../model/experiment';
 import type { Diagnostic } from '../model/item';
 import { allowedKeysAt, StrictExperimentSchema } from './experimentSchema';
+import { expandSweeps, sweepConditionName, sweptLocator } from './sweeps';
 import { CHOICES_SLOT, templateSlots } from './templates';
 import { formatFieldPath, yamlLocator, type FieldPath, type SourceLocator } from './yamlLocator';
 
@@ -72,6 +73,30 @@ function yamlErrorDiagnostic(file: string, e: YAMLError, severity: Diagnostic['s
 const UNCLOSED_SLOT = /(?<!\{)\{[A-Za-z_][A-Za-z0-9_.|-]*\??(?=$|[^A-Za-z0-9_.|?}-])/;
 
 /** Checks the schema cannot express: unique condition names, unused turns, {choices} in a generation task. */
+/** an intervention names one of the experiment's probes; a sweep's names do not collide; ablation takes no alpha list */
+function interventionDiagnostics(exp: Experiment, i: number, loc: SourceLocator, seen: Map<string, number>): Diagnostic[] {
+  const iv = exp.conditions[i]!.intervention;
+  if (!iv) return [];
+  const out: Diagnostic[] = [];
+  const at = (...rest: FieldPath) => ['conditions', i, 'intervention', ...rest];
+  if (!exp.probes.some((p) => p.name === iv.probe)) {
+    const names = exp.probes.map((p) => p.name);
+    out.push(diagnosticAt(loc, at('probe'), `no probe named "${iv.probe}" in this experiment's probes${names.length ? ` (${names.join(', ')})` : ' (add it under probes: with its file)'}`));
+  }
+  const [lo, hi] = iv.layers.split('-').map((s) => Number(s.trim()));
+  if (hi !== undefined && hi < lo!) out.push(diagnosticAt(loc, at('layers'), `band ${iv.layers} is reversed`));
+  if (lo === 0) out.push(diagnosticAt(loc, at('layers'), 'layer 0 is the embeddings; steerable layers start at 1 (the output of decoder layer 1)'));
+  if (Array.isArray(iv.alpha)) {
+    if (iv.ablate) out.push(diagnosticAt(loc, at('alpha'), 'an ablation has no strength: drop the alpha list or ablate'));
+    const names = iv.alpha.map((a) => sweepConditionName(exp.conditions[i]!.name, a));
+    names.forEach((n, k) => {
+      if (names.indexOf(n) !== k) out.push(diagnosticAt(loc, at('alpha', k), `alpha ${(iv.alpha as number[])[k]} appears twice in the sweep`));
+      else if (seen.has(n)) out.push(diagnosticAt(loc, at('alpha', k), `the sweep's condition "${n}" collides with conditions[${seen.get(n)}]`));
+    });
+  }
+  return out;
+}
+
 function semanticDiagnostics(exp: Experiment, loc: SourceLocator): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Map<string, number>();
@@ -79,6 +104,7 @@ function semanticDiagnostics(exp: Experiment, loc: SourceLocator): Diagnostic[] 
     const first = seen.get(c.name);
     if (first !== undefined) out.push(diagnosticAt(loc, ['conditions', i, 'name'], `duplicate condition name "${c.name}" (also conditions[${first}])`));
     else seen.set(c.name, i);
+    out.push(...interventionDiagnostics(exp, i, loc, seen));
     if (c.turns.length > c.rounds) {
       out.push(diagnosticAt(loc, ['conditions', i, 'turns', c.rounds], `${c.turns.length - c.rounds} turn(s) beyond rounds: ${c.rounds} are never used`, 'warning'));
     }
@@ -121,11 +147,12 @@ export function parseExperimentYaml(text: string, file: string): { experiment?: 
     diagnostics.push(...result.error.issues.flatMap((issue) => issueDiagnostics(issue, loc)));
     return { diagnostics: sortDiagnostics(diagnostics) };
   }
-  const experiment: Experiment = result.data;
-  diagnostics.push(...semanticDiagnostics(experiment, loc));
+  diagnostics.push(...semanticDiagnostics(result.data, loc));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics(diagnostics) };
+  const swept = expandSweeps(result.data);
+  const experiment: Experiment = swept.experiment;
   if (!isAbsolute(experiment.dataset.path)) experiment.dataset.path = resolve(dirname(file), experiment.dataset.path);
-  sources.set(experiment, loc);
+  sources.set(experiment, sweptLocator(loc, swept.origin));
   return { experiment, diagnostics: sortDiagnostics(diagnostics) };
 }
 
@@ -163,6 +190,7 @@ export function experimentToYaml(exp: Experiment): string {
       rounds: c.rounds,
       ...(c.description !== undefined ? { description: c.description } : {}),
       turns: c.turns.map((t) => ({ user: t.user, prefill: t.prefill })),
+      ...(c.intervention !== undefined ? { intervention: c.intervention } : {}),
     })),
     scorers: exp.scorers,
     probes: exp.probes,

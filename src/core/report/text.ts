@@ -104,6 +104,18 @@ export function formatSummaryText(m: RunManifest, s: FullSummary): string {
     const conv = probes.map((p) => `${p}: more moral = ${s.superficiality!.find((r) => r.probes[p])!.probes[p]!.moralDirection}`).join(', ');
     L.push(`  (paired by item with ${s.superficiality[0]!.reference}; Δ: ${Math.round(b.level * 100)}% percentile bootstrap, ${b.resamples} resamples, seed ${b.seed}; verdicts: paired t one-sided in the moral direction at α = ${+(1 - b.level).toFixed(6)}, "unchanged" only by TOST within ±${q.probeMargin ?? `${q.marginSd} sd`} (probe) / ±${q.outputMargin ?? `${q.marginSd} sd`} (output)${conv ? `; ${conv}` : ''}; per-row basis in --json "restsOn")`);
   }
+  for (const c of s.causal ?? []) {
+    L.push('', `Causal test: steering along ${c.probe} (band ${c.band[0]}–${c.band[1]} ${c.measure}) — round 0 of each steered condition against ${c.reference}, paired by item`);
+    L.push(...table(
+      ['condition', 'alpha', 'layers', `Δ ${c.probe} band`, `Δ ${c.outputMetric}`, c.outputMetric],
+      [
+        ...c.points.map((p) => [p.condition, p.ablate ? 'ablate' : String(p.alpha), p.layers, ciNum(p.probeShift), ciNum(p.outputChange), num(p.output)]),
+        ...(c.instruction ? [[`${c.instruction.condition} r${c.instruction.round}`, 'instruction', '—', ciNum(c.instruction.probeShift), ciNum(c.instruction.outputChange), '—']] : []),
+      ],
+    ));
+    L.push(`  steering slope (Δ ${c.outputMetric} per unit of probe shift): ${ciNum(c.steeringSlope)}; the instruction's: ${num(c.instructionRatio)}; instruction beyond the slope's prediction: ${ciNum(c.excess)}`);
+    L.push(`  verdict: ${c.verdict}`);
+  }
   if (s.instructions) {
     const t = s.instructions;
     const probes = Object.keys(t.spearman);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ChatMessage, Decoding } from '../model/chat';
-import type { ChatResult, OptionScoreResult } from '../backends/backend';
+import type { ChatResult, OptionScoreResult, Steering } from '../backends/backend';
 
 /** Everything that determines a response; two requests with the same key are the same request. */
 export interface CacheKeyParts {
@@ -15,6 +15,8 @@ export interface CacheKeyParts {
   prefill: string;
   decoding: Decoding;
   continuations?: string[];
+  /** a steered round's intervention (directions included): a steered answer never stands in for another */
+  steer?: Steering;
 }
 
 export interface CachedResponse {

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import type { Backend, ChatResult, OptionScoreResult, TopAlternative } from '../backends/backend';
+import { linkSignal } from '../util/signal';
+import type { Backend, ChatResult, OptionScoreResult, Steering, TopAlternative } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
@@ -82,11 +83,8 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   report();
 
   // an internal controller lets a fatal error in one worker stop the others' in-flight requests
-  const stop = new AbortController();
+  const stop = linkSignal(opts.signal);
   setMaxListeners(0, stop.signal); // one listener per in-flight request
-  const onOuterAbort = () => stop.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (opts.signal?.aborted) stop.abort();
   const call: Call = (what, fn, selfScheduled) =>
     selfScheduled ? fn(stop.signal) : scheduler.request({ what, signal: stop.signal, send: fn, timeoutMs: opts.requestTimeoutMs });
   opts.backend.attachScheduler?.(scheduler);
@@ -112,15 +110,15 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
       const built = buildRound(exp, chain.condition, chain.item, round, history);
       let record: RoundRecord;
       if (failedRound !== null) {
-        record = errorRecord(chain, round, built.messages, built.prefill, [], 0, new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), 'skipped');
+        record = errorRecord({ chain, round, built, tally: [], err: new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), code: 'skipped' });
       } else {
         const tally: RequestTally[] = [];
         try {
-          const outcome = await trackRequests(tally, () => runRound(opts, chain, round, built, stop.signal, call));
-          record = successRecord(exp, chain, round, built.messages, built.prefill, outcome, tally);
+          const outcome = await trackRequests(tally, () => runRound({ opts, chain, round, built, signal: stop.signal, call }));
+          record = successRecord({ exp, chain, round, built, outcome, tally });
         } catch (err) {
           if (stop.signal.aborted || abortsRun(err)) throw err;
-          record = errorRecord(chain, round, built.messages, built.prefill, tally, 0, err);
+          record = errorRecord({ chain, round, built, tally, err });
           failedRound = round;
         }
       }
@@ -159,12 +157,21 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains)) }, worker));
     await lastWrite;
   } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
+    stop.unlink();
     opts.backend.attachScheduler?.(undefined);
   }
   if (fatal !== undefined && !(isSclabError(fatal) && fatal.code === 'cancelled' && opts.signal?.aborted)) throw fatal;
   if (opts.signal?.aborted) throw cancelledError();
   return progress;
+}
+
+/** the condition's intervention, from whichever extension resolved it */
+function steeringOf(opts: ExecuteOptions, condition: string): Steering | undefined {
+  for (const ext of opts.extensions ?? []) {
+    const s = ext.steering?.get(condition);
+    if (s) return s;
+  }
+  return undefined;
 }
 
 function count(p: RunProgress, r: RoundRecord): void {
@@ -173,24 +180,25 @@ function count(p: RunProgress, r: RoundRecord): void {
   if (r.cached) p.cached++;
 }
 
-async function runRound(
-  opts: ExecuteOptions,
-  chain: Chain,
-  round: number,
-  built: { messages: RoundRecord['messages']; prefill: string },
-  signal: AbortSignal,
-  call: Call,
-): Promise<RoundOutcome> {
+/** One round of one chain, as it is about to be asked. */
+interface RoundInput {
+  chain: Chain;
+  round: number;
+  built: Pick<RoundRecord, 'messages' | 'prefill'>;
+}
+
+async function runRound({ opts, chain, round, built, signal, call }: RoundInput & { opts: ExecuteOptions; signal: AbortSignal; call: Call }): Promise<RoundOutcome> {
   const { experiment: exp, backend, description } = opts;
   const item = chain.item;
-  const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal };
+  const steer = steeringOf(opts, chain.condition.name);
+  const ctx: RoundContext = { experiment: exp, item, condition: chain.condition, round, messages: built.messages, prefill: built.prefill, backend, description, signal, ...(steer ? { steer } : {}) };
   const extras: RecordExtras = {};
   // probes read the round input before the answer exists
   for (const ext of opts.extensions ?? []) {
     if (!ext.beforeChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.beforeChat!({ ...ctx, signal: s }), ext.schedulesOwnRequests === true));
   }
-  const outcome = await generateRound(opts, item, built, call);
+  const outcome = await generateRound(opts, item, built, call, steer);
   for (const ext of opts.extensions ?? []) {
     if (!ext.afterChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), ext.schedulesOwnRequests === true));
@@ -204,6 +212,7 @@ async function generateRound(
   item: Item,
   built: { messages: RoundRecord['messages']; prefill: string },
   call: Call,
+  steer: Steering | undefined,
 ): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
@@ -220,6 +229,7 @@ async function generateRound(
           prefill: built.prefill,
           decoding: exp.decoding,
           continuations,
+          ...(steer ? { steer } : {}),
         })
       : undefined;
   // the label-probability rank: one more one-token request per round, never cached (it is cheap and small)
@@ -237,10 +247,10 @@ async function generateRound(
   }
   const started = performance.now();
   const selfScheduled = backend.attachScheduler !== undefined;
-  const chat = await call('chat', (s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding }, s), selfScheduled);
+  const chat = await call('chat', (s) => backend.chat({ messages: built.messages, prefill: built.prefill, decoding: exp.decoding, ...(steer ? { steer } : {}) }, s), selfScheduled);
   let options: OptionScoreResult | undefined;
   if (continuations && backend.scoreOptions) {
-    options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations }, s), selfScheduled);
+    options = await call('option scoring', (s) => backend.scoreOptions!({ messages: built.messages, prefill: built.prefill, continuations, ...(steer ? { steer } : {}) }, s), selfScheduled);
   }
   const labelAlternatives = await rankByLabel();
   const latencyMs = performance.now() - started;
@@ -248,15 +258,8 @@ async function generateRound(
   return { chat, options, labelAlternatives, cached: false, latencyMs };
 }
 
-function successRecord(
-  exp: Experiment,
-  chain: Chain,
-  round: number,
-  messages: RoundRecord['messages'],
-  prefill: string,
-  o: RoundOutcome,
-  tally: RequestTally[],
-): RoundRecord {
+function successRecord({ exp, chain, round, built, outcome: o, tally }: RoundInput & { exp: Experiment; outcome: RoundOutcome; tally: RequestTally[] }): RoundRecord {
+  const { messages, prefill } = built;
   const scored = scoreAnswer(o.chat.text, chain.item, exp.answerParsing);
   const record: RoundRecord = {
     itemId: chain.item.id,
@@ -293,26 +296,18 @@ function successRecord(
   return record;
 }
 
-function errorRecord(
-  chain: Chain,
-  round: number,
-  messages: RoundRecord['messages'],
-  prefill: string,
-  tally: RequestTally[],
-  latencyMs: number,
-  err: unknown,
-  code?: string,
-): RoundRecord {
+/** A round that failed (or was skipped because an earlier round failed): a record, not an exception. */
+function errorRecord({ chain, round, built, tally, err, code }: RoundInput & { tally: RequestTally[]; err: unknown; code?: string }): RoundRecord {
   const record: RoundRecord = {
     itemId: chain.item.id,
     condition: chain.condition.name,
     round,
-    messages,
-    prefill,
+    messages: built.messages,
+    prefill: built.prefill,
     response: '',
     answer: null,
     correct: null,
-    latencyMs,
+    latencyMs: 0,
     attempts: roundAttempts(tally),
     cached: false,
     error: {

@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/backend';
+import type { Backend, Steering } from '../backends/backend';
 import type { ChatMessage } from '../model/chat';
 import type { Condition, Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
@@ -16,6 +16,8 @@ export interface RoundContext {
   backend: Backend;
   description: BackendDescription;
   signal: AbortSignal;
+  /** this condition's intervention; every request of the round (hidden states included) carries it */
+  steer?: Steering;
 }
 
 /** The fields of a record that extensions may fill. */
@@ -37,6 +39,8 @@ export interface RoundExtension {
   readonly schedulesOwnRequests?: boolean;
   beforeChat?(ctx: RoundContext): Promise<RecordExtras>;
   afterChat?(ctx: RoundContext & { response: string }): Promise<RecordExtras>;
+  /** the intervention of each steered condition, by condition name (the probe extension resolves them) */
+  readonly steering?: ReadonlyMap<string, Steering>;
 }
 
 export function mergeExtras(into: RecordExtras, extra: RecordExtras): void {

@@ -1,3 +1,4 @@
+import { linkSignal } from '../util/signal';
 import { SclabError, cancelledError, isSclabError } from '../model/errors';
 
 // The retry policy and its pieces; the loop that uses them is the request scheduler's (scheduler.ts), one per request.
@@ -58,11 +59,9 @@ export async function withDeadline<T>(
   runSignal?: AbortSignal,
 ): Promise<T> {
   if (runSignal?.aborted) throw cancelledError();
-  const attempt = new AbortController();
+  const attempt = linkSignal(runSignal);
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
-  const onRunAbort = () => attempt.abort();
-  runSignal?.addEventListener('abort', onRunAbort, { once: true });
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
@@ -78,6 +77,6 @@ export async function withDeadline<T>(
     throw err;
   } finally {
     clearTimeout(timer);
-    runSignal?.removeEventListener('abort', onRunAbort);
+    attempt.unlink();
   }
 }

@@ -20,7 +20,7 @@ export function roundExtensionsFor(exp: Experiment, deps: { baseDir: string; sec
   let scorers: ScorerExtension | undefined;
   return {
     async build(description) {
-      const probes = await createProbeExtension(exp.probes, { baseDir: deps.baseDir, description });
+      const probes = await createProbeExtension(exp.probes, { baseDir: deps.baseDir, description, conditions: exp.conditions });
       scorers = await createScorerExtension(exp.scorers, { baseDir: deps.baseDir, secrets: deps.secrets });
       for (const note of scorers?.notes ?? []) deps.onNote?.(note);
       return [...(probes ? [probes] : []), ...(scorers ? [scorers] : [])];

@@ -5,7 +5,6 @@ import { isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { BackendDescription, RunManifest, RunStatus } from '../model/manifest';
-import { writeViewerCache } from '../viewer/service';
 import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
@@ -55,6 +54,11 @@ interface Common {
    * the model the backend serves)
    */
   extensions?: (description: BackendDescription) => Promise<RoundExtension[]>;
+  /**
+   * derived files of a completed run, written by the host's analysis writer (summary.json: `writeViewerCache`); the
+   * runner computes no metrics and knows no viewer
+   */
+  afterComplete?: (runDir: string) => Promise<void>;
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -103,7 +107,7 @@ export async function startRun(
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
-  return drive(store, opts, description, extensions, opts.items, undefined, opts.settings.cacheDir, retry);
+  return drive({ store, opts, description, extensions, items: opts.items, resume: undefined, cacheDir: opts.settings.cacheDir, retry });
 }
 
 /**
@@ -138,7 +142,16 @@ export async function resumeRun(
     }));
     const m = store.current;
     const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: m.settings.maxRetries };
-    return await drive(store, { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } }, before, extensions, opts.items, resume, m.settings.cache ? opts.cacheDir : null, retry);
+    return await drive({
+      store,
+      opts: { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } },
+      description: before,
+      extensions,
+      items: opts.items,
+      resume,
+      cacheDir: m.settings.cache ? opts.cacheDir : null,
+      retry,
+    });
   } catch (err) {
     if (!store.closed) await store.close();
     throw err;
@@ -151,16 +164,20 @@ export function checkDatasetUnchanged(manifest: RunManifest, sha256: string): vo
   }
 }
 
-async function drive(
-  store: RunStore,
-  opts: Common & { experiment: Experiment; settings: Omit<RunSettings, 'retry'> },
-  description: BackendDescription,
-  extensions: RoundExtension[],
-  items: Item[],
-  resume: ResumeState | undefined,
-  cacheDir: string | null,
-  retry: RetryPolicy,
-): Promise<RunResult> {
+/** What `drive` needs: an open store, the run's settings, the connected backend and what resume found recorded. */
+interface DriveInput {
+  store: RunStore;
+  opts: Common & { experiment: Experiment; settings: Omit<RunSettings, 'retry'> };
+  description: BackendDescription;
+  extensions: RoundExtension[];
+  items: Item[];
+  /** what a resumed run already recorded (compact: see ResumeState); never asked for again; undefined for a new run */
+  resume: ResumeState | undefined;
+  cacheDir: string | null;
+  retry: RetryPolicy;
+}
+
+async function drive({ store, opts, description, extensions, items, resume, cacheDir, retry }: DriveInput): Promise<RunResult> {
   opts.onStart?.(store.runDir, store.current);
   let last: RunProgress = { planned: store.current.counts.planned, ...(resume?.counts ?? { recorded: 0, errors: 0, cached: 0 }) };
   // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
@@ -215,8 +232,6 @@ async function drive(
   }));
   const manifest = store.current;
   await store.close();
-  // summary.json: the full analysis (what `sclab report --json` recomputes at any time), stamped with the files it
-  // came from so the viewer opens a finished run without analysing it again
-  if (status === 'completed') await writeViewerCache(store.runDir);
+  if (status === 'completed') await opts.afterComplete?.(store.runDir);
   return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
 }

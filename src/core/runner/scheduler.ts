@@ -4,7 +4,7 @@
 // Scorers that call another service get a scheduler of their own.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestScheduler, RequestSpec } from '../backends/requests';
-import { cancelledError, isSclabError, SclabError } from '../model/errors';
+import { cancelledError, isSclabError, RetryExhausted, SclabError } from '../model/errors';
 import { retryDelayFor, sleep, withDeadline, type RetryPolicy } from './retry';
 
 export interface RequestLimits {
@@ -188,8 +188,7 @@ export class AdaptiveScheduler implements RequestScheduler {
         const delay = retryDelayFor(err, attempt, this.opts.retry, this.opts.random);
         if (delay === null) {
           tallies.getStore()?.push({ request: spec.what, attempts: attempt });
-          if (isSclabError(err)) (err as SclabError & { attempts?: number }).attempts = attempt;
-          throw err;
+          throw isSclabError(err) && attempt > 1 ? new RetryExhausted(err, attempt) : err;
         }
         // a server that asked for a pause gets it from every request, not just this one
         if (isCongestion(err)) this.pauseUntil = Math.max(this.pauseUntil, this.clock.now() + delay);

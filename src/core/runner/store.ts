@@ -238,7 +238,7 @@ export class RunStore {
       await fs.mkdir(runDir); // fails if it exists: never mix two runs in one folder
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; use --resume to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
+      throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; resume that run to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
     }
     await acquireRunLock(runDir);
     await writeFileAtomic(path.join(runDir, ITEMS_FILE), items.map((i) => JSON.stringify(i) + '\n').join(''));

@@ -66,7 +66,7 @@ async function readRawRecords(runDir: string): Promise<RawRecord[]> {
     throw new SclabError('io', `${file}: cannot read (${e.code ?? e.message})`);
   });
   if (text.length > 0 && !text.endsWith('\n')) {
-    throw new SclabError('io', `${file}: the last line is torn (the run was killed mid-write); resume the run (sclab run --resume ${runDir}) before re-scoring it`);
+    throw new SclabError('io', `${file}: the last line is torn (the run was killed mid-write); resume the run in ${runDir} before re-scoring it`);
   }
   const out: RawRecord[] = [];
   text.split('\n').forEach((line, i) => {

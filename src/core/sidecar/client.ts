@@ -1,4 +1,5 @@
 // A client of the sidecar protocol: validates every answer and turns every failure into a SclabError.
+import { linkSignal } from '../util/signal';
 import { z } from 'zod';
 import { createHttpFetch } from '../backends/openai/http-fetch';
 
@@ -8,6 +9,9 @@ import { cancelledError, SclabError } from '../model/errors';
 import { decodeVector } from './encoding';
 import {
   ErrorBodySchema,
+  GenerateResponseSchema,
+  type GenerateWireRequest,
+  type GenerateWireResponse,
   HiddenStatesResponseSchema,
   InfoSchema,
   LoglikelihoodResponseSchema,
@@ -53,6 +57,8 @@ export interface SidecarClient {
   hiddenStates(req: HiddenStatesWireRequest, signal?: AbortSignal): Promise<DecodedHiddenStates>;
   probeScores(req: ProbeScoresWireRequest, signal?: AbortSignal): Promise<ProbeScoresWireResponse>;
   loglikelihood(req: LoglikelihoodWireRequest, signal?: AbortSignal): Promise<LoglikelihoodWireResponse>;
+  /** POST /v1/generate (capability generate) */
+  generate(req: GenerateWireRequest, signal?: AbortSignal): Promise<GenerateWireResponse>;
   /** the rendered text and ids the sidecar runs the model on */
   tokenize(req: SidecarInput, signal?: AbortSignal): Promise<TokenizeWireResponse>;
   /** any request, answered as is (conformance checks of error answers) */
@@ -87,14 +93,12 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   async function raw(method: 'GET' | 'POST', path: string, body?: unknown, init: { headers?: Record<string, string>; rawBody?: string } = {}, signal?: AbortSignal): Promise<RawAnswer> {
     if (signal?.aborted) throw cancelledError();
     const what = `sidecar ${method} ${path}`;
-    const ctl = new AbortController();
+    const ctl = linkSignal(signal);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       ctl.abort();
     }, opts.timeoutMs);
-    const onAbort = (): void => ctl.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...init.headers };
       const text = init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
@@ -115,7 +119,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
       throw new SclabError('network', hide(`${what}: cannot reach ${root}: ${(e as Error).message}`), { retryable: true, cause: e });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      ctl.unlink();
     }
   }
 
@@ -163,6 +167,10 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
     loglikelihood: async (req, signal) => {
       const { bytes: _b, ...r } = await call(LoglikelihoodResponseSchema, 'POST', '/v1/loglikelihood', req, signal);
       return r as LoglikelihoodWireResponse;
+    },
+    generate: async (req, signal) => {
+      const { bytes: _b, ...r } = await call(GenerateResponseSchema, 'POST', '/v1/generate', req, signal);
+      return r as GenerateWireResponse;
     },
     raw: (method, path, body, init) => raw(method, path, body, init),
     close: () => own?.close(),

@@ -1,8 +1,9 @@
 // The embedded engine as a sidecar provider: what `sclab serve` answers with.
-import type { HiddenStatesResult } from '../backends/backend';
+import type { HiddenStatesResult, Steering } from '../backends/backend';
+import { resolveSteering } from '../backends/steering';
 import type { ChatMessage } from '../model/chat';
 import { alignContinuations } from '../engine/continuations';
-import type { EngineClient } from '../engine/client';
+import type { EngineClient, Steered } from '../engine/client';
 import type { GenerateResult } from '../engine/session';
 import type { SidecarInput } from './protocol';
 import type { Completion, ContinuationLikelihood, Generated, GenerationParams, HiddenQuery, ProviderInfo, SidecarProvider, TokenWithLogprob } from './provider';
@@ -56,7 +57,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
     return { text: r.text, finishReason: r.finishReason === 'length' ? 'length' : 'stop', tokens, promptTokens: r.promptTokens };
   };
 
-  const run = async (ids: number[], p: GenerationParams, signal?: AbortSignal): Promise<GenerateResult> => {
+  const run = async (ids: number[], p: GenerationParams, signal?: AbortSignal, steered: Steered = {}): Promise<GenerateResult> => {
     const { maxSeqLen } = (await infoOnce).config;
     return client.generate(
       ids,
@@ -68,7 +69,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
         topLogprobs: p.topLogprobs,
         ...(p.seed !== undefined ? { seed: p.seed } : {}),
       },
-      { signal },
+      { signal, ...steered },
     );
   };
 
@@ -85,7 +86,9 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       };
     },
 
-    async hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal): Promise<HiddenStatesResult> {
+    steers: true,
+
+    async hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal, steer?: Steering): Promise<HiddenStatesResult> {
       const { config } = await infoOnce;
       const lo = q.module === 'residual' ? 0 : 1;
       // a layer asked for twice is answered once, in the order first asked
@@ -95,7 +98,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       const ids = (await client.tokenize([await textOf(input, signal)], undefined, { signal }))[0]!;
       if (ids.length === 0) throw new WireError('bad_request', 'the input is empty and the model has no BOS token: nothing to run');
       await checkLength(ids.length);
-      const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal });
+      const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal, ...(await resolveSteering(client, steer, input.messages, ids, signal)) });
       const all = h[q.module]!;
       return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens, specialPositions: h.specialPositions ?? [] };
     },
@@ -107,13 +110,13 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       return { text, ids, bosId: (await infoOnce).bosId };
     },
 
-    async loglikelihood(input: SidecarInput, continuations: string[], signal?: AbortSignal): Promise<ContinuationLikelihood[]> {
+    async loglikelihood(input: SidecarInput, continuations: string[], signal?: AbortSignal, steer?: Steering): Promise<ContinuationLikelihood[]> {
       const text = await textOf(input, signal);
       const [context, ...wholes] = await client.tokenize([text, ...continuations.map((c) => text + c)], undefined, { signal });
       if (context!.length === 0) throw new WireError('bad_request', 'the context is empty and the model has no BOS token: nothing to predict from');
       await checkLength(Math.max(...wholes.map((w) => w.length)));
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, steer, input.messages, context!, signal)) });
       const out: ContinuationLikelihood[] = [];
       for (let i = 0; i < scores.length; i++) {
         const from = aligned.inputTokens[i]!;
@@ -123,6 +126,13 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
         out.push({ sum: logprobs.reduce((a, b) => a + b, 0), tokens, logprobs });
       }
       return out;
+    },
+
+    async generate(input: SidecarInput, p: GenerationParams, signal?: AbortSignal, steer?: Steering): Promise<Generated> {
+      const ids = (await client.tokenize([await textOf(input, signal)], undefined, { signal }))[0]!;
+      if (ids.length === 0) throw new WireError('bad_request', 'the input is empty and the model has no BOS token: nothing to continue');
+      await checkLength(ids.length);
+      return generated(ids, await run(ids, p, signal, await resolveSteering(client, steer, input.messages, ids, signal)), signal);
     },
 
     async chat(messages: ChatMessage[], prefill: string, p: GenerationParams, signal?: AbortSignal): Promise<Generated> {

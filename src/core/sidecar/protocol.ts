@@ -34,6 +34,25 @@ export const InputSchema = z
   });
 export type SidecarInput = z.infer<typeof InputSchema>;
 
+/**
+ * capability `steer`: a residual-stream intervention for every forward pass of the request. Each layer l (1…n_layers:
+ * the output of decoder layer l) gets its direction, scaled to length 1: add → h + alpha·u, ablate → h − (h·u)u, at
+ * every token (positions "all") or from the first token of the last user message on (positions "input", messages only).
+ */
+export const SteerWireSchema = z
+  .object({
+    mode: z.enum(['add', 'ablate']).default('add'),
+    alpha: z.number().default(0),
+    layers: z
+      .array(z.object({ layer: z.number().int().positive(), direction: z.union([z.array(z.number()), z.string()]) }).strict())
+      .min(1)
+      .max(4096),
+    positions: z.enum(['all', 'input']).default('all'),
+  })
+  .strict();
+export type SteerWire = z.input<typeof SteerWireSchema>;
+const steerField = { steer: SteerWireSchema.optional() };
+
 const LayersSchema = z.union([z.literal('all'), z.array(z.number().int().nonnegative()).min(1).max(4096)]);
 
 export const HiddenStatesRequestSchema = z.intersection(
@@ -44,6 +63,7 @@ export const HiddenStatesRequestSchema = z.intersection(
     module: z.enum(WIRE_MODULES).default('resid'),
     convention: z.enum(WIRE_CONVENTIONS).default('sclab'),
     encoding: z.enum(WIRE_ENCODINGS).default('json'),
+    ...steerField,
   }),
 );
 export type HiddenStatesWireRequest = z.input<typeof HiddenStatesRequestSchema>;
@@ -120,6 +140,7 @@ export const LoglikelihoodRequestSchema = z
     messages: z.array(ChatMessageSchema).min(1).optional(),
     prefill: z.string().optional(),
     continuations: z.array(z.string()).min(1).max(64),
+    ...steerField,
   })
   .superRefine((v, ctx) => {
     if ((v.context === undefined) === (v.messages === undefined)) {
@@ -146,6 +167,31 @@ export const LoglikelihoodResponseSchema = z.object({
 });
 export type LoglikelihoodWireResponse = z.infer<typeof LoglikelihoodResponseSchema>;
 
+/** POST /v1/generate: one answer to a prompt or conversation, optionally steered */
+export const GenerateRequestSchema = z.intersection(
+  InputSchema,
+  z.object({
+    max_tokens: z.number().int().nonnegative().max(1_000_000).default(16),
+    temperature: z.number().nonnegative().default(0),
+    top_p: z.number().gt(0).max(1).default(1),
+    seed: z.number().int().nonnegative().optional(),
+    stop: z.array(z.string()).max(16).default([]),
+    ...steerField,
+  }),
+);
+export type GenerateWireRequest = z.input<typeof GenerateRequestSchema>;
+
+export const GenerateResponseSchema = z.object({
+  protocol: z.literal(SIDECAR_PROTOCOL),
+  model: z.string(),
+  text: z.string(),
+  /** 'stop': end of sequence or a stop sequence; 'length': max_tokens or the context */
+  finish_reason: z.enum(['stop', 'length']),
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+});
+export type GenerateWireResponse = z.infer<typeof GenerateResponseSchema>;
+
 export const InfoSchema = z.object({
   protocol: z.literal(SIDECAR_PROTOCOL),
   model: z.string(),
@@ -158,6 +204,10 @@ export const InfoSchema = z.object({
     loglikelihood: z.boolean(),
     /** OpenAI-compatible /v1/chat/completions and /v1/completions on the same server */
     openai: z.boolean().default(false),
+    /** POST /v1/generate (sclab's own generation route) */
+    generate: z.boolean().default(false),
+    /** `steer` on /v1/generate, /v1/loglikelihood and /v1/hidden_states */
+    steer: z.boolean().default(false),
   }),
   /** what a probe file records; weights_sha256 as our engine computes it (one file: its sha256; several: sha256 of sorted "digest  name" lines) */
   identity: z.object({ name: z.string(), n_layers: z.number().int(), d_model: z.number().int(), weights_sha256: z.string() }).optional(),

@@ -1,7 +1,7 @@
 // What a sidecar server serves: a model that yields hidden states and log-likelihoods, and optionally generation
 // for the OpenAI-compatible routes. The engine provider implements it on the embedded engine; the bench's synthetic
 // provider on random vectors (to measure the wire without a big model).
-import type { HiddenConvention, HiddenModule, HiddenPosition, HiddenStatesResult } from '../backends/backend';
+import type { HiddenConvention, HiddenModule, HiddenPosition, HiddenStatesResult, Steering } from '../backends/backend';
 import type { ChatMessage } from '../model/chat';
 import type { ModelIdentity } from '../engine/types';
 import type { SidecarInput } from './protocol';
@@ -63,10 +63,14 @@ export interface Completion {
 
 export interface SidecarProvider {
   info(): Promise<ProviderInfo>;
-  hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal): Promise<HiddenStatesResult>;
+  /** true: hiddenStates, loglikelihood and generate honour `steer` (capability steer) */
+  readonly steers?: boolean;
+  hiddenStates(input: SidecarInput, q: HiddenQuery, signal?: AbortSignal, steer?: Steering): Promise<HiddenStatesResult>;
+  loglikelihood?(input: SidecarInput, continuations: string[], signal?: AbortSignal, steer?: Steering): Promise<ContinuationLikelihood[]>;
+  /** POST /v1/generate: one answer to a prompt or a conversation (+ prefill) */
+  generate?(input: SidecarInput, params: GenerationParams, signal?: AbortSignal, steer?: Steering): Promise<Generated>;
   /** the rendered text of an input and the ids the model runs on (BOS included where the model has one) */
   tokenize?(input: SidecarInput, signal?: AbortSignal): Promise<{ text: string; ids: number[]; bosId: number | null }>;
-  loglikelihood?(input: SidecarInput, continuations: string[], signal?: AbortSignal): Promise<ContinuationLikelihood[]>;
   /** generation for the OpenAI-compatible routes */
   chat?(messages: ChatMessage[], prefill: string, params: GenerationParams, signal?: AbortSignal): Promise<Generated>;
   complete?(prompt: string, echo: boolean, params: GenerationParams, signal?: AbortSignal): Promise<Completion>;

@@ -4,21 +4,25 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { LoadedProbe } from '../probes/probe';
-import { encodeVector } from './encoding';
+import type { Steering } from '../backends/backend';
+import { decodeVector, encodeVector } from './encoding';
 import { checkBearer, parseBody, readJsonBody, sendError, sendJson } from './http';
 import { chatCompletions, completions, modelsAnswer, servingTokenize } from './openai-routes';
 import { resolveProbes, scoreProbes } from './probe-scoring';
 import {
+  GenerateRequestSchema,
   HiddenStatesRequestSchema,
   LoglikelihoodRequestSchema,
   ProbeScoresRequestSchema,
   SIDECAR_PROTOCOL,
+  SteerWireSchema,
   TokenizeRequestSchema,
   toEngineModule,
   toWireModule,
   WIRE_MODULES,
   type SidecarInfo,
   type SidecarInput,
+  type SteerWire,
 } from './protocol';
 import type { ProviderInfo, SidecarProvider } from './provider';
 import { toWireError, WireError } from './wire-error';
@@ -68,7 +72,7 @@ function describe(p: ProviderInfo, limits: SidecarLimits, provider: SidecarProvi
     n_layers: p.nLayers,
     d_model: p.dModel,
     modules: [...WIRE_MODULES],
-    capabilities: { hidden_states: true, probe_scores: true, loglikelihood: provider.loglikelihood !== undefined, openai: provider.chat !== undefined && provider.complete !== undefined },
+    capabilities: { hidden_states: true, probe_scores: true, loglikelihood: provider.loglikelihood !== undefined, openai: provider.chat !== undefined && provider.complete !== undefined, generate: provider.generate !== undefined, steer: provider.steers === true },
     limits: { max_body_bytes: limits.maxBodyBytes, max_prompt_chars: limits.maxPromptChars, ...(p.maxTokens ? { max_tokens: p.maxTokens } : {}) },
     implementation: p.implementation,
     probes: [...probes.keys()],
@@ -90,6 +94,15 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
     if (n > limits.maxPromptChars) throw new WireError('prompt_too_long', `the input text is ${n} characters; this server accepts at most ${limits.maxPromptChars}`);
   };
 
+  /** the wire's steer field as the provider takes it; a server that cannot steer says so instead of ignoring it */
+  const steeringOf = (steer: SteerWire | undefined, route: string): Steering | undefined => {
+    if (!steer) return undefined;
+    if (!provider.steers) throw new WireError('unsupported', `${route}: this server cannot steer (capability steer is false in GET /v1/info)`);
+    const s = SteerWireSchema.parse(steer);
+    const layers = s.layers.map((l, i) => ({ layer: l.layer, direction: Array.from(decodeVector(l.direction, `steer.layers[${i}].direction`)) }));
+    return { intervention: { mode: s.mode, alpha: s.alpha, layers }, positions: s.positions };
+  };
+
   const routes: Record<string, (body: unknown, signal: AbortSignal) => Promise<unknown>> = {
     'GET /v1/info': async () => info,
 
@@ -97,7 +110,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       const r = parseBody(HiddenStatesRequestSchema, body, 'POST /v1/hidden_states');
       checkChars(r);
       const module = toEngineModule(r.module);
-      const h = await provider.hiddenStates(r, { layers: r.layers, position: r.position, module, convention: r.convention }, signal);
+      const h = await provider.hiddenStates(r, { layers: r.layers, position: r.position, module, convention: r.convention }, signal, steeringOf(r.steer, 'POST /v1/hidden_states'));
       return {
         protocol: SIDECAR_PROTOCOL,
         model,
@@ -125,8 +138,18 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       const r = parseBody(LoglikelihoodRequestSchema, body, 'POST /v1/loglikelihood');
       checkChars(r);
       const input: SidecarInput = r.messages ? { messages: r.messages, ...(r.prefill !== undefined ? { prefill: r.prefill } : {}) } : { prompt: r.context! };
-      const results = await provider.loglikelihood(input, r.continuations, signal);
+      const results = await provider.loglikelihood(input, r.continuations, signal, steeringOf(r.steer, 'POST /v1/loglikelihood'));
       return { protocol: SIDECAR_PROTOCOL, model, results };
+    },
+
+    'POST /v1/generate': async (body, signal) => {
+      if (!provider.generate) throw new WireError('unsupported', 'this server does not generate through POST /v1/generate');
+      const r = parseBody(GenerateRequestSchema, body, 'POST /v1/generate');
+      checkChars(r);
+      const input: SidecarInput = r.messages ? { messages: r.messages, ...(r.prefill !== undefined ? { prefill: r.prefill } : {}) } : { prompt: r.prompt! };
+      const params = { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, stop: r.stop, topLogprobs: 0, ...(r.seed !== undefined ? { seed: r.seed } : {}) };
+      const g = await provider.generate(input, params, signal, steeringOf(r.steer, 'POST /v1/generate'));
+      return { protocol: SIDECAR_PROTOCOL, model, text: g.text, finish_reason: g.finishReason, prompt_tokens: g.promptTokens, completion_tokens: g.tokens.length };
     },
   };
   if (provider.tokenize) {

@@ -9,6 +9,7 @@ import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 import type {
+  CausalResult,
   InstructionsResult,
   ItemResult,
   ItemRound,
@@ -59,6 +60,7 @@ export function overviewFrom(summary: FullSummary, manifest: RunManifest, info: 
     ranks: rounds.some((r) => r.goldRank !== undefined),
     probes: rounds.some((r) => r.probes !== undefined),
     instructions: summary.instructions !== undefined,
+    causal: (summary.causal?.length ?? 0) > 0,
     compare: hasCompare,
     toxicity: rounds.some((r) => r.toxicity !== undefined),
     bias: rounds.some((r) => r.biasScore !== undefined),
@@ -117,6 +119,13 @@ export function probesFrom(summary: FullSummary): ProbesResult {
     superficiality: summary.superficiality ?? [],
     bootstrap: summary.settings.bootstrap,
   };
+}
+
+const NO_CAUSAL =
+  'this run steers nothing: give a condition an intervention ({probe, layers: "a-b", alpha: [-4, 0, 4]}) beside a baseline, with a backend that can steer (the embedded engine or a sidecar with the steer capability), to see whether the output follows the probe direction.';
+
+export function causalFrom(summary: FullSummary): CausalResult {
+  return summary.causal?.length ? { available: true, rows: summary.causal, level: summary.settings.bootstrap.level } : { available: false, reason: NO_CAUSAL };
 }
 
 export function instructionsFrom(summary: FullSummary): InstructionsResult {

@@ -34,6 +34,7 @@ import type { RoundMetrics } from '../analysis/analyze';
 import type { ProbeMeasure, BandSeries, LayerRoundMatrix } from '../analysis/probes';
 import type { FlipCounts, GoldRankSummary, RankSplitRow, RankTransition } from '../analysis/ranks';
 import type { SuperficialityRow } from '../analysis/superficiality';
+import type { CausalRow } from '../analysis/causal';
 import type { InstructionTable } from '../analysis/instructions';
 import type { ScoreKeyRow } from '../analysis/toxicity';
 import type { RunComparison } from '../analysis/compare';
@@ -88,6 +89,7 @@ export const RequestSchema = z.discriminatedUnion('method', [
   req('ranks', Empty.default({})),
   req('probes', Empty.default({})),
   req('instructions', Empty.default({})),
+  req('causal', Empty.default({})),
   req('samples', SamplesParamsSchema),
   req('item', ItemParamsSchema),
   req('compare', Empty.default({})),
@@ -100,10 +102,26 @@ export interface ParamsInput {
   ranks: Record<string, never>;
   probes: Record<string, never>;
   instructions: Record<string, never>;
+  causal: Record<string, never>;
   samples: z.input<typeof SamplesParamsSchema>;
   item: z.infer<typeof ItemParamsSchema>;
   compare: Record<string, never>;
 }
+
+/** params per method as a handler receives them (validated, defaults filled) */
+export interface ParamsOf {
+  overview: Record<string, never>;
+  ranks: Record<string, never>;
+  probes: Record<string, never>;
+  instructions: Record<string, never>;
+  causal: Record<string, never>;
+  samples: SamplesParams;
+  item: z.infer<typeof ItemParamsSchema>;
+  compare: Record<string, never>;
+}
+
+/** What answers the app's requests: one handler per method, its result type checked against `ResultOf`. */
+export type ViewerHandlers = { [M in Method]: (params: ParamsOf[M]) => Promise<ResultOf[M]> };
 
 export const CommandSchema = z.discriminatedUnion('command', [
   /** the app has loaded and listens; the host may now send openItem */
@@ -138,7 +156,7 @@ export const ResponseSchema = z.discriminatedUnion('ok', [
 export type ViewerResponse = { kind: 'response'; id: number; ok: true; result: unknown } | { kind: 'response'; id: number; ok: false; error: ErrorBody };
 
 /** The viewer's pages, in tab order. */
-export const VIEWER_PAGES = ['overview', 'ranks', 'probes', 'instructions', 'samples', 'compare'] as const;
+export const VIEWER_PAGES = ['overview', 'ranks', 'probes', 'instructions', 'causal', 'samples', 'compare'] as const;
 export type ViewerPage = (typeof VIEWER_PAGES)[number];
 
 export const NotificationSchema = z.discriminatedUnion('event', [
@@ -257,7 +275,7 @@ export interface OverviewResult {
   conditions: ConditionOverview[];
   totals: { records: number; items: number; errors: number; cached: number; errorsByCode: Record<string, number>; unknownItems: number };
   /** which pages have something to show; the reason is shown where a page is empty */
-  available: Record<'ranks' | 'probes' | 'instructions' | 'compare' | 'toxicity' | 'bias' | 'pronouns', boolean>;
+  available: Record<'ranks' | 'probes' | 'instructions' | 'causal' | 'compare' | 'toxicity' | 'bias' | 'pronouns', boolean>;
   /** plain sentences about what this run lacks or what the numbers rest on */
   notes: string[];
   settings: { bootstrap: { resamples: number; seed: number; level: number }; scoreKey: string; scoreThreshold: number };
@@ -306,6 +324,9 @@ export type ProbesResult =
     };
 
 export type InstructionsResult = Unavailable | { available: true; table: InstructionTable };
+
+/** the dose–response of each steering probe and its verdict, as core/analysis/causal computed them */
+export type CausalResult = Unavailable | { available: true; rows: CausalRow[]; level: number };
 
 export interface SampleRound {
   round: number;
@@ -390,6 +411,7 @@ export interface ResultOf {
   ranks: RanksResult;
   probes: ProbesResult;
   instructions: InstructionsResult;
+  causal: CausalResult;
   samples: SamplesResult;
   item: ItemResult;
   compare: CompareResult;

@@ -16,8 +16,8 @@ import type { RoundRecord } from '../model/record';
 import { readAnalysisRecords, readRecordsAt } from '../runner/analysis-records';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
-import { buildSampleIndex, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
-import { errorResponse, safeParseAppMessage, type Method, type ResultOf, type ViewerRequest, type ViewerResponse } from './protocol';
+import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
+import { errorResponse, parseAppMessage, safeParseAppMessage, type Method, type ParamsOf, type ResultOf, type ViewerHandlers, type ViewerResponse } from './protocol';
 
 export interface ViewerServiceOptions {
   runDir: string;
@@ -94,6 +94,7 @@ async function readCachedSummary(runDir: string, stamp: CacheStamp): Promise<Ful
     const json = JSON.parse(await fs.readFile(path.join(runDir, SUMMARY_FILE), 'utf8')) as { source?: unknown; conditions?: unknown; settings?: unknown };
     // the runner's own summary.json (older shape, no stamp) is not ours to trust: recompute
     if (!sameStamp(json.source, stamp) || typeof json.conditions !== 'object' || typeof json.settings !== 'object') return null;
+    // cast: the stamp proves this file is the one we wrote from FullSummary for exactly these records and options
     return json as unknown as FullSummary;
   } catch {
     return null;
@@ -223,33 +224,30 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
     return runInfo(manifest, path.basename(path.resolve(src.runDir)), tornBytes);
   }
 
-  async function answer(req: ViewerRequest): Promise<unknown> {
-    switch (req.method) {
-      case 'overview': {
-        const [manifest, { summary, tornBytes }] = await Promise.all([a.manifest(), a.overviewSummary()]);
-        return overviewFrom(summary, manifest, runInfo(manifest, path.basename(path.resolve(a.runDir)), tornBytes), b !== null);
-      }
-      case 'ranks':
-        return ranksFrom((await a.fullSummary()).summary);
-      case 'probes':
-        return probesFrom((await a.fullSummary()).summary);
-      case 'instructions':
-        return instructionsFrom((await a.fullSummary()).summary);
-      case 'samples':
-        return querySamples(await a.sampleIndex(), req.params);
-      case 'item': {
-        const { run, records } = await a.itemRecords(req.params.itemId);
-        const d = itemDetail(indexRun(records, run.items, run.manifest.experiment), req.params.itemId, run.bands, run.measure);
-        if (!d) throw new SclabError('bad_request', `item ${JSON.stringify(req.params.itemId)} is not in this run`);
-        return d;
-      }
-      case 'compare': {
-        if (!b) return { available: false, reason: 'no second run to compare with: open one with Compare Two Runs, or `sclab view RUN_DIR --compare OTHER_RUN_DIR`.' };
-        const [ra, rb, ia, ib] = await Promise.all([a.load(), b.load(), info(a), info(b)]);
-        return { available: true, a: ia, b: ib, comparison: compareRuns(ra.ix, rb.ix, { ...analysis.bootstrap, scoreKey: analysis.scoreKey }) };
-      }
-    }
-  }
+  const handlers: ViewerHandlers = {
+    overview: async () => {
+      const [manifest, { summary, tornBytes }] = await Promise.all([a.manifest(), a.overviewSummary()]);
+      return overviewFrom(summary, manifest, runInfo(manifest, path.basename(path.resolve(a.runDir)), tornBytes), b !== null);
+    },
+    ranks: async () => ranksFrom((await a.fullSummary()).summary),
+    probes: async () => probesFrom((await a.fullSummary()).summary),
+    instructions: async () => instructionsFrom((await a.fullSummary()).summary),
+    causal: async () => causalFrom((await a.fullSummary()).summary),
+    samples: async (params) => querySamples(await a.sampleIndex(), params),
+    item: async ({ itemId }) => {
+      const { run, records } = await a.itemRecords(itemId);
+      const d = itemDetail(indexRun(records, run.items, run.manifest.experiment), itemId, run.bands, run.measure);
+      if (!d) throw new SclabError('bad_request', `item ${JSON.stringify(itemId)} is not in this run`);
+      return d;
+    },
+    compare: async () => {
+      if (!b) return { available: false, reason: 'no second run to compare with: open one with Compare Two Runs, or `sclab view RUN_DIR --compare OTHER_RUN_DIR`.' };
+      const [ra, rb, ia, ib] = await Promise.all([a.load(), b.load(), info(a), info(b)]);
+      return { available: true, a: ia, b: ib, comparison: compareRuns(ra.ix, rb.ix, { ...analysis.bootstrap, scoreKey: analysis.scoreKey }) };
+    },
+  };
+  // one generic step correlates a method with its params and result (TypeScript checks handlers[method] per M)
+  const dispatch = <M extends Method>(method: M, params: ParamsOf[M]): Promise<ResultOf[M]> => handlers[method](params);
 
   return {
     async handle(raw) {
@@ -258,15 +256,17 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
       const msg = parsed.message;
       if (msg.kind !== 'request') return errorResponse(0, new SclabError('bad_request', `viewer command ${msg.command}: commands go to the host, not the data service`));
       try {
-        return { kind: 'response', id: msg.id, ok: true, result: await answer(msg) };
+        return { kind: 'response', id: msg.id, ok: true, result: await dispatch(msg.method, msg.params) };
       } catch (err) {
         return errorResponse(msg.id, err);
       }
     },
     async call(method, params = {}) {
-      const r = await this.handle({ kind: 'request', id: 1, method, params });
-      if (!r.ok) throw new SclabError(r.error.code as never, r.error.message);
-      return r.result as never;
+      // validated like a request from the app (defaults filled); a bad one throws SclabError('bad_request')
+      const msg = parseAppMessage({ kind: 'request', id: 1, method, params });
+      if (msg.kind !== 'request' || msg.method !== method) throw new SclabError('internal', `viewer call ${method}: not a request`);
+      // safe: the parsed request's method is `method` (checked above), and the schema gave it that method's params
+      return dispatch(method, msg.params as ParamsOf[typeof method]);
     },
     invalidate() {
       a.invalidate();

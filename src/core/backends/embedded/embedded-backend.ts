@@ -12,6 +12,7 @@ import type { PrefixCacheOption } from '../../engine/protocol';
 import type { FinishReason } from '../../engine/session';
 import type { ModelIdentity } from '../../engine/types';
 import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, OptionScoreRequest, OptionScoreResult } from '../backend';
+import { resolveSteering } from '../steering';
 
 export interface EmbeddedBackendOptions {
   modelSpec: ModelSpec;
@@ -68,7 +69,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
         kind: 'embedded',
         model: info.identity.name,
         identity: info.identity,
-        capabilities: { chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false },
+        capabilities: { chat: true, optionLogprobs: true, topLogprobs: true, hiddenStates: true, probeScores: false, steer: true },
         tokenCheck: { result: 'agree', against: 'the engine itself: generation, option log-likelihoods and hidden states run on the same rendered ids', tokens: sample.length },
         notes: [
           `${c.family} model: ${c.nLayers} layers, width ${c.dim}, ${c.nHeads}/${c.nKvHeads} heads, vocabulary ${c.vocabSize}, context ${c.maxSeqLen}`,
@@ -94,7 +95,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           topLogprobs: d.topLogprobs,
           ...(d.seed !== undefined ? { seed: d.seed } : {}),
         },
-        { signal },
+        { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) },
       );
       const result: ChatResult = {
         text: r.text,
@@ -110,7 +111,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       const input = await client.render(req.messages, req.prefill, { signal });
       const [context, ...wholes] = await client.tokenize([input, ...req.continuations.map((c) => input + c)], undefined, { signal });
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, req.steer, req.messages, context!, signal)) });
       const tokenLogprobs = scores.map((s, i) => s.logprobs.slice(aligned.inputTokens[i]!));
       return { logprobs: tokenLogprobs.map((lp) => lp.reduce((a, b) => a + b, 0)), tokenLogprobs };
     },
@@ -127,7 +128,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       }
       const convention = req.convention ?? 'sclab';
       const ids = await promptIds(client, req.messages, req.prefill, signal);
-      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal });
+      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) });
       const all = h[req.module]!;
       return {
         module: req.module,

@@ -1,4 +1,5 @@
 import type { Backend, ChatRequest, ChatResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, TopAlternative } from '../backend';
+import { linkSignal } from '../../util/signal';
 import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
@@ -62,6 +63,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     };
   }
 
+  // `as never` on the request bodies below: they carry server-specific fields (echo, continue_final_message,
+  // top_logprobs for completions) the SDK's types lack; every answer is validated by our own readers
   async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
     const what = 'POST /chat/completions';
@@ -96,10 +99,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     const prompt = render(req.messages, req.prefill);
     // each request is retried on its own (the gate's scheduler); one that still fails fails the round, so its
     // siblings stop
-    const group = new AbortController();
-    const onAbort = (): void => group.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) group.abort();
+    const group = linkSignal(signal);
     try {
       const scores = await Promise.all(
         req.continuations.map((c) =>
@@ -114,7 +114,7 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
       // siblings aborted by the group report 'cancelled'; surface the first real failure instead
       throw signal?.aborted ? new SclabError('cancelled', 'option scoring: cancelled') : e;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      group.unlink();
     }
   }
 

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { linkSignal, type LinkedSignal } from '../../util/signal';
 import { cancelledError, SclabError } from '../../model/errors';
 import { usageTokens, type RequestScheduler } from '../requests';
 import type { Endpoint } from './endpoint';
@@ -21,6 +22,7 @@ export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeo
     maxRetries: 0,
     timeout: timeoutMs,
     logLevel: 'off',
+    // cast: our node:http fetch implements the part of fetch the SDK calls; the SDK's Fetch type names DOM-only extras
     ...(fetchImpl ? { fetch: fetchImpl as never } : {}),
   });
 }
@@ -32,7 +34,7 @@ export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeo
  * a SclabError.
  */
 export class RequestGate {
-  private readonly inFlight = new Set<AbortController>();
+  private readonly inFlight = new Set<LinkedSignal>();
   /** set for the length of a run; without one, a request is sent once */
   scheduler: RequestScheduler | undefined;
 
@@ -52,10 +54,8 @@ export class RequestGate {
 
   private async once<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (signal?.aborted) throw cancelledError();
-    const controller = new AbortController();
+    const controller = linkSignal(signal);
     let timedOut = false;
-    const onAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
@@ -71,7 +71,7 @@ export class RequestGate {
       throw toSclabError(e, what, this.secrets);
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      controller.unlink();
       this.inFlight.delete(controller);
     }
   }

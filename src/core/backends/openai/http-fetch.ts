@@ -85,6 +85,7 @@ function bufferedResponse(url: string, status: number, statusText: string, heade
       return bufferedResponse(url, status, statusText, new Headers(headers), bytes);
     },
   };
+  // cast: the object has every Response member the OpenAI SDK reads (status, headers, text, json, body)
   return response as unknown as Response;
 }
 

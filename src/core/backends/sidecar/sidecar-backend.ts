@@ -2,12 +2,13 @@
 // GPU machine), generation and log-probabilities from an OpenAI-compatible server (vLLM, SGLang, …) serving the
 // same model. connect() refuses a pair that names different models: a run must not mix one model's generations
 // with another's hidden states.
-import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, TopAlternative } from '../backend';
+import type { Backend, ChatRequest, ChatResult, HiddenStatesRequest, HiddenStatesResult, LabelLogprobsRequest, OptionScoreRequest, OptionScoreResult, Steering, TopAlternative } from '../backend';
 import type { BackendDescription } from '../../model/manifest';
 import { isSclabError, SclabError } from '../../model/errors';
 import type { ModelIdentity } from '../../engine/types';
 import { createSidecarClient } from '../../sidecar/client';
-import { toWireModule, type ProbeScoresWireRequest, type ProbeScoresWireResponse, type SidecarInfo } from '../../sidecar/protocol';
+import { encodeVector } from '../../sidecar/encoding';
+import { toWireModule, type ProbeScoresWireRequest, type ProbeScoresWireResponse, type SidecarInfo, type SteerWire } from '../../sidecar/protocol';
 import { createOpenAIBackend } from '../openai';
 import { makeClient, RequestGate } from '../openai/client';
 import { createHttpFetch } from '../openai/http-fetch';
@@ -67,6 +68,10 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     }
   }
 
+  function requireSteer(): void {
+    if (!info || !canSteer(info)) throw new SclabError('config', `the sidecar at ${sidecar.url} cannot steer (GET /v1/info: capabilities steer, generate and loglikelihood are needed)`);
+  }
+
   async function connect(signal?: AbortSignal): Promise<BackendDescription> {
     const i = await sidecar.info(signal);
     const model = opts.model ?? i.model;
@@ -112,7 +117,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       kind: 'sidecar',
       model,
       baseUrl: g.baseUrl ?? endpoint.publicUrl,
-      capabilities: { ...g.capabilities, optionLogprobs: scoreVia !== 'none', hiddenStates: i.capabilities.hidden_states, probeScores: i.capabilities.probe_scores },
+      capabilities: { ...g.capabilities, optionLogprobs: scoreVia !== 'none', hiddenStates: i.capabilities.hidden_states, probeScores: i.capabilities.probe_scores, steer: canSteer(i) },
       tokenCheck,
       notes: [...notes, ...g.notes.map((n) => `generation: ${n}`)],
     };
@@ -123,7 +128,17 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
   return {
     kind: 'sidecar',
     connect,
-    chat: (req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> => (generation ?? notConnected()).chat(req, signal),
+    async chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+      if (!req.steer) return (generation ?? notConnected()).chat(req, signal);
+      // a steered answer comes from the sidecar itself: the generation server cannot steer
+      requireSteer();
+      const d = req.decoding;
+      const r = await sidecar.generate(
+        { messages: req.messages, prefill: req.prefill, max_tokens: d.maxTokens, temperature: d.temperature, top_p: d.topP, stop: d.stop, ...(d.seed !== undefined ? { seed: d.seed } : {}), steer: steerToWire(req.steer) },
+        signal,
+      );
+      return { text: r.text, finishReason: r.finish_reason, usage: { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens } };
+    },
     // the label-probability rank is a generation request: the generation server's capability and method
     labelLogprobs: (req: LabelLogprobsRequest, signal?: AbortSignal): Promise<TopAlternative[]> => {
       const g = generation ?? notConnected();
@@ -132,9 +147,10 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     },
 
     async scoreOptions(req: OptionScoreRequest, signal?: AbortSignal): Promise<OptionScoreResult> {
-      if (scoreVia === 'openai') return generation!.scoreOptions!(req, signal);
+      if (req.steer) requireSteer();
+      else if (scoreVia === 'openai') return generation!.scoreOptions!(req, signal);
       if (scoreVia === 'none') throw new SclabError('unsupported', 'neither the generation server nor the sidecar gives exact option log-likelihoods');
-      const r = await sidecar.loglikelihood({ messages: req.messages, prefill: req.prefill, continuations: req.continuations }, signal);
+      const r = await sidecar.loglikelihood({ messages: req.messages, prefill: req.prefill, continuations: req.continuations, ...(req.steer ? { steer: steerToWire(req.steer) } : {}) }, signal);
       return { logprobs: r.results.map((x) => x.sum), tokenLogprobs: r.results.map((x) => x.logprobs) };
     },
 
@@ -148,6 +164,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
           module: toWireModule(req.module),
           convention: req.convention ?? 'sclab',
           encoding: 'base64-f32',
+          ...(req.steer ? { steer: steerToWire(req.steer) } : {}),
         },
         signal,
       );
@@ -167,4 +184,14 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
       ownFetch?.close();
     },
   };
+}
+
+/** steering needs the sidecar to generate and score by itself: the OpenAI-compatible server beside it cannot steer */
+function canSteer(i: SidecarInfo): boolean {
+  return i.capabilities.steer && i.capabilities.generate && i.capabilities.loglikelihood;
+}
+
+function steerToWire(s: Steering): SteerWire {
+  const { mode, alpha, layers } = s.intervention;
+  return { mode, alpha, positions: s.positions, layers: layers.map((l) => ({ layer: l.layer, direction: encodeVector(Float32Array.from(l.direction), 'base64-f32') })) };
 }

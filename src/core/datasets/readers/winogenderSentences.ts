@@ -83,6 +83,7 @@ export async function* readWinogenderSentences(
       yield { diagnostic: errorAt(file, l.line, 1, `sentid "${sentid}" is not <occupation>.<participant|someone>.<0|1>.<male|female|neutral>.txt`, 'sentid') };
       continue;
     }
+    // cast: the regex above has exactly these five groups, and its character classes admit only these values
     const [, occupation, who, answerText, gender] = m as unknown as [string, string, string, '0' | '1', Gender];
     const id = sentid.replace(/\.txt$/, '');
     const first = seen.get(id);

@@ -7,7 +7,7 @@ import { jinjaChatFormatter } from './chat-template';
 import { generationEosIds, parseHfConfig } from './config';
 import { combineWeightDigests, sha256File } from './hash';
 import { plainChat } from '../plain-chat';
-import { newKernelArena } from '../kernels';
+import { newKernelArena, type WeightMatrix } from '../kernels';
 import { SafetensorsSet } from './safetensors';
 import { readJson, readJsonIfPresent, readTokenizerConfig, type TokenizerConfig } from './tokenizer-config';
 import { loadHfTokenizer } from './tokenizer';
@@ -17,6 +17,11 @@ export interface LoadHfOptions {
   name?: string;
   /** sha256 of weight files already verified by the caller (file name → digest), so they are not hashed twice */
   knownSha256?: Record<string, string>;
+  /**
+   * widen F16/BF16 weight matrices to fp32 at load (twice the memory) instead of keeping them 16-bit for the
+   * kernels to widen; the results are the same either way. Default false.
+   */
+  widenAtLoad?: boolean;
 }
 
 export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promise<LoadedModel> {
@@ -33,7 +38,7 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
   const set = await SafetensorsSet.open(folder);
   let weights: ModelWeights;
   try {
-    weights = await readWeights(set, info.config, info.tieDeclared);
+    weights = await readWeights(set, info.config, info.tieDeclared, opts.widenAtLoad ?? false);
   } finally {
     await set.close();
   }
@@ -69,36 +74,44 @@ export function hfChatFormatter(name: string, folder: string, tc: TokenizerConfi
   return jinjaChatFormatter(name, join(folder, 'tokenizer_config.json'), tc.chatTemplate, tokens);
 }
 
-async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared: boolean): Promise<ModelWeights> {
+async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared: boolean, widenAtLoad: boolean): Promise<ModelWeights> {
   const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize, nLayers } = config;
   const qDim = nHeads * headDim;
   const kvDim = nKvHeads * headDim;
   // the model's own kernel memory: it goes back to the system with the model
   const arena = newKernelArena();
 
-  const read = async (name: string, shape: number[]): Promise<Float32Array> => {
+  const check = (name: string, shape: number[]): void => {
     const t = set.info(name);
     if (!t) throw new SclabError('model', `tensor "${name}" is missing from ${set.files.map((f) => basename(f)).join(', ')} (config.json describes a ${config.family} model with ${nLayers} layers)`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new SclabError('model', `${basename(t.file)}: tensor "${name}" has shape [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
     }
+  };
+  // vectors (norms, biases) are fp32; matrices keep a 16-bit checkpoint's format unless asked to widen
+  const read = async (name: string, shape: number[]): Promise<Float32Array> => {
+    check(name, shape);
     return set.read(name, arena);
   };
+  const matrix = async (name: string, shape: number[]): Promise<WeightMatrix> => {
+    check(name, shape);
+    return widenAtLoad ? set.read(name, arena) : set.readMatrix(name, arena);
+  };
 
-  const tokenEmbedding = await read('model.embed_tokens.weight', [vocabSize, dim]);
+  const tokenEmbedding = await matrix('model.embed_tokens.weight', [vocabSize, dim]);
   const layers: LayerWeights[] = [];
   for (let l = 0; l < nLayers; l++) {
     const p = `model.layers.${l}.`;
     const layer: LayerWeights = {
       attnNorm: await read(`${p}input_layernorm.weight`, [dim]),
-      wq: await read(`${p}self_attn.q_proj.weight`, [qDim, dim]),
-      wk: await read(`${p}self_attn.k_proj.weight`, [kvDim, dim]),
-      wv: await read(`${p}self_attn.v_proj.weight`, [kvDim, dim]),
-      wo: await read(`${p}self_attn.o_proj.weight`, [dim, qDim]),
+      wq: await matrix(`${p}self_attn.q_proj.weight`, [qDim, dim]),
+      wk: await matrix(`${p}self_attn.k_proj.weight`, [kvDim, dim]),
+      wv: await matrix(`${p}self_attn.v_proj.weight`, [kvDim, dim]),
+      wo: await matrix(`${p}self_attn.o_proj.weight`, [dim, qDim]),
       ffnNorm: await read(`${p}post_attention_layernorm.weight`, [dim]),
-      w1: await read(`${p}mlp.gate_proj.weight`, [hiddenDim, dim]),
-      w2: await read(`${p}mlp.down_proj.weight`, [dim, hiddenDim]),
-      w3: await read(`${p}mlp.up_proj.weight`, [hiddenDim, dim]),
+      w1: await matrix(`${p}mlp.gate_proj.weight`, [hiddenDim, dim]),
+      w2: await matrix(`${p}mlp.down_proj.weight`, [dim, hiddenDim]),
+      w3: await matrix(`${p}mlp.up_proj.weight`, [hiddenDim, dim]),
     };
     if (config.qkvBias) {
       layer.bq = await read(`${p}self_attn.q_proj.bias`, [qDim]);
@@ -116,6 +129,6 @@ async function readWeights(set: SafetensorsSet, config: ModelConfig, tieDeclared
     throw new SclabError('model', `config.json sets tie_word_embeddings to false but no weight file holds "lm_head.weight"`);
   }
   // Tied models share one array, as transformers does (it ignores a stored lm_head when tied).
-  const output = tied ? tokenEmbedding : await read('lm_head.weight', [vocabSize, dim]);
+  const output = tied ? tokenEmbedding : await matrix('lm_head.weight', [vocabSize, dim]);
   return { config: { ...config, tiedEmbeddings: tied }, tokenEmbedding, layers, finalNorm, output };
 }

@@ -6,7 +6,7 @@ import { open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { SclabError } from '../../model/errors';
 import { DTYPE_BYTES, isFloatDtype, widenBf16, widenF16 } from './dtype';
-import { allocF32, type KernelArena } from '../kernels';
+import { allocF32, HalfMatrix, type KernelArena, type WeightMatrix } from '../kernels';
 
 export interface TensorInfo {
   name: string;
@@ -137,6 +137,17 @@ export async function readTensorF32(fh: FileHandle, info: TensorInfo, arena?: Ke
   return out;
 }
 
+/**
+ * Reads one weight matrix: F16/BF16 stay 16-bit (a HalfMatrix in the arena, widened by the matmul kernels) where
+ * the arena's kernels widen them; otherwise (F32, or no SIMD kernels) as readTensorF32.
+ */
+export async function readTensorMatrix(fh: FileHandle, info: TensorInfo, arena: KernelArena): Promise<WeightMatrix> {
+  if ((info.dtype !== 'F16' && info.dtype !== 'BF16') || !arena.widensHalf) return readTensorF32(fh, info, arena);
+  const bits = arena.allocU16(numel(info.shape));
+  await readFully(fh, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength), info.begin, info.file, info.name);
+  return new HalfMatrix(info.dtype, bits);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** All tensors of a model folder, possibly spread over several shard files. */
@@ -183,12 +194,23 @@ export class SafetensorsSet {
   async read(name: string, arena?: KernelArena): Promise<Float32Array> {
     const info = this.tensors.get(name);
     if (!info) throw new SclabError('model', `tensor "${name}" is missing from ${this.files.map((f) => basename(f)).join(', ')}`);
-    let fh = this.handles.get(info.file);
+    return readTensorF32(await this.handle(info.file), info, arena);
+  }
+
+  /** a weight matrix in arena: 16-bit kept 16-bit where the kernels widen it (see readTensorMatrix) */
+  async readMatrix(name: string, arena: KernelArena): Promise<WeightMatrix> {
+    const info = this.tensors.get(name);
+    if (!info) throw new SclabError('model', `tensor "${name}" is missing from ${this.files.map((f) => basename(f)).join(', ')}`);
+    return readTensorMatrix(await this.handle(info.file), info, arena);
+  }
+
+  private async handle(file: string): Promise<FileHandle> {
+    let fh = this.handles.get(file);
     if (!fh) {
-      fh = await openOrFail(info.file);
-      this.handles.set(info.file, fh);
+      fh = await openOrFail(file);
+      this.handles.set(file, fh);
     }
-    return readTensorF32(fh, info, arena);
+    return fh;
   }
 
   async close(): Promise<void> {
