@@ -2,14 +2,24 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { analyzeRun, type AnalysisOptions, type FullSummary } from '../core/analysis/analyze';
 import { renderHtmlReport } from '../core/report/html';
-import { readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
+import type { Item } from '../core/model/item';
+import type { RoundRecord } from '../core/model/record';
+import { readAnalysisRecords } from '../core/runner/analysis-records';
+import { readItems, readManifest, writeFileAtomic } from '../core/runner/store';
 import type { RunManifest } from '../core/model/manifest';
 
-/** Recomputes the full summary of a run folder from its records and planned items. */
-export async function loadRunSummary(runDir: string, opts: AnalysisOptions = {}): Promise<{ manifest: RunManifest; summary: FullSummary; tornBytes: number; records: Awaited<ReturnType<typeof readRecords>>['records']; items: Awaited<ReturnType<typeof readItems>> }> {
+/**
+ * Recomputes the full summary of a run folder from its records (read in one streaming pass, slimmed to what analysis
+ * reads: see analysis-records.ts) and planned items. `responses`: keep the response texts (the CSV export needs them).
+ */
+export async function loadRunSummary(
+  runDir: string,
+  opts: AnalysisOptions = {},
+  read: { responses?: boolean } = {},
+): Promise<{ manifest: RunManifest; summary: FullSummary; tornBytes: number; records: RoundRecord[]; items: Item[] }> {
   const manifest = await readManifest(runDir);
-  const { records, tornBytes } = await readRecords(runDir);
   const items = await readItems(runDir);
+  const { records, tornBytes } = await readAnalysisRecords(runDir, items, { responses: read.responses === true || manifest.experiment.task === 'generation' });
   return { manifest, summary: analyzeRun(records, items, manifest.experiment, opts), tornBytes, records, items };
 }
 

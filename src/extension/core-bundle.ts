@@ -5,6 +5,7 @@ export { createEmbeddedBackend } from '../core/backends/embedded';
 export { createSidecarBackend } from '../core/backends/sidecar';
 export { resolveModel, modelCacheSettings } from '../core/engine/resolve';
 export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';
+export { readAnalysisRecords } from '../core/runner/analysis-records';
 export { recordsToCsv } from '../core/report/csv';
 export { analyzeRun } from '../core/analysis/analyze';
 export { renderHtmlReport } from '../core/report/html';

@@ -16,11 +16,12 @@ export interface ExportDeps extends CommandDeps {
 
 /** The export's text, from the core's report functions (the same numbers as `sclab report`). */
 export async function renderExport(runDir: string, format: ExportFormat): Promise<string> {
-  const { readItems, readManifest, readRecords } = await core();
+  const { readItems, readManifest, readRecords, readAnalysisRecords } = await core();
   const manifest = await readManifest(runDir);
-  const { records } = await readRecords(runDir);
-  if (format === 'jsonl') return records.map((r) => JSON.stringify(r) + '\n').join('');
+  if (format === 'jsonl') return (await readRecords(runDir)).records.map((r) => JSON.stringify(r) + '\n').join('');
   const items = await readItems(runDir);
+  // the CSV and the report read answers, ranks, scores and probes (the CSV also the responses), not the conversation
+  const { records } = await readAnalysisRecords(runDir, items, { responses: format === 'csv' || manifest.experiment.task === 'generation' });
   if (format === 'csv') {
     const { recordsToCsv } = await core();
     return recordsToCsv(records, items, manifest.experiment);

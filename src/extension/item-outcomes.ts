@@ -2,7 +2,8 @@
 import { goldRankOf } from '../core/analysis/goldRank';
 import { bandScore, probeNames, resolveBands } from '../core/analysis/probes';
 import { indexRun, roundsOf } from '../core/analysis/runIndex';
-import { readItems, readManifest, readRecords } from '../core/runner/store';
+import { readAnalysisRecords } from '../core/runner/analysis-records';
+import { readItems, readManifest } from '../core/runner/store';
 
 export interface ItemOutcome {
   itemId: string;
@@ -22,8 +23,9 @@ const fmt = (x: number) => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(2) : x.to
 /** Outcomes per item of the run's self-correct condition (else its first condition), keyed by dataset line. */
 export async function itemOutcomes(runDir: string): Promise<{ datasetPath: string; outcomes: ItemOutcome[] }> {
   const manifest = await readManifest(runDir);
-  const { records } = await readRecords(runDir);
   const items = await readItems(runDir);
+  // slimmed in one streaming pass: the outcomes read answers, ranks and probes, not the conversation
+  const { records } = await readAnalysisRecords(runDir, items);
   const ix = indexRun(records, items, manifest.experiment);
   const condition = ix.conditions.find((c) => ix.kinds.get(c) === 'self-correct') ?? ix.conditions[0];
   const outcomes: ItemOutcome[] = [];

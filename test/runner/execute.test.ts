@@ -307,7 +307,6 @@ describe('executeRun', () => {
       concurrency: 2,
       requestTimeoutMs: 5000,
       retry: settings.retry,
-      existing: [],
       append: async () => {
         if (++appended === 3) throw new SclabError('io', 'ENOSPC: no space left on device');
       },

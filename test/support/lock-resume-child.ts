@@ -6,7 +6,7 @@
 // One process serves all the rounds: ten fresh node processes per round would make the test minutes long.
 import { createInterface } from 'node:readline';
 import type { RoundRecord } from '../../src/core/model/record';
-import { RunStore } from '../../src/core/runner/store';
+import { readRecords, RunStore } from '../../src/core/runner/store';
 
 function rec(i: number): RoundRecord {
   return { itemId: `q${i}`, condition: 'baseline', round: 0, messages: [{ role: 'user', content: 'q' }], prefill: '', response: ' (a)', answer: { index: 0, label: '(a)' }, correct: true, latencyMs: 1, attempts: 1, cached: false, at: new Date().toISOString() };
@@ -19,8 +19,8 @@ async function handle(line: string): Promise<void> {
   const [cmd, runDir, planned, startAt] = line.trim().split(' ') as [string, string, string, string];
   const n = Number(planned);
   if (cmd === 'hold') {
-    const { store, records } = await RunStore.open(runDir);
-    for (let i = records.length; i < n / 2; i++) await store.append(rec(i));
+    const { store, resume } = await RunStore.open(runDir);
+    for (let i = resume.counts.recorded; i < n / 2; i++) await store.append(rec(i));
     say('holding');
     return;
   }
@@ -40,7 +40,7 @@ async function handle(line: string): Promise<void> {
     say(`refused ${(err as Error).message}`);
     return;
   }
-  const done = new Set(opened.records.map((r) => r.itemId));
+  const done = new Set((await readRecords(runDir)).records.map((r) => r.itemId));
   let added = 0;
   for (let i = 0; i < n; i++) {
     if (done.has(`q${i}`)) continue;

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { compareRuns, type RunComparison } from '../../core/analysis/compare';
 import { indexRun } from '../../core/analysis/runIndex';
 import { ciNum, num, pct, table } from '../../core/report/text';
-import { readItems, readManifest, readRecords } from '../../core/runner/store';
+import { readAnalysisRecords } from '../../core/runner/analysis-records';
+import { readItems, readManifest } from '../../core/runner/store';
 import { addAnalysisFlags, analysisOptions, type AnalysisFlags } from './analysisFlags';
 
 export function formatComparison(a: string, b: string, c: RunComparison): string {
@@ -40,8 +41,9 @@ export function registerCompareCommand(program: Command): void {
     const opts = analysisOptions(flags);
     const load = async (dir: string) => {
       const m = await readManifest(dir);
-      const { records } = await readRecords(dir);
-      return indexRun(records, await readItems(dir), m.experiment);
+      const items = await readItems(dir);
+      const { records } = await readAnalysisRecords(dir, items, { responses: m.experiment.task === 'generation' });
+      return indexRun(records, items, m.experiment);
     };
     const result = compareRuns(await load(runA), await load(runB), opts.bootstrap);
     if (flags.json) process.stdout.write(JSON.stringify({ ...result, a: runA, b: runB }) + '\n');

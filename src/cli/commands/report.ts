@@ -20,7 +20,7 @@ export function registerReportCommand(program: Command): void {
       .option('--html [file]', 'also write the self-contained HTML report (default: report.html in the run folder)'),
   ).action(async (runDir: string, flags: AnalysisFlags & { json?: boolean; csv?: string; html?: string | boolean }) => {
     const opts = analysisOptions(flags);
-    const { manifest, summary, tornBytes, records, items } = await loadRunSummary(runDir, opts);
+    const { manifest, summary, tornBytes, records, items } = await loadRunSummary(runDir, opts, { responses: flags.csv !== undefined });
     let csv: string | undefined;
     if (flags.csv) {
       csv = path.resolve(flags.csv);

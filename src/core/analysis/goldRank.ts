@@ -155,12 +155,24 @@ export function rankFromScores(scores: ReadonlyArray<number | null>, gold: numbe
   return better + 1;
 }
 
+const rememberedRanks = new WeakMap<RoundRecord, GoldRank | null>();
+
+/**
+ * For a record slimmed for analysis (its top-k alternatives dropped at read time): the rank `goldRankOf` gave the
+ * full record, which it then returns for the slim one.
+ */
+export function rememberGoldRank(record: RoundRecord, rank: GoldRank | null): void {
+  rememberedRanks.set(record, rank);
+}
+
 /**
  * The gold rank of one record: the recorded ranking first (exact or label-logprob, as recorded; recomputed from
  * the option scores when the record carries scores but no rank), else an approximate rank from the record's top-k
  * log-probabilities. Null for errors, generation items and records with nothing to rank from.
  */
 export function goldRankOf(record: RoundRecord, item: Item | undefined): GoldRank | null {
+  const remembered = rememberedRanks.get(record);
+  if (remembered !== undefined) return remembered;
   if (record.error) return null;
   const os = record.optionScores;
   if (os) {

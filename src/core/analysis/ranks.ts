@@ -97,7 +97,9 @@ export function rankTransitions(ix: RunIndex): RankTransition[] {
   for (const c of ix.conditions) {
     const rounds = roundsOf(ix, c);
     const ranks = rounds.map((r) => cellRanks(ix, c, r));
-    const size = Math.max(0, ...ranks.flatMap((m) => [...m.values()].map((g) => g.rank)));
+    // a loop, not Math.max(...ranks): a spread of every item's rank overflows the stack at a few hundred thousand
+    let size = 0;
+    for (const m of ranks) for (const g of m.values()) if (g.rank > size) size = g.rank;
     for (let k = 0; k + 1 < rounds.length; k++) {
       const a = ranks[k]!;
       const b = ranks[k + 1]!;

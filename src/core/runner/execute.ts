@@ -9,11 +9,11 @@ import type { RoundRecord } from '../model/record';
 import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
-import { planChains, plannedRecords, type Chain } from './plan';
+import { chainAt, chainCount, plannedRecordCount, type Chain } from './plan';
 import { goldRank, labelOpening, labelOptionScores, optionContinuations, resolveRankMethod, tokenCounts } from './ranking';
 import type { RetryPolicy } from './retry';
 import { AdaptiveScheduler, trackRequests, type RequestTally, type SchedulerStats } from './scheduler';
-import { recordKey } from './store';
+import { chainKey, type ResumeState } from './store';
 
 export interface RunProgress {
   planned: number;
@@ -38,8 +38,8 @@ export interface ExecuteOptions {
   cache?: ResponseCache;
   /** probes, scorers: work around each round besides generation */
   extensions?: RoundExtension[];
-  /** records already in the store (a resumed run): never asked for again */
-  existing: RoundRecord[];
+  /** what a resumed run already recorded (never asked for again); absent for a new run */
+  resume?: ResumeState;
   /** persists one finished line; the run is only as durable as this */
   append: (record: RoundRecord) => Promise<void>;
   onProgress?: (p: RunProgress) => void;
@@ -68,16 +68,16 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   const { experiment: exp } = opts;
   // a forced rank method the backend cannot give stops the run before any request
   resolveRankMethod(exp, opts.description, opts.backend);
-  const chains = planChains(opts.items, exp);
-  const done = new Map<string, RoundRecord>();
-  for (const r of opts.existing) done.set(recordKey(r.itemId, r.condition, r.round), r);
+  const chains = chainCount(opts.items, exp);
+  // what is held is what chains in flight need: each chain's own history, and for a resumed run the compact
+  // ResumeState; finished records are counted and forgotten
+  const resumed = opts.resume;
   const progress: RunProgress = {
-    planned: plannedRecords(chains),
-    recorded: 0,
-    errors: 0,
-    cached: 0,
+    planned: plannedRecordCount(opts.items, exp),
+    recorded: resumed?.counts.recorded ?? 0,
+    errors: resumed?.counts.errors ?? 0,
+    cached: resumed?.counts.cached ?? 0,
   };
-  for (const r of done.values()) count(progress, r);
   const scheduler = opts.scheduler ?? new AdaptiveScheduler({ concurrency: opts.concurrency }, { retry: opts.retry, random: opts.random });
   const report = () => opts.onProgress?.({ ...progress, requests: scheduler.stats() });
   report();
@@ -94,12 +94,14 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   let lastWrite: Promise<void> = Promise.resolve();
 
   const runChain = async (chain: Chain) => {
+    const key = chainKey(chain.item.id, chain.condition.name);
+    if (resumed?.complete.has(key)) return;
+    const recorded = resumed?.partial.get(key);
     const history: Array<{ prefill: string; response: string }> = [];
     let failedRound: number | null = null;
     for (let round = 0; round < chain.rounds; round++) {
       if (stop.signal.aborted) return;
-      const key = recordKey(chain.item.id, chain.condition.name, round);
-      const prior = done.get(key);
+      const prior = recorded?.get(round);
       if (prior) {
         if (prior.error) failedRound ??= round;
         history.push({ prefill: prior.prefill, response: prior.response });
@@ -134,15 +136,14 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
         },
       );
       lastWrite = written;
-      done.set(key, record);
       history.push({ prefill: record.prefill, response: record.response });
     }
   };
 
   const worker = async () => {
     while (!stop.signal.aborted) {
-      const chain = chains[next++];
-      if (!chain) return;
+      if (next >= chains) return;
+      const chain = chainAt(opts.items, exp, next++);
       try {
         await runChain(chain);
       } catch (err) {
@@ -153,7 +154,7 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains)) }, worker));
     await lastWrite;
   } finally {
     stop.unlink();

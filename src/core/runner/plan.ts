@@ -9,17 +9,21 @@ export interface Chain {
 }
 
 /**
- * Item × condition × round. Conditions are interleaved per item so that a run stopped early still holds complete
+ * The plan is item × condition × round, walked by chain number (`chainAt`) rather than held as a list, so a run keeps
+ * no object per item × condition. Conditions are interleaved per item so that a run stopped early still holds complete
  * comparisons (every condition of the first items) rather than one condition of many items.
  */
-export function planChains(items: Item[], exp: Experiment): Chain[] {
-  const chains: Chain[] = [];
-  for (const item of items) {
-    for (const condition of exp.conditions) chains.push({ item, condition, rounds: condition.rounds });
-  }
-  return chains;
+export function chainCount(items: readonly Item[], exp: Experiment): number {
+  return items.length * exp.conditions.length;
 }
 
-export function plannedRecords(chains: Chain[]): number {
-  return chains.reduce((n, c) => n + c.rounds, 0);
+/** The plan's chain number `i`: item i / conditions, condition i mod conditions. */
+export function chainAt(items: readonly Item[], exp: Experiment, i: number): Chain {
+  const condition = exp.conditions[i % exp.conditions.length]!;
+  return { item: items[Math.floor(i / exp.conditions.length)]!, condition, rounds: condition.rounds };
+}
+
+/** The records the plan asks for: items × the rounds of every condition. */
+export function plannedRecordCount(items: readonly Item[], exp: Experiment): number {
+  return items.length * exp.conditions.reduce((n, c) => n + c.rounds, 0);
 }

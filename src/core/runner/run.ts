@@ -9,11 +9,11 @@ import { TOOL_VERSION } from '../version';
 import { ResponseCache } from './cache';
 import { executeRun, type RunProgress } from './execute';
 import { resolveRankMethod } from './ranking';
-import { planChains, plannedRecords } from './plan';
+import { plannedRecordCount } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
-import { readRecords, RunStore } from './store';
+import { RunStore, type ResumeState } from './store';
 import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
@@ -102,12 +102,12 @@ export async function startRun(
       cache: opts.settings.cacheDir !== null,
       rankMethod,
     },
-    counts: { planned: plannedRecords(planChains(opts.items, opts.experiment)), recorded: 0, errors: 0, cached: 0 },
+    counts: { planned: plannedRecordCount(opts.items, opts.experiment), recorded: 0, errors: 0, cached: 0 },
     ...(scorerCardsOf(extensions) ? { scorers: scorerCardsOf(extensions) } : {}),
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
-  return drive({ store, opts, description, extensions, items: opts.items, existing: [], cacheDir: opts.settings.cacheDir, retry });
+  return drive({ store, opts, description, extensions, items: opts.items, resume: undefined, cacheDir: opts.settings.cacheDir, retry });
 }
 
 /**
@@ -117,7 +117,7 @@ export async function startRun(
 export async function resumeRun(
   opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs' | 'maxRpm' | 'maxTpm'>> },
 ): Promise<RunResult> {
-  const { store, records } = await RunStore.open(opts.runDir);
+  const { store, resume } = await RunStore.open(opts.runDir);
   try {
     const description = await opts.backend.connect(opts.signal);
     const before = store.current.backend;
@@ -148,7 +148,7 @@ export async function resumeRun(
       description: before,
       extensions,
       items: opts.items,
-      existing: records,
+      resume,
       cacheDir: m.settings.cache ? opts.cacheDir : null,
       retry,
     });
@@ -171,15 +171,15 @@ interface DriveInput {
   description: BackendDescription;
   extensions: RoundExtension[];
   items: Item[];
-  /** lines already in records.jsonl (resume); never asked for again */
-  existing: Awaited<ReturnType<typeof readRecords>>['records'];
+  /** what a resumed run already recorded (compact: see ResumeState); never asked for again; undefined for a new run */
+  resume: ResumeState | undefined;
   cacheDir: string | null;
   retry: RetryPolicy;
 }
 
-async function drive({ store, opts, description, extensions, items, existing, cacheDir, retry }: DriveInput): Promise<RunResult> {
+async function drive({ store, opts, description, extensions, items, resume, cacheDir, retry }: DriveInput): Promise<RunResult> {
   opts.onStart?.(store.runDir, store.current);
-  let last: RunProgress = { planned: store.current.counts.planned, recorded: existing.length, errors: 0, cached: 0 };
+  let last: RunProgress = { planned: store.current.counts.planned, ...(resume?.counts ?? { recorded: 0, errors: 0, cached: 0 }) };
   // the manifest's counts are refreshed at most once a second; records.jsonl is the source of truth
   let lastWrite = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -207,7 +207,7 @@ async function drive({ store, opts, description, extensions, items, existing, ca
       retry,
       scheduler,
       cache: cacheDir ? new ResponseCache(cacheDir) : undefined,
-      existing,
+      resume,
       extensions,
       append: (r) => store.append(r),
       onProgress,
@@ -219,13 +219,9 @@ async function drive({ store, opts, description, extensions, items, existing, ca
   }
   await writing;
   const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
-  const { records } = await readRecords(store.runDir);
-  const counts = {
-    planned: last.planned,
-    recorded: records.length,
-    errors: records.filter((r) => r.error).length,
-    cached: records.filter((r) => r.cached).length,
-  };
+  // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last
+  // progress is what records.jsonl holds
+  const counts = { planned: last.planned, recorded: last.recorded, errors: last.errors, cached: last.cached };
   await store.updateManifest((m) => ({
     ...m,
     status,

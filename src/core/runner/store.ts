@@ -62,40 +62,140 @@ export interface ReadRecordsResult {
 /**
  * Reads records.jsonl. A last line without its newline is what a crash mid-write leaves: it is dropped (and, when
  * `repair` is set, cut off the file) so that its work is redone. Any other unreadable line is an error: it would mean
- * the file was edited by hand, and guessing would lose or repeat work.
+ * the file was edited by hand, and guessing would lose or repeat work. Holds every record: for small runs and tests;
+ * whatever must scale goes through `forEachRecord`.
  */
 export async function readRecords(runDir: string, opts: { repair?: boolean } = {}): Promise<ReadRecordsResult> {
+  const records: RoundRecord[] = [];
+  const { tornBytes } = await forEachRecord(runDir, (r) => void records.push(r), opts);
+  return { records, tornBytes };
+}
+
+/** What one streaming pass over records.jsonl saw. */
+export interface RecordsPass {
+  /** records read */
+  records: number;
+  /** bytes of a torn last line (a crash mid-write) that was dropped */
+  tornBytes: number;
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * One streaming pass over records.jsonl: each record is checked and handed to `visit`, then forgotten, so memory holds
+ * one chunk of the file, not the run. Same rules as `readRecords` (torn last line dropped; any other bad line is an
+ * error naming file and line). `visit` also gets the line's byte offset and length, for indexes into the file.
+ */
+export async function forEachRecord(
+  runDir: string,
+  visit: (record: RoundRecord, at: { line: number; offset: number; bytes: number }) => void,
+  opts: { repair?: boolean } = {},
+): Promise<RecordsPass> {
   const file = path.join(runDir, RECORDS_FILE);
-  let buf: Buffer;
+  let fh: fs.FileHandle;
   try {
-    buf = await fs.readFile(file);
+    fh = await fs.open(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], tornBytes: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: 0, tornBytes: 0 };
     throw new SclabError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const lastNl = buf.lastIndexOf(0x0a);
-  const complete = lastNl < 0 ? 0 : lastNl + 1;
-  const tornBytes = buf.length - complete;
-  if (tornBytes > 0 && opts.repair) await fs.truncate(file, complete);
-  const records: RoundRecord[] = [];
-  const lines = buf.subarray(0, complete).toString('utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new SclabError('io', `${file}:${i + 1}:1: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
+  let records = 0;
+  let line = 0;
+  let fileOffset = 0; // of the first byte of `pending`
+  let pending: Buffer = Buffer.alloc(0);
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        line++;
+        const text = buf.toString('utf8', start, nl);
+        if (text.trim() !== '') {
+          visit(parseRecordLine(file, line, text), { line, offset: fileOffset + start, bytes: nl + 1 - start });
+          records++;
+        }
+        start = nl + 1;
+      }
+      fileOffset += start;
+      // the rest is the start of the next line: copied, since `chunk` is reused
+      pending = Buffer.from(buf.subarray(start));
     }
-    const parsed = RoundRecordSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new SclabError('io', `${file}:${i + 1}:1: not a round record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
-    }
-    records.push(parsed.data);
+  } finally {
+    await fh.close();
   }
-  return { records, tornBytes };
+  if (pending.length > 0 && opts.repair) await fs.truncate(file, fileOffset);
+  return { records, tornBytes: pending.length };
+}
+
+/** One line of records.jsonl, checked; `where` is its line number (or another position) for the error. */
+export function parseRecordLine(file: string, where: number | string, text: string): RoundRecord {
+  const at = typeof where === 'number' ? `${file}:${where}:1` : `${file} (${where})`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SclabError('io', `${at}: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
+  }
+  const parsed = RoundRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SclabError('io', `${at}: not a round record: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+/** One recorded round of a chain that a resumed run has not finished: what its later rounds need. */
+export interface RecordedRound {
+  prefill: string;
+  response: string;
+  error: boolean;
+}
+
+/**
+ * What a resumed run needs from the records it already has, read in one streaming pass: the chains that are complete
+ * (a key each), the recorded rounds of chains that are not (their answers are the next rounds' history), and counts.
+ * Its size grows with chains, not with the records' text.
+ */
+export interface ResumeState {
+  complete: Set<string>;
+  /** chain key → round → what was recorded */
+  partial: Map<string, Map<number, RecordedRound>>;
+  counts: { recorded: number; errors: number; cached: number };
+}
+
+export function chainKey(itemId: string, condition: string): string {
+  return `${itemId}\u0000${condition}`;
+}
+
+/** `roundsOf(condition)`: the rounds the run plans for a condition (undefined for one it does not plan). */
+export async function readResumeState(runDir: string, roundsOf: (condition: string) => number | undefined, opts: { repair?: boolean } = {}): Promise<ResumeState & { tornBytes: number }> {
+  const state: ResumeState = { complete: new Set(), partial: new Map(), counts: { recorded: 0, errors: 0, cached: 0 } };
+  const { tornBytes } = await forEachRecord(
+    runDir,
+    (r) => {
+      state.counts.recorded++;
+      if (r.error) state.counts.errors++;
+      if (r.cached) state.counts.cached++;
+      const planned = roundsOf(r.condition);
+      if (planned === undefined) return;
+      const key = chainKey(r.itemId, r.condition);
+      if (state.complete.has(key)) return;
+      let rounds = state.partial.get(key);
+      if (!rounds) state.partial.set(key, (rounds = new Map()));
+      rounds.set(r.round, { prefill: r.prefill, response: r.response, error: r.error !== undefined });
+      let all = true;
+      for (let i = 0; i < planned && all; i++) all = rounds.has(i);
+      if (all) {
+        state.partial.delete(key);
+        state.complete.add(key);
+      }
+    },
+    opts,
+  );
+  return { ...state, tornBytes };
 }
 
 /** The items a run planned (written when it started); [] for a run folder without the file. */
@@ -147,13 +247,15 @@ export class RunStore {
     return new RunStore(runDir, fh, manifest);
   }
 
-  static async open(runDir: string): Promise<{ store: RunStore; records: RoundRecord[]; tornBytes: number }> {
+  /** Opens a run to resume it: reads what is recorded in one streaming pass (see `ResumeState`), repairing a torn tail. */
+  static async open(runDir: string): Promise<{ store: RunStore; resume: ResumeState; tornBytes: number }> {
     const manifest = await readManifest(runDir);
     await acquireRunLock(runDir);
     try {
-      const { records, tornBytes } = await readRecords(runDir, { repair: true });
+      const rounds = new Map(manifest.experiment.conditions.map((c) => [c.name, c.rounds]));
+      const { tornBytes, ...resume } = await readResumeState(runDir, (c) => rounds.get(c), { repair: true });
       const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
-      return { store: new RunStore(runDir, fh, manifest), records, tornBytes };
+      return { store: new RunStore(runDir, fh, manifest), resume, tornBytes };
     } catch (err) {
       await releaseRunLock(runDir);
       throw err;

@@ -1,7 +1,8 @@
 // The viewer's data service (Node: reads run folders). Every host creates one per open run and forwards the app's
 // requests to `handle`. It answers from core/analysis: the overview from the full summary, cached in the run folder's
 // summary.json (stamped with the records file it came from) so that a large run opens at once; records are read only
-// when a page needs them (samples, one item, compare) and kept for the service's life.
+// when a page needs them (samples, one item, compare), slimmed for analysis, with an index of each item's lines in
+// records.jsonl from which an item's page reads its whole records.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { analyzeRun, type AnalysisOptions, type FullSummary } from '../analysis/analyze';
@@ -12,7 +13,8 @@ import { SclabError } from '../model/errors';
 import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
-import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, readRecords, writeFileAtomic } from '../runner/store';
+import { readAnalysisRecords, readRecordsAt } from '../runner/analysis-records';
+import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
 import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
 import { errorResponse, parseAppMessage, safeParseAppMessage, type Method, type ParamsOf, type ResultOf, type ViewerHandlers, type ViewerResponse } from './protocol';
@@ -48,7 +50,9 @@ interface CacheStamp {
 
 interface LoadedRun {
   manifest: RunManifest;
+  /** slimmed for analysis, responses kept (see analysis-records.ts); an item's page reads its whole lines by `offsets` */
   records: RoundRecord[];
+  offsets: Map<string, Array<[number, number]>>;
   items: Item[];
   tornBytes: number;
   ix: RunIndex;
@@ -117,14 +121,27 @@ class RunSource {
   load(): Promise<LoadedRun> {
     this.loaded ??= (async () => {
       const manifest = await this.manifest();
-      const { records, tornBytes } = await readRecords(this.runDir);
       const items = await readItems(this.runDir);
+      const { records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: true, offsets: true });
       const ix = indexRun(records, items, manifest.experiment);
       const bands = resolveBands(ix, probeNames(records), manifest.experiment, this.opts.probes);
-      return { manifest, records, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
+      return { manifest, records, offsets: offsets!, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
     })();
     this.loaded.catch(() => (this.loaded = null));
     return this.loaded;
+  }
+
+  private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
+    const manifest = await this.manifest();
+    const items = await readItems(this.runDir);
+    const { records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
+    return { manifest, records, items, tornBytes };
+  }
+
+  /** One item's whole records (conversation included), read from records.jsonl by the index built on load. */
+  async itemRecords(itemId: string): Promise<{ run: LoadedRun; records: RoundRecord[] }> {
+    const run = await this.load();
+    return { run, records: await readRecordsAt(this.runDir, run.offsets.get(itemId) ?? []) };
   }
 
   /** The full summary: from the stamped cache when it matches the records file, else recomputed (and cached). */
@@ -135,7 +152,9 @@ class RunSource {
         const cached = await readCachedSummary(this.runDir, stamp);
         if (cached) return { summary: cached, tornBytes: (cached as { source?: { tornBytes?: number } }).source?.tornBytes ?? 0 };
       }
-      const run = await this.load();
+      // the summary alone needs less than the pages: a run that only writes its summary.json reads no responses
+      // (unless the task is generation) and keeps no records afterwards
+      const run = this.loaded ? await this.loaded : await this.analysisOnly();
       const summary = analyzeRun(run.records, run.items, run.manifest.experiment, this.opts);
       // cache only a finished run's analysis: a running one changes under us
       if (this.useCache && run.manifest.status !== 'running') {
@@ -216,8 +235,8 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
     causal: async () => causalFrom((await a.fullSummary()).summary),
     samples: async (params) => querySamples(await a.sampleIndex(), params),
     item: async ({ itemId }) => {
-      const run = await a.load();
-      const d = itemDetail(run.ix, itemId, run.bands, run.measure);
+      const { run, records } = await a.itemRecords(itemId);
+      const d = itemDetail(indexRun(records, run.items, run.manifest.experiment), itemId, run.bands, run.measure);
       if (!d) throw new SclabError('bad_request', `item ${JSON.stringify(itemId)} is not in this run`);
       return d;
     },

@@ -1,0 +1,109 @@
+// The streaming, slimmed read of records.jsonl that analysis uses (analysis-records.ts) must give exactly the numbers
+// the whole records give: the full summary, the CSV, the comparison of two runs and an item's page.
+import { promises as fs, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeRun } from '../../src/core/analysis/analyze';
+import { compareRuns } from '../../src/core/analysis/compare';
+import { probeNames, resolveBands } from '../../src/core/analysis/probes';
+import { indexRun } from '../../src/core/analysis/runIndex';
+import type { RoundRecord } from '../../src/core/model/record';
+import { recordsToCsv } from '../../src/core/report/csv';
+import { readAnalysisRecords, readRecordsAt } from '../../src/core/runner/analysis-records';
+import { readItems, readManifest, readRecords, readResumeState } from '../../src/core/runner/store';
+import { itemDetail } from '../../src/core/viewer/pages';
+import { createViewerService } from '../../src/core/viewer/service';
+import { writeSyntheticRun } from '../viewer/syntheticRun';
+
+/** A synthetic paper-bbq-shaped run, varied so that every slimmed field matters: top-k ranks, errors, scores. */
+async function variedRun(seed: number): Promise<string> {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-slim-')), 'run');
+  await writeSyntheticRun(dir, { items: 40, rounds: 3, layers: 8, variants: 2, seed });
+  const file = path.join(dir, 'records.jsonl');
+  const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
+  const varied = lines.map((line, i) => {
+    const r = JSON.parse(line) as RoundRecord;
+    if (i % 3 === 0) {
+      // no exact ranks: the approximate rank comes from the top-k alternatives
+      delete r.optionScores;
+      r.topLogprobs = [
+        [{ token: ' ', logprob: -0.1 }],
+        [
+          { token: '(', logprob: -0.2 },
+          { token: 'a', logprob: -1 - (i % 5) / 10 },
+          { token: 'c', logprob: -1.2 },
+          { token: 'b', logprob: -2 },
+        ],
+      ];
+    }
+    if (i % 11 === 0) {
+      r.error = { code: i % 2 ? 'timeout' : 'http_5xx', message: `request ${i} failed` };
+      r.answer = null;
+      r.correct = null;
+    }
+    if (i % 4 === 0) r.scores = { toxicity: { value: (i % 10) / 10, scorer: 'perspective', version: 'v1' } };
+    if (i % 7 === 0) r.cached = true;
+    return JSON.stringify(r);
+  });
+  await fs.writeFile(file, varied.join('\n') + '\n');
+  return dir;
+}
+
+describe('analysis from the streaming, slimmed read', () => {
+  it('gives the same summary, CSV, comparison and item page as the whole records', async () => {
+    const a = await variedRun(3);
+    const b = await variedRun(5);
+    const load = async (dir: string) => {
+      const manifest = await readManifest(dir);
+      const items = await readItems(dir);
+      const full = (await readRecords(dir)).records;
+      const slim = await readAnalysisRecords(dir, items, { responses: true, offsets: true });
+      const lean = await readAnalysisRecords(dir, items);
+      return { manifest, items, full, slim, lean };
+    };
+    const ra = await load(a);
+    const rb = await load(b);
+    expect(ra.slim.records).toHaveLength(ra.full.length);
+    expect(ra.slim.records.some((r) => r.messages.length > 0 || r.topLogprobs)).toBe(false);
+
+    const opts = { bootstrap: { resamples: 200, seed: 4 } };
+    const whole = analyzeRun(ra.full, ra.items, ra.manifest.experiment, opts);
+    expect(whole.transitions?.length).toBeGreaterThan(0);
+    expect(whole.errors).toBeGreaterThan(0);
+    expect(analyzeRun(ra.slim.records, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
+    expect(analyzeRun(ra.lean.records, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
+
+    expect(recordsToCsv(ra.slim.records, ra.items, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
+
+    const ix = (recs: RoundRecord[], r: typeof ra) => indexRun(recs, r.items, r.manifest.experiment);
+    expect(compareRuns(ix(ra.lean.records, ra), ix(rb.lean.records, rb), opts.bootstrap)).toEqual(compareRuns(ix(ra.full, ra), ix(rb.full, rb), opts.bootstrap));
+
+    // an item's page: its whole lines come back from the byte offsets
+    const itemId = ra.items[6]!.id;
+    const lines = await readRecordsAt(a, ra.slim.offsets!.get(itemId)!);
+    expect(lines).toEqual(ra.full.filter((r) => r.itemId === itemId));
+    const bands = resolveBands(ix(ra.full, ra), probeNames(ra.full), ra.manifest.experiment);
+    const expected = itemDetail(ix(ra.full, ra), itemId, bands, 'cosine');
+    expect(expected?.conditions[0]?.rounds[0]?.user).toContain('grandfather');
+    expect(expected?.conditions[0]?.rounds[0]?.prefill).toBe('The answer is');
+    expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
+  });
+
+  it('reads what a resume needs: complete chains as keys, the rounds of unfinished ones, counts', async () => {
+    const dir = await variedRun(9);
+    const file = path.join(dir, 'records.jsonl');
+    const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
+    // item 0's self-correct chain (rounds 0-2) loses its last round; a torn line follows
+    const cut = lines.filter((l) => !(l.includes('"itemId":"bbq-00000"') && l.includes('"condition":"self-correct"') && l.includes('"round":2')));
+    await fs.writeFile(file, cut.join('\n') + '\n{"itemId":"bbq-0');
+    const rounds = new Map([['baseline', 1], ['self-correct', 3], ['variant-1', 1], ['variant-2', 1]]);
+    const state = await readResumeState(dir, (c) => rounds.get(c));
+    expect(state.tornBytes).toBe(16);
+    expect(state.counts.recorded).toBe(cut.length);
+    expect(state.counts.errors).toBe(cut.filter((l) => l.includes('"error":{')).length);
+    expect(state.complete.size).toBe(40 * 4 - 1);
+    expect([...state.partial.keys()]).toEqual(['bbq-00000\u0000self-correct']);
+    expect([...state.partial.get('bbq-00000\u0000self-correct')!.keys()]).toEqual([0, 1]);
+  });
+});
