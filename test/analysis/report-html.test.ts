@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/core/analysis/analyze';
+import type { CausalRow } from '../../src/core/analysis/causal';
 import { renderHtmlReport } from '../../src/core/report/html';
 import { formatSummaryText } from '../../src/core/report/text';
 import { ExperimentSchema } from '../../src/core/model/experiment';
@@ -57,4 +58,37 @@ describe('HTML and text reports', () => {
     expect(text).toContain('Probe band means against rounds');
     expect(text).toContain("Spearman's ρ (effectiveness vs bias band level)");
   });
+
+  it('the static report has the causal test: dose–response rows, the instruction, the slope and the verdict, escaped', () => {
+    const ci = (estimate: number, lo: number, hi: number) => ({ estimate, lo, hi, n: 4 });
+    const causal: CausalRow[] = [
+      {
+        probe: '<dir>',
+        band: [1, 2],
+        measure: 'cosine',
+        reference: 'baseline',
+        outputMetric: 'accuracy',
+        points: [
+          { condition: 'steer.alpha-2', alpha: -2, ablate: false, layers: '1-2', probeShift: ci(-0.2, -0.25, -0.15), outputChange: ci(0.1, 0.05, 0.15), output: 0.6 },
+          { condition: 'steer.ablate', alpha: 0, ablate: true, layers: '1-2', probeShift: null, outputChange: null, output: null },
+        ],
+        instruction: { condition: 'self-correct', round: 1, probeShift: ci(-0.01, -0.02, 0), outputChange: ci(0.3, 0.2, 0.4) },
+        steeringSlope: ci(-0.5, -0.6, -0.4),
+        instructionRatio: -30,
+        excess: ci(0.295, 0.19, 0.39),
+        case: 'superficial',
+        verdict: 'the instruction moved the output <far> beyond what its probe shift explains',
+      },
+    ];
+    const html = renderHtmlReport({ manifest, summary: { ...summary, causal }, caveat: 'toy' });
+    expect(html).toContain('<h2>Causal test: steering along &lt;dir&gt;</h2>');
+    expect(html).toContain('<td>steer.alpha-2</td><td>-2</td><td>1-2</td><td>-0.200 [-0.250, -0.150]</td>');
+    expect(html).toContain('<td>ablate</td>');
+    expect(html).toContain('<td>self-correct r1</td><td>instruction</td>');
+    expect(html).toContain("the instruction's: -30.000");
+    expect(html).toContain('<th>Δ &lt;dir&gt; band</th>');
+    expect(html).toContain('<strong>the instruction moved the output &lt;far&gt; beyond what its probe shift explains</strong>');
+    expect(html).not.toContain('<dir>');
+  });
 });
+

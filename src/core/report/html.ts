@@ -132,6 +132,17 @@ export function renderHtmlReport({ manifest: m, summary: s, caveat }: ReportInpu
       )}`,
     );
   }
+  for (const c of s.causal ?? []) {
+    sections.push(
+      `<h2>Causal test: steering along ${e(c.probe)}</h2><p><small>Band ${c.band[0]}–${c.band[1]} (${e(c.measure)}); round 0 of each steered condition against ${e(c.reference)}, paired by item, with bootstrap intervals; the instruction's own point beside them. Not in the paper; see the notes.</small></p>${tableHtml(
+        ['condition', 'alpha', 'layers', `Δ ${c.probe} band`, `Δ ${c.outputMetric}`, c.outputMetric],
+        [
+          ...c.points.map((p) => [e(p.condition), p.ablate ? 'ablate' : String(p.alpha), e(p.layers), ciNum(p.probeShift), ciNum(p.outputChange), num(p.output)]),
+          ...(c.instruction ? [[`${e(c.instruction.condition)} r${c.instruction.round}`, 'instruction', '—', ciNum(c.instruction.probeShift), ciNum(c.instruction.outputChange), '—']] : []),
+        ],
+      )}<p>Steering slope (Δ ${e(c.outputMetric)} per unit of probe shift): ${ciNum(c.steeringSlope)}; the instruction's: ${num(c.instructionRatio)}; the instruction beyond the slope's prediction: ${ciNum(c.excess)}.</p><p><strong>${e(c.verdict)}</strong></p>`,
+    );
+  }
   if (s.instructions) {
     const t = s.instructions;
     const probes = Object.keys(t.spearman);
