@@ -101,7 +101,8 @@ async function keyboard(page: Page): Promise<void> {
 
   // the samples table: one tab stop, arrows move the cursor row, Enter opens the item
   await page.locator('#tab-overview').focus();
-  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  const tabOrder = await page.locator('[role=tab]').evaluateAll((tabs) => tabs.map((t) => t.id));
+  for (let i = 0; i < tabOrder.indexOf('tab-samples'); i++) await page.keyboard.press('ArrowRight');
   await ready('samples');
   await page.waitForSelector('.vrow');
   await page.locator('.vlist').focus();
