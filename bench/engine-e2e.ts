@@ -2,7 +2,7 @@
 // random-weight model of SmolLM2-135M shapes written as a Hugging Face folder (BF16 safetensors, a byte-level BPE
 // tokenizer with a ChatML chat template), served by the embedded backend in its worker thread — once on the
 // three-pass path (prefix cache off) and once on the one-pass path, in the same process, on the same items.
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,11 @@ import { prepareExperiment } from '../src/core/runner/prepare';
 import { startRun } from '../src/core/runner/run';
 import { readRecords } from '../src/core/runner/store';
 
-const BBQ = path.resolve(__dirname, '../../../shared/datasets/bbq/Religion.jsonl');
+// the whole BBQ file where the datasets are (SCLAB_DATASETS, else ../shared/datasets), else the committed sample
+const BBQ = [process.env.SCLAB_DATASETS, path.resolve(__dirname, '../../../shared/datasets')]
+  .filter((d): d is string => !!d)
+  .map((d) => path.join(d, 'bbq', 'Religion.jsonl'))
+  .find((f) => existsSync(f)) ?? path.resolve(__dirname, '../../test/fixtures/samples/bbq/Religion.jsonl');
 const CHATML_TEMPLATE =
   "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}{% endif %}" +
   "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { validateDataset } from '../src/core/datasets';
 import { parseLlama2cTokenizer, type Llama2cTokenizer } from '../src/core/engine/llama2c-tokenizer';
 
-const TOK = path.resolve(__dirname, '../../../shared/models/stories260K/tok512.bin');
+// the tokenizer the repository carries (test/fixtures), so the bench runs in a clone without ../shared
+const TOK = path.resolve(__dirname, '../../test/fixtures/models/stories260K/tok512.bin');
 const full = process.argv.includes('--full');
 
 function oldEncode(tok: Llama2cTokenizer, text: string): number[] {
