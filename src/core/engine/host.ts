@@ -2,7 +2,9 @@
 import { SclabError } from '../model/errors';
 import { compileIntervention, type InterventionSpec } from './intervention';
 import { PrefixCache } from './prefix-cache';
-import type { EngineInfo, EngineRequest, EngineStats, PrefixCacheOption, StreamedToken } from './protocol';
+import type { EngineInfo, EngineRequest, PrefixCacheOption, StreamedToken, WorkerStats } from './protocol';
+import { arenaId, arenaMemoryOf, arenaUsedBytes, HalfMatrix } from './kernels-wasm';
+import { weightBytes } from './shared-weights';
 import { generate, hiddenStates, scoreContinuations } from './session';
 import type { LoadedModel, Tokenizer } from './types';
 
@@ -21,8 +23,14 @@ export function hostModel(model: LoadedModel, option: PrefixCacheOption | undefi
   return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget) };
 }
 
-export function engineStats(hosted: HostedModel): EngineStats {
-  return { prefixCache: hosted.prefixCache?.stats() ?? null };
+export function engineStats(hosted: HostedModel): WorkerStats {
+  const w = hosted.model.weights;
+  const first = w.tokenEmbedding instanceof HalfMatrix ? w.tokenEmbedding.bits : w.tokenEmbedding;
+  const memory = arenaMemoryOf(first);
+  return {
+    prefixCache: hosted.prefixCache?.stats() ?? null,
+    memory: memory ? { arenaId: arenaId(memory), weightBytes: weightBytes(w), arenaUsedBytes: arenaUsedBytes(memory), arenaBytes: memory.buffer.byteLength } : null,
+  };
 }
 
 export function engineInfo(model: LoadedModel): EngineInfo {

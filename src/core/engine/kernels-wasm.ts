@@ -9,8 +9,12 @@
 // of its own (newKernelArena), freed by the garbage collector once the model and every view into it are gone. The
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
+//
+// Threads share an arena: another worker attaches to its memory (attachKernelArena) and reads the weights in place,
+// so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
+// and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, newKernelMemory, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -28,8 +32,8 @@ interface WasmState {
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
   heap: Float32Array;
-  /** next free byte of the arena */
-  top: number;
+  /** the memory's first word: the next free byte of the arena, moved atomically (threads allocate in one memory) */
+  top: Uint32Array;
   /** every buffer object the memory has had: old views keep the old (shorter) buffer object */
   buffers: WeakSet<ArrayBufferLike>;
   scratch: Map<string, Slot>;
@@ -45,12 +49,21 @@ let compiled: WebAssembly.Module | null | undefined;
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
 
-function instantiate(): WasmState | null {
+/** bytes at the start of every arena's memory kept for the shared bump pointer */
+const HEADER_BYTES = 64;
+
+/** this thread's runtime over `memory` (a fresh one when absent), or null where the kernels cannot run */
+function instantiate(memory?: WebAssembly.Memory): WasmState | null {
   try {
     compiled ??= new WebAssembly.Module(buildKernelModule());
-    const instance = new WebAssembly.Instance(compiled, {});
+    const mem = memory ?? newKernelMemory();
+    const instance = new WebAssembly.Instance(compiled, { env: { mem } });
     const ex = instance.exports as Record<string, unknown>;
-    const mem = ex['mem'] as WebAssembly.Memory;
+    const top = new Uint32Array(mem.buffer, 0, 1);
+    if (!memory) {
+      Atomics.store(top, 0, HEADER_BYTES);
+      new Uint32Array(mem.buffer, 4, 1)[0] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+    }
     const s: WasmState = {
       mem,
       multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
@@ -59,7 +72,7 @@ function instantiate(): WasmState | null {
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
-      top: 64,
+      top,
       buffers: new WeakSet([mem.buffer]),
       scratch: new Map(),
     };
@@ -73,6 +86,10 @@ function instantiate(): WasmState | null {
 
 /** Where a model's weights go: a memory of its own, given back when the arena and its arrays are unreachable. */
 export interface KernelArena {
+  /** the arena's shared memory, for other threads to attach to (null: plain arrays, nothing to share) */
+  readonly memory: WebAssembly.Memory | null;
+  /** bytes handed out so far, by every thread attached (weights, then each thread's scratch) */
+  usedBytes(): number;
   /** like the module-level allocF32, in this arena */
   allocF32(n: number): Float32Array;
   /** n zeroed 16-bit words for a HalfMatrix's bits, in this arena */
@@ -125,9 +142,71 @@ export type WeightMatrix = Float32Array | HalfMatrix;
 export function newKernelArena(): KernelArena {
   if (compiled !== null) {
     const s = instantiate();
-    if (s) return { allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+    if (s) return arenaOf(s);
   }
-  return { allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
+  return { memory: null, usedBytes: () => 0, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
+}
+
+/**
+ * This thread's handle on an arena another thread made (its memory came in a message): arrays viewing that memory
+ * (viewF32/viewU16) are used by matmul in place, and this thread's scratch is allocated in it, apart from others'.
+ */
+export function attachKernelArena(memory: WebAssembly.Memory): KernelArena {
+  const s = instantiate(memory);
+  if (!s) throw new Error('the WebAssembly SIMD kernels cannot run in this thread, so it cannot attach to a shared kernel memory');
+  return arenaOf(s);
+}
+
+function arenaOf(s: WasmState): KernelArena {
+  return { memory: s.mem, usedBytes: () => Atomics.load(s.top, 0), allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+}
+
+/** where a's elements lie in its arena's memory, to rebuild it in another thread with viewIn (null: not in an arena) */
+export function arenaOffset(a: Float32Array | Uint16Array): number | null {
+  return owners.has(a.buffer) ? a.byteOffset : null;
+}
+
+/** the shared memory of the arena a lives in (null: a plain array) */
+export function arenaMemoryOf(a: Float32Array | Uint16Array): WebAssembly.Memory | null {
+  return owners.get(a.buffer)?.mem ?? null;
+}
+
+/** a random number written into a kernel memory when it was made: equal in two threads = one memory */
+export function arenaId(memory: WebAssembly.Memory): number {
+  return new Uint32Array(memory.buffer, 4, 1)[0]!;
+}
+
+/** bytes handed out so far in a kernel memory, by every thread attached to it */
+export function arenaUsedBytes(memory: WebAssembly.Memory): number {
+  return Atomics.load(new Uint32Array(memory.buffer, 0, 1), 0);
+}
+
+/** the n elements at byteOffset of an arena's memory (attached in this thread) */
+export function viewF32(arena: KernelArena, byteOffset: number, n: number): Float32Array {
+  return new Float32Array(currentBuffer(stateOfArena(arena)), byteOffset, n);
+}
+export function viewU16(arena: KernelArena, byteOffset: number, n: number): Uint16Array {
+  return new Uint16Array(currentBuffer(stateOfArena(arena)), byteOffset, n);
+}
+
+function stateOfArena(arena: KernelArena): WasmState {
+  const s = arena.memory && owners.get(arena.memory.buffer);
+  if (!s) throw new Error('not an arena of this thread');
+  return s;
+}
+
+/**
+ * The memory's buffer as this thread sees it now; registered, and the heap view renewed, when the memory has grown
+ * (here or in another thread: a shared memory's buffer object changes with its length).
+ */
+function currentBuffer(s: WasmState): ArrayBufferLike {
+  const b = s.mem.buffer;
+  if (!s.buffers.has(b)) {
+    s.buffers.add(b);
+    owners.set(b, s);
+  }
+  if (s.heap.buffer !== b) s.heap = new Float32Array(b);
+  return b;
 }
 
 /** Drops the default arena (scratch): its memory goes back once no array views it. Call when an engine closes. */
@@ -146,17 +225,18 @@ export function wasmKernelsAvailable(): boolean {
 }
 
 function reserve(s: WasmState, bytes: number): number {
-  const ptr = (s.top + 15) & ~15;
-  const end = ptr + bytes;
-  const have = s.mem.buffer.byteLength;
-  if (end > have) {
-    s.mem.grow(Math.ceil((end - have) / PAGE));
-    s.buffers.add(s.mem.buffer);
-    owners.set(s.mem.buffer, s);
-    s.heap = new Float32Array(s.mem.buffer);
+  for (;;) {
+    const top = Atomics.load(s.top, 0);
+    const ptr = (top + 15) & ~15;
+    const end = ptr + bytes;
+    if (end > 2 ** 32 - PAGE) throw new RangeError('the 4 GiB of a 32-bit WebAssembly memory are used up');
+    // another thread may grow it at the same time: at worst the memory grows by one request more than needed
+    const have = s.mem.buffer.byteLength;
+    if (end > have) s.mem.grow(Math.ceil((end - have) / PAGE));
+    if (Atomics.compareExchange(s.top, 0, top, end) !== top) continue; // another thread allocated first: again
+    currentBuffer(s);
+    return ptr;
   }
-  s.top = end;
-  return ptr;
 }
 
 /**
@@ -178,12 +258,13 @@ function allocIn(s: WasmState | null, n: number): Float32Array {
     if (e instanceof RangeError) return new Float32Array(n);
     throw e;
   }
-  return new Float32Array(s.mem.buffer, ptr, n);
+  return new Float32Array(currentBuffer(s), ptr, n);
 }
 
 function allocU16In(s: WasmState, n: number): Uint16Array {
   try {
-    return new Uint16Array(s.mem.buffer, reserve(s, n * 2), n);
+    const ptr = reserve(s, n * 2);
+    return new Uint16Array(currentBuffer(s), ptr, n);
   } catch (e) {
     if (e instanceof RangeError) return new Uint16Array(n);
     throw e;

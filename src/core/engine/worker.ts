@@ -1,5 +1,7 @@
 // Entry point of the engine worker thread (bundled to dist/engine-worker.js): loads the model named in workerData,
 // then answers requests one at a time. The client never sends a second request before the first one's answer.
+// In a pool the first worker loads the weights and hands their descriptor back; the others read them in place.
+import { shareWeights } from './shared-weights';
 import { parentPort, workerData } from 'node:worker_threads';
 import { engineInfo, handleRequest, hostModel } from './host';
 import { loadLocalModel } from './load-local';
@@ -12,7 +14,7 @@ const abortFlag = new Int32Array(init.abortFlag);
 const isAborted = (): boolean => Atomics.load(abortFlag, 0) !== 0;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
-loadLocalModel(init.modelSpec).then(
+loadLocalModel(init.modelSpec, init.shared).then(
   (model) => {
     const hosted = hostModel(model, init.prefixCache);
     port.on('message', (msg: ClientMessage) => {
@@ -23,7 +25,7 @@ loadLocalModel(init.modelSpec).then(
         (e: unknown) => post({ type: 'error', id: msg.id, error: serializeError(e) }),
       );
     });
-    post({ type: 'ready', info: engineInfo(model) });
+    post({ type: 'ready', info: engineInfo(model), ...(init.share ? { shared: shareWeights(model.weights, model.identity) } : {}) });
   },
   (e: unknown) => post({ type: 'load-error', error: serializeError(e) }),
 );
