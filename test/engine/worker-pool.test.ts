@@ -171,3 +171,27 @@ describe('the run maps onto engine workers', () => {
     }
   });
 });
+
+describe('one forward split over threads (the benchmark switch)', () => {
+  it('gives the same numbers to the bit as one thread, fp32 and 16-bit', async () => {
+    const helperPath = path.join(tmp, 'engine-matmul-helper.js');
+    await build({ entryPoints: [path.join(ROOT, 'src/core/engine/matmul-helper.ts')], outfile: helperPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+    // wide enough that the matmuls pass the split threshold; an odd vocabulary exercises the last band's remainder
+    for (const dtype of ['F32', 'F16'] as const) {
+      const folder = writeHfFolder({ family: 'qwen2', dtype, dim: 256, nHeads: 4, nKvHeads: 2, hiddenDim: 512, nLayers: 2 });
+      const [one, split] = await Promise.all([
+        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false }),
+        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false, matmulThreads: 3 }),
+      ]);
+      try {
+        const ids = Array.from({ length: 40 }, (_, i) => (i * 7) % folder.vocab);
+        const params = { maxTokens: 5, temperature: 0, ignoreEos: true, seed: 1, topLogprobs: 2 };
+        expect(await split.generate(ids, params)).toEqual(await one.generate(ids, params));
+        const capture = { position: 'all' as const, modules: ['residual' as const, 'attn' as const], convention: 'sclab' as const };
+        expect(await split.hidden(ids, capture)).toEqual(await one.hidden(ids, capture));
+      } finally {
+        await Promise.all([one.close(), split.close()]);
+      }
+    }
+  });
+});

@@ -46,6 +46,8 @@ export interface EngineClientOptions {
   prefixCache?: PrefixCacheOption;
   /** worker threads sharing the weights (default 1); in-process runs one whatever is asked */
   workers?: number;
+  /** internal, for the benchmark: each worker splits its big matmuls over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export interface CallOptions {
@@ -277,7 +279,13 @@ async function startWorker(
   }
   const abortFlag = new SharedArrayBuffer(4);
   const flag = new Int32Array(abortFlag);
-  const init: WorkerInit = { modelSpec: opts.modelSpec, abortFlag, ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}), ...pool };
+  const init: WorkerInit = {
+    modelSpec: opts.modelSpec,
+    abortFlag,
+    ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
+    ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
+    ...pool,
+  };
   const worker = new Worker(workerPath, { workerData: init });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onToken?: (t: StreamedToken) => void }>();
   let nextId = 1;

@@ -37,6 +37,8 @@ interface WasmState {
   /** every buffer object the memory has had: old views keep the old (shorter) buffer object */
   buffers: WeakSet<ArrayBufferLike>;
   scratch: Map<string, Slot>;
+  /** splits big matmuls' columns between threads (matmul-team.ts), when set for this memory */
+  splitter?: ColumnSplitter;
 }
 interface Slot {
   ptr: number;
@@ -48,6 +50,8 @@ let state: WasmState | null | undefined;
 let compiled: WebAssembly.Module | null | undefined;
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
+/** this thread's runtime over each memory */
+const byMemory = new WeakMap<WebAssembly.Memory, WasmState>();
 
 /** bytes at the start of every arena's memory kept for the shared bump pointer */
 const HEADER_BYTES = 64;
@@ -77,6 +81,7 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
       scratch: new Map(),
     };
     owners.set(mem.buffer, s);
+    byMemory.set(mem, s);
     return s;
   } catch {
     compiled = null;
@@ -190,7 +195,7 @@ export function viewU16(arena: KernelArena, byteOffset: number, n: number): Uint
 }
 
 function stateOfArena(arena: KernelArena): WasmState {
-  const s = arena.memory && owners.get(arena.memory.buffer);
+  const s = arena.memory && byMemory.get(arena.memory);
   if (!s) throw new Error('not an arena of this thread');
   return s;
 }
@@ -362,7 +367,8 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
     throw e;
   }
   const outResident = s.buffers.has(out.buffer);
-  matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
+  const task: MatmulTask = { kind: 'F32', op, xp, wp, rows, inDim, outDim };
+  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
   if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
   return true;
 }
@@ -380,10 +386,9 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
   if (inDim % 4 !== 0 || inDim === 0) return false;
   const s = owners.get(w.bits.buffer) ?? owners.get(x.buffer) ?? wasm();
   if (!s) return false;
-  const blockRows = Math.max(4, Math.floor(WIDE_BLOCK_BYTES / (inDim * 4 * 4)) * 4);
-  let wp: number, wideP: number, xp: number, op: number;
+  let wp: number, xp: number, op: number;
   try {
-    wideP = scratchF32(s, 'wide', blockRows * inDim);
+    wideScratch(s, inDim);
     wp = place16(s, w.bits, outDim * inDim, 'w16');
     xp = place(s, x, rows * inDim, 'x', true);
     op = place(s, out, rows * outDim, 'out', false);
@@ -391,28 +396,85 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
     if (e instanceof RangeError) return false;
     throw e;
   }
-  const widen = s.widen[w.dtype];
+  const task: MatmulTask = { kind: w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype, op, xp, wp, rows, inDim, outDim };
+  if (!s.splitter?.split(task)) halfColumns(s, task, 0, outDim);
+  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  return true;
+}
+
+/** rows of widened weights per block, and the block's scratch (this thread's own) */
+function wideScratch(s: WasmState, inDim: number): { blockRows: number; wideP: number } {
+  const blockRows = Math.max(4, Math.floor(WIDE_BLOCK_BYTES / (inDim * 4 * 4)) * 4);
+  return { blockRows, wideP: scratchF32(s, 'wide', blockRows * inDim) };
+}
+
+/** output columns [c0, c1) of a 16-bit matmul (c0 a multiple of 4: the one-row tiles start at the same columns) */
+function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void {
+  const { op, xp, wp, rows, inDim, outDim } = t;
+  const dtype: HalfDtype = t.kind === 'BF16' ? 'BF16' : 'F16';
+  const { blockRows, wideP } = wideScratch(s, inDim);
+  const widen = s.widen[dtype];
   // one row (decode): widen in registers; the outDim % 4 rows left over go through the block path below
-  let o0 = 0;
+  let o0 = c0;
   if (rows === 1 && inDim % 8 === 0) {
-    const colTiles = Math.floor(outDim / 4);
-    s.halfRow[w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype](op, xp, wp, inDim, colTiles);
-    o0 = colTiles * 4;
+    const colTiles = Math.floor((c1 - c0) / 4);
+    s.halfRow[t.kind as HalfRowKind](op + c0 * 4, xp, wp + c0 * inDim * 2, inDim, colTiles);
+    o0 = c0 + colTiles * 4;
   }
-  for (; o0 < outDim; o0 += blockRows) {
-    const cols = Math.min(blockRows, outDim - o0);
+  for (; o0 < c1; o0 += blockRows) {
+    const cols = Math.min(blockRows, c1 - o0);
     const n = cols * inDim;
     const groups = n >> 3;
     widen(wideP, wp + o0 * inDim * 2, groups);
     if (groups * 8 < n) {
       // the last block's odd 4 elements
       const tail = new Float32Array(s.mem.buffer, wideP + groups * 32, n - groups * 8);
-      w.widenInto(o0 * inDim + groups * 8, n - groups * 8, tail, 0);
+      const bits = new Uint16Array(s.mem.buffer, wp + (o0 * inDim + groups * 8) * 2, n - groups * 8);
+      if (dtype === 'BF16') widenBf16(bits, tail, 0);
+      else widenF16(bits, tail, 0);
     }
     matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
   }
-  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
-  return true;
+}
+
+/**
+ * One matmul over byte offsets of a kernel memory (contiguous operands: x [rows, inDim], w [outDim, inDim] in fp32
+ * or 16-bit, out [rows, outDim]), as a thread team splits it by output columns.
+ */
+export interface MatmulTask {
+  kind: 'F32' | HalfRowKind;
+  op: number;
+  xp: number;
+  wp: number;
+  rows: number;
+  inDim: number;
+  outDim: number;
+}
+
+/** runs a big matmul on several threads; false: not worth it (too small), the caller runs it alone */
+export interface ColumnSplitter {
+  split(t: MatmulTask): boolean;
+}
+
+/** output columns [c0, c1) of a task, in this thread's runtime over the arena's memory; c0 a multiple of 4 */
+export function matmulColumns(arena: KernelArena, t: MatmulTask, c0: number, c1: number): void {
+  const s = stateOfArena(arena);
+  currentBuffer(s); // the memory may have grown in the thread that published the task
+  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim);
+  else halfColumns(s, t, c0, c1);
+}
+
+/** lets (or, with null, stops) a splitter share this thread's big matmuls on an arena's memory */
+export function setColumnSplitter(arena: KernelArena, splitter: ColumnSplitter | null): void {
+  const s = stateOfArena(arena);
+  if (splitter) s.splitter = splitter;
+  else delete s.splitter;
+}
+
+/** this thread's handle on a kernel memory: the runtime already over it, else a new attachment */
+export function kernelArenaOf(memory: WebAssembly.Memory): KernelArena {
+  const s = byMemory.get(memory);
+  return s ? arenaOf(s) : attachKernelArena(memory);
 }
 
 /** the JS fallback for 16-bit weights: widen the whole matrix (slow and transient; only where SIMD cannot run) */

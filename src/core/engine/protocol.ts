@@ -88,6 +88,8 @@ export interface WorkerInit {
   share?: boolean;
   /** a further worker of a pool: the first worker's weights (read in place, not loaded again) */
   shared?: SharedWeights;
+  /** internal (the benchmark's switch): split each big matmul's columns over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export type ClientMessage = { type: 'request'; id: number; request: EngineRequest };
