@@ -178,7 +178,7 @@ describe('one forward split over threads (the benchmark switch)', () => {
     await build({ entryPoints: [path.join(ROOT, 'src/core/engine/matmul-helper.ts')], outfile: helperPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
     // wide enough that the matmuls pass the split threshold; an odd vocabulary exercises the last band's remainder
     for (const dtype of ['F32', 'F16'] as const) {
-      const folder = writeHfFolder({ family: 'qwen2', dtype, dim: 256, nHeads: 4, nKvHeads: 2, hiddenDim: 512, nLayers: 2 });
+      const folder = writeHfFolder({ family: 'qwen2', dtype, tied: false, dim: 256, nHeads: 4, nKvHeads: 2, hiddenDim: 512, nLayers: 2 });
       const [one, split] = await Promise.all([
         EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false }),
         EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false, matmulThreads: 3 }),

@@ -32,6 +32,8 @@ export interface EmbeddedBackendOptions {
    * engineWorkersFor for the CLI's rule: --engine-threads, default the cores, at most --concurrency). Worker mode only.
    */
   workers?: number;
+  /** internal, the benchmark's switch: each worker splits its big matmuls over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export type { HiddenStatesRequest, HiddenStatesResult };
@@ -74,6 +76,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       ...(opts.mode ? { mode: opts.mode } : {}),
       ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
     });
     return starting;
   };
@@ -106,7 +109,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           `chat format: ${info.chatFormat}`,
           'in-process engine: exact option log-likelihoods and every layer’s hidden states',
           prefixCacheNote(opts.prefixCache),
-          workersNote(await engine()),
+          workersNote(await engine(), opts.matmulThreads ?? 1),
         ],
       };
     },
@@ -196,8 +199,9 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-function workersNote(client: EngineClient): string {
+function workersNote(client: EngineClient, matmulThreads: number): string {
   const n = client.workers;
+  if (matmulThreads > 1) return `engine workers: ${n}, each splitting its big matmuls over ${matmulThreads} threads (the benchmark's split-matmul engine)`;
   if (n === 1) return `engine workers: 1 (${client.mode === 'in-process' ? 'in-process' : 'one worker thread'}); requests run one at a time`;
   return `engine workers: ${n} worker threads sharing one copy of the weights; each chain stays on one worker (its own prefix cache, ${n} × the per-worker budget = the budget above)`;
 }
