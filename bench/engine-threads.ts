@@ -5,14 +5,19 @@
 // Each configuration serves the same two requests (two different prompts): one at a time for 1 thread and split, both
 // at once for the pool; a warm-up, then the medians of 3. Prefill: a SCLAB_BENCH_PREFILL-token prompt (default 64), one token generated; decode: an
 // 8-token prompt and SCLAB_BENCH_DECODE tokens (default 16). Tokens/s by wall clock and by the process's CPU time
-// (every thread of the process), with the load average around each figure: the machine is shared, so 2-thread wall
-// figures are noisy. Then the paper-bbq preset end to end on SCLAB_BENCH_ITEMS7 items (default 2) at concurrency 2:
+// (every thread of the process), with the load average around each figure and the cores the process got (CPU seconds
+// per wall second): on a shared machine that caps a container's share, 2-thread wall figures show the cap, not the
+// engine; the CPU figures and the split's Amdahl ceiling (measured on one thread) do not depend on it. Then the paper-bbq preset end to end on SCLAB_BENCH_ITEMS7 items (default 2) at concurrency 2:
 // 1 worker against the pool of 2 (and the split engine), records/s and whether the answers agree.
 // SCLAB_BENCH_SHAPES=SmolLM2-135M picks the shapes, SCLAB_BENCH_THREADS the thread count (default 2).
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineClient } from '../src/core/engine/client';
+import { loadHfModel } from '../src/core/engine/hf/load';
+import { arenaMemoryOf, HalfMatrix, kernelArenaOf, matmulColumns, setColumnSplitter } from '../src/core/engine/kernels-wasm';
+import { MIN_SPLIT_MACS } from '../src/core/engine/matmul-team';
+import { ForwardState } from '../src/core/engine/transformer';
 import { chatmlTokenizerJson } from '../test/engine-hf/fixtures';
 import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, type EndToEndResult } from './engine-e2e';
 
@@ -118,6 +123,43 @@ async function writeShapeFolder(dir: string, s: Shape): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
 
+/**
+ * The share of a 1-thread forward pass spent in the matmuls the split engine would split (timed one by one in this
+ * thread, so the load of the machine cancels out of the ratio), and what that allows the split at N threads at best
+ * (Amdahl: the rest runs on one thread). A pool has no such serial part: each worker runs whole requests.
+ */
+async function splittableShare(modelDir: string, prefill: number[], decodeSteps: number): Promise<{ prefill: number; decode: number }> {
+  const model = await loadHfModel(modelDir);
+  const first = model.weights.tokenEmbedding;
+  const arena = kernelArenaOf(arenaMemoryOf(first instanceof HalfMatrix ? first.bits : first)!);
+  let inSplit = 0;
+  setColumnSplitter(arena, {
+    split(t) {
+      if (t.rows * t.inDim * t.outDim < MIN_SPLIT_MACS) return false;
+      const t0 = performance.now();
+      matmulColumns(arena, t, 0, t.outDim);
+      inSplit += performance.now() - t0;
+      return true;
+    },
+  });
+  const share = (f: () => void): number => {
+    inSplit = 0;
+    const t0 = performance.now();
+    f();
+    return inSplit / (performance.now() - t0);
+  };
+  new ForwardState(model.weights).forward(prefill.slice(0, 8)); // warm-up
+  const pre = share(() => new ForwardState(model.weights).forward(prefill));
+  const state = new ForwardState(model.weights);
+  state.forward(prefill.slice(0, 8));
+  const dec = share(() => {
+    for (let i = 0; i < decodeSteps; i++) state.forward([prefill[i]!]);
+  });
+  return { prefill: pre, decode: dec };
+}
+
+const amdahl = (p: number, n: number): number => 1 / (1 - p + p / n);
+
 interface Config {
   label: string;
   workers: number;
@@ -181,6 +223,12 @@ async function benchShape(shape: Shape, dir: string, configs: Config[], workerPa
   await writeShapeFolder(modelDir, shape);
   const prompt = (seed: number, n: number): number[] => Array.from({ length: n }, (_, i) => 3 + ((i * 7919 + seed * 104729) % (shape.vocab - 3)));
   console.log(`   ${shape.name} (BF16, ${shape.nLayers} layers, width ${shape.dim}), tokens/s wall | CPU, medians of 3 interleaved rounds [1-min load before→after]:`);
+  const share = await splittableShare(modelDir, prompt(9, prefillN), decodeN);
+  const n = Math.max(...configs.map((c) => c.matmulThreads));
+  console.log(
+    `     split-able matmuls (≥ ${MIN_SPLIT_MACS} multiply-adds) take ${fmt(100 * share.prefill)} % of a 1-thread prefill, ${fmt(100 * share.decode)} % of decode: ` +
+      `the split's ceiling at ${n} threads is ${fmt(amdahl(share.prefill, n), 2)}× (prefill), ${fmt(amdahl(share.decode, n), 2)}× (decode); a pool's is ${n}×`,
+  );
   const clients: EngineClient[] = [];
   try {
     for (const c of configs) clients.push(await EngineClient.start({ modelSpec: modelDir, workerPath, workers: c.workers, matmulThreads: c.matmulThreads, prefixCache: false }));
@@ -194,7 +242,8 @@ async function benchShape(shape: Shape, dir: string, configs: Config[], workerPa
       ms.forEach((m, i) => {
         const same = i === 0 ? '' : JSON.stringify(m.tokens) === JSON.stringify(one!.tokens) ? ', same tokens' : ', TOKENS DIFFER';
         const ratio = i === 0 ? '' : ` = ${fmt(m.wall / one!.wall, 2)}× wall, ${fmt(m.cpu / one!.cpu, 2)}× CPU of 1 thread${same}`;
-        console.log(`       ${configs[i]!.label.padEnd(24)} ${fmt(m.wall, 2).padStart(7)} | ${fmt(m.cpu, 2).padStart(7)}${ratio}`);
+        // CPU seconds per wall second: the cores the process actually got (a shared machine may give it less than asked)
+        console.log(`       ${configs[i]!.label.padEnd(24)} ${fmt(m.wall, 2).padStart(7)} | ${fmt(m.cpu, 2).padStart(7)}  (${fmt(m.wall / m.cpu, 2)} cores)${ratio}`);
       });
     }
   } finally {
@@ -217,7 +266,8 @@ async function benchEndToEndThreads(dir: string, threads: number, workerPath: st
     const r = await runEndToEnd(c.label.split(' ')[0]!, paths, dir, { prefixCache: { budgetBytes: 512 * 2 ** 20 }, workerPath, concurrency: threads, workers: c.workers, matmulThreads: c.matmulThreads });
     runs.push(r);
     const ratio = runs.length > 1 ? `; ${fmt(runs[0]!.seconds / r.seconds, 2)}× wall, ${fmt(runs[0]!.cpuSeconds / r.cpuSeconds, 2)}× CPU of 1 worker` : '';
-    console.log(`     ${c.label.padEnd(24)} ${r.records} records (${r.errors} errors) in ${fmt(r.seconds)} s = ${fmt(r.records / r.seconds, 3)} records/s; CPU ${fmt(r.cpuSeconds)} s; peak RSS ${fmt(r.peakRssMiB, 0)} MiB [load ${before}→${os.loadavg()[0]!.toFixed(2)}]${ratio}`);
+    for (const note of r.notes.filter((n) => n.startsWith('engine workers: worker'))) console.log(`     (${note})`);
+    console.log(`     ${c.label.padEnd(24)} ${r.records} records (${r.errors} errors) in ${fmt(r.seconds)} s = ${fmt(r.records / r.seconds, 3)} records/s; CPU ${fmt(r.cpuSeconds)} s (${fmt(r.cpuSeconds / r.seconds, 2)} cores); peak RSS ${fmt(r.peakRssMiB, 0)} MiB [load ${before}→${os.loadavg()[0]!.toFixed(2)}]${ratio}`);
   }
   const [one] = runs;
   for (const r of runs.slice(1)) {

@@ -166,6 +166,8 @@ describe('the run maps onto engine workers', () => {
       expect(b.text.length).toBeGreaterThan(0);
       const notes = await backend.runNotes!();
       expect(notes.join('\n')).toMatch(/prefix cache: \d+ prompt tokens reused over 2 lookups/);
+      const served = /^engine workers: worker 1 answered (\d+) requests in [\d.]+ s; worker 2 answered (\d+) requests/.exec(notes[0]!);
+      expect(Number(served![1]) + Number(served![2])).toBe(2);
     } finally {
       await backend.close();
     }

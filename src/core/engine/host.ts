@@ -13,6 +13,8 @@ export interface HostedModel {
   model: LoadedModel;
   /** null: every request starts from an empty KV cache (the three-pass path) */
   prefixCache: PrefixCache | null;
+  /** model requests (generate, score, hidden) answered, and the seconds spent on them */
+  served: { requests: number; seconds: number };
 }
 
 /** 512 MiB of keys and values: ~11 000 tokens of SmolLM2-135M, ~43 000 of Qwen2.5-0.5B (f32) */
@@ -20,7 +22,7 @@ export const DEFAULT_PREFIX_CACHE_BYTES = 512 * 2 ** 20;
 
 export function hostModel(model: LoadedModel, option: PrefixCacheOption | undefined): HostedModel {
   const budget = option === false ? null : (option?.budgetBytes ?? DEFAULT_PREFIX_CACHE_BYTES);
-  return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget) };
+  return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget), served: { requests: 0, seconds: 0 } };
 }
 
 export function engineStats(hosted: HostedModel): WorkerStats {
@@ -28,6 +30,7 @@ export function engineStats(hosted: HostedModel): WorkerStats {
   const first = w.tokenEmbedding instanceof HalfMatrix ? w.tokenEmbedding.bits : w.tokenEmbedding;
   const memory = arenaMemoryOf(first);
   return {
+    served: { ...hosted.served },
     prefixCache: hosted.prefixCache?.stats() ?? null,
     memory: memory ? { arenaId: arenaId(memory), weightBytes: weightBytes(w), arenaUsedBytes: arenaUsedBytes(memory), arenaBytes: memory.buffer.byteLength } : null,
   };
@@ -66,6 +69,17 @@ export interface HostControl {
 }
 
 export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
+  if (req.op !== 'generate' && req.op !== 'score' && req.op !== 'hidden') return answer(hosted, req, ctl);
+  const t0 = performance.now();
+  try {
+    return await answer(hosted, req, ctl);
+  } finally {
+    hosted.served.requests++;
+    hosted.served.seconds += (performance.now() - t0) / 1000;
+  }
+}
+
+async function answer(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
   const { model, prefixCache } = hosted;
   const { nLayers, dim } = model.weights.config;
   const steer = (spec: InterventionSpec | undefined) => compileIntervention(spec, { nLayers, dim });

@@ -12,7 +12,7 @@ import { kernelArenaOf, matmulColumns, setColumnSplitter, type ColumnSplitter, t
 export const CTL = { generation: 0, done: 1, stop: 2, kind: 3, op: 4, xp: 5, wp: 6, rows: 7, inDim: 8, outDim: 9, words: 16 } as const;
 export const KINDS: MatmulTask['kind'][] = ['F32', 'F16', 'BF16', 'F16_FINITE'];
 /** below this many multiply-adds a matmul runs on the calling thread alone: waking helpers costs more */
-const MIN_SPLIT_MACS = 1 << 20;
+export const MIN_SPLIT_MACS = 1 << 20;
 /** columns of a band are a multiple of this (whole SIMD tiles, so each column meets the kernel it meets alone) */
 const BAND_ALIGN = 8;
 

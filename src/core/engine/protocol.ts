@@ -36,6 +36,8 @@ export type PrefixCacheOption = false | { budgetBytes?: number };
 
 /** what one worker keeps: its prefix cache, and the kernel memory its model's weights live in */
 export interface WorkerStats {
+  /** model requests (generate, score, hidden) this worker answered, and the seconds it spent on them */
+  served: { requests: number; seconds: number };
   /** null when the engine runs without a prefix cache */
   prefixCache: PrefixCacheStats | null;
   /** null where the weights are plain arrays (no SIMD kernels) */

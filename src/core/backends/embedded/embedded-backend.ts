@@ -177,9 +177,15 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
 
     async runNotes(): Promise<string[]> {
       if (!starting) return [];
-      const c = (await (await engine()).stats()).prefixCache;
-      if (!c) return [];
+      const stats = await (await engine()).stats();
+      const c = stats.prefixCache;
+      const perWorker =
+        stats.workers.length > 1
+          ? [`engine workers: ${stats.workers.map((w, i) => `worker ${i + 1} answered ${w.served.requests} requests in ${w.served.seconds.toFixed(1)} s`).join('; ')}`]
+          : [];
+      if (!c) return perWorker;
       return [
+        ...perWorker,
         `prefix cache: ${c.reusedTokens} prompt tokens reused over ${c.lookups} lookups (${c.tailHits} prompts without any forward pass); ` +
           `${c.storedTokens} tokens stored, peak ${mib(c.peakBytes)} of the ${mib(c.budgetBytes)} budget; ${c.evictions} evictions (${c.evictedTokens} tokens)`,
       ];
