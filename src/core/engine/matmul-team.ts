@@ -59,6 +59,7 @@ export class MatmulTeam implements ColumnSplitter {
         return new Promise<Worker>((resolve, reject) => {
           w.once('message', () => resolve(w));
           w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`matmul helper ${helperPath} exited (code ${code}) before it was ready`)));
         });
       }),
     );
