@@ -93,8 +93,6 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
 export interface KernelArena {
   /** the arena's shared memory, for other threads to attach to (null: plain arrays, nothing to share) */
   readonly memory: WebAssembly.Memory | null;
-  /** bytes handed out so far, by every thread attached (weights, then each thread's scratch) */
-  usedBytes(): number;
   /** like the module-level allocF32, in this arena */
   allocF32(n: number): Float32Array;
   /** n zeroed 16-bit words for a HalfMatrix's bits, in this arena */
@@ -149,7 +147,7 @@ export function newKernelArena(): KernelArena {
     const s = instantiate();
     if (s) return arenaOf(s);
   }
-  return { memory: null, usedBytes: () => 0, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
+  return { memory: null, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
 }
 
 /**
@@ -163,10 +161,10 @@ export function attachKernelArena(memory: WebAssembly.Memory): KernelArena {
 }
 
 function arenaOf(s: WasmState): KernelArena {
-  return { memory: s.mem, usedBytes: () => Atomics.load(s.top, 0), allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+  return { memory: s.mem, allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
 }
 
-/** where a's elements lie in its arena's memory, to rebuild it in another thread with viewIn (null: not in an arena) */
+/** where a's elements lie in its arena's memory, to rebuild it in another thread with viewF32 / viewU16 (null: not in an arena) */
 export function arenaOffset(a: Float32Array | Uint16Array): number | null {
   return owners.has(a.buffer) ? a.byteOffset : null;
 }
