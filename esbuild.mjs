@@ -19,6 +19,8 @@ const entries = [
   // the core as the extension uses it, loaded on first use so that activation stays cheap
   ['src/extension/core-bundle.ts', 'dist/extension-core.js'],
   ['src/core/engine/worker.ts', 'dist/engine-worker.js'],
+  // helper threads of the split-matmul engine (matmul-team.ts), found beside engine-worker.js
+  ['src/core/engine/matmul-helper.ts', 'dist/engine-matmul-helper.js'],
   // Validate Dataset off the extension host's thread
   ['src/core/datasets/validate-worker.ts', 'dist/dataset-worker.js'],
   // the local OpenAI-compatible test server, as a process for the benchmark and the kill-and-resume test

@@ -262,9 +262,9 @@ export async function runEndToEnd(
   label: string,
   paths: { modelDir: string; dataset: string; probe: string },
   dir: string,
-  opts: { prefixCache: false | { budgetBytes: number }; workerPath: string; concurrency: number },
+  opts: { prefixCache: false | { budgetBytes: number }; workerPath: string; concurrency: number; workers?: number; matmulThreads?: number },
 ): Promise<EndToEndResult> {
-  const backend = createEmbeddedBackend({ modelSpec: paths.modelDir, workerPath: opts.workerPath, mode: 'worker', prefixCache: opts.prefixCache });
+  const backend = createEmbeddedBackend({ modelSpec: paths.modelDir, workerPath: opts.workerPath, mode: 'worker', prefixCache: opts.prefixCache, workers: opts.workers ?? 1, ...(opts.matmulThreads ? { matmulThreads: opts.matmulThreads } : {}) });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   try {

@@ -12,6 +12,9 @@
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
 //   6. prefill and decode tokens/s on SmolLM2-135M and Qwen2.5-0.5B shapes (random weights), 1 thread, F32 and F16,
 //      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts)
+//   7. both cores: a pool of workers over one copy of the weights vs one forward split over threads, prefill and
+//      decode at 1 and 2 threads on the same shapes, and paper-bbq end to end at 1 vs 2 workers (bench/engine-threads.ts;
+//      SCLAB_BENCH_ONLY=7)
 // SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24); SCLAB_BENCH_ONLY=4 or 6 runs that section alone;
 // SCLAB_BENCH_SHAPES=SmolLM2-135M picks section 6's shapes, SCLAB_BENCH_PREFILL / SCLAB_BENCH_DECODE its token counts.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { loadLlamaCpp } from './support/llamacpp';
 import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, type EndToEndResult } from './engine-e2e';
 import { llama2cToGguf } from '../test/support/gguf';
 import { benchShapes } from './engine-shapes';
+import { benchThreads } from './engine-threads';
 
 const MODEL_DIR = path.resolve(__dirname, '../../test/fixtures/models/stories260K');
 const BIN = path.join(MODEL_DIR, 'stories260K.bin');
@@ -313,6 +317,10 @@ async function main(): Promise<void> {
     await benchShapes();
     return;
   }
+  if (only === '7') {
+    await benchThreads();
+    return;
+  }
   if (only !== '4') {
     benchKernels();
     await benchDecode();
@@ -321,7 +329,10 @@ async function main(): Promise<void> {
     await benchPrefill('weights as the loaders place them', randomWeights(SMOLLM2_135M, allocF32));
   }
   await benchEndToEnd();
-  if (only !== '4') await benchShapes();
+  if (only !== '4') {
+    await benchShapes();
+    await benchThreads();
+  }
   console.log(`\ntotal ${fmt((performance.now() - t0) / 1000)} s`);
 }
 

@@ -1,5 +1,5 @@
 import type { Backend } from '../core/backends/backend';
-import { createEmbeddedBackend } from '../core/backends/embedded';
+import { createEmbeddedBackend, engineWorkersFor } from '../core/backends/embedded';
 import { createOpenAIBackend } from '../core/backends/openai';
 import { createSidecarBackend } from '../core/backends/sidecar';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from './models';
@@ -46,6 +46,10 @@ export async function createBackend(
     maxResponseBytes?: number;
     /** embedded engine: prefix cache budget in MiB (0 = off; default: the engine's) */
     engineCacheMiB?: number;
+    /** embedded engine: worker threads (default: the cores), at most `concurrency` of them (see engineWorkersFor) */
+    engineThreads?: number;
+    /** the run's requests in flight */
+    concurrency?: number;
   },
 ): Promise<Backend> {
   switch (ref.kind) {
@@ -59,7 +63,8 @@ export async function createBackend(
     case 'embedded': {
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
       const mib = opts.engineCacheMiB;
-      return createEmbeddedBackend({ modelSpec, ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
+      const workers = engineWorkersFor({ engineThreads: opts.engineThreads, concurrency: opts.concurrency });
+      return createEmbeddedBackend({ modelSpec, workers, ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
     }
     case 'sidecar': {
       // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) must serve one model

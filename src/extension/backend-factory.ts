@@ -45,7 +45,7 @@ export async function resolveEmbeddedModel(
 }
 
 /** The host resolves settings and secrets into a core Backend; core never reads either. */
-export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDeps, opts: { requestTimeoutMs: number; signal?: AbortSignal }): Promise<Backend> {
+export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDeps, opts: { requestTimeoutMs: number; signal?: AbortSignal; concurrency?: number }): Promise<Backend> {
   switch (b.kind) {
     case 'openai': {
       if (!b.baseUrl) throw new SclabError('config', `backend "${b.name}" needs a baseUrl (e.g. http://127.0.0.1:8000/v1) in sclab.backends`);
@@ -56,9 +56,9 @@ export async function createBackendFor(b: BackendSetting, deps: BackendFactoryDe
     }
     case 'embedded': {
       const modelSpec = await resolveEmbeddedModel(b, { baseDir: deps.baseDir, signal: opts.signal, onModelProgress: deps.onModelProgress });
-      const { createEmbeddedBackend } = await core();
-      // the engine always runs in its worker: the extension host must never block on a forward pass
-      return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker' });
+      const { createEmbeddedBackend, engineWorkersFor } = await core();
+      // the engine always runs in its workers: the extension host must never block on a forward pass
+      return createEmbeddedBackend({ modelSpec, workerPath: path.join(deps.distDir, 'engine-worker.js'), mode: 'worker', workers: engineWorkersFor({ concurrency: opts.concurrency }) });
     }
     case 'sidecar': {
       // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) serve one model

@@ -1,7 +1,7 @@
 // The core as the extension host uses it, bundled separately (dist/extension-core.js) and loaded on first use:
 // the host bundle stays small, so activation does not pay for parsing the whole core.
 export { createOpenAIBackend } from '../core/backends/openai';
-export { createEmbeddedBackend } from '../core/backends/embedded';
+export { createEmbeddedBackend, engineWorkersFor } from '../core/backends/embedded';
 export { createSidecarBackend } from '../core/backends/sidecar';
 export { resolveModel, modelCacheSettings } from '../core/engine/resolve';
 export { lockHolder, readItems, readManifest, readRecords, writeFileAtomic } from '../core/runner/store';

@@ -28,7 +28,7 @@ export interface ActiveRun {
 }
 
 /** Builds a configured backend (the host resolves its key from SecretStorage). */
-export type OpenBackend = (b: BackendSetting, opts: { requestTimeoutMs: number; signal: AbortSignal }) => Promise<Backend>;
+export type OpenBackend = (b: BackendSetting, opts: { requestTimeoutMs: number; signal: AbortSignal; concurrency?: number }) => Promise<Backend>;
 
 export function sessionBackend(b: BackendSetting, open: OpenBackend): SessionBackend {
   return { ref: refOf(b), label: b.name, open: (opts) => open(b, opts) };

@@ -64,7 +64,7 @@ export function registerDemoCommand(program: Command): void {
           const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal);
           return { ...experiment, name: 'demo-paper-bbq', probes: [{ name: 'bias', path: probePath }] };
         },
-        backend: () => ({ ref, label: 'embedded', open: ({ requestTimeoutMs, signal }) => createBackend(ref, { requestTimeoutMs, env: process.env, extraMirrors, signal }) }),
+        backend: () => ({ ref, label: 'embedded', open: ({ requestTimeoutMs, signal, concurrency }) => createBackend(ref, { requestTimeoutMs, env: process.env, extraMirrors, signal, concurrency }) }),
       };
       const quiet = { quiet: flags.json === true };
       const result = await withSigint((signal) => withProgress(quiet, (progress) => runSession({ start: request }, { ...cliHost(quiet, signal, progress), onStart: undefined })));

@@ -52,6 +52,7 @@ interface RunFlags {
   maxRpm?: number;
   maxTpm?: number;
   engineCacheMb?: number;
+  engineThreads?: number;
   requestTimeout: number;
   maxResponseMb: number;
   out: string;
@@ -89,6 +90,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-rpm <n>', 'requests per minute the server allows; requests wait for budget', positiveNumber('--max-rpm'))
     .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
     .option('--engine-cache-mb <MiB>', 'embedded engine: memory for reused prompt prefixes (default 512; 0 = prefill every request from scratch)', nonNegativeNumber('--engine-cache-mb'))
+    .option('--engine-threads <n>', 'embedded engine: worker threads sharing one copy of the weights, each serving its own chains (default: the cores; never more than --concurrency)', positiveInt('--engine-threads'))
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
     .option('--max-response-mb <n>', 'largest answer body read from the server, in MiB (a bigger one fails its attempt)', positiveNumber('--max-response-mb'), 32)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
@@ -123,7 +125,9 @@ export function cliHost(flags: { quiet?: boolean }, signal: AbortSignal, progres
 
 function cliBackend(ref: BackendRef, flags: RunFlags): SessionBackend {
   const maxResponseBytes = flags.maxResponseMb * 1024 * 1024;
-  return { ref, label: ref.kind, open: ({ requestTimeoutMs }) => createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb }) };
+  return { ref, label: ref.kind, open: ({ requestTimeoutMs, concurrency }) =>
+      createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb, engineThreads: flags.engineThreads, concurrency }),
+  };
 }
 
 function printWarnings(warnings: string[]): void {

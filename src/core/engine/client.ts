@@ -1,14 +1,21 @@
 // EngineClient: the engine behind an async API. By default the model runs in a worker thread (dist/engine-worker.js)
 // so callers never block; 'in-process' runs the same requests on the calling thread (tests under vitest, where no
-// bundle exists). Requests are queued and sent one at a time; an AbortSignal cancels a queued request at once and a
-// running one at its next token or layer.
+// bundle exists). Requests are queued and sent one at a time per worker; an AbortSignal cancels a queued request at
+// once and a running one at its next token or layer.
+//
+// A pool (workers > 1) runs several worker threads over ONE copy of the weights: the first loads the model into its
+// shared kernel memory, the others attach to that memory (shared-weights.ts); each keeps its own scratch, KV and
+// prefix cache. Requests with the same affinity key (the embedded backend uses a chain's opening user turn) go to
+// the same worker, so a chain's rounds, and the conditions of one item, find their prefixes in that worker's cache.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ChatMessage } from '../model/chat';
 import { cancelledError, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
-import { engineInfo, handleRequest, hostModel, type HostedModel } from './host';
+import { DEFAULT_PREFIX_CACHE_BYTES, engineInfo, handleRequest, hostModel, type HostedModel } from './host';
+import type { PrefixCacheStats } from './prefix-cache';
+import type { SharedWeights } from './shared-weights';
 import type { InterventionSpec } from './intervention';
 import { releaseKernelScratch } from './kernels';
 import { describeModelSpec, loadLocalModel, type ModelSpec } from './load-local';
@@ -35,12 +42,18 @@ export interface EngineClientOptions {
   workerPath?: string;
   /** 'auto': the worker when its bundle exists, else in-process. Default 'worker'. */
   mode?: 'worker' | 'in-process' | 'auto';
-  /** keys and values kept across requests (default: on, 512 MiB); false = every request prefills from scratch */
+  /** keys and values kept across requests (default: on, 512 MiB, split evenly between workers); false = off */
   prefixCache?: PrefixCacheOption;
+  /** worker threads sharing the weights (default 1); in-process runs one whatever is asked */
+  workers?: number;
+  /** internal, for the benchmark: each worker splits its big matmuls over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** requests with one key run on one worker of a pool (its prefix cache); absent: the least busy worker */
+  affinity?: string;
 }
 
 /** a residual-stream intervention for the forward passes of one call (absent = none) */
@@ -62,19 +75,40 @@ interface Transport {
   close(): Promise<void>;
 }
 
+/** one worker and the requests waiting for it */
+interface Lane {
+  transport: Transport;
+  queue: Promise<void>;
+  /** requests queued or running here */
+  load: number;
+}
+
+/** affinity keys remembered (most recent kept): enough for every chain in flight many times over */
+const AFFINITY_KEYS = 4096;
+
 export class EngineClient {
-  private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly lanes: Lane[];
+  private readonly affinity = new Map<string, number>();
 
   private constructor(
-    private readonly transport: Transport,
+    transports: Transport[],
     private readonly engine: EngineInfo,
     /** 'worker' or 'in-process' */
     readonly mode: 'worker' | 'in-process',
-  ) {}
+  ) {
+    this.lanes = transports.map((transport) => ({ transport, queue: Promise.resolve(), load: 0 }));
+  }
+
+  /** worker threads serving requests (they share one copy of the weights) */
+  get workers(): number {
+    return this.lanes.length;
+  }
 
   static async start(opts: EngineClientOptions): Promise<EngineClient> {
     const inProcess = opts.mode === 'in-process' || (opts.mode === 'auto' && !existsSync(opts.workerPath ?? defaultWorkerPath()));
+    const workers = opts.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1) throw new SclabError('config', `engine workers must be a positive whole number (got ${workers})`);
     if (inProcess) {
       const model = await loadLocalModel(opts.modelSpec);
       let hosted: HostedModel | null = hostModel(model, opts.prefixCache);
@@ -92,19 +126,32 @@ export class EngineClient {
           releaseKernelScratch();
         },
       };
-      return new EngineClient(transport, engineInfo(model), 'in-process');
+      return new EngineClient([transport], engineInfo(model), 'in-process');
     }
-    const { transport, info } = await startWorker(opts);
-    return new EngineClient(transport, info, 'worker');
+    const prefixCache = splitPrefixCache(opts.prefixCache, workers);
+    const first = await startWorker({ ...opts, prefixCache }, workers > 1 ? { share: true } : {});
+    const transports = [first.transport];
+    if (first.shared) {
+      const shared = first.shared;
+      const rest = await Promise.allSettled(Array.from({ length: workers - 1 }, () => startWorker({ ...opts, prefixCache }, { shared })));
+      for (const r of rest) if (r.status === 'fulfilled') transports.push(r.value.transport);
+      const failed = rest.find((r) => r.status === 'rejected');
+      if (failed) {
+        await Promise.all(transports.map((t) => t.close()));
+        throw (failed as PromiseRejectedResult).reason;
+      }
+    }
+    return new EngineClient(transports, first.info, 'worker');
   }
 
   async info(): Promise<EngineInfo> {
     return this.engine;
   }
 
-  /** what the engine keeps between requests: the prefix cache's size, reuse and evictions */
-  stats(call: CallOptions = {}): Promise<EngineStats> {
-    return this.call({ op: 'stats' }, call);
+  /** what the engine keeps between requests: the prefix caches' size, reuse and evictions; each worker's memory */
+  async stats(call: CallOptions = {}): Promise<EngineStats> {
+    const workers = await Promise.all(this.lanes.map((_, i) => this.call({ op: 'stats' }, call, undefined, i)));
+    return { prefixCache: mergePrefixStats(workers.map((w) => w.prefixCache)), workers };
   }
 
   /** ids of each text; BOS in front when addBos (default: as the model expects) */
@@ -137,13 +184,32 @@ export class EngineClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.transport.close();
+    await Promise.all(this.lanes.map((l) => l.transport.close()));
   }
 
-  private call<K extends EngineOp>(request: RequestOf<K>, call: CallOptions, onToken?: (t: StreamedToken) => void): Promise<EngineOps[K]['res']> {
+  /** the lane of an affinity key: where it ran before, else (and without a key) the least busy, lowest first */
+  private laneFor(key: string | undefined): number {
+    const known = key === undefined ? undefined : this.affinity.get(key);
+    if (known !== undefined) {
+      this.affinity.delete(key!);
+      this.affinity.set(key!, known); // most recently used last
+      return known;
+    }
+    let best = 0;
+    for (let i = 1; i < this.lanes.length; i++) if (this.lanes[i]!.load < this.lanes[best]!.load) best = i;
+    if (key !== undefined && this.lanes.length > 1) {
+      this.affinity.set(key, best);
+      if (this.affinity.size > AFFINITY_KEYS) this.affinity.delete(this.affinity.keys().next().value!);
+    }
+    return best;
+  }
+
+  private call<K extends EngineOp>(request: RequestOf<K>, call: CallOptions, onToken?: (t: StreamedToken) => void, laneIndex?: number): Promise<EngineOps[K]['res']> {
     if (this.closed) return Promise.reject(new SclabError('cancelled', 'the engine client is closed'));
     const { signal } = call;
     if (signal?.aborted) return Promise.reject(cancelledError());
+    const lane = this.lanes[laneIndex ?? this.laneFor(call.affinity)]!;
+    lane.load++;
     return new Promise<EngineOps[K]['res']>((resolve, reject) => {
       let running: RunningRequest | null = null;
       let dropped = false;
@@ -155,18 +221,19 @@ export class EngineClient {
         }
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue = this.queue.then(async () => {
-        if (dropped) return;
-        if (this.closed) {
-          reject(new SclabError('cancelled', 'the engine client is closed'));
-          return;
-        }
+      lane.queue = lane.queue.then(async () => {
         try {
-          running = this.transport.run(request as EngineRequest, onToken);
+          if (dropped) return;
+          if (this.closed) {
+            reject(new SclabError('cancelled', 'the engine client is closed'));
+            return;
+          }
+          running = lane.transport.run(request as EngineRequest, onToken);
           resolve((await running.promise) as EngineOps[K]['res']);
         } catch (e) {
           reject(e);
         } finally {
+          lane.load--;
           signal?.removeEventListener('abort', onAbort);
         }
       });
@@ -174,24 +241,57 @@ export class EngineClient {
   }
 }
 
+/** each worker's share of the prefix-cache budget: the option bounds the engine's memory, not each worker's */
+function splitPrefixCache(option: PrefixCacheOption | undefined, workers: number): PrefixCacheOption | undefined {
+  if (option === false || workers === 1) return option;
+  return { budgetBytes: Math.floor((option?.budgetBytes ?? DEFAULT_PREFIX_CACHE_BYTES) / workers) };
+}
+
+function mergePrefixStats(all: Array<PrefixCacheStats | null>): PrefixCacheStats | null {
+  const present = all.filter((s): s is PrefixCacheStats => s !== null);
+  if (present.length === 0) return null;
+  const sum = (k: keyof PrefixCacheStats): number => present.reduce((a, s) => a + s[k], 0);
+  return {
+    budgetBytes: sum('budgetBytes'),
+    bytes: sum('bytes'),
+    peakBytes: sum('peakBytes'),
+    lookups: sum('lookups'),
+    reusedTokens: sum('reusedTokens'),
+    tailHits: sum('tailHits'),
+    storedTokens: sum('storedTokens'),
+    evictions: sum('evictions'),
+    evictedTokens: sum('evictedTokens'),
+  };
+}
+
 export function defaultWorkerPath(): string {
   // In the bundles (dist/cli.js, dist/extension.js) __dirname is dist/, where esbuild puts engine-worker.js.
   return path.join(typeof __dirname === 'string' ? __dirname : process.cwd(), 'engine-worker.js');
 }
 
-async function startWorker(opts: EngineClientOptions): Promise<{ transport: Transport; info: EngineInfo }> {
+async function startWorker(
+  opts: EngineClientOptions,
+  pool: { share?: boolean; shared?: SharedWeights },
+): Promise<{ transport: Transport; info: EngineInfo; shared: SharedWeights | null }> {
   const workerPath = opts.workerPath ?? defaultWorkerPath();
   if (!existsSync(workerPath)) {
     throw new SclabError('internal', `engine worker ${workerPath} not found; build it with \`node esbuild.mjs\``);
   }
   const abortFlag = new SharedArrayBuffer(4);
   const flag = new Int32Array(abortFlag);
-  const init: WorkerInit = { modelSpec: opts.modelSpec, abortFlag, ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}) };
+  const init: WorkerInit = {
+    modelSpec: opts.modelSpec,
+    abortFlag,
+    ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
+    ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
+    ...pool,
+  };
   const worker = new Worker(workerPath, { workerData: init });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onToken?: (t: StreamedToken) => void }>();
   let nextId = 1;
   let dead: SclabError | null = null;
 
+  let shared: SharedWeights | null = null;
   const info = await new Promise<EngineInfo>((resolve, reject) => {
     const fail = (e: SclabError): void => {
       dead = e;
@@ -202,6 +302,7 @@ async function startWorker(opts: EngineClientOptions): Promise<{ transport: Tran
     worker.on('message', (m: WorkerMessage) => {
       switch (m.type) {
         case 'ready':
+          shared = m.shared ?? null;
           resolve(m.info);
           break;
         case 'load-error':
@@ -240,5 +341,5 @@ async function startWorker(opts: EngineClientOptions): Promise<{ transport: Tran
       await worker.terminate();
     },
   };
-  return { transport, info };
+  return { transport, info, shared };
 }

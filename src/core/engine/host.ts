@@ -2,7 +2,9 @@
 import { SclabError } from '../model/errors';
 import { compileIntervention, type InterventionSpec } from './intervention';
 import { PrefixCache } from './prefix-cache';
-import type { EngineInfo, EngineRequest, EngineStats, PrefixCacheOption, StreamedToken } from './protocol';
+import type { EngineInfo, EngineRequest, PrefixCacheOption, StreamedToken, WorkerStats } from './protocol';
+import { arenaId, arenaMemoryOf, arenaUsedBytes, HalfMatrix } from './kernels-wasm';
+import { weightBytes } from './shared-weights';
 import { generate, hiddenStates, scoreContinuations } from './session';
 import type { LoadedModel, Tokenizer } from './types';
 
@@ -11,6 +13,8 @@ export interface HostedModel {
   model: LoadedModel;
   /** null: every request starts from an empty KV cache (the three-pass path) */
   prefixCache: PrefixCache | null;
+  /** model requests (generate, score, hidden) answered, and the seconds spent on them */
+  served: { requests: number; seconds: number };
 }
 
 /** 512 MiB of keys and values: ~11 000 tokens of SmolLM2-135M, ~43 000 of Qwen2.5-0.5B (f32) */
@@ -18,11 +22,18 @@ export const DEFAULT_PREFIX_CACHE_BYTES = 512 * 2 ** 20;
 
 export function hostModel(model: LoadedModel, option: PrefixCacheOption | undefined): HostedModel {
   const budget = option === false ? null : (option?.budgetBytes ?? DEFAULT_PREFIX_CACHE_BYTES);
-  return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget) };
+  return { model, prefixCache: budget === null ? null : new PrefixCache(model.weights.config, budget), served: { requests: 0, seconds: 0 } };
 }
 
-export function engineStats(hosted: HostedModel): EngineStats {
-  return { prefixCache: hosted.prefixCache?.stats() ?? null };
+export function engineStats(hosted: HostedModel): WorkerStats {
+  const w = hosted.model.weights;
+  const first = w.tokenEmbedding instanceof HalfMatrix ? w.tokenEmbedding.bits : w.tokenEmbedding;
+  const memory = arenaMemoryOf(first);
+  return {
+    served: { ...hosted.served },
+    prefixCache: hosted.prefixCache?.stats() ?? null,
+    memory: memory ? { arenaId: arenaId(memory), weightBytes: weightBytes(w), arenaUsedBytes: arenaUsedBytes(memory), arenaBytes: memory.buffer.byteLength } : null,
+  };
 }
 
 export function engineInfo(model: LoadedModel): EngineInfo {
@@ -58,6 +69,17 @@ export interface HostControl {
 }
 
 export async function handleRequest(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
+  if (req.op !== 'generate' && req.op !== 'score' && req.op !== 'hidden') return answer(hosted, req, ctl);
+  const t0 = performance.now();
+  try {
+    return await answer(hosted, req, ctl);
+  } finally {
+    hosted.served.requests++;
+    hosted.served.seconds += (performance.now() - t0) / 1000;
+  }
+}
+
+async function answer(hosted: HostedModel, req: EngineRequest, ctl: HostControl): Promise<unknown> {
   const { model, prefixCache } = hosted;
   const { nLayers, dim } = model.weights.config;
   const steer = (spec: InterventionSpec | undefined) => compileIntervention(spec, { nLayers, dim });

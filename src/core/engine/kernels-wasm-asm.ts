@@ -121,15 +121,20 @@ export interface WasmFunction {
   body: FnBuilder;
 }
 
-/** A module with one shared memory (so views survive memory.grow) exported as "mem", and exported functions. */
-export function encodeModule(fns: WasmFunction[], memPages: { initial: number; maximum: number }): Uint8Array<ArrayBuffer> {
+/**
+ * A module with one shared memory (so views survive memory.grow) exported as "mem", and exported functions.
+ * imported: the memory is not the module's own but imported as env.mem (threads instantiate over one memory).
+ */
+export function encodeModule(fns: WasmFunction[], memPages: { initial: number; maximum: number; imported?: boolean }): Uint8Array<ArrayBuffer> {
   const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec(f.results.map((r) => [r]))]);
+  // limits flag 0x03 = shared memory with a maximum
+  const limits = [0x03, ...uleb(memPages.initial), ...uleb(memPages.maximum)];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
+    ...(memPages.imported ? section(2, vec([[...uleb(3), ...utf8('env'), ...uleb(3), ...utf8('mem'), 0x02, ...limits]])) : []),
     ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    // limits flag 0x03 = shared memory with a maximum
-    ...section(5, vec([[0x03, ...uleb(memPages.initial), ...uleb(memPages.maximum)]])),
+    ...(memPages.imported ? [] : section(5, vec([limits]))),
     ...section(7, vec([
       [...uleb(3), ...utf8('mem'), 0x02, 0x00],
       ...fns.map((f, i) => [...uleb(f.name.length), ...utf8(f.name), 0x00, ...uleb(i)]),

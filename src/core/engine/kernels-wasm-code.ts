@@ -228,5 +228,15 @@ export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
   const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...extraTiles];
   const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), halfRowTile('F16'), halfRowTile('BF16'), halfRowTile('F16_FINITE')];
-  return encodeModule(fns, { initial: 16, maximum: 65536 });
+  return encodeModule(fns, { ...KERNEL_MEMORY_PAGES, imported: true });
+}
+
+/**
+ * The memory the module imports (env.mem): shared, so that views survive growth and so that threads can instantiate
+ * the module over one memory (one copy of a model's weights for every thread).
+ */
+export const KERNEL_MEMORY_PAGES = { initial: 16, maximum: 65536 } as const;
+
+export function newKernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ ...KERNEL_MEMORY_PAGES, shared: true });
 }

@@ -9,8 +9,12 @@
 // of its own (newKernelArena), freed by the garbage collector once the model and every view into it are gone. The
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
+//
+// Threads share an arena: another worker attaches to its memory (attachKernelArena) and reads the weights in place,
+// so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
+// and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, newKernelMemory, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -28,11 +32,13 @@ interface WasmState {
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
   heap: Float32Array;
-  /** next free byte of the arena */
-  top: number;
+  /** the memory's first word: the next free byte of the arena, moved atomically (threads allocate in one memory) */
+  top: Uint32Array;
   /** every buffer object the memory has had: old views keep the old (shorter) buffer object */
   buffers: WeakSet<ArrayBufferLike>;
   scratch: Map<string, Slot>;
+  /** splits big matmuls' columns between threads (matmul-team.ts), when set for this memory */
+  splitter?: ColumnSplitter;
 }
 interface Slot {
   ptr: number;
@@ -44,13 +50,24 @@ let state: WasmState | null | undefined;
 let compiled: WebAssembly.Module | null | undefined;
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
+/** this thread's runtime over each memory */
+const byMemory = new WeakMap<WebAssembly.Memory, WasmState>();
 
-function instantiate(): WasmState | null {
+/** bytes at the start of every arena's memory kept for the shared bump pointer */
+const HEADER_BYTES = 64;
+
+/** this thread's runtime over `memory` (a fresh one when absent), or null where the kernels cannot run */
+function instantiate(memory?: WebAssembly.Memory): WasmState | null {
   try {
     compiled ??= new WebAssembly.Module(buildKernelModule());
-    const instance = new WebAssembly.Instance(compiled, {});
+    const mem = memory ?? newKernelMemory();
+    const instance = new WebAssembly.Instance(compiled, { env: { mem } });
     const ex = instance.exports as Record<string, unknown>;
-    const mem = ex['mem'] as WebAssembly.Memory;
+    const top = new Uint32Array(mem.buffer, 0, 1);
+    if (!memory) {
+      Atomics.store(top, 0, HEADER_BYTES);
+      new Uint32Array(mem.buffer, 4, 1)[0] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+    }
     const s: WasmState = {
       mem,
       multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
@@ -59,11 +76,12 @@ function instantiate(): WasmState | null {
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
-      top: 64,
+      top,
       buffers: new WeakSet([mem.buffer]),
       scratch: new Map(),
     };
     owners.set(mem.buffer, s);
+    byMemory.set(mem, s);
     return s;
   } catch {
     compiled = null;
@@ -73,6 +91,8 @@ function instantiate(): WasmState | null {
 
 /** Where a model's weights go: a memory of its own, given back when the arena and its arrays are unreachable. */
 export interface KernelArena {
+  /** the arena's shared memory, for other threads to attach to (null: plain arrays, nothing to share) */
+  readonly memory: WebAssembly.Memory | null;
   /** like the module-level allocF32, in this arena */
   allocF32(n: number): Float32Array;
   /** n zeroed 16-bit words for a HalfMatrix's bits, in this arena */
@@ -125,9 +145,71 @@ export type WeightMatrix = Float32Array | HalfMatrix;
 export function newKernelArena(): KernelArena {
   if (compiled !== null) {
     const s = instantiate();
-    if (s) return { allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+    if (s) return arenaOf(s);
   }
-  return { allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
+  return { memory: null, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
+}
+
+/**
+ * This thread's handle on an arena another thread made (its memory came in a message): arrays viewing that memory
+ * (viewF32/viewU16) are used by matmul in place, and this thread's scratch is allocated in it, apart from others'.
+ */
+export function attachKernelArena(memory: WebAssembly.Memory): KernelArena {
+  const s = instantiate(memory);
+  if (!s) throw new Error('the WebAssembly SIMD kernels cannot run in this thread, so it cannot attach to a shared kernel memory');
+  return arenaOf(s);
+}
+
+function arenaOf(s: WasmState): KernelArena {
+  return { memory: s.mem, allocF32: (n) => allocIn(s, n), allocU16: (n) => allocU16In(s, n), widensHalf: true };
+}
+
+/** where a's elements lie in its arena's memory, to rebuild it in another thread with viewF32 / viewU16 (null: not in an arena) */
+export function arenaOffset(a: Float32Array | Uint16Array): number | null {
+  return owners.has(a.buffer) ? a.byteOffset : null;
+}
+
+/** the shared memory of the arena a lives in (null: a plain array) */
+export function arenaMemoryOf(a: Float32Array | Uint16Array): WebAssembly.Memory | null {
+  return owners.get(a.buffer)?.mem ?? null;
+}
+
+/** a random number written into a kernel memory when it was made: equal in two threads = one memory */
+export function arenaId(memory: WebAssembly.Memory): number {
+  return new Uint32Array(memory.buffer, 4, 1)[0]!;
+}
+
+/** bytes handed out so far in a kernel memory, by every thread attached to it */
+export function arenaUsedBytes(memory: WebAssembly.Memory): number {
+  return Atomics.load(new Uint32Array(memory.buffer, 0, 1), 0);
+}
+
+/** the n elements at byteOffset of an arena's memory (attached in this thread) */
+export function viewF32(arena: KernelArena, byteOffset: number, n: number): Float32Array {
+  return new Float32Array(currentBuffer(stateOfArena(arena)), byteOffset, n);
+}
+export function viewU16(arena: KernelArena, byteOffset: number, n: number): Uint16Array {
+  return new Uint16Array(currentBuffer(stateOfArena(arena)), byteOffset, n);
+}
+
+function stateOfArena(arena: KernelArena): WasmState {
+  const s = arena.memory && byMemory.get(arena.memory);
+  if (!s) throw new Error('not an arena of this thread');
+  return s;
+}
+
+/**
+ * The memory's buffer as this thread sees it now; registered, and the heap view renewed, when the memory has grown
+ * (here or in another thread: a shared memory's buffer object changes with its length).
+ */
+function currentBuffer(s: WasmState): ArrayBufferLike {
+  const b = s.mem.buffer;
+  if (!s.buffers.has(b)) {
+    s.buffers.add(b);
+    owners.set(b, s);
+  }
+  if (s.heap.buffer !== b) s.heap = new Float32Array(b);
+  return b;
 }
 
 /** Drops the default arena (scratch): its memory goes back once no array views it. Call when an engine closes. */
@@ -146,17 +228,18 @@ export function wasmKernelsAvailable(): boolean {
 }
 
 function reserve(s: WasmState, bytes: number): number {
-  const ptr = (s.top + 15) & ~15;
-  const end = ptr + bytes;
-  const have = s.mem.buffer.byteLength;
-  if (end > have) {
-    s.mem.grow(Math.ceil((end - have) / PAGE));
-    s.buffers.add(s.mem.buffer);
-    owners.set(s.mem.buffer, s);
-    s.heap = new Float32Array(s.mem.buffer);
+  for (;;) {
+    const top = Atomics.load(s.top, 0);
+    const ptr = (top + 15) & ~15;
+    const end = ptr + bytes;
+    if (end > 2 ** 32 - PAGE) throw new RangeError('the 4 GiB of a 32-bit WebAssembly memory are used up');
+    // another thread may grow it at the same time: at worst the memory grows by one request more than needed
+    const have = s.mem.buffer.byteLength;
+    if (end > have) s.mem.grow(Math.ceil((end - have) / PAGE));
+    if (Atomics.compareExchange(s.top, 0, top, end) !== top) continue; // another thread allocated first: again
+    currentBuffer(s);
+    return ptr;
   }
-  s.top = end;
-  return ptr;
 }
 
 /**
@@ -178,12 +261,13 @@ function allocIn(s: WasmState | null, n: number): Float32Array {
     if (e instanceof RangeError) return new Float32Array(n);
     throw e;
   }
-  return new Float32Array(s.mem.buffer, ptr, n);
+  return new Float32Array(currentBuffer(s), ptr, n);
 }
 
 function allocU16In(s: WasmState, n: number): Uint16Array {
   try {
-    return new Uint16Array(s.mem.buffer, reserve(s, n * 2), n);
+    const ptr = reserve(s, n * 2);
+    return new Uint16Array(currentBuffer(s), ptr, n);
   } catch (e) {
     if (e instanceof RangeError) return new Uint16Array(n);
     throw e;
@@ -281,7 +365,8 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
     throw e;
   }
   const outResident = s.buffers.has(out.buffer);
-  matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
+  const task: MatmulTask = { kind: 'F32', op, xp, wp, rows, inDim, outDim };
+  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
   if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
   return true;
 }
@@ -299,10 +384,9 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
   if (inDim % 4 !== 0 || inDim === 0) return false;
   const s = owners.get(w.bits.buffer) ?? owners.get(x.buffer) ?? wasm();
   if (!s) return false;
-  const blockRows = Math.max(4, Math.floor(WIDE_BLOCK_BYTES / (inDim * 4 * 4)) * 4);
-  let wp: number, wideP: number, xp: number, op: number;
+  let wp: number, xp: number, op: number;
   try {
-    wideP = scratchF32(s, 'wide', blockRows * inDim);
+    wideScratch(s, inDim);
     wp = place16(s, w.bits, outDim * inDim, 'w16');
     xp = place(s, x, rows * inDim, 'x', true);
     op = place(s, out, rows * outDim, 'out', false);
@@ -310,28 +394,85 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
     if (e instanceof RangeError) return false;
     throw e;
   }
-  const widen = s.widen[w.dtype];
+  const task: MatmulTask = { kind: w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype, op, xp, wp, rows, inDim, outDim };
+  if (!s.splitter?.split(task)) halfColumns(s, task, 0, outDim);
+  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  return true;
+}
+
+/** rows of widened weights per block, and the block's scratch (this thread's own) */
+function wideScratch(s: WasmState, inDim: number): { blockRows: number; wideP: number } {
+  const blockRows = Math.max(4, Math.floor(WIDE_BLOCK_BYTES / (inDim * 4 * 4)) * 4);
+  return { blockRows, wideP: scratchF32(s, 'wide', blockRows * inDim) };
+}
+
+/** output columns [c0, c1) of a 16-bit matmul (c0 a multiple of 4: the one-row tiles start at the same columns) */
+function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void {
+  const { op, xp, wp, rows, inDim, outDim } = t;
+  const dtype: HalfDtype = t.kind === 'BF16' ? 'BF16' : 'F16';
+  const { blockRows, wideP } = wideScratch(s, inDim);
+  const widen = s.widen[dtype];
   // one row (decode): widen in registers; the outDim % 4 rows left over go through the block path below
-  let o0 = 0;
+  let o0 = c0;
   if (rows === 1 && inDim % 8 === 0) {
-    const colTiles = Math.floor(outDim / 4);
-    s.halfRow[w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype](op, xp, wp, inDim, colTiles);
-    o0 = colTiles * 4;
+    const colTiles = Math.floor((c1 - c0) / 4);
+    s.halfRow[t.kind as HalfRowKind](op + c0 * 4, xp, wp + c0 * inDim * 2, inDim, colTiles);
+    o0 = c0 + colTiles * 4;
   }
-  for (; o0 < outDim; o0 += blockRows) {
-    const cols = Math.min(blockRows, outDim - o0);
+  for (; o0 < c1; o0 += blockRows) {
+    const cols = Math.min(blockRows, c1 - o0);
     const n = cols * inDim;
     const groups = n >> 3;
     widen(wideP, wp + o0 * inDim * 2, groups);
     if (groups * 8 < n) {
       // the last block's odd 4 elements
       const tail = new Float32Array(s.mem.buffer, wideP + groups * 32, n - groups * 8);
-      w.widenInto(o0 * inDim + groups * 8, n - groups * 8, tail, 0);
+      const bits = new Uint16Array(s.mem.buffer, wp + (o0 * inDim + groups * 8) * 2, n - groups * 8);
+      if (dtype === 'BF16') widenBf16(bits, tail, 0);
+      else widenF16(bits, tail, 0);
     }
     matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
   }
-  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
-  return true;
+}
+
+/**
+ * One matmul over byte offsets of a kernel memory (contiguous operands: x [rows, inDim], w [outDim, inDim] in fp32
+ * or 16-bit, out [rows, outDim]), as a thread team splits it by output columns.
+ */
+export interface MatmulTask {
+  kind: 'F32' | HalfRowKind;
+  op: number;
+  xp: number;
+  wp: number;
+  rows: number;
+  inDim: number;
+  outDim: number;
+}
+
+/** runs a big matmul on several threads; false: not worth it (too small), the caller runs it alone */
+export interface ColumnSplitter {
+  split(t: MatmulTask): boolean;
+}
+
+/** output columns [c0, c1) of a task, in this thread's runtime over the arena's memory; c0 a multiple of 4 */
+export function matmulColumns(arena: KernelArena, t: MatmulTask, c0: number, c1: number): void {
+  const s = stateOfArena(arena);
+  currentBuffer(s); // the memory may have grown in the thread that published the task
+  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim);
+  else halfColumns(s, t, c0, c1);
+}
+
+/** lets (or, with null, stops) a splitter share this thread's big matmuls on an arena's memory */
+export function setColumnSplitter(arena: KernelArena, splitter: ColumnSplitter | null): void {
+  const s = stateOfArena(arena);
+  if (splitter) s.splitter = splitter;
+  else delete s.splitter;
+}
+
+/** this thread's handle on a kernel memory: the runtime already over it, else a new attachment */
+export function kernelArenaOf(memory: WebAssembly.Memory): KernelArena {
+  const s = byMemory.get(memory);
+  return s ? arenaOf(s) : attachKernelArena(memory);
 }
 
 /** the JS fallback for 16-bit weights: widen the whole matrix (slow and transient; only where SIMD cannot run) */

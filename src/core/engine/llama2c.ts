@@ -6,6 +6,7 @@ import { SclabError } from '../model/errors';
 import { newKernelArena } from './kernels';
 import { loadLlama2cTokenizer } from './llama2c-tokenizer';
 import { plainChat } from './plain-chat';
+import { attachWeights, type SharedWeights } from './shared-weights';
 import type { LayerWeights, LoadedModel, ModelConfig, ModelWeights } from './types';
 
 const HEADER_INTS = 7;
@@ -92,8 +93,12 @@ function layoutWeights(f: Float32Array, h: Header, config: ModelConfig): ModelWe
   return { config, tokenEmbedding, layers, finalNorm, output };
 }
 
-/** Reads a llama2.c legacy checkpoint and its tokenizer. */
-export async function loadLlama2c(binPath: string, tokenizerPath: string): Promise<LoadedModel> {
+/** Reads a llama2.c legacy checkpoint and its tokenizer (only the tokenizer when another worker shared the weights). */
+export async function loadLlama2c(binPath: string, tokenizerPath: string, shared?: SharedWeights): Promise<LoadedModel> {
+  if (shared) {
+    const tokenizer = await loadLlama2cTokenizer(tokenizerPath, shared.config.vocabSize);
+    return { identity: shared.identity, weights: attachWeights(shared).weights, tokenizer, chat: plainChat, addBos: true };
+  }
   let raw: Buffer;
   try {
     raw = await readFile(binPath);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { classifyLocalPath } from './hf/local-spec';
 import { loadLlama2c } from './llama2c';
 import { loadModel } from './resolve';
+import type { SharedWeights } from './shared-weights';
 import type { LoadedModel } from './types';
 
 export type ModelSpec =
@@ -18,9 +19,10 @@ export function describeModelSpec(spec: ModelSpec): string {
   return spec.kind === 'llama2c' ? spec.bin : spec.dir;
 }
 
-export async function loadLocalModel(spec: ModelSpec): Promise<LoadedModel> {
-  if (typeof spec === 'string') return loadModel(await classifyLocalPath(path.resolve(spec)));
-  if (spec.kind === 'llama2c') return loadLlama2c(spec.bin, spec.tokenizer);
+/** shared: weights another worker loaded into a shared kernel memory (then only tokenizer and chat format are read) */
+export async function loadLocalModel(spec: ModelSpec, shared?: SharedWeights): Promise<LoadedModel> {
+  if (typeof spec === 'string') return loadModel(await classifyLocalPath(path.resolve(spec)), shared);
+  if (spec.kind === 'llama2c') return loadLlama2c(spec.bin, spec.tokenizer, shared);
   const name = spec.name ?? (await classifyLocalPath(spec.dir)).name;
-  return loadModel({ kind: 'hf', dir: spec.dir, name, ...(spec.sha256 ? { sha256: spec.sha256 } : {}) });
+  return loadModel({ kind: 'hf', dir: spec.dir, name, ...(spec.sha256 ? { sha256: spec.sha256 } : {}) }, shared);
 }

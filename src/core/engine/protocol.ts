@@ -7,6 +7,7 @@ import type { CaptureOptions, HiddenStates } from './capture';
 import type { InterventionSpec } from './intervention';
 import type { ModelSpec } from './load-local';
 import type { PrefixCacheStats } from './prefix-cache';
+import type { SharedWeights } from './shared-weights';
 import type { ContinuationScore, GenerateResult } from './session';
 import type { ModelConfig, ModelIdentity } from './types';
 
@@ -33,15 +34,36 @@ export interface GenerateParams {
 /** false: no prefix cache (every request prefills from scratch); default: on, with host.ts's default budget */
 export type PrefixCacheOption = false | { budgetBytes?: number };
 
-export interface EngineStats {
+/** what one worker keeps: its prefix cache, and the kernel memory its model's weights live in */
+export interface WorkerStats {
+  /** model requests (generate, score, hidden) this worker answered, and the seconds it spent on them */
+  served: { requests: number; seconds: number };
   /** null when the engine runs without a prefix cache */
   prefixCache: PrefixCacheStats | null;
+  /** null where the weights are plain arrays (no SIMD kernels) */
+  memory: {
+    /** random, written when the memory was made: workers reporting one id share one memory */
+    arenaId: number;
+    /** bytes of the model's tensors, each counted once */
+    weightBytes: number;
+    /** bytes handed out in the weights' memory: the weights, then every attached worker's scratch (one counter) */
+    arenaUsedBytes: number;
+    /** the memory's size */
+    arenaBytes: number;
+  } | null;
+}
+
+export interface EngineStats {
+  /** every worker's prefix cache together (sizes, budgets and peaks summed); null when off */
+  prefixCache: PrefixCacheStats | null;
+  /** one entry per worker (one in-process) */
+  workers: WorkerStats[];
 }
 
 /** request and response shape of each operation */
 export interface EngineOps {
   info: { req: Record<string, never>; res: EngineInfo };
-  stats: { req: Record<never, never>; res: EngineStats };
+  stats: { req: Record<never, never>; res: WorkerStats };
   tokenize: { req: { texts: string[]; addBos: boolean }; res: number[][] };
   decode: { req: { ids: number[] }; res: string };
   render: { req: { messages: ChatMessage[]; prefill: string }; res: string };
@@ -64,12 +86,19 @@ export interface WorkerInit {
   /** Int32Array(1) over it: non-zero = abort the request in flight */
   abortFlag: SharedArrayBuffer;
   prefixCache?: PrefixCacheOption;
+  /** first worker of a pool: answer 'ready' with the weights' descriptor so the others attach to the same memory */
+  share?: boolean;
+  /** a further worker of a pool: the first worker's weights (read in place, not loaded again) */
+  shared?: SharedWeights;
+  /** internal (the benchmark's switch): split each big matmul's columns over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export type ClientMessage = { type: 'request'; id: number; request: EngineRequest };
 
 export type WorkerMessage =
-  | { type: 'ready'; info: EngineInfo }
+  /** shared: the weights' descriptor when asked to share (null: they cannot be shared, e.g. no SIMD kernels) */
+  | { type: 'ready'; info: EngineInfo; shared?: SharedWeights | null }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: SerializedError }

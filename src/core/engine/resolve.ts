@@ -11,6 +11,7 @@ import { classifyLocalPath } from './hf/local-spec';
 import { MANIFEST_FILE, modelCacheDir, partPath, readManifest, writeManifest, type CacheManifest } from './hf/model-cache';
 import { UnreachableError, copyToPart, downloadToPart, type Progress, type TransferResult } from './hf/transfer';
 import { loadLlama2c } from './llama2c';
+import type { SharedWeights } from './shared-weights';
 import type { LoadedModel } from './types';
 
 export type ResolvedModel =
@@ -60,10 +61,10 @@ export async function resolveModel(spec: string, opts: ResolveOptions): Promise<
   );
 }
 
-/** Loads what resolveModel found. */
-export async function loadModel(resolved: ResolvedModel): Promise<LoadedModel> {
-  if (resolved.kind === 'llama2c') return loadLlama2c(resolved.bin, resolved.tokenizer);
-  return loadHfModel(resolved.dir, { name: resolved.name, knownSha256: resolved.sha256 });
+/** Loads what resolveModel found; shared: the weights are already in a shared kernel memory (see shared-weights.ts). */
+export async function loadModel(resolved: ResolvedModel, shared?: SharedWeights): Promise<LoadedModel> {
+  if (resolved.kind === 'llama2c') return loadLlama2c(resolved.bin, resolved.tokenizer, shared);
+  return loadHfModel(resolved.dir, { name: resolved.name, knownSha256: resolved.sha256, ...(shared ? { shared } : {}) });
 }
 
 /** The per-user cache folder, from values the host passes in (core reads no environment). */

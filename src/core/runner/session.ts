@@ -20,7 +20,8 @@ export interface SessionBackend {
   ref: BackendRef;
   /** a name for progress messages */
   label: string;
-  open(opts: { requestTimeoutMs: number; signal: AbortSignal }): Promise<Backend>;
+  /** concurrency: the run's requests in flight (the embedded engine sizes its worker pool by it) */
+  open(opts: { requestTimeoutMs: number; signal: AbortSignal; concurrency: number }): Promise<Backend>;
 }
 
 /** What differs between hosts: where secrets come from and how progress is shown. */
@@ -104,7 +105,7 @@ export class RunSession implements AsyncDisposable {
     const adjusted = req.adjust ? await req.adjust(prepared.experiment, host.signal) : prepared.experiment;
     const chosen = req.backend(adjusted);
     const experiment = { ...adjusted, backend: chosen.ref };
-    const backend = await this.openBackend(chosen, req.requestTimeoutMs);
+    const backend = await this.openBackend(chosen, req.requestTimeoutMs, req.concurrency);
     return startRun({
       outDir: req.outDir,
       experiment,
@@ -135,7 +136,7 @@ export class RunSession implements AsyncDisposable {
     const loaded = await loadDataset(manifest.dataset.path, { format: recordedFormat(manifest, req.runDir), signal: host.signal });
     checkDatasetUnchanged(manifest, loaded.sha256);
     const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
-    const backend = await this.openBackend(chosen, req.requestTimeoutMs ?? manifest.settings.requestTimeoutMs);
+    const backend = await this.openBackend(chosen, req.requestTimeoutMs ?? manifest.settings.requestTimeoutMs, req.concurrency ?? manifest.settings.concurrency);
     return resumeRun({
       runDir: req.runDir,
       items,
@@ -149,9 +150,9 @@ export class RunSession implements AsyncDisposable {
     });
   }
 
-  private async openBackend(chosen: SessionBackend, requestTimeoutMs: number): Promise<Backend> {
+  private async openBackend(chosen: SessionBackend, requestTimeoutMs: number, concurrency: number): Promise<Backend> {
     this.host.onStage?.(`loading ${chosen.label}`);
-    this.backend = await chosen.open({ requestTimeoutMs, signal: this.host.signal });
+    this.backend = await chosen.open({ requestTimeoutMs, signal: this.host.signal, concurrency });
     return this.backend;
   }
 

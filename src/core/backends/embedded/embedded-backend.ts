@@ -1,5 +1,7 @@
 // The embedded backend: the in-process engine (in a worker thread) behind the Backend interface. Every capability
 // is exact here: generation with an assistant prefill, option log-likelihoods, top-k alternatives, hidden states.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { TOKEN_CHECK_SAMPLE } from '../sidecar/token-check';
 import type { ChatMessage } from '../../model/chat';
 import { cancelledError, SclabError } from '../../model/errors';
@@ -25,9 +27,35 @@ export interface EmbeddedBackendOptions {
    * generation and option scores, and the next round prefills only its new tokens. false = the three-pass path.
    */
   prefixCache?: PrefixCacheOption;
+  /**
+   * Worker threads sharing one copy of the weights, each serving different chains (default 1; see
+   * engineWorkersFor for the CLI's rule: --engine-threads, default the cores, at most --concurrency). Worker mode only.
+   */
+  workers?: number;
+  /** internal, the benchmark's switch: each worker splits its big matmuls over this many threads (matmul-team.ts) */
+  matmulThreads?: number;
 }
 
 export type { HiddenStatesRequest, HiddenStatesResult };
+
+/**
+ * Worker threads for a run: --engine-threads (default: the machine's cores), but no more than the run's concurrency
+ * (requests in flight), since a worker without a chain to serve only holds memory.
+ */
+export function engineWorkersFor(opts: { engineThreads?: number; concurrency?: number }): number {
+  const threads = opts.engineThreads ?? availableParallelism();
+  return Math.max(1, Math.min(threads, opts.concurrency ?? threads));
+}
+
+/**
+ * The chain a request belongs to, for a worker pool: the conversation up to its first user turn (a chain's rounds
+ * all start so, and the conditions of one item mostly do), hashed. Requests of one chain then share a prefix cache.
+ */
+function chainAffinity(messages: ChatMessage[]): string {
+  const firstUser = messages.findIndex((m) => m.role === 'user');
+  const opening = firstUser < 0 ? messages : messages.slice(0, firstUser + 1);
+  return createHash('sha256').update(JSON.stringify(opening.map((m) => [m.role, m.content]))).digest('base64');
+}
 
 export interface EmbeddedBackend extends Backend {
   readonly kind: 'embedded';
@@ -47,6 +75,8 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       ...(opts.workerPath ? { workerPath: opts.workerPath } : {}),
       ...(opts.mode ? { mode: opts.mode } : {}),
       ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
     });
     return starting;
   };
@@ -54,6 +84,8 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
     const text = await client.render(messages, prefill, { signal });
     return (await client.tokenize([text], undefined, { signal }))[0]!;
   };
+  // every request of a chain on one worker: its rounds reuse that worker's prefix cache
+  const routed = (messages: ChatMessage[], signal?: AbortSignal) => ({ signal, affinity: chainAffinity(messages) });
 
   return {
     kind: 'embedded',
@@ -77,6 +109,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           `chat format: ${info.chatFormat}`,
           'in-process engine: exact option log-likelihoods and every layer’s hidden states',
           prefixCacheNote(opts.prefixCache),
+          workersNote(await engine(), opts.matmulThreads ?? 1),
         ],
       };
     },
@@ -95,7 +128,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           topLogprobs: d.topLogprobs,
           ...(d.seed !== undefined ? { seed: d.seed } : {}),
         },
-        { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) },
+        { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) },
       );
       const result: ChatResult = {
         text: r.text,
@@ -111,7 +144,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       const input = await client.render(req.messages, req.prefill, { signal });
       const [context, ...wholes] = await client.tokenize([input, ...req.continuations.map((c) => input + c)], undefined, { signal });
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, req.steer, req.messages, context!, signal)) });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, context!, signal)) });
       const tokenLogprobs = scores.map((s, i) => s.logprobs.slice(aligned.inputTokens[i]!));
       return { logprobs: tokenLogprobs.map((lp) => lp.reduce((a, b) => a + b, 0)), tokenLogprobs };
     },
@@ -128,7 +161,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       }
       const convention = req.convention ?? 'sclab';
       const ids = await promptIds(client, req.messages, req.prefill, signal);
-      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { signal, ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) });
+      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) });
       const all = h[req.module]!;
       return {
         module: req.module,
@@ -144,9 +177,15 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
 
     async runNotes(): Promise<string[]> {
       if (!starting) return [];
-      const c = (await (await engine()).stats()).prefixCache;
-      if (!c) return [];
+      const stats = await (await engine()).stats();
+      const c = stats.prefixCache;
+      const perWorker =
+        stats.workers.length > 1
+          ? [`engine workers: ${stats.workers.map((w, i) => `worker ${i + 1} answered ${w.served.requests} requests in ${w.served.seconds.toFixed(1)} s`).join('; ')}`]
+          : [];
+      if (!c) return perWorker;
       return [
+        ...perWorker,
         `prefix cache: ${c.reusedTokens} prompt tokens reused over ${c.lookups} lookups (${c.tailHits} prompts without any forward pass); ` +
           `${c.storedTokens} tokens stored, peak ${mib(c.peakBytes)} of the ${mib(c.budgetBytes)} budget; ${c.evictions} evictions (${c.evictedTokens} tokens)`,
       ];
@@ -165,6 +204,13 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
 }
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function workersNote(client: EngineClient, matmulThreads: number): string {
+  const n = client.workers;
+  if (matmulThreads > 1) return `engine workers: ${n}, each splitting its big matmuls over ${matmulThreads} threads (the benchmark's split-matmul engine)`;
+  if (n === 1) return `engine workers: 1 (${client.mode === 'in-process' ? 'in-process' : 'one worker thread'}); requests run one at a time`;
+  return `engine workers: ${n} worker threads sharing one copy of the weights; each chain stays on one worker (its own prefix cache, ${n} × the per-worker budget = the budget above)`;
+}
 
 function prefixCacheNote(option: PrefixCacheOption | undefined): string {
   if (option === false) return 'prefix cache off: every request prefills its prompt from scratch';

@@ -1,2 +1,2 @@
-export { createEmbeddedBackend } from './embedded-backend';
+export { createEmbeddedBackend, engineWorkersFor } from './embedded-backend';
 export type { EmbeddedBackend, EmbeddedBackendOptions, HiddenStatesRequest, HiddenStatesResult } from './embedded-backend';

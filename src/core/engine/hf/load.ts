@@ -11,6 +11,7 @@ import { newKernelArena, type WeightMatrix } from '../kernels';
 import { SafetensorsSet } from './safetensors';
 import { readJson, readJsonIfPresent, readTokenizerConfig, type TokenizerConfig } from './tokenizer-config';
 import { loadHfTokenizer } from './tokenizer';
+import { attachWeights, type SharedWeights } from '../shared-weights';
 
 export interface LoadHfOptions {
   /** the name the model is known by (a catalogue name); default: config.json's _name_or_path, else the folder name */
@@ -22,6 +23,8 @@ export interface LoadHfOptions {
    * kernels to widen; the results are the same either way. Default false.
    */
   widenAtLoad?: boolean;
+  /** weights another worker loaded, in a shared kernel memory: only the tokenizer and chat format are read here */
+  shared?: SharedWeights;
 }
 
 export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promise<LoadedModel> {
@@ -35,6 +38,11 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
     eosTokenIds: [...info.eosTokenIds, ...genEos],
   });
 
+  const name = opts.name ?? info.nameOrPath ?? basename(folder);
+  const addBos = hfAddsBos(tc, postProcessorAddsBos, tokenizer);
+  const chat = hfChatFormatter(name, folder, tc);
+  if (opts.shared) return { identity: opts.shared.identity, weights: attachWeights(opts.shared).weights, tokenizer, chat, addBos };
+
   const set = await SafetensorsSet.open(folder);
   let weights: ModelWeights;
   try {
@@ -42,10 +50,6 @@ export async function loadHfModel(dir: string, opts: LoadHfOptions = {}): Promis
   } finally {
     await set.close();
   }
-
-  const name = opts.name ?? info.nameOrPath ?? basename(folder);
-  const addBos = hfAddsBos(tc, postProcessorAddsBos, tokenizer);
-  const chat = hfChatFormatter(name, folder, tc);
 
   const digests = [];
   for (const file of set.files) {
