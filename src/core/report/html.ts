@@ -169,7 +169,7 @@ function rankSplitSection(s: FullSummary): string | undefined {
 
 function probesSection(s: FullSummary, maxRound: number): string | undefined {
   if (!s.probeMatrices?.length && !s.probeBands?.length) return undefined;
-  const figs = (s.probeMatrices ?? []).map((mx) => heatmap(`${mx.probe} ${mx.measure}, ${mx.condition}: layer × round`, mx.layers.map((l) => `layer ${l}`), mx.rounds.map((r) => `r${r}`), mx.values));
+  const figs = (s.probeMatrices ?? []).map((mx) => heatmap({ title: `${mx.probe} ${mx.measure}, ${mx.condition}: layer × round`, rowLabels: mx.layers.map((l) => `layer ${l}`), colLabels: mx.rounds.map((r) => `r${r}`), values: mx.values }));
   for (const b of s.probeBands ?? []) {
     const series: LineSeries[] = b.conditions.filter((c) => c.points.length > 1).map((c) => ({ name: c.condition, points: c.points.map((p) => ({ x: p.round, y: p.mean })) }));
     if (b.baseline !== null) series.push({ name: 'baseline', dashed: true, points: Array.from({ length: maxRound + 1 }, (_, x) => ({ x, y: b.baseline })) });

@@ -228,7 +228,7 @@ async function runRound({ opts, chain, round, built, signal, call }: RoundInput 
     if (!ext.beforeChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.beforeChat!({ ...ctx, signal: s }), ext.schedulesOwnRequests === true));
   }
-  const outcome = await generateRound(opts, item, built, call, steer);
+  const outcome = await generateRound({ opts, item, built, call, steer });
   for (const ext of opts.extensions ?? []) {
     if (!ext.afterChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), ext.schedulesOwnRequests === true));
@@ -237,13 +237,7 @@ async function runRound({ opts, chain, round, built, signal, call }: RoundInput 
 }
 
 /** Generation and option scoring: the part of a round that the response cache may answer. */
-async function generateRound(
-  opts: ExecuteOptions,
-  item: Item,
-  built: { messages: RoundRecord['messages']; prefill: string },
-  call: Call,
-  steer: Steering | undefined,
-): Promise<Omit<RoundOutcome, 'extras'>> {
+async function generateRound({ opts, item, built, call, steer }: { opts: ExecuteOptions; item: Item; built: RoundInput['built']; call: Call; steer: Steering | undefined }): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
   const method = resolveRankMethod(exp, description, backend);
