@@ -28,8 +28,8 @@ export const renderInstructions: PageRenderer = async (root, ctx) => {
         chart(
           {
             type: 'scatter',
-            // cast: the extra `name` on each point is read by the tooltip; Chart.js' scatter point type has only x, y
-            data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })) as never, backgroundColor: t.series[0], pointRadius: 5 }] },
+            // each point also carries its condition's `name` for the tooltip (extra fields are fine on a computed point)
+            data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })), backgroundColor: t.series[0], pointRadius: 5 }] },
             options: {
               scales: { x: { title: { display: true, text: `${probe} band mean (round 0)` } }, y: { title: { display: true, text: `effectiveness (Δ ${tb.outputMetric})` } } },
               plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => { const p = c.raw as { x: number; y: number; name: string }; return `${p.name}: level ${num(p.x, 4)}, effectiveness ${signed(p.y)}`; } } } },
