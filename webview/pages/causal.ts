@@ -2,11 +2,11 @@
 // instruction's own point beside it, and the verdict — all computed by core/analysis/causal; this page only draws.
 import type { CausalRow } from '../../src/core/analysis/causal';
 import { chart, mountCharts } from '../charts';
-import { emptyState, h, section } from '../dom';
+import { h, section } from '../dom';
 import { ci, num } from '../format';
 import { table } from '../table';
 import { theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 const badgeClass = (c: CausalRow['case']): string => (c === 'superficial' ? 'badge warn' : c === 'through-direction' ? 'badge good' : 'badge');
 
@@ -40,11 +40,8 @@ function doseChart(row: CausalRow): HTMLElement {
 }
 
 export const renderCausal: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('causal', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('causal', {}));
+  if (!r) return;
   const level = `${Math.round(r.level * 100)}%`;
   for (const row of r.rows) {
     root.append(

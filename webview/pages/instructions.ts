@@ -1,18 +1,15 @@
 // Instructions: each instruction's effectiveness against the probe level it induces, with Spearman's ρ (the paper's
 // second finding: the morality level of the hidden states tells which instruction will work better).
 import { chart, mountCharts } from '../charts';
-import { emptyState, h, section } from '../dom';
+import { h, section } from '../dom';
 import { int, num, pct, signed } from '../format';
 import { table } from '../table';
 import { theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 export const renderInstructions: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('instructions', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('instructions', {}));
+  if (!r) return;
   const tb = r.table;
   const t = theme();
   const probes = Object.keys(tb.spearman);

@@ -4,11 +4,11 @@ import type { Plugin } from 'chart.js';
 import type { RankSplitRow, RankTransition } from '../../src/core/analysis/ranks';
 import type { RanksResult } from '../../src/core/viewer/protocol';
 import { chart, intervalWhiskers, mountCharts } from '../charts';
-import { ce, emptyState, h, section, type SingleSelect } from '../dom';
+import { ce, h, section, type SingleSelect } from '../dom';
 import { int, pct } from '../format';
 import { table } from '../table';
 import { sequential, theme } from '../theme';
-import type { PageContext, PageRenderer } from '../context';
+import { availableOrSay, type PageContext, type PageRenderer } from '../context';
 
 function rankColor(k: number, n: number): string {
   // rank 1 strongest; later ranks fade
@@ -92,11 +92,8 @@ function transitionHeatmap(tr: RankTransition): HTMLElement {
 }
 
 export const renderRanks: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('ranks', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('ranks', {}));
+  if (!r) return;
   root.append(distributionSection(r));
   if (r.transitions.length) root.append(transitionsSection(r, ctx));
   if (r.flips.length) root.append(flipsSection(r));
