@@ -1,6 +1,7 @@
 // What every page gets: the bridge to the host, the persisted view state, the run's overview and navigation.
 import type { Bridge } from './bridge';
-import type { OverviewResult } from '../src/core/viewer/protocol';
+import type { OverviewResult, Unavailable } from '../src/core/viewer/protocol';
+import { emptyState } from './dom';
 import type { Page, ViewState } from './state';
 
 export interface PageContext {
@@ -16,3 +17,10 @@ export interface PageContext {
 }
 
 export type PageRenderer = (root: HTMLElement, ctx: PageContext) => Promise<void>;
+
+/** A page's data when the run has it; when it has none (no ranks, no probes, no second run…) the page says why. */
+export function availableOrSay<T extends { available: true }>(root: HTMLElement, r: Unavailable | T): T | null {
+  if (r.available) return r;
+  root.append(emptyState(r.reason));
+  return null;
+}

@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { OverviewResult } from '../src/core/viewer/protocol';
+import type { OverviewResult, ViewerNotification } from '../src/core/viewer/protocol';
 import { connect, type Bridge } from './bridge';
 import { applyThemeDefaults, destroyCharts } from './charts';
 import type { PageContext, PageRenderer } from './context';
@@ -97,67 +97,64 @@ async function start(): Promise<void> {
   const bridge = connect();
   const state: ViewState = restoreState(bridge.getState());
   applyThemeDefaults();
-
   let overview: OverviewResult;
-  const loadOverview = async () => {
-    overview = await bridge.request('overview', {});
-  };
   try {
-    await loadOverview();
+    overview = await bridge.request('overview', {});
   } catch (err) {
     clear(app);
     app.append(emptyState(`cannot open this run: ${err instanceof Error ? err.message : String(err)}`));
     bridge.command({ command: 'ready', args: {} });
     return;
   }
+  const view = new RunView(bridge, state, overview);
+  view.followScroll();
+  bridge.onNotification((n) => view.onNotification(n));
+  clear(app);
+  app.append(view.head, view.notes, view.nav, view.content);
+  await view.show();
+  bridge.command({ command: 'ready', args: {} });
+}
 
-  const nav = h('div', { class: 'tabs', role: 'tablist', aria: { label: 'result pages' } });
-  nav.addEventListener('keydown', (ev) => onTabKey(ev, state.page, (p) => ctx.navigate(p)));
-  const notes = h('ul', { class: 'notes', aria: { label: 'notes on this run' } });
-  const content = h('div', { class: 'page', role: 'tabpanel', id: 'page', tabindex: -1 });
-  const head = h('div');
-  let renderSeq = 0;
+/** The viewer once its run is open: the page shell (header, notes, tabs) and the current page, drawn again on demand. */
+class RunView {
+  readonly head = h('div');
+  readonly notes = h('ul', { class: 'notes', aria: { label: 'notes on this run' } });
+  readonly nav = h('div', { class: 'tabs', role: 'tablist', aria: { label: 'result pages' } });
+  readonly content = h('div', { class: 'page', role: 'tabpanel', id: 'page', tabindex: -1 });
+  readonly ctx: PageContext;
+  /** the latest draw: an older one still running when a newer one starts leaves the page to it */
+  private renderSeq = 0;
 
-  const ctx: PageContext = {
-    bridge,
-    state,
-    get overview() {
-      return overview;
-    },
-    save: () => bridge.setState(state),
-    navigate: (page) => {
-      state.page = page;
-      ctx.save();
-      void show();
-    },
-    openItem: (itemId) => selectItem(ctx, itemId),
-    refresh: () => void show(),
-  };
+  constructor(
+    readonly bridge: Bridge,
+    readonly state: ViewState,
+    private overview: OverviewResult,
+  ) {
+    const current = () => this.overview;
+    this.ctx = {
+      bridge,
+      state,
+      get overview() {
+        return current();
+      },
+      save: () => bridge.setState(state),
+      navigate: (page) => {
+        state.page = page;
+        this.ctx.save();
+        void this.show();
+      },
+      openItem: (itemId) => selectItem(this.ctx, itemId),
+      refresh: () => void this.show(),
+    };
+    this.nav.addEventListener('keydown', (ev) => onTabKey(ev, state.page, (p) => this.ctx.navigate(p)));
+  }
 
-  const shell = () => {
-    clear(head);
-    head.append(header(overview, bridge));
-    clear(notes);
-    for (const n of overview.notes) notes.append(h('li', null, n));
-    clear(nav);
-    for (const p of PAGES) {
-      const avail = p === 'overview' || p === 'samples' || overview.available[p as keyof OverviewResult['available']];
-      const current = p === state.page;
-      // roving tabindex: Tab reaches the current tab only, the arrow keys move between tabs
-      const tab = h(
-        'button',
-        { class: `tab${current ? ' active' : ''}${avail ? '' : ' dim'}`, id: `tab-${p}`, role: 'tab', tabindex: current ? 0 : -1, aria: { selected: String(current), controls: 'page' }, title: avail ? '' : 'nothing to show in this run', onclick: () => ctx.navigate(p) },
-        TITLES[p],
-      );
-      nav.append(tab);
-    }
-    content.setAttribute('aria-labelledby', `tab-${state.page}`);
-  };
-
-  const show = async () => {
-    const seq = ++renderSeq;
-    const focus = focusedControl(nav, content);
-    shell();
+  /** Draws the shell and the current page, keeping the focus where it was. */
+  async show(): Promise<void> {
+    const { state, content } = this;
+    const seq = ++this.renderSeq;
+    const focus = focusedControl(this.nav, content);
+    this.drawShell();
     if (focus === 'tab') document.getElementById(`tab-${state.page}`)?.focus();
     destroyCharts();
     clear(content);
@@ -165,40 +162,63 @@ async function start(): Promise<void> {
     const box = h('div');
     content.append(box);
     try {
-      await RENDERERS[page](box, ctx);
+      await RENDERERS[page](box, this.ctx);
     } catch (err) {
-      if (seq !== renderSeq) return;
+      if (seq !== this.renderSeq) return;
       box.append(emptyState(`${TITLES[page]}: ${err instanceof Error ? err.message : String(err)}`));
     }
-    if (seq !== renderSeq) return;
+    if (seq !== this.renderSeq) return;
     if (focus && focus !== 'tab') refocus(content, focus);
     window.scrollTo(0, state.scroll[page] ?? 0);
     document.body.dataset.ready = page;
-  };
+  }
 
-  let scrollRaf = 0;
-  window.addEventListener('scroll', () => {
-    cancelAnimationFrame(scrollRaf);
-    scrollRaf = requestAnimationFrame(() => {
-      state.scroll[state.page] = window.scrollY;
-      ctx.save();
+  private drawShell(): void {
+    const { overview, state, nav } = this;
+    clear(this.head);
+    this.head.append(header(overview, this.bridge));
+    clear(this.notes);
+    for (const n of overview.notes) this.notes.append(h('li', null, n));
+    clear(nav);
+    for (const p of PAGES) {
+      const avail = p === 'overview' || p === 'samples' || overview.available[p as keyof OverviewResult['available']];
+      const current = p === state.page;
+      // roving tabindex: Tab reaches the current tab only, the arrow keys move between tabs
+      const tab = h(
+        'button',
+        { class: `tab${current ? ' active' : ''}${avail ? '' : ' dim'}`, id: `tab-${p}`, role: 'tab', tabindex: current ? 0 : -1, aria: { selected: String(current), controls: 'page' }, title: avail ? '' : 'nothing to show in this run', onclick: () => this.ctx.navigate(p) },
+        TITLES[p],
+      );
+      nav.append(tab);
+    }
+    this.content.setAttribute('aria-labelledby', `tab-${state.page}`);
+  }
+
+  /** Keeps each page's scroll position in the saved state. */
+  followScroll(): void {
+    let scrollRaf = 0;
+    window.addEventListener('scroll', () => {
+      cancelAnimationFrame(scrollRaf);
+      scrollRaf = requestAnimationFrame(() => {
+        this.state.scroll[this.state.page] = window.scrollY;
+        this.ctx.save();
+      });
     });
-  });
+  }
 
-  bridge.onNotification((n) => {
-    if (n.event === 'openItem') ctx.openItem(n.data.itemId);
-    else if (n.event === 'showPage') ctx.navigate(n.data.page);
-    else if (n.event === 'runChanged') void loadOverview().then(show, () => undefined);
+  onNotification(n: ViewerNotification): void {
+    if (n.event === 'openItem') this.ctx.openItem(n.data.itemId);
+    else if (n.event === 'showPage') this.ctx.navigate(n.data.page);
+    else if (n.event === 'runChanged') void this.reloadOverview().then(() => this.show(), () => undefined);
     else if (n.event === 'runProgress') {
       const s = document.querySelector('.run-head .badge');
       if (s) s.textContent = `${n.data.status} ${int(n.data.recorded)}/${int(n.data.planned)}`;
     }
-  });
+  }
 
-  clear(app);
-  app.append(head, notes, nav, content);
-  await show();
-  bridge.command({ command: 'ready', args: {} });
+  private async reloadOverview(): Promise<void> {
+    this.overview = await this.bridge.request('overview', {});
+  }
 }
 
 void start();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { ErrorCode } from '../core/model/errors';
+import { messageIn, type ErrorCode } from '../core/model/errors';
+import { EXTENSION_REMEDY_WORDS } from './remedy-words';
 
 export interface CommandDeps {
   log: vscode.LogOutputChannel;
@@ -22,7 +23,7 @@ function codeOf(err: unknown): string | undefined {
 /** Every command's failures look the same: logged with its stack, one message with what the user can do next. */
 export async function reportError(deps: CommandDeps, commandId: string, err: unknown): Promise<void> {
   const code = codeOf(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageIn(err, EXTENSION_REMEDY_WORDS);
   if (code === 'cancelled') {
     deps.log.info(`${commandId}: cancelled`);
     return;

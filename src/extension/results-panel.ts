@@ -162,7 +162,7 @@ export class ResultsPanel implements vscode.Disposable {
     const msg = parsed.message;
     this.received.push(msg.kind === 'request' ? `request:${msg.method}` : `command:${msg.command}`);
     if (msg.kind === 'request') {
-      const response = await (await this.service).handle(msg);
+      const response = await (await this.service).respond(msg);
       if (!response.ok) this.deps.log.warn(`results panel: ${msg.method} failed: ${response.error.code}: ${response.error.message}`);
       void this.panel.webview.postMessage(response);
       return;

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../core/runner/run';
 import type { ResumeRequest } from '../core/runner/session';
-import { SclabError } from '../core/model/errors';
+import { messageIn, SclabError } from '../core/model/errors';
+import { EXTENSION_REMEDY_WORDS } from './remedy-words';
 import { createBackendFor, namingBackend, type BackendFactoryDeps } from './backend-factory';
 import { ActiveRuns, backendForRun, extensionSessionHost, progressMessage, resumeRequest, startRequest, type ActiveRun, type OpenBackend, type StartInput } from './run-requests';
 import { backendByName, defaultBackend, readBackends, readRunSettings, runsFolder, workspaceRoot, type BackendSetting } from './settings';
@@ -129,7 +130,7 @@ export class RunManager implements vscode.Disposable {
     } else if (r.status === 'cancelled') {
       if ((await vscode.window.showInformationMessage(text, 'Resume')) === 'Resume') await vscode.commands.executeCommand('sclab.resumeRun', r.runDir);
     } else {
-      const picked = await vscode.window.showErrorMessage(`${text} ${r.error?.message ?? ''}`, 'Resume', 'Open Log');
+      const picked = await vscode.window.showErrorMessage(`${text} ${r.error ? messageIn(r.error, EXTENSION_REMEDY_WORDS) : ''}`, 'Resume', 'Open Log');
       if (picked === 'Resume') await vscode.commands.executeCommand('sclab.resumeRun', r.runDir);
       if (picked === 'Open Log') this.deps.log.show(true);
     }

@@ -2,11 +2,11 @@
 // instruction's own point beside it, and the verdict — all computed by core/analysis/causal; this page only draws.
 import type { CausalRow } from '../../src/core/analysis/causal';
 import { chart, mountCharts } from '../charts';
-import { emptyState, h, section } from '../dom';
+import { h, section } from '../dom';
 import { ci, num } from '../format';
 import { table } from '../table';
 import { theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 const badgeClass = (c: CausalRow['case']): string => (c === 'superficial' ? 'badge warn' : c === 'through-direction' ? 'badge good' : 'badge');
 
@@ -18,14 +18,16 @@ function doseChart(row: CausalRow): HTMLElement {
   const xs = [...steered.map((p) => p.probeShift!.estimate), ...(inst ? [inst.probeShift!.estimate] : []), 0];
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
+  // a named point (its `name` is read by the tooltip), not a literal in the dataset: Chart.js' point type has only x, y
+  const instPoint = inst ? { x: inst.probeShift!.estimate, y: inst.outputChange!.estimate, name: `${inst.condition} r${inst.round}` } : null;
   return chart(
     {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'steered (alpha)', data: steered.map((p) => ({ x: p.probeShift!.estimate, y: p.outputChange!.estimate, name: `alpha ${p.alpha}` })) as never, backgroundColor: t.series[0], pointRadius: 5 },
-          ...(inst ? [{ label: 'instruction', data: [{ x: inst.probeShift!.estimate, y: inst.outputChange!.estimate, name: `${inst.condition} r${inst.round}` }] as never, backgroundColor: t.series[1], pointRadius: 7, pointStyle: 'rectRot' as const }] : []),
-          ...(slope !== null ? [{ type: 'line' as const, label: 'steering slope', data: [{ x: lo, y: slope * lo }, { x: hi, y: slope * hi }] as never, borderColor: t.series[0], borderDash: [4, 4], pointRadius: 0 }] : []),
+          { label: 'steered (alpha)', data: steered.map((p) => ({ x: p.probeShift!.estimate, y: p.outputChange!.estimate, name: `alpha ${p.alpha}` })), backgroundColor: t.series[0], pointRadius: 5 },
+          ...(instPoint ? [{ label: 'instruction', data: [instPoint], backgroundColor: t.series[1], pointRadius: 7, pointStyle: 'rectRot' as const }] : []),
+          ...(slope !== null ? [{ type: 'line' as const, label: 'steering slope', data: [{ x: lo, y: slope * lo }, { x: hi, y: slope * hi }], borderColor: t.series[0], borderDash: [4, 4], pointRadius: 0 }] : []),
         ],
       },
       options: {
@@ -38,11 +40,8 @@ function doseChart(row: CausalRow): HTMLElement {
 }
 
 export const renderCausal: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('causal', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('causal', {}));
+  if (!r) return;
   const level = `${Math.round(r.level * 100)}%`;
   for (const row of r.rows) {
     root.append(

@@ -5,14 +5,11 @@ import { emptyState, h, section } from '../dom';
 import { ci, int, pct, num, pValue } from '../format';
 import { table } from '../table';
 import { theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 export const renderCompare: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('compare', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('compare', {}));
+  if (!r) return;
   const t = theme();
   const rows = r.comparison.rows;
   const share = rows[0]?.metric === 'accuracy';

@@ -1,18 +1,15 @@
 // Instructions: each instruction's effectiveness against the probe level it induces, with Spearman's ρ (the paper's
 // second finding: the morality level of the hidden states tells which instruction will work better).
 import { chart, mountCharts } from '../charts';
-import { emptyState, h, section } from '../dom';
+import { h, section } from '../dom';
 import { int, num, pct, signed } from '../format';
 import { table } from '../table';
 import { theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 export const renderInstructions: PageRenderer = async (root, ctx) => {
-  const r = await ctx.bridge.request('instructions', {});
-  if (!r.available) {
-    root.append(emptyState(r.reason));
-    return;
-  }
+  const r = availableOrSay(root, await ctx.bridge.request('instructions', {}));
+  if (!r) return;
   const tb = r.table;
   const t = theme();
   const probes = Object.keys(tb.spearman);
@@ -28,8 +25,8 @@ export const renderInstructions: PageRenderer = async (root, ctx) => {
         chart(
           {
             type: 'scatter',
-            // cast: the extra `name` on each point is read by the tooltip; Chart.js' scatter point type has only x, y
-            data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })) as never, backgroundColor: t.series[0], pointRadius: 5 }] },
+            // each point also carries its condition's `name` for the tooltip (extra fields are fine on a computed point)
+            data: { datasets: [{ label: 'instruction', data: pts.map((x) => ({ x: x.probeLevel[probe]!, y: x.effectiveness!, name: x.condition })), backgroundColor: t.series[0], pointRadius: 5 }] },
             options: {
               scales: { x: { title: { display: true, text: `${probe} band mean (round 0)` } }, y: { title: { display: true, text: `effectiveness (Δ ${tb.outputMetric})` } } },
               plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => { const p = c.raw as { x: number; y: number; name: string }; return `${p.name}: level ${num(p.x, 4)}, effectiveness ${signed(p.y)}`; } } } },

@@ -7,7 +7,7 @@ import { ce, emptyState, h, section, type SingleSelect } from '../dom';
 import { ci, int, num } from '../format';
 import { table } from '../table';
 import { alpha, diverging, theme } from '../theme';
-import type { PageRenderer } from '../context';
+import { availableOrSay, type PageRenderer } from '../context';
 
 function heatmap(m: LayerRoundMatrix): HTMLElement {
   const flat = m.values.flat().filter((v): v is number => v !== null);
@@ -53,11 +53,8 @@ function verdictBadge(row: SuperficialityRow): HTMLElement {
 }
 
 export const renderProbes: PageRenderer = async (root, ctx) => {
-  const p = await ctx.bridge.request('probes', {});
-  if (!p.available) {
-    root.append(emptyState(p.reason));
-    return;
-  }
+  const p = availableOrSay(root, await ctx.bridge.request('probes', {}));
+  if (!p) return;
   const t = theme();
   const probe = p.probes.includes(ctx.state.probes.probe ?? '') ? ctx.state.probes.probe! : p.probes[0]!;
   const conds = [...new Set(p.curves.filter((c) => c.probe === probe).map((c) => c.condition))];

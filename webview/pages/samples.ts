@@ -107,17 +107,7 @@ function filterBar(ctx: PageContext): HTMLElement {
 }
 
 export const renderSamples: PageRenderer = async (root, ctx) => {
-  const pages = new Map<number, Promise<SamplesResult>>();
-  const params = (page: number) => ({ offset: page * PAGE, limit: PAGE, filter: ctx.state.samples.filter, sort: ctx.state.samples.sort });
-  const load = (page: number) => {
-    let p = pages.get(page);
-    if (!p) {
-      p = ctx.bridge.request('samples', params(page));
-      pages.set(page, p);
-      p.catch(() => pages.delete(page));
-    }
-    return p;
-  };
+  const load = pageLoader(ctx);
   const status = h('span', { class: 'muted', role: 'status' }, 'loading records…');
   root.append(filterBar(ctx), h('div', { class: 'toolbar' }, status));
   let first: SamplesResult;
@@ -132,8 +122,80 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
     root.append(emptyState(Object.keys(ctx.state.samples.filter).length ? 'no row matches these filters.' : 'this run has no records yet.'));
     return;
   }
+  const g = sampleGrid(ctx, load, first.total);
+  root.append(h('div', { class: 'vtable' }, g.viewport), g.detail);
+  g.viewport.addEventListener('keydown', (ev) => onGridKey(g, ev));
+  let raf = 0;
+  g.viewport.addEventListener('scroll', () => {
+    ctx.state.scroll.samplesTable = g.viewport.scrollTop;
+    cancelAnimationFrame(raf);
+    raf = requestAnimationFrame(() => {
+      ctx.save();
+      void drawRows(g);
+    });
+  });
+  g.viewport.scrollTop = ctx.state.scroll.samplesTable ?? 0;
+  await drawRows(g);
+  if (ctx.state.selection.itemId) void showDetail(g, ctx.state.selection.itemId);
+  else g.detail.append(h('p', { class: 'muted' }, 'Click a row (or move to it with the arrow keys and press Enter) to see the item’s conversation across rounds.'));
+};
+
+type PageLoader = (page: number) => Promise<SamplesResult>;
+
+/** Asks for a page of rows once (the filter and sort are the view's); a failed page is asked again next time. */
+function pageLoader(ctx: PageContext): PageLoader {
+  const pages = new Map<number, Promise<SamplesResult>>();
+  const params = (page: number) => ({ offset: page * PAGE, limit: PAGE, filter: ctx.state.samples.filter, sort: ctx.state.samples.sort });
+  return (page) => {
+    let p = pages.get(page);
+    if (!p) {
+      p = ctx.bridge.request('samples', params(page));
+      pages.set(page, p);
+      p.catch(() => pages.delete(page));
+    }
+    return p;
+  };
+}
+
+/** The virtualised table and the detail below it: its elements, and the cursor and drawn range that change. */
+interface SampleGrid {
+  ctx: PageContext;
+  load: PageLoader;
+  total: number;
+  viewport: HTMLElement;
+  spacer: HTMLElement;
+  detail: HTMLElement;
+  cursor: number;
+  /** the range (and selection) last drawn: a draw of the same is skipped, one overtaken by a scroll is dropped */
+  drawn: string;
+}
+
+function sampleGrid(ctx: PageContext, load: PageLoader, total: number): SampleGrid {
+  const spacer = h('div', { class: 'vspacer', role: 'rowgroup', style: { height: `${total * ROW_H}px` } });
+  // a short result gets a short table; a long one the CSS height (min(46vh, 480px))
+  // the grid is the scroll container and one tab stop: the header row sticks to its top, the arrow keys move the
+  // cursor row (aria-activedescendant) and scroll it into view, Enter opens it
+  const viewport = h(
+    'div',
+    {
+      class: 'vlist',
+      role: 'grid',
+      tabindex: 0,
+      aria: { rowcount: String(total + 1), colcount: String(COLUMNS.length), label: `samples: ${int(total)} rows; arrow keys move, Enter opens the item` },
+      ...(total * ROW_H < 300 ? { style: { height: `${HEAD_H + total * ROW_H + 2}px` } } : {}),
+    },
+    headerRow(ctx),
+    spacer,
+  );
+  const detail = h('div', { class: 'detail', role: 'region', aria: { label: 'item detail' } });
+  const cursor = Math.min(total - 1, Math.max(0, Math.floor((ctx.state.scroll.samplesTable ?? 0) / ROW_H)));
+  return { ctx, load, total, viewport, spacer, detail, cursor, drawn: '' };
+}
+
+/** The column headers; a sortable one is a button inside its header cell: reachable by Tab, Enter or Space sorts. */
+function headerRow(ctx: PageContext): HTMLElement {
   const sort = ctx.state.samples.sort;
-  const header = h(
+  return h(
     'div',
     { class: 'vhead', role: 'row', aria: { rowindex: '1' } },
     ...COLUMNS.map((c) => {
@@ -151,7 +213,6 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
           ctx.save();
           ctx.refresh();
         };
-        // a sortable header is a button inside the column header: reachable by Tab, Enter or Space sorts
         el.tabIndex = 0;
         el.setAttribute('aria-label', `${c.label}: sort ${active && sort.dir === 'asc' ? 'descending' : 'ascending'}`);
         el.addEventListener('click', toggle);
@@ -164,115 +225,91 @@ export const renderSamples: PageRenderer = async (root, ctx) => {
       return el;
     }),
   );
-  const spacer = h('div', { class: 'vspacer', role: 'rowgroup', style: { height: `${first.total * ROW_H}px` } });
-  // a short result gets a short table; a long one the CSS height (min(46vh, 480px))
-  // the grid is the scroll container and one tab stop: the header row sticks to its top, the arrow keys move the
-  // cursor row (aria-activedescendant) and scroll it into view, Enter opens it
-  const viewport = h(
-    'div',
-    {
-      class: 'vlist',
-      role: 'grid',
-      tabindex: 0,
-      aria: { rowcount: String(first.total + 1), colcount: String(COLUMNS.length), label: `samples: ${int(first.total)} rows; arrow keys move, Enter opens the item` },
-      ...(first.total * ROW_H < 300 ? { style: { height: `${HEAD_H + first.total * ROW_H + 2}px` } } : {}),
-    },
-    header,
-    spacer,
-  );
-  const detail = h('div', { class: 'detail', role: 'region', aria: { label: 'item detail' } });
-  root.append(h('div', { class: 'vtable' }, viewport), detail);
-  let cursor = Math.min(first.total - 1, Math.max(0, Math.floor((ctx.state.scroll.samplesTable ?? 0) / ROW_H)));
+}
 
-  let drawn = '';
-  const draw = async () => {
-    const top = viewport.scrollTop;
-    const from = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
-    const to = Math.min(first.total, Math.ceil((top + viewport.clientHeight) / ROW_H) + OVERSCAN);
-    const key = `${from}:${to}:${ctx.state.selection.itemId ?? ''}`;
-    if (key === drawn) return;
-    drawn = key;
-    const needed = new Set<number>();
-    for (let i = from; i < to; i++) needed.add(Math.floor(i / PAGE));
-    const pageList = [...needed];
-    const settled = await Promise.allSettled(pageList.map((p) => load(p)));
-    if (drawn !== key) return; // scrolled on meanwhile
-    clear(spacer);
-    settled.forEach((s, k) => {
-      const p = pageList[k]!;
-      if (s.status === 'fulfilled') {
-        for (let i = Math.max(from, p * PAGE); i < Math.min(to, (p + 1) * PAGE); i++) {
-          const r = s.value.rows[i % PAGE];
-          if (r) spacer.append(rowView(r, i, { selected: r.itemId === ctx.state.selection.itemId, cursor: i === cursor }, () => pick(r.itemId, i, false)));
-        }
-      } else {
-        // say why these rows are missing (the static report holds the first page only) instead of leaving a gap
-        const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
-        spacer.append(h('div', { class: 'vrow notice', role: 'row', id: rowId(Math.max(from, p * PAGE)), style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted', role: 'gridcell' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(first.total, (p + 1) * PAGE))}: ${msg}`)));
+/** Draws the rows in view (and a margin), asking for the pages they are on. */
+async function drawRows(g: SampleGrid): Promise<void> {
+  const top = g.viewport.scrollTop;
+  const from = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
+  const to = Math.min(g.total, Math.ceil((top + g.viewport.clientHeight) / ROW_H) + OVERSCAN);
+  const key = `${from}:${to}:${g.ctx.state.selection.itemId ?? ''}`;
+  if (key === g.drawn) return;
+  g.drawn = key;
+  const needed = new Set<number>();
+  for (let i = from; i < to; i++) needed.add(Math.floor(i / PAGE));
+  const pageList = [...needed];
+  const settled = await Promise.allSettled(pageList.map((p) => g.load(p)));
+  if (g.drawn !== key) return; // scrolled on meanwhile
+  clear(g.spacer);
+  settled.forEach((s, k) => {
+    const p = pageList[k]!;
+    if (s.status === 'fulfilled') {
+      for (let i = Math.max(from, p * PAGE); i < Math.min(to, (p + 1) * PAGE); i++) {
+        const r = s.value.rows[i % PAGE];
+        if (r) g.spacer.append(rowView(r, i, { selected: r.itemId === g.ctx.state.selection.itemId, cursor: i === g.cursor }, () => pick(g, r.itemId, i, false)));
       }
-    });
-    if (document.getElementById(rowId(cursor))) viewport.setAttribute('aria-activedescendant', rowId(cursor));
-    else viewport.removeAttribute('aria-activedescendant');
-  };
-  const showDetail = async (itemId: string, reveal = false) => {
+    } else {
+      // say why these rows are missing (the static report holds the first page only) instead of leaving a gap
+      const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
+      g.spacer.append(h('div', { class: 'vrow notice', role: 'row', id: rowId(Math.max(from, p * PAGE)), style: { transform: `translateY(${Math.max(from, p * PAGE) * ROW_H}px)` } }, h('span', { class: 'muted', role: 'gridcell' }, `rows ${int(p * PAGE + 1)}–${int(Math.min(g.total, (p + 1) * PAGE))}: ${msg}`)));
+    }
+  });
+  if (document.getElementById(rowId(g.cursor))) g.viewport.setAttribute('aria-activedescendant', rowId(g.cursor));
+  else g.viewport.removeAttribute('aria-activedescendant');
+}
+
+async function showDetail(g: SampleGrid, itemId: string, reveal = false): Promise<void> {
+  const { detail, ctx } = g;
+  clear(detail);
+  detail.append(h('p', { class: 'muted' }, `loading ${itemId}…`));
+  try {
+    const d = await ctx.bridge.request('item', { itemId });
     clear(detail);
-    detail.append(h('p', { class: 'muted' }, `loading ${itemId}…`));
-    try {
-      const d = await ctx.bridge.request('item', { itemId });
-      clear(detail);
-      renderItem(detail, d, ctx.bridge);
-      // Enter in the table: the item's line is shown in the dataset file, the focus stays in the table
-      if (reveal) revealInDataset(ctx.bridge, d, true);
-    } catch (err) {
-      clear(detail);
-      detail.append(emptyState(err instanceof Error ? err.message : String(err)));
-    }
-  };
-  const pick = (itemId: string, index: number, reveal: boolean) => {
-    cursor = index;
-    ctx.state.selection.itemId = itemId;
-    ctx.save();
-    drawn = '';
-    void draw();
-    void showDetail(itemId, reveal);
-  };
-  const moveCursor = (to: number) => {
-    cursor = Math.max(0, Math.min(first.total - 1, to));
-    // keep the cursor row inside the viewport, then draw (a scroll event would draw too, but not when nothing moves)
-    const top = cursor * ROW_H;
-    // rows sit below the sticky header: row i spans HEAD_H + i·ROW_H … + ROW_H in scroll coordinates
-    if (top < viewport.scrollTop) viewport.scrollTop = top;
-    else if (HEAD_H + top + ROW_H > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = HEAD_H + top + ROW_H - viewport.clientHeight;
-    drawn = '';
-    void draw();
-  };
-  viewport.addEventListener('keydown', (ev) => {
-    if (ev.target !== viewport) return; // the sortable headers handle their own keys
-    const pageRows = Math.max(1, Math.floor((viewport.clientHeight - HEAD_H) / ROW_H) - 1);
-    const moves: Record<string, number> = { ArrowDown: cursor + 1, ArrowUp: cursor - 1, PageDown: cursor + pageRows, PageUp: cursor - pageRows, Home: 0, End: first.total - 1 };
-    if (ev.key in moves) {
-      ev.preventDefault();
-      moveCursor(moves[ev.key]!);
-    } else if (ev.key === 'Enter' || ev.key === ' ') {
-      ev.preventDefault();
-      const itemId = document.getElementById(rowId(cursor))?.dataset.item;
-      if (itemId) pick(itemId, cursor, true);
-    }
-  });
-  let raf = 0;
-  viewport.addEventListener('scroll', () => {
-    ctx.state.scroll.samplesTable = viewport.scrollTop;
-    cancelAnimationFrame(raf);
-    raf = requestAnimationFrame(() => {
-      ctx.save();
-      void draw();
-    });
-  });
-  viewport.scrollTop = ctx.state.scroll.samplesTable ?? 0;
-  await draw();
-  if (ctx.state.selection.itemId) void showDetail(ctx.state.selection.itemId);
-  else detail.append(h('p', { class: 'muted' }, 'Click a row (or move to it with the arrow keys and press Enter) to see the item’s conversation across rounds.'));
-};
+    renderItem(detail, d, ctx.bridge);
+    // Enter in the table: the item's line is shown in the dataset file, the focus stays in the table
+    if (reveal) revealInDataset(ctx.bridge, d, true);
+  } catch (err) {
+    clear(detail);
+    detail.append(emptyState(err instanceof Error ? err.message : String(err)));
+  }
+}
+
+function pick(g: SampleGrid, itemId: string, index: number, reveal: boolean): void {
+  g.cursor = index;
+  g.ctx.state.selection.itemId = itemId;
+  g.ctx.save();
+  g.drawn = '';
+  void drawRows(g);
+  void showDetail(g, itemId, reveal);
+}
+
+function moveCursor(g: SampleGrid, to: number): void {
+  const { viewport } = g;
+  g.cursor = Math.max(0, Math.min(g.total - 1, to));
+  // keep the cursor row inside the viewport, then draw (a scroll event would draw too, but not when nothing moves)
+  const top = g.cursor * ROW_H;
+  // rows sit below the sticky header: row i spans HEAD_H + i·ROW_H … + ROW_H in scroll coordinates
+  if (top < viewport.scrollTop) viewport.scrollTop = top;
+  else if (HEAD_H + top + ROW_H > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = HEAD_H + top + ROW_H - viewport.clientHeight;
+  g.drawn = '';
+  void drawRows(g);
+}
+
+/** The arrow keys, Page Up/Down, Home and End move the cursor row; Enter or Space opens it. */
+function onGridKey(g: SampleGrid, ev: KeyboardEvent): void {
+  const { viewport, cursor } = g;
+  if (ev.target !== viewport) return; // the sortable headers handle their own keys
+  const pageRows = Math.max(1, Math.floor((viewport.clientHeight - HEAD_H) / ROW_H) - 1);
+  const moves: Record<string, number> = { ArrowDown: cursor + 1, ArrowUp: cursor - 1, PageDown: cursor + pageRows, PageUp: cursor - pageRows, Home: 0, End: g.total - 1 };
+  if (ev.key in moves) {
+    ev.preventDefault();
+    moveCursor(g, moves[ev.key]!);
+  } else if (ev.key === 'Enter' || ev.key === ' ') {
+    ev.preventDefault();
+    const itemId = document.getElementById(rowId(cursor))?.dataset.item;
+    if (itemId) pick(g, itemId, cursor, true);
+  }
+}
 
 /** Shows one item (the host asked for it, e.g. from a CodeLens): select it and open its detail. */
 export function selectItem(ctx: PageContext, itemId: string): void {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { SclabError } from '../../core/model/errors';
+import { messageIn, SclabError } from '../../core/model/errors';
+import { CLI_REMEDY_WORDS } from '../remedy-words';
 import type { BackendRef } from '../../core/model/experiment';
 import type { RunResult } from '../../core/runner/run';
 import { publicUrlOf } from '../../core/runner/public-experiment';
@@ -199,11 +200,11 @@ function announce(notes: string[]): void {
 function printResult(r: RunResult, json: boolean): void {
   const counts = r.manifest.counts;
   if (json) {
-    const out = { runDir: r.runDir, status: r.status, counts, error: r.error ? { code: r.error.code, message: r.error.message } : undefined };
+    const out = { runDir: r.runDir, status: r.status, counts, error: r.error ? { code: r.error.code, message: messageIn(r.error, CLI_REMEDY_WORDS) } : undefined };
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
   process.stdout.write(`${r.status}: ${counts.recorded}/${counts.planned} records (${counts.errors} errors, ${counts.cached} cached)\n${r.runDir}\n`);
-  if (r.error) process.stderr.write(`sclab: ${r.error.code}: ${r.error.message}\n`);
+  if (r.error) process.stderr.write(`sclab: ${r.error.code}: ${messageIn(r.error, CLI_REMEDY_WORDS)}\n`);
   if (r.status === 'cancelled' || r.status === 'failed') process.stderr.write(`resume with: sclab run --resume ${r.runDir}\n`);
 }

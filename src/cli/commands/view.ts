@@ -34,22 +34,22 @@ export interface ViewServer {
 export async function startViewServer(opts: { service: ViewerService; assetsDir: string; port?: number; title?: string }): Promise<ViewServer> {
   const assets = await readViewerAssets(opts.assetsDir);
   let port = 0;
-  const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', ...extra });
+  const send = (res: http.ServerResponse, { status, type, body, headers = {} }: { status: number; type: string; body: string | Buffer; headers?: Record<string, string> }) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', ...headers });
     res.end(body);
   };
   const server = http.createServer((req, res) => {
     // malformed targets, foreign Host (DNS rebinding), pages of other origins, non-JSON posts: refused here
     const verdict = guardRequest(req, { port, hosts: 'loopback', browsers: 'same-origin' });
-    if (!verdict.ok) return send(res, verdict.status, 'text/plain', `${verdict.message}\n`);
+    if (!verdict.ok) return send(res, { status: verdict.status, type: 'text/plain', body: `${verdict.message}\n` });
     const url = { pathname: verdict.target.path };
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       const nonce = randomBytes(18).toString('base64');
       const html = renderViewerHtml({ scriptUri: 'viewer.js', styleUri: 'viewer.css', cspSource: "'self'", connectSrc: "'self'", nonce, title: opts.title });
-      return send(res, 200, 'text/html; charset=utf-8', html, { 'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'` });
+      return send(res, { status: 200, type: 'text/html; charset=utf-8', body: html, headers: { 'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'` } });
     }
-    if (req.method === 'GET' && url.pathname === '/viewer.js') return send(res, 200, 'text/javascript; charset=utf-8', assets.script);
-    if (req.method === 'GET' && url.pathname === '/viewer.css') return send(res, 200, 'text/css; charset=utf-8', assets.style);
+    if (req.method === 'GET' && url.pathname === '/viewer.js') return send(res, { status: 200, type: 'text/javascript; charset=utf-8', body: assets.script });
+    if (req.method === 'GET' && url.pathname === '/viewer.css') return send(res, { status: 200, type: 'text/css; charset=utf-8', body: assets.style });
     if (req.method === 'POST' && url.pathname === '/api/message') {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -58,25 +58,25 @@ export async function startViewServer(opts: { service: ViewerService; assetsDir:
         if (size <= MAX_BODY) chunks.push(c); // beyond: drained, not kept
       });
       req.on('end', () => {
-        if (size > MAX_BODY) return send(res, 413, 'application/json', JSON.stringify(errorResponse(0, new SclabError('bad_request', `message over ${MAX_BODY} bytes`))));
+        if (size > MAX_BODY) return send(res, { status: 413, type: 'application/json', body: JSON.stringify(errorResponse(0, new SclabError('bad_request', `message over ${MAX_BODY} bytes`))) });
         let raw: unknown;
         try {
           raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
-          return send(res, 400, 'application/json', JSON.stringify(errorResponse(0, new SclabError('bad_request', 'the body is not JSON'))));
+          return send(res, { status: 400, type: 'application/json', body: JSON.stringify(errorResponse(0, new SclabError('bad_request', 'the body is not JSON'))) });
         }
         const parsed = safeParseAppMessage(raw);
-        if (!parsed.ok) return send(res, 400, 'application/json', JSON.stringify(parsed.response));
+        if (!parsed.ok) return send(res, { status: 400, type: 'application/json', body: JSON.stringify(parsed.response) });
         // commands (reveal, open, export) belong to an editor host; the browser host has nothing to do with them
-        if (parsed.message.kind === 'command') return send(res, 204, 'text/plain', '');
-        void opts.service.handle(parsed.message).then(
-          (r) => send(res, 200, 'application/json', JSON.stringify(r)),
-          (err: unknown) => send(res, 500, 'application/json', JSON.stringify(errorResponse('id' in parsed.message ? parsed.message.id : 0, new SclabError('internal', err instanceof Error ? err.message : String(err))))),
+        if (parsed.message.kind === 'command') return send(res, { status: 204, type: 'text/plain', body: '' });
+        void opts.service.respond(parsed.message).then(
+          (r) => send(res, { status: 200, type: 'application/json', body: JSON.stringify(r) }),
+          (err: unknown) => send(res, { status: 500, type: 'application/json', body: JSON.stringify(errorResponse('id' in parsed.message ? parsed.message.id : 0, new SclabError('internal', err instanceof Error ? err.message : String(err)))) }),
         );
       });
       return;
     }
-    send(res, 404, 'text/plain', 'not found\n');
+    send(res, { status: 404, type: 'text/plain', body: 'not found\n' });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new SclabError('io', `cannot listen on 127.0.0.1:${opts.port ?? 0} (${err.code ?? err.message})`)));

@@ -5,7 +5,14 @@ import type { EngineClient, Steered } from '../engine/client';
 import type { ChatMessage } from '../model/chat';
 import type { Steering } from './backend';
 
-export async function resolveSteering(client: EngineClient, steer: Steering | undefined, messages: readonly ChatMessage[] | undefined, ids: readonly number[], signal?: AbortSignal): Promise<Steered> {
+/** One request's steering: the intervention, the chat it was asked with (to find the user turn) and its prompt's ids. */
+export interface SteeringRequest {
+  steer: Steering | undefined;
+  messages: readonly ChatMessage[] | undefined;
+  ids: readonly number[];
+}
+
+export async function resolveSteering(client: EngineClient, { steer, messages, ids }: SteeringRequest, signal?: AbortSignal): Promise<Steered> {
   if (!steer) return {};
   const from = steer.positions === 'input' && messages ? await inputStart(client, messages, ids, signal) : 0;
   return { intervention: { ...steer.intervention, fromPosition: from } };

@@ -1,13 +1,16 @@
 import type { Diagnostic } from '../model/item';
 import { SclabError } from '../model/errors';
 
-export function errorAt(file: string, line: number, column: number, message: string, field?: string): Diagnostic {
+/** Where in a dataset file a problem is: 1-based line and column. */
+export type Place = Pick<Diagnostic, 'file' | 'line' | 'column'>;
+
+export function errorAt({ file, line, column }: Place, message: string, field?: string): Diagnostic {
   return field === undefined
     ? { file, line, column, severity: 'error', message }
     : { file, line, column, severity: 'error', message, field };
 }
 
-export function warningAt(file: string, line: number, column: number, message: string, field?: string): Diagnostic {
+export function warningAt({ file, line, column }: Place, message: string, field?: string): Diagnostic {
   return field === undefined
     ? { file, line, column, severity: 'warning', message }
     : { file, line, column, severity: 'warning', message, field };

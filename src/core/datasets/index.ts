@@ -62,7 +62,7 @@ async function* readResolved(
     for await (const l of readLines(file, { signal, onChunk, maxLineBytes: MAX_LINE_BYTES })) {
       if (l.text.trim() !== '' || l.overlongBytes !== undefined) content = true;
       if (l.overlongBytes !== undefined) {
-        overlong.push(errorAt(file, l.line, 1, `line is ${l.overlongBytes} bytes long; lines over ${MAX_LINE_BYTES} bytes are not read (is this a dataset file?)`));
+        overlong.push(errorAt({ file, line: l.line, column: 1 }, `line is ${l.overlongBytes} bytes long; lines over ${MAX_LINE_BYTES} bytes are not read (is this a dataset file?)`));
       }
       yield l;
     }
@@ -77,8 +77,8 @@ async function* readResolved(
     events++;
     yield { diagnostic };
   }
-  if (!content) yield { diagnostic: errorAt(file, 1, 1, 'file is empty') };
-  else if (events === 0) yield { diagnostic: warningAt(file, 1, 1, 'no data rows') };
+  if (!content) yield { diagnostic: errorAt({ file, line: 1, column: 1 }, 'file is empty') };
+  else if (events === 0) yield { diagnostic: warningAt({ file, line: 1, column: 1 }, 'no data rows') };
 }
 
 /**
@@ -117,8 +117,8 @@ export async function validateDataset(path: string, opts: ReadOptions = {}): Pro
       } else report.diagnostics.push(ev.diagnostic);
     }
   } catch (e) {
-    if (e instanceof DatasetFileError) report.diagnostics.push(errorAt(path, 1, 1, e.reason));
-    else if (isSclabError(e) && e.code === 'dataset') report.diagnostics.push(errorAt(path, 1, 1, e.message));
+    if (e instanceof DatasetFileError) report.diagnostics.push(errorAt({ file: path, line: 1, column: 1 }, e.reason));
+    else if (isSclabError(e) && e.code === 'dataset') report.diagnostics.push(errorAt({ file: path, line: 1, column: 1 }, e.message));
     else throw e;
   }
   return report;

@@ -30,7 +30,7 @@ export async function* jsonObjectRows(
   for await (const l of lines) {
     if (l.text.trim() === '') continue;
     if (l.badUtf8Column !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the line was not read') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: l.badUtf8Column }, 'invalid UTF-8 byte sequence; the line was not read') };
       continue;
     }
     let value: unknown;
@@ -39,12 +39,12 @@ export async function* jsonObjectRows(
     } catch (e) {
       const where = locateJsonError(l.text);
       const message = where?.message ?? (e instanceof Error ? e.message : String(e));
-      yield { diagnostic: errorAt(file, l.line, (where?.index ?? 0) + 1, `invalid JSON: ${message}`) };
+      yield { diagnostic: errorAt({ file, line: l.line, column: (where?.index ?? 0) + 1 }, `invalid JSON: ${message}`) };
       continue;
     }
     if (!isPlainObject(value)) {
       const col = l.text.length - l.text.trimStart().length + 1;
-      yield { diagnostic: errorAt(file, l.line, col, `expected a JSON object on each line, got ${typeName(value)}`) };
+      yield { diagnostic: errorAt({ file, line: l.line, column: col }, `expected a JSON object on each line, got ${typeName(value)}`) };
       continue;
     }
     yield { line: l.line, text: l.text, value };

@@ -62,7 +62,7 @@ export async function loadOccupationStats(
     const { cells } = splitTabs(l.text);
     if (l.line === 1) {
       if (!headerMatches(cells, STATS_HEADER)) {
-        diagnostics.push(warningAt(file, 1, 1, `unexpected header; expected ${STATS_HEADER.join(', ')}; occupation statistics not used`));
+        diagnostics.push(warningAt({ file, line: 1, column: 1 }, `unexpected header; expected ${STATS_HEADER.join(', ')}; occupation statistics not used`));
         return { stats: null, diagnostics };
       }
       continue;
@@ -70,7 +70,7 @@ export async function loadOccupationStats(
     const [occ, bergsma, bls, year] = cells.map((c) => c.trim());
     const nums = [bergsma, bls, year].map((x) => (x === undefined || x === '' ? NaN : Number(x)));
     if (cells.length !== 4 || !occ || nums.some((n) => !Number.isFinite(n))) {
-      diagnostics.push(warningAt(file, l.line, 1, 'expected occupation and three numbers; row ignored'));
+      diagnostics.push(warningAt({ file, line: l.line, column: 1 }, 'expected occupation and three numbers; row ignored'));
       continue;
     }
     stats.set(occ, { pctFemaleBergsma: nums[0]!, pctFemaleBls: nums[1]!, blsYear: nums[2]! });
@@ -86,19 +86,19 @@ export function parseTemplateRow(
 ): { template: WinogenderTemplate } | { diagnostics: Diagnostic[] } {
   const { cells, columns } = splitTabs(text);
   if (cells.length !== 4) {
-    return { diagnostics: [errorAt(file, line, 1, `expected 4 tab-separated columns (occupation, participant, answer, sentence), got ${cells.length}`)] };
+    return { diagnostics: [errorAt({ file, line, column: 1 }, `expected 4 tab-separated columns (occupation, participant, answer, sentence), got ${cells.length}`)] };
   }
   const [occupation, participant, answerText, template] = cells.map((c) => c.trim()) as [string, string, string, string];
   const out: Diagnostic[] = [];
-  if (occupation === '') out.push(errorAt(file, line, columns[0]!, 'occupation is empty', 'occupation'));
-  if (participant === '') out.push(errorAt(file, line, columns[1]!, 'participant is empty', 'participant'));
-  if (answerText !== '0' && answerText !== '1') out.push(errorAt(file, line, columns[2]!, `answer must be 0 or 1, got "${answerText}"`, 'answer'));
+  if (occupation === '') out.push(errorAt({ file, line, column: columns[0]! }, 'occupation is empty', 'occupation'));
+  if (participant === '') out.push(errorAt({ file, line, column: columns[1]! }, 'participant is empty', 'participant'));
+  if (answerText !== '0' && answerText !== '1') out.push(errorAt({ file, line, column: columns[2]! }, `answer must be 0 or 1, got "${answerText}"`, 'answer'));
   const slots = (Object.keys(SLOT_TOKENS) as PronounSlot[]).filter((s) => template.includes(SLOT_TOKENS[s]));
   const slotCount = (template.match(/\$(NOM|POSS|ACC)_PRONOUN/g) ?? []).length;
   if (slotCount !== 1 || slots.length !== 1) {
-    out.push(errorAt(file, line, columns[3]!, `sentence must contain exactly one pronoun slot ($NOM_PRONOUN, $POSS_PRONOUN or $ACC_PRONOUN), found ${slotCount}`, 'sentence'));
+    out.push(errorAt({ file, line, column: columns[3]! }, `sentence must contain exactly one pronoun slot ($NOM_PRONOUN, $POSS_PRONOUN or $ACC_PRONOUN), found ${slotCount}`, 'sentence'));
   }
-  if (!template.includes('$OCCUPATION')) out.push(errorAt(file, line, columns[3]!, 'sentence has no $OCCUPATION', 'sentence'));
+  if (!template.includes('$OCCUPATION')) out.push(errorAt({ file, line, column: columns[3]! }, 'sentence has no $OCCUPATION', 'sentence'));
   if (out.length > 0) return { diagnostics: out };
   return { template: { occupation, participant, answer: Number(answerText) as 0 | 1, template, slot: slots[0]!, line } };
 }

@@ -17,6 +17,31 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * What an error can tell the user to change or do. Core names them in plain words; each host says them its own way
+ * (the CLI by its flags and commands, the extension by its settings and commands), so core text holds no host words.
+ */
+export type Remedy = 'scoreName' | 'probeModule' | 'textField' | 'labelField' | 'positiveLabels' | 'positiveTexts' | 'negativeTexts' | 'itemLimit' | 'heldOut' | 'model' | 'trainProbe';
+export type RemedyWords = Record<Remedy, string>;
+
+/** Core's own words, used when no host rewords a message (and in every message's `.message`). */
+export const PLAIN_REMEDY_WORDS: RemedyWords = {
+  scoreName: 'score name',
+  probeModule: 'module',
+  textField: 'the text field',
+  labelField: 'the label field',
+  positiveLabels: 'positive labels',
+  positiveTexts: 'the positive texts',
+  negativeTexts: 'the negative texts',
+  itemLimit: 'the item limit',
+  heldOut: 'the held-out share',
+  model: 'the model',
+  trainProbe: 'probe training on this model',
+};
+
+/** A message that names remedies, written once for every host's words. */
+export type Advice = (say: RemedyWords) => string;
+
 export class SclabError extends Error {
   readonly code: ErrorCode;
   /** true when the same request may succeed if sent again */
@@ -24,19 +49,30 @@ export class SclabError extends Error {
   /** server-requested delay before the next try, when it gave one */
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
+  /** the message again, for a host to say its remedies in its own words (see `messageIn`) */
+  readonly advice: Advice | undefined;
 
   constructor(
     code: ErrorCode,
-    message: string,
+    message: string | Advice,
     opts: { retryable?: boolean; retryAfterMs?: number; status?: number; cause?: unknown } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(typeof message === 'string' ? message : message(PLAIN_REMEDY_WORDS), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SclabError';
     this.code = code;
     this.retryable = opts.retryable ?? false;
     this.retryAfterMs = opts.retryAfterMs;
     this.status = opts.status;
+    this.advice = typeof message === 'string' ? undefined : message;
   }
+}
+
+/** An error's message with its remedies in a host's words (the plain message when it names none). */
+export function messageIn(err: unknown, words: RemedyWords): string {
+  // by shape, not instanceof: the extension's host bundle and its core bundle each hold their own SclabError class
+  const advice = (err as { advice?: unknown } | null)?.advice;
+  if (typeof advice === 'function') return (advice as Advice)(words);
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The last error of a request that was sent `attempts` times and failed every time: its code, message and status. */

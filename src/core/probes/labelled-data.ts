@@ -97,7 +97,7 @@ export async function readLabelledTexts(file: string, opts: { textField: string;
   const nPos = rows.filter((r) => r.label === 1).length;
   if (nPos === 0 || nPos === rows.length) {
     const values = [...new Set(recs.map((r) => String(r.row[opts.labelField]).trim()))].slice(0, 10);
-    throw new SclabError('config', `${file}: every row is ${nPos === 0 ? 'negative' : 'positive'} with --positive ${[...positive].join(' ')}; field "${opts.labelField}" takes the values ${values.join(', ')}`);
+    throw new SclabError('config', (w) => `${file}: every row is ${nPos === 0 ? 'negative' : 'positive'} with ${w.positiveLabels} ${[...positive].join(' ')}; field "${opts.labelField}" takes the values ${values.join(', ')}`);
   }
   return { file, sha256, format, rows };
 }
@@ -114,7 +114,7 @@ export async function readStatements(file: string, textField?: string): Promise<
       .map((s) => s.replace(/\r$/, '').trim())
       .filter((s) => s !== '' && !s.startsWith('#'));
   } else {
-    if (!textField) throw new SclabError('config', `${file}: give --text-field to read statements from a ${format} file`);
+    if (!textField) throw new SclabError('config', (w) => `${file}: give ${w.textField} to read statements from a ${format} file`);
     texts = records(file, format, text).map(({ row, line }) => {
       const t = row[textField];
       if (typeof t !== 'string' || t.trim() === '') throw new SclabError('dataset', `${file}:${line}: field "${textField}" is missing, empty or not text`);

@@ -29,8 +29,9 @@ export function checkProbeIdentity(probe: LoadedProbe, expected: ProbeModel): vo
   if (m.weightsSha256 !== expected.weightsSha256 || m.nLayers !== expected.nLayers || m.dModel !== expected.dModel) {
     throw new SclabError(
       'config',
-      `${probe.source}: this probe was trained on model ${describeModel(m)}, but the backend runs ${describeModel(expected)}; ` +
-        'a probe only applies to the model whose hidden states it was trained on — retrain it with `sclab probe train --model …`',
+      (w) =>
+        `${probe.source}: this probe was trained on model ${describeModel(m)}, but the backend runs ${describeModel(expected)}; ` +
+        `a probe only applies to the model whose hidden states it was trained on — retrain it with ${w.trainProbe}`,
     );
   }
 }

@@ -26,7 +26,7 @@ export function parseLayerBand(raw: string, where: string): [number, number] {
 /** The intervention spec of a probe's directions over a band; refuses layers the probe lacks or that cannot be steered. */
 export function interventionFromProbe(probe: LoadedProbe, s: SteerSettings): InterventionSpec {
   const f = probe.file;
-  if (f.module !== 'residual') throw new SclabError('config', `${probe.source}: a ${f.module} probe cannot steer; interventions act on the residual stream (train the probe with --module residual)`);
+  if (f.module !== 'residual') throw new SclabError('config', (w) => `${probe.source}: a ${f.module} probe cannot steer; interventions act on the residual stream (train the probe with ${w.probeModule} residual)`);
   if (!Number.isFinite(s.alpha)) throw new SclabError('config', `alpha ${s.alpha} is not a finite number`);
   const [lo, hi] = s.layers;
   if (lo < 1 || hi > f.model.nLayers) throw new SclabError('config', `${probe.source}: layers ${lo}-${hi}: steerable layers of this ${f.model.nLayers}-layer model are 1…${f.model.nLayers} (the output of each decoder layer)`);

@@ -87,7 +87,7 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
   }
 
   if (opts.variant === 'contrast') {
-    if (!opts.negative) throw new SclabError('config', 'the contrast variant needs the negative texts (--neg FILE) beside the positive ones (--pos FILE)');
+    if (!opts.negative) throw new SclabError('config', (w) => `the contrast variant needs ${w.negativeTexts} beside ${w.positiveTexts}`);
     const pos = await readStatements(opts.data, opts.textField);
     const neg = await readStatements(opts.negative, opts.textField);
     const collect = (texts: string[], stage: string) => collectLastTokenStates(engines, texts, { module: opts.module, layers, maxTokens, signal: opts.signal, onProgress: progress(stage) });
@@ -104,7 +104,7 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
     return { probe, reports: [], texts: pos.texts.length + neg.texts.length, tokens: ps.tokens + ns.tokens };
   }
 
-  if (!opts.textField || !opts.labelField) throw new SclabError('config', `the ${opts.variant} variant needs --text-field and --label-field`);
+  if (!opts.textField || !opts.labelField) throw new SclabError('config', (w) => `the ${opts.variant} variant needs ${w.textField} and ${w.labelField}`);
   const positive = opts.positive ?? ['1'];
   const data = await readLabelledTexts(opts.data, { textField: opts.textField, labelField: opts.labelField, positive });
   const allLabels = data.rows.map((r) => r.label);
@@ -118,7 +118,7 @@ export async function trainProbe(engines: EngineClient | readonly EngineClient[]
   const labels = used.map((i) => allLabels[i]!);
   const split = { train: chosen.train.map((_, k) => k), heldOut: chosen.heldOut.map((_, k) => chosen.train.length + k), trainWeights: chosen.trainWeights };
   if (split.train.length < 2 || !labels.slice(0, split.train.length).includes(1) || !labels.slice(0, split.train.length).includes(0)) {
-    throw new SclabError('config', `${opts.data}: the training split needs rows of both classes (it has ${split.train.length} rows); raise --limit or lower --held-out`);
+    throw new SclabError('config', (w) => `${opts.data}: the training split needs rows of both classes (it has ${split.train.length} rows); raise ${w.itemLimit} or lower ${w.heldOut}`);
   }
   const l2 = opts.l2 ?? 1 / split.train.length;
   const scaling = opts.scaling ?? 'scalar';

@@ -101,7 +101,7 @@ function rtpConditions(rounds: number, promptSlot: string): Condition[] {
   ];
 }
 
-function experiment(name: string, datasetPath: string, task: 'mcq' | 'generation', conditions: Condition[], filter?: Record<string, string[]>): Experiment {
+function experiment({ name, datasetPath, task, conditions, filter }: { name: string; datasetPath: string; task: 'mcq' | 'generation'; conditions: Condition[]; filter?: Record<string, string[]> }): Experiment {
   return ExperimentSchema.parse({
     name,
     preset: PRESET_NAMES.includes(name) ? name : undefined,
@@ -116,13 +116,11 @@ export function getPreset(name: string, datasetPath: string, opts: PresetOptions
   const rounds = checkRounds(opts.rounds, DEFAULT_PAPER_ROUNDS, 'rounds');
   switch (name) {
     case 'paper-bbq':
-      return experiment(name, datasetPath, 'mcq', bbqConditions(rounds, checkRounds(opts.variantRounds, 1, 'variantRounds')), {
-        contextCondition: ['ambig'],
-      });
+      return experiment({ name, datasetPath, task: 'mcq', conditions: bbqConditions(rounds, checkRounds(opts.variantRounds, 1, 'variantRounds')), filter: { contextCondition: ['ambig'] } });
     case 'paper-winogender':
-      return experiment(name, datasetPath, 'mcq', [baseline(WINOGENDER), selfCorrect(WINOGENDER, rounds)]);
+      return experiment({ name, datasetPath, task: 'mcq', conditions: [baseline(WINOGENDER), selfCorrect(WINOGENDER, rounds)] });
     case 'paper-realtoxicity':
-      return experiment(name, datasetPath, 'generation', rtpConditions(rounds, '{prompt}'));
+      return experiment({ name, datasetPath, task: 'generation', conditions: rtpConditions(rounds, '{prompt}') });
     default:
       throw new SclabError('config', `unknown preset "${name}"; the presets are: ${PRESET_NAMES.join(', ')}`);
   }
@@ -156,10 +154,10 @@ export function defaultExperiment(
   const look = opts.itemsLookLike ?? 'generic';
   const name = `${stem(datasetPath)}-self-correct`;
   if (task === 'generation') {
-    return experiment(name, datasetPath, task, rtpConditions(rounds, look === 'rtp' ? '{prompt}' : '{prompt|question}').slice(0, 2));
+    return experiment({ name, datasetPath, task, conditions: rtpConditions(rounds, look === 'rtp' ? '{prompt}' : '{prompt|question}').slice(0, 2) });
   }
   let wording: Wording = { ...BBQ, question: '{context?} {question} {choices}.' };
   if (look === 'bbq') wording = BBQ;
   if (look === 'winogender') wording = WINOGENDER;
-  return experiment(name, datasetPath, task, [baseline(wording), selfCorrect(wording, rounds)]);
+  return experiment({ name, datasetPath, task, conditions: [baseline(wording), selfCorrect(wording, rounds)] });
 }

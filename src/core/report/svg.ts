@@ -87,7 +87,7 @@ export function stackedShareChart(title: string, bars: Array<{ label: string; co
  * A heatmap (rows × columns) with a diverging scale symmetric around 0 that auto-scales to the largest magnitude
  * (probe cosines are often |x| ≈ 0.01–0.03). Empty cells are grey.
  */
-export function heatmap(title: string, rowLabels: string[], colLabels: string[], values: Array<Array<number | null>>, fmt: (v: number) => string = (v) => v.toFixed(4)): string {
+export function heatmap({ title, rowLabels, colLabels, values, fmt = (v) => v.toFixed(4) }: { title: string; rowLabels: string[]; colLabels: string[]; values: Array<Array<number | null>>; fmt?: (v: number) => string }): string {
   const all = values.flat().filter((v): v is number => v !== null);
   if (all.length === 0) return `<figure><figcaption>${escapeHtml(title)}</figcaption><p class="empty">no data</p></figure>`;
   const maxAbs = Math.max(...all.map(Math.abs)) || 1;

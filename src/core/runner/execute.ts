@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { linkSignal } from '../util/signal';
+import { linkSignal, type LinkedSignal } from '../util/signal';
 import type { Backend, ChatResult, OptionScoreResult, Steering, TopAlternative } from '../backends/backend';
 import { abortsRun, cancelledError, isSclabError, SclabError } from '../model/errors';
 import type { Experiment } from '../model/experiment';
@@ -60,24 +60,27 @@ interface RoundOutcome {
 /** One call of the round, run through the scheduler unless its callee schedules each of its requests itself. */
 type Call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, selfScheduled: boolean) => Promise<T>;
 
+/** What the chains of one run share: its options, the stop signal, the request path, the counters, the first fatal error. */
+interface RunLoop {
+  opts: ExecuteOptions;
+  /** aborted by the caller's signal or by a fatal error in any chain */
+  stop: LinkedSignal;
+  call: Call;
+  progress: RunProgress;
+  report: () => void;
+  fatal: unknown;
+  /** appends settle in order, so the last one settling means every one has */
+  lastWrite: Promise<void>;
+}
+
 /**
  * Runs every planned item × condition × round not yet recorded. Per-item failures become error records; only
  * config, I/O, auth and cancellation stop the run (the error is rethrown after in-flight work settles).
  */
 export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
-  const { experiment: exp } = opts;
   // a forced rank method the backend cannot give stops the run before any request
-  resolveRankMethod(exp, opts.description, opts.backend);
-  const chains = chainCount(opts.items, exp);
-  // what is held is what chains in flight need: each chain's own history, and for a resumed run the compact
-  // ResumeState; finished records are counted and forgotten
-  const resumed = opts.resume;
-  const progress: RunProgress = {
-    planned: plannedRecordCount(opts.items, exp),
-    recorded: resumed?.counts.recorded ?? 0,
-    errors: resumed?.counts.errors ?? 0,
-    cached: resumed?.counts.cached ?? 0,
-  };
+  resolveRankMethod(opts.experiment, opts.description, opts.backend);
+  const progress = initialProgress(opts);
   const scheduler = opts.scheduler ?? new AdaptiveScheduler({ concurrency: opts.concurrency }, { retry: opts.retry, random: opts.random });
   const report = () => opts.onProgress?.({ ...progress, requests: scheduler.stats() });
   report();
@@ -87,82 +90,109 @@ export async function executeRun(opts: ExecuteOptions): Promise<RunProgress> {
   setMaxListeners(0, stop.signal); // one listener per in-flight request
   const call: Call = (what, fn, selfScheduled) =>
     selfScheduled ? fn(stop.signal) : scheduler.request({ what, signal: stop.signal, send: fn, timeoutMs: opts.requestTimeoutMs });
+  const run: RunLoop = { opts, stop, call, progress, report, fatal: undefined, lastWrite: Promise.resolve() };
   opts.backend.attachScheduler?.(scheduler);
-  let fatal: unknown;
-  let next = 0;
-  // appends settle in order, so the last one settling means every one has
-  let lastWrite: Promise<void> = Promise.resolve();
-
-  const runChain = async (chain: Chain) => {
-    const key = chainKey(chain.item.id, chain.condition.name);
-    if (resumed?.complete.has(key)) return;
-    const recorded = resumed?.partial.get(key);
-    const history: Array<{ prefill: string; response: string }> = [];
-    let failedRound: number | null = null;
-    for (let round = 0; round < chain.rounds; round++) {
-      if (stop.signal.aborted) return;
-      const prior = recorded?.get(round);
-      if (prior) {
-        if (prior.error) failedRound ??= round;
-        history.push({ prefill: prior.prefill, response: prior.response });
-        continue;
-      }
-      const built = buildRound(exp, chain.condition, chain.item, round, history);
-      let record: RoundRecord;
-      if (failedRound !== null) {
-        record = errorRecord({ chain, round, built, tally: [], err: new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), code: 'skipped' });
-      } else {
-        const tally: RequestTally[] = [];
-        try {
-          const outcome = await trackRequests(tally, () => runRound({ opts, chain, round, built, signal: stop.signal, call }));
-          record = successRecord({ exp, chain, round, built, outcome, tally });
-        } catch (err) {
-          if (stop.signal.aborted || abortsRun(err)) throw err;
-          record = errorRecord({ chain, round, built, tally, err });
-          failedRound = round;
-        }
-      }
-      if (stop.signal.aborted) return; // a cancelled run records nothing more; the round is redone on resume
-      // The next round goes out while this line is being written: the store writes lines in the order they were
-      // appended, so a crash can lose only a tail of lines, never a round whose later round was kept.
-      const written = opts.append(record).then(
-        () => {
-          count(progress, record);
-          report();
-        },
-        (err: unknown) => {
-          fatal ??= err instanceof SclabError ? err : new SclabError('io', `cannot write the record: ${String(err)}`);
-          stop.abort();
-        },
-      );
-      lastWrite = written;
-      history.push({ prefill: record.prefill, response: record.response });
-    }
-  };
-
-  const worker = async () => {
-    while (!stop.signal.aborted) {
-      if (next >= chains) return;
-      const chain = chainAt(opts.items, exp, next++);
-      try {
-        await runChain(chain);
-      } catch (err) {
-        fatal ??= err;
-        stop.abort();
-      }
-    }
-  };
-
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, chains)) }, worker));
-    await lastWrite;
+    await runWorkers(run);
+    await run.lastWrite;
   } finally {
     stop.unlink();
     opts.backend.attachScheduler?.(undefined);
   }
-  if (fatal !== undefined && !(isSclabError(fatal) && fatal.code === 'cancelled' && opts.signal?.aborted)) throw fatal;
+  if (run.fatal !== undefined && !(isSclabError(run.fatal) && run.fatal.code === 'cancelled' && opts.signal?.aborted)) throw run.fatal;
   if (opts.signal?.aborted) throw cancelledError();
   return progress;
+}
+
+/**
+ * The counters a run starts from. What is held is what chains in flight need: each chain's own history, and for a
+ * resumed run the compact ResumeState; finished records are counted and forgotten.
+ */
+function initialProgress(opts: ExecuteOptions): RunProgress {
+  const resumed = opts.resume;
+  return {
+    planned: plannedRecordCount(opts.items, opts.experiment),
+    recorded: resumed?.counts.recorded ?? 0,
+    errors: resumed?.counts.errors ?? 0,
+    cached: resumed?.counts.cached ?? 0,
+  };
+}
+
+/** Workers take the next chain until none is left or the run stops; the first fatal error stops them all. */
+async function runWorkers(run: RunLoop): Promise<void> {
+  const { items, experiment, concurrency } = run.opts;
+  const chains = chainCount(items, experiment);
+  let next = 0;
+  const worker = async () => {
+    while (!run.stop.signal.aborted) {
+      if (next >= chains) return;
+      const chain = chainAt(items, experiment, next++);
+      try {
+        await runChain(run, chain);
+      } catch (err) {
+        run.fatal ??= err;
+        run.stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chains)) }, worker));
+}
+
+/** The rounds of one item × condition in order, each carrying the conversation so far; recorded rounds are replayed. */
+async function runChain(run: RunLoop, chain: Chain): Promise<void> {
+  const resumed = run.opts.resume;
+  const key = chainKey(chain.item.id, chain.condition.name);
+  if (resumed?.complete.has(key)) return;
+  const recorded = resumed?.partial.get(key);
+  const history: Array<{ prefill: string; response: string }> = [];
+  let failedRound: number | null = null;
+  for (let round = 0; round < chain.rounds; round++) {
+    if (run.stop.signal.aborted) return;
+    const prior = recorded?.get(round);
+    if (prior) {
+      if (prior.error) failedRound ??= round;
+      history.push({ prefill: prior.prefill, response: prior.response });
+      continue;
+    }
+    const built = buildRound(run.opts.experiment, chain.condition, chain.item, round, history);
+    const { record, failed } = await recordRound(run, { chain, round, built }, failedRound);
+    if (failed) failedRound = round;
+    if (run.stop.signal.aborted) return; // a cancelled run records nothing more; the round is redone on resume
+    appendRecord(run, record);
+    history.push({ prefill: record.prefill, response: record.response });
+  }
+}
+
+/** Asks one round, or records it skipped after an earlier round failed; a per-item failure becomes an error record. */
+async function recordRound(run: RunLoop, input: RoundInput, failedRound: number | null): Promise<{ record: RoundRecord; failed: boolean }> {
+  if (failedRound !== null) {
+    return { record: errorRecord({ ...input, tally: [], err: new SclabError('internal', `round ${failedRound} failed; later rounds need its answer`), code: 'skipped' }), failed: false };
+  }
+  const tally: RequestTally[] = [];
+  try {
+    const outcome = await trackRequests(tally, () => runRound({ opts: run.opts, ...input, signal: run.stop.signal, call: run.call }));
+    return { record: successRecord({ exp: run.opts.experiment, ...input, outcome, tally }), failed: false };
+  } catch (err) {
+    if (run.stop.signal.aborted || abortsRun(err)) throw err;
+    return { record: errorRecord({ ...input, tally, err }), failed: true };
+  }
+}
+
+/**
+ * The next round goes out while this line is being written: the store writes lines in the order they were appended,
+ * so a crash can lose only a tail of lines, never a round whose later round was kept.
+ */
+function appendRecord(run: RunLoop, record: RoundRecord): void {
+  run.lastWrite = run.opts.append(record).then(
+    () => {
+      count(run.progress, record);
+      run.report();
+    },
+    (err: unknown) => {
+      run.fatal ??= err instanceof SclabError ? err : new SclabError('io', `cannot write the record: ${String(err)}`);
+      run.stop.abort();
+    },
+  );
 }
 
 /** the condition's intervention, from whichever extension resolved it */
@@ -198,7 +228,7 @@ async function runRound({ opts, chain, round, built, signal, call }: RoundInput 
     if (!ext.beforeChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.beforeChat!({ ...ctx, signal: s }), ext.schedulesOwnRequests === true));
   }
-  const outcome = await generateRound(opts, item, built, call, steer);
+  const outcome = await generateRound({ opts, item, built, call, steer });
   for (const ext of opts.extensions ?? []) {
     if (!ext.afterChat) continue;
     mergeExtras(extras, await call(ext.name, (s) => ext.afterChat!({ ...ctx, signal: s, response: outcome.chat.text }), ext.schedulesOwnRequests === true));
@@ -207,13 +237,7 @@ async function runRound({ opts, chain, round, built, signal, call }: RoundInput 
 }
 
 /** Generation and option scoring: the part of a round that the response cache may answer. */
-async function generateRound(
-  opts: ExecuteOptions,
-  item: Item,
-  built: { messages: RoundRecord['messages']; prefill: string },
-  call: Call,
-  steer: Steering | undefined,
-): Promise<Omit<RoundOutcome, 'extras'>> {
+async function generateRound({ opts, item, built, call, steer }: { opts: ExecuteOptions; item: Item; built: RoundInput['built']; call: Call; steer: Steering | undefined }): Promise<Omit<RoundOutcome, 'extras'>> {
   const { experiment: exp, backend, description } = opts;
   const rankable = item.kind === 'mcq' && (item.choiceLabels?.length ?? 0) > 0;
   const method = resolveRankMethod(exp, description, backend);

@@ -142,7 +142,7 @@ export async function rescoreRun(opts: RescoreOptions): Promise<RescoreResult> {
     for (const r of records) {
       const old = r.scores?.[key];
       if (old && (old.scorer !== scorer.name || old.version !== scorer.version)) {
-        throw new SclabError('config', `records already hold "${key}" scores from ${old.scorer}@${old.version}; re-scoring never overwrites them: pick another --name (e.g. ${key}-${scorer.name})`);
+        throw new SclabError('config', (w) => `records already hold "${key}" scores from ${old.scorer}@${old.version}; re-scoring never overwrites them: pick another ${w.scoreName} (e.g. ${key}-${scorer.name})`);
       }
     }
     const jfile = journalFile(runDir, key);

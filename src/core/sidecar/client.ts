@@ -66,6 +66,14 @@ export interface SidecarClient {
   close(): void;
 }
 
+/** One request to the sidecar: a JSON body, or (conformance checks) a raw body and extra headers. */
+interface SidecarRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  init?: { headers?: Record<string, string>; rawBody?: string };
+}
+
 function statusError(status: number, message: string): SclabError {
   if (status === 401 || status === 403) return new SclabError('auth', message, { status });
   if (status === 501) return new SclabError('unsupported', message, { status });
@@ -90,7 +98,7 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   const doFetch = opts.fetch ?? own!.fetch;
   const hide = (s: string): string => (opts.token ? s.split(opts.token).join('***') : s);
 
-  async function raw(method: 'GET' | 'POST', path: string, body?: unknown, init: { headers?: Record<string, string>; rawBody?: string } = {}, signal?: AbortSignal): Promise<RawAnswer> {
+  async function raw({ method, path, body, init = {} }: SidecarRequest, signal?: AbortSignal): Promise<RawAnswer> {
     if (signal?.aborted) throw cancelledError();
     const what = `sidecar ${method} ${path}`;
     const ctl = linkSignal(signal);
@@ -123,9 +131,9 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
     }
   }
 
-  async function call<S extends z.ZodType>(schema: S, method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<z.infer<S> & { bytes: number }> {
+  async function call<S extends z.ZodType>(schema: S, { method, path, body }: SidecarRequest, signal?: AbortSignal): Promise<z.infer<S> & { bytes: number }> {
     const what = `sidecar ${method} ${path}`;
-    const a = await raw(method, path, body, {}, signal);
+    const a = await raw({ method, path, body }, signal);
     if (a.status !== 200) {
       const err = ErrorBodySchema.safeParse(a.body);
       const msg = err.success ? `${err.data.error.code}: ${err.data.error.message}` : `HTTP ${a.status}`;
@@ -142,11 +150,11 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
   return {
     url: root,
     info: async (signal) => {
-      const { bytes: _b, ...info } = await call(InfoSchema, 'GET', '/v1/info', undefined, signal);
+      const { bytes: _b, ...info } = await call(InfoSchema, { method: 'GET', path: '/v1/info' }, signal);
       return info as SidecarInfo;
     },
     async hiddenStates(req, signal) {
-      const r = await call(HiddenStatesResponseSchema, 'POST', '/v1/hidden_states', req, signal);
+      const r = await call(HiddenStatesResponseSchema, { method: 'POST', path: '/v1/hidden_states', body: req }, signal);
       const width = r.position === 'all' ? r.n_tokens * r.dim : r.dim;
       if (r.layers.length !== r.layer_ids.length) throw new SclabError('malformed_response', `sidecar hidden_states: ${r.layers.length} vectors for ${r.layer_ids.length} layer ids`);
       const vectors = r.layers.map((v, i) => {
@@ -157,22 +165,22 @@ export function createSidecarClient(opts: SidecarClientOptions): SidecarClient {
       return { model: r.model, module: toEngineModule(r.module), position: r.position, convention: r.convention, layers: r.layer_ids, vectors, dim: r.dim, nTokens: r.n_tokens, ...(r.special_positions ? { specialPositions: r.special_positions } : {}), bytes: r.bytes };
     },
     tokenize: async (req, signal) => {
-      const { bytes: _b, ...r } = await call(TokenizeResponseSchema, 'POST', '/v1/tokenize', req, signal);
+      const { bytes: _b, ...r } = await call(TokenizeResponseSchema, { method: 'POST', path: '/v1/tokenize', body: req }, signal);
       return r;
     },
     probeScores: async (req, signal) => {
-      const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, 'POST', '/v1/probe_scores', req, signal);
+      const { bytes: _b, ...r } = await call(ProbeScoresResponseSchema, { method: 'POST', path: '/v1/probe_scores', body: req }, signal);
       return r as ProbeScoresWireResponse;
     },
     loglikelihood: async (req, signal) => {
-      const { bytes: _b, ...r } = await call(LoglikelihoodResponseSchema, 'POST', '/v1/loglikelihood', req, signal);
+      const { bytes: _b, ...r } = await call(LoglikelihoodResponseSchema, { method: 'POST', path: '/v1/loglikelihood', body: req }, signal);
       return r as LoglikelihoodWireResponse;
     },
     generate: async (req, signal) => {
-      const { bytes: _b, ...r } = await call(GenerateResponseSchema, 'POST', '/v1/generate', req, signal);
+      const { bytes: _b, ...r } = await call(GenerateResponseSchema, { method: 'POST', path: '/v1/generate', body: req }, signal);
       return r as GenerateWireResponse;
     },
-    raw: (method, path, body, init) => raw(method, path, body, init),
+    raw: (method, path, body, init) => raw({ method, path, body, init }),
     close: () => own?.close(),
   };
 }

@@ -98,7 +98,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       const ids = (await client.tokenize([await textOf(input, signal)], undefined, { signal }))[0]!;
       if (ids.length === 0) throw new WireError('bad_request', 'the input is empty and the model has no BOS token: nothing to run');
       await checkLength(ids.length);
-      const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal, ...(await resolveSteering(client, steer, input.messages, ids, signal)) });
+      const h = await client.hidden(ids, { position: q.position, modules: [q.module], convention: q.convention }, { signal, ...(await resolveSteering(client, { steer, messages: input.messages, ids }, signal)) });
       const all = h[q.module]!;
       return { module: q.module, position: q.position, convention: q.convention, layers, vectors: layers.map((l) => all[l - lo]!), dim: h.dim, nTokens: h.nTokens, specialPositions: h.specialPositions ?? [] };
     },
@@ -116,7 +116,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       if (context!.length === 0) throw new WireError('bad_request', 'the context is empty and the model has no BOS token: nothing to predict from');
       await checkLength(Math.max(...wholes.map((w) => w.length)));
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, steer, input.messages, context!, signal)) });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { signal, ...(await resolveSteering(client, { steer, messages: input.messages, ids: context! }, signal)) });
       const out: ContinuationLikelihood[] = [];
       for (let i = 0; i < scores.length; i++) {
         const from = aligned.inputTokens[i]!;
@@ -132,7 +132,7 @@ export function createEngineProvider(opts: EngineProviderOptions): SidecarProvid
       const ids = (await client.tokenize([await textOf(input, signal)], undefined, { signal }))[0]!;
       if (ids.length === 0) throw new WireError('bad_request', 'the input is empty and the model has no BOS token: nothing to continue');
       await checkLength(ids.length);
-      return generated(ids, await run(ids, p, signal, await resolveSteering(client, steer, input.messages, ids, signal)), signal);
+      return generated(ids, await run(ids, p, signal, await resolveSteering(client, { steer, messages: input.messages, ids }, signal)), signal);
     },
 
     async chat(messages: ChatMessage[], prefill: string, p: GenerationParams, signal?: AbortSignal): Promise<Generated> {

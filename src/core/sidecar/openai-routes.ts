@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ChatMessageSchema, type ChatMessage } from '../model/chat';
 import { parseBody } from './http';
-import type { Generated, GenerationParams, SidecarProvider, TokenWithLogprob } from './provider';
+import type { Generated, GenerationParams, ServedModel, TokenWithLogprob } from './provider';
 import { WireError } from './wire-error';
 
 const Common = {
@@ -83,7 +83,7 @@ export function modelsAnswer(model: string): unknown {
 /** throws when the input text is over the server's limit (before anything is tokenized) */
 export type InputCheck = (input: { prompt?: string; messages?: ChatMessage[] }) => void;
 
-export async function chatCompletions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
+export async function chatCompletions({ provider, model }: ServedModel, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
   if (!provider.chat) throw new WireError('unsupported', 'this server does not generate text');
   const b = parseBody(ChatBody, body, 'POST /v1/chat/completions');
   checkModel(b.model, model);
@@ -106,7 +106,7 @@ export async function chatCompletions(provider: SidecarProvider, model: string, 
   };
 }
 
-export async function completions(provider: SidecarProvider, model: string, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
+export async function completions({ provider, model }: ServedModel, body: unknown, signal: AbortSignal, checkInput: InputCheck = () => undefined): Promise<unknown> {
   if (!provider.complete) throw new WireError('unsupported', 'this server does not generate text');
   const b = parseBody(CompletionBody, body, 'POST /v1/completions');
   checkModel(b.model, model);
@@ -148,7 +148,7 @@ export async function completions(provider: SidecarProvider, model: string, body
  * assistant message with continue_final_message is the prefill), or a text; BOS in front only when missing. Answers
  * vLLM's shape {count, max_model_len, tokens}, which also carries llama.cpp's {tokens}.
  */
-export async function servingTokenize(provider: SidecarProvider, model: string, maxChars: number, body: unknown, signal: AbortSignal): Promise<unknown> {
+export async function servingTokenize({ provider, model }: ServedModel, maxChars: number, body: unknown, signal: AbortSignal): Promise<unknown> {
   if (!provider.tokenize) throw new WireError('unsupported', 'this server does not tokenize');
   const b = parseBody(TokenizeBody, body, 'POST /tokenize');
   if (b.model != null) checkModel(b.model, model);

@@ -6,7 +6,7 @@ import { parseProbe, type LoadedProbe } from '../probes/probe';
 import { scoreHiddenStates } from '../probes/score';
 import type { ModelIdentity } from '../engine/types';
 import { toWireModule, type ProbeScoresWireResponse, type SidecarInput } from './protocol';
-import type { SidecarProvider } from './provider';
+import type { ServedModel } from './provider';
 import { WireError } from './wire-error';
 
 type ProbeRef = { id: string } | { name?: string; probe: Record<string, unknown> };
@@ -29,8 +29,7 @@ export function resolveProbes(refs: ProbeRef[], known: ReadonlyMap<string, Loade
 }
 
 export async function scoreProbes(
-  provider: SidecarProvider,
-  model: string,
+  { provider, model }: ServedModel,
   input: SidecarInput,
   probes: Array<{ name: string; probe: LoadedProbe }>,
   signal?: AbortSignal,

@@ -17,6 +17,18 @@ export type WireEncoding = (typeof WIRE_ENCODINGS)[number];
 export const toEngineModule = (m: WireModule): 'residual' | 'attn' | 'mlp' => (m === 'resid' ? 'residual' : m);
 export const toWireModule = (m: 'residual' | 'attn' | 'mlp'): WireModule => (m === 'residual' ? 'resid' : m);
 
+/** The model input's rule: a text under `key`, or a conversation in "messages" (which an assistant "prefill" continues). */
+function textOrMessages<K extends 'prompt' | 'context'>(key: K) {
+  return (v: { [k in K]?: string } & { messages?: unknown; prefill?: string }, ctx: z.RefinementCtx): void => {
+    if ((v[key] === undefined) === (v.messages === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `give exactly one of "${key}" (text) or "messages" (a conversation)`, path: [key] });
+    }
+    if (v.prefill !== undefined && v.messages === undefined) {
+      ctx.addIssue({ code: 'custom', message: '"prefill" continues an assistant turn: it needs "messages"', path: ['prefill'] });
+    }
+  };
+}
+
 /** the model input: raw text, or a conversation rendered by the model's chat format (+ an assistant prefill) */
 export const InputSchema = z
   .object({
@@ -24,14 +36,7 @@ export const InputSchema = z
     messages: z.array(ChatMessageSchema).min(1).optional(),
     prefill: z.string().optional(),
   })
-  .superRefine((v, ctx) => {
-    if ((v.prompt === undefined) === (v.messages === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of "prompt" (text) or "messages" (a conversation)', path: ['prompt'] });
-    }
-    if (v.prefill !== undefined && v.messages === undefined) {
-      ctx.addIssue({ code: 'custom', message: '"prefill" continues an assistant turn: it needs "messages"', path: ['prefill'] });
-    }
-  });
+  .superRefine(textOrMessages('prompt'));
 export type SidecarInput = z.infer<typeof InputSchema>;
 
 /**
@@ -142,14 +147,7 @@ export const LoglikelihoodRequestSchema = z
     continuations: z.array(z.string()).min(1).max(64),
     ...steerField,
   })
-  .superRefine((v, ctx) => {
-    if ((v.context === undefined) === (v.messages === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of "context" (text) or "messages" (a conversation)', path: ['context'] });
-    }
-    if (v.prefill !== undefined && v.messages === undefined) {
-      ctx.addIssue({ code: 'custom', message: '"prefill" continues an assistant turn: it needs "messages"', path: ['prefill'] });
-    }
-  });
+  .superRefine(textOrMessages('context'));
 export type LoglikelihoodWireRequest = z.input<typeof LoglikelihoodRequestSchema>;
 
 export const LoglikelihoodResponseSchema = z.object({

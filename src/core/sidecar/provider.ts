@@ -61,6 +61,12 @@ export interface Completion {
   generated: Generated;
 }
 
+/** The provider a server answers from, and the model name it answers to. */
+export interface ServedModel {
+  provider: SidecarProvider;
+  model: string;
+}
+
 export interface SidecarProvider {
   info(): Promise<ProviderInfo>;
   /** true: hiddenStates, loglikelihood and generate honour `steer` (capability steer) */

@@ -24,7 +24,7 @@ import {
   type SidecarInput,
   type SteerWire,
 } from './protocol';
-import type { ProviderInfo, SidecarProvider } from './provider';
+import type { ProviderInfo, ServedModel, SidecarProvider } from './provider';
 import { toWireError, WireError } from './wire-error';
 import { guardRequest } from '../util/request-guard';
 
@@ -88,6 +88,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const pinfo = await provider.info();
   const info = describe(pinfo, limits, provider, probes);
   const model = pinfo.model;
+  const served: ServedModel = { provider, model };
 
   const checkChars = (input: Partial<SidecarInput> & { context?: string }): void => {
     const n = inputChars(input);
@@ -130,7 +131,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       const r = parseBody(ProbeScoresRequestSchema, body, 'POST /v1/probe_scores');
       checkChars(r);
       const resolved = resolveProbes(r.probes, probes, pinfo.identity);
-      return scoreProbes(provider, model, r, resolved, signal);
+      return scoreProbes(served, r, resolved, signal);
     },
 
     'POST /v1/loglikelihood': async (body, signal) => {
@@ -163,11 +164,11 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   }
   if (info.capabilities.openai) {
     // vLLM's and llama.cpp's tokenizer endpoint, so clients can check that they agree with what this server runs
-    if (provider.tokenize) routes['POST /tokenize'] = async (body, signal) => servingTokenize(provider, model, limits.maxPromptChars, body, signal);
+    if (provider.tokenize) routes['POST /tokenize'] = async (body, signal) => servingTokenize(served, limits.maxPromptChars, body, signal);
     routes['GET /v1/models'] = async () => modelsAnswer(model);
     // the same character limit as the sidecar routes, checked before anything is tokenized
-    routes['POST /v1/chat/completions'] = async (body, signal) => chatCompletions(provider, model, body, signal, checkChars);
-    routes['POST /v1/completions'] = async (body, signal) => completions(provider, model, body, signal, checkChars);
+    routes['POST /v1/chat/completions'] = async (body, signal) => chatCompletions(served, body, signal, checkChars);
+    routes['POST /v1/completions'] = async (body, signal) => completions(served, body, signal, checkChars);
   }
   const paths = new Set(Object.keys(routes).map((k) => k.split(' ')[1]));
 

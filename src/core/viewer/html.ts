@@ -54,17 +54,22 @@ const BODY = `<body>
 <noscript>The results viewer needs JavaScript.</noscript>
 `;
 
-/** The page of the VS Code panel and of `sclab view`: the app and its stylesheet loaded from the host's assets. */
-export function renderViewerHtml(o: ViewerHtmlOptions): string {
-  checkNonce(o.nonce);
+/** The start of both viewer pages, up to the title: the CSP decides what the page may load and run. */
+function pageHead(csp: string, title: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(viewerCsp(o))}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
-<title>${escapeHtml(o.title ?? 'Self-Correction Lab results')}</title>
+<title>${escapeHtml(title)}</title>`;
+}
+
+/** The page of the VS Code panel and of `sclab view`: the app and its stylesheet loaded from the host's assets. */
+export function renderViewerHtml(o: ViewerHtmlOptions): string {
+  checkNonce(o.nonce);
+  return `${pageHead(viewerCsp(o), o.title ?? 'Self-Correction Lab results')}
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
 <script type="application/json" id="sclab-boot">${jsonForScript({ state: o.state ?? {} })}</script>
 </head>
@@ -95,14 +100,7 @@ export function inlineSafe(code: string, tag: 'script' | 'style'): string {
 export function renderStaticHtml(o: StaticHtmlOptions): string {
   checkNonce(o.nonce);
   const csp = viewerCsp({ cspSource: "'none'", nonce: o.nonce, inlineStyle: true });
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(o.title)}</title>
+  return `${pageHead(csp, o.title)}
 <style nonce="${escapeHtml(o.nonce)}">${inlineSafe(o.style, 'style')}</style>
 <script type="application/json" id="sclab-boot">${jsonForScript({ state: o.state ?? {}, static: true })}</script>
 <script type="application/json" id="sclab-static-answers">${jsonForScript(o.answers)}</script>

@@ -22,10 +22,11 @@
  *   webview.onDidReceiveMessage(async (raw) => {
  *     const msg = safeParseAppMessage(raw);
  *     if (!msg.ok) return webview.postMessage(msg.response);                  // answers id 0 or the request's id
- *     if (msg.message.kind === 'request') webview.postMessage(await service.handle(msg.message));
+ *     if (msg.message.kind === 'request') webview.postMessage(await service.respond(msg.message));
  *     else handleCommand(msg.message);                                        // reveal, open, export: the host's job
  *   });
- * `service.handle` also accepts raw (unvalidated) input and never throws: errors come back as error responses.
+ * Each message is validated once, where it arrives: `service.respond` takes the validated request, `service.handle`
+ * raw input (it validates) for hosts with no commands to route. Neither throws: errors come back as error responses.
  * When the run folder changes (new records, a resume), call `service.invalidate()` and then post
  * { kind: 'notification', event: 'runChanged', data: {} }: the app asks again.
  */
@@ -227,8 +228,12 @@ export function errorResponse(id: number, err: unknown): ViewerResponse {
 /** A stable key of a request's meaning (method + params with defaults, keys sorted): the static report's lookup key. */
 export function requestKey(method: Method, params: unknown): string {
   const parsed = RequestSchema.safeParse({ kind: 'request', id: 1, method, params });
-  const p = parsed.success ? parsed.data.params : params;
-  return `${method}:${stableJson(p)}`;
+  return parsed.success ? requestKeyOf(parsed.data) : `${method}:${stableJson(params)}`;
+}
+
+/** The same key of a request already validated (its defaults filled). */
+export function requestKeyOf(request: ViewerRequest): string {
+  return `${request.method}:${stableJson(request.params)}`;
 }
 
 function stableJson(v: unknown): string {

@@ -17,7 +17,7 @@ import { readAnalysisRecords, readRecordsAt } from '../runner/analysis-records';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
 import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
-import { errorResponse, parseAppMessage, safeParseAppMessage, type Method, type ParamsOf, type ResultOf, type ViewerHandlers, type ViewerResponse } from './protocol';
+import { errorResponse, parseAppMessage, safeParseAppMessage, type Method, type ParamsOf, type ResultOf, type ViewerHandlers, type ViewerRequest, type ViewerResponse } from './protocol';
 
 export interface ViewerServiceOptions {
   runDir: string;
@@ -30,8 +30,13 @@ export interface ViewerServiceOptions {
 }
 
 export interface ViewerService {
-  /** Answers one request (raw input is validated); never throws: failures come back as error responses. */
-  handle(request: unknown): Promise<ViewerResponse>;
+  /** Answers one message from the app, validated here; never throws: failures come back as error responses. */
+  handle(raw: unknown): Promise<ViewerResponse>;
+  /**
+   * Answers a request its host has already validated (safeParseAppMessage at the host's boundary, which must also route
+   * commands), so no message is validated twice; never throws.
+   */
+  respond(request: ViewerRequest): Promise<ViewerResponse>;
   /** Typed direct call for hosts that build pages themselves (the static report); throws SclabError. */
   call<M extends Method>(method: M, params?: unknown): Promise<ResultOf[M]>;
   /** Forget what was read: the run folder changed (new records, a resume). */
@@ -249,18 +254,23 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
   // one generic step correlates a method with its params and result (TypeScript checks handlers[method] per M)
   const dispatch = <M extends Method>(method: M, params: ParamsOf[M]): Promise<ResultOf[M]> => handlers[method](params);
 
+  const respond = async (msg: ViewerRequest): Promise<ViewerResponse> => {
+    try {
+      return { kind: 'response', id: msg.id, ok: true, result: await dispatch(msg.method, msg.params) };
+    } catch (err) {
+      return errorResponse(msg.id, err);
+    }
+  };
+
   return {
     async handle(raw) {
       const parsed = safeParseAppMessage(raw);
       if (!parsed.ok) return parsed.response;
       const msg = parsed.message;
       if (msg.kind !== 'request') return errorResponse(0, new SclabError('bad_request', `viewer command ${msg.command}: commands go to the host, not the data service`));
-      try {
-        return { kind: 'response', id: msg.id, ok: true, result: await dispatch(msg.method, msg.params) };
-      } catch (err) {
-        return errorResponse(msg.id, err);
-      }
+      return respond(msg);
     },
+    respond,
     async call(method, params = {}) {
       // validated like a request from the app (defaults filled); a bad one throws SclabError('bad_request')
       const msg = parseAppMessage({ kind: 'request', id: 1, method, params });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { AnalysisOptions } from '../analysis/analyze';
 import { SclabError } from '../model/errors';
 import { renderStaticHtml } from './html';
-import { requestKey, type Method, type SamplesResult } from './protocol';
+import { requestKeyOf, safeParseAppMessage, type Method, type SamplesResult } from './protocol';
 import { createViewerService } from './service';
 
 export interface StaticViewerOptions {
@@ -36,9 +36,12 @@ export async function renderStaticViewer(runDir: string, opts: StaticViewerOptio
   const service = createViewerService({ runDir, ...(opts.compareRunDir ? { compareRunDir: opts.compareRunDir } : {}), ...(opts.analysis ? { analysis: opts.analysis } : {}) });
   const answers: Record<string, unknown> = {};
   const put = async (method: Method, params: unknown) => {
-    const r = await service.handle({ kind: 'request', id: 1, method, params });
+    // validated once: the key and the answer come from the same parsed request
+    const parsed = safeParseAppMessage({ kind: 'request', id: 1, method, params });
+    if (!parsed.ok || parsed.message.kind !== 'request') return null;
+    const r = await service.respond(parsed.message);
     // errors are not embedded: the page then says this view needs a live host
-    if (r.ok) answers[requestKey(method, params)] = r.result;
+    if (r.ok) answers[requestKeyOf(parsed.message)] = r.result;
     return r.ok ? r.result : null;
   };
   const overview = await put('overview', {});

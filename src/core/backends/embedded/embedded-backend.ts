@@ -128,7 +128,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           topLogprobs: d.topLogprobs,
           ...(d.seed !== undefined ? { seed: d.seed } : {}),
         },
-        { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) },
+        { ...routed(req.messages, signal), ...(await resolveSteering(client, { steer: req.steer, messages: req.messages, ids }, signal)) },
       );
       const result: ChatResult = {
         text: r.text,
@@ -144,7 +144,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       const input = await client.render(req.messages, req.prefill, { signal });
       const [context, ...wholes] = await client.tokenize([input, ...req.continuations.map((c) => input + c)], undefined, { signal });
       const aligned = alignContinuations(context!, wholes);
-      const scores = await client.score(aligned.prefixIds, aligned.continuations, { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, context!, signal)) });
+      const scores = await client.score(aligned.prefixIds, aligned.continuations, { ...routed(req.messages, signal), ...(await resolveSteering(client, { steer: req.steer, messages: req.messages, ids: context! }, signal)) });
       const tokenLogprobs = scores.map((s, i) => s.logprobs.slice(aligned.inputTokens[i]!));
       return { logprobs: tokenLogprobs.map((lp) => lp.reduce((a, b) => a + b, 0)), tokenLogprobs };
     },
@@ -161,7 +161,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       }
       const convention = req.convention ?? 'sclab';
       const ids = await promptIds(client, req.messages, req.prefill, signal);
-      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { ...routed(req.messages, signal), ...(await resolveSteering(client, req.steer, req.messages, ids, signal)) });
+      const h = await client.hidden(ids, { position: req.position, modules: [req.module], convention }, { ...routed(req.messages, signal), ...(await resolveSteering(client, { steer: req.steer, messages: req.messages, ids }, signal)) });
       const all = h[req.module]!;
       return {
         module: req.module,

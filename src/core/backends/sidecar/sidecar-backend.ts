@@ -76,7 +76,7 @@ export function createSidecarBackend(opts: SidecarBackendOptions): SidecarBacken
     const i = await sidecar.info(signal);
     const model = opts.model ?? i.model;
     if (model !== i.model) {
-      throw new SclabError('config', `model mismatch: --model is "${model}" but the sidecar at ${sidecar.url} serves "${i.model}"; hidden states would come from another model`);
+      throw new SclabError('config', (w) => `model mismatch: ${w.model} is "${model}" but the sidecar at ${sidecar.url} serves "${i.model}"; hidden states would come from another model`);
     }
     const notes = [`sidecar ${sidecar.url}: ${i.implementation ?? 'unnamed implementation'}, ${i.protocol}, model "${i.model}" (${i.n_layers} layers, width ${i.d_model})`];
     const listed = await listedModels(signal);

@@ -50,11 +50,11 @@ export async function* readBbqAmbigTsv(file: string, lines: AsyncIterable<Physic
   const category = bbqAmbigCategory(file);
   for await (const l of lines) {
     if (l.badUtf8Column !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the line was not read') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: l.badUtf8Column }, 'invalid UTF-8 byte sequence; the line was not read') };
       continue;
     }
     if (l.text.trim() === '') {
-      yield { diagnostic: warningAt(file, l.line, 1, 'blank line skipped') };
+      yield { diagnostic: warningAt({ file, line: l.line, column: 1 }, 'blank line skipped') };
       continue;
     }
     const { cells, columns } = splitTabs(l.text);

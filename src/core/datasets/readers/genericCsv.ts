@@ -48,7 +48,7 @@ export async function* readGenericDelimited(
       if (l.overlongBytes !== undefined) badLines.add(l.line); // reported by the line reader's caller
       if (l.badUtf8Column !== undefined) {
         badLines.add(l.line);
-        side.push(errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the row was not read'));
+        side.push(errorAt({ file, line: l.line, column: l.badUtf8Column }, 'invalid UTF-8 byte sequence; the row was not read'));
       }
       yield l.text + '\n';
     }
@@ -69,7 +69,7 @@ export async function* readGenericDelimited(
   let lastEnd = 0;
   parser.on('skip', (err: Error & { lines?: number }) => {
     const start = lastEnd + 1;
-    side.push(errorAt(file, start, 1, `CSV syntax: ${err.message.replace(/ at line \d+/, '')}`));
+    side.push(errorAt({ file, line: start, column: 1 }, `CSV syntax: ${err.message.replace(/ at line \d+/, '')}`));
     lastEnd = err.lines ?? start;
   });
   const source = Readable.from(text());
@@ -92,7 +92,7 @@ export async function* readGenericDelimited(
       for (let n = start; n <= end; n++) if (badLines.has(n)) spansBadLine = true;
       if (spansBadLine) continue; // already reported (invalid UTF-8, or a line over the length cap)
       if (rec.record.length === 1 && rec.record[0]!.trim() === '' && !rec.raw.includes('"')) {
-        yield { diagnostic: warningAt(file, start, 1, 'blank line skipped') };
+        yield { diagnostic: warningAt({ file, line: start, column: 1 }, 'blank line skipped') };
         continue;
       }
       // field positions cost a pass over the raw record: computed only for a row that has something to report
@@ -104,7 +104,7 @@ export async function* readGenericDelimited(
       };
       if (!header) {
         if (rec.record.length > MAX_COLUMNS) {
-          yield { diagnostic: errorAt(file, start, 1, `the header has ${rec.record.length} columns; at most ${MAX_COLUMNS} are read (is this a dataset file?)`) };
+          yield { diagnostic: errorAt({ file, line: start, column: 1 }, `the header has ${rec.record.length} columns; at most ${MAX_COLUMNS} are read (is this a dataset file?)`) };
           header = [];
           headerUsable = false;
           continue;
@@ -118,15 +118,13 @@ export async function* readGenericDelimited(
         }
         if (dups.size > 0) {
           const shown = [...dups].slice(0, 20).map((h) => (h === '' ? '(unnamed)' : h));
-          yield { diagnostic: errorAt(file, start, 1, `duplicate column name(s) in the header: ${shown.join(', ')}${dups.size > 20 ? ` and ${dups.size - 20} more` : ''}`) };
+          yield { diagnostic: errorAt({ file, line: start, column: 1 }, `duplicate column name(s) in the header: ${shown.join(', ')}${dups.size > 20 ? ` and ${dups.size - 20} more` : ''}`) };
         }
         headerUsable = seen.has('question') || seen.has('prompt');
         if (!headerUsable) {
           yield {
             diagnostic: errorAt(
-              file,
-              start,
-              1,
+              { file, line: start, column: 1 },
               `no 'question' or 'prompt' column, so no row can become an item (columns: ${header.map((h) => (h === '' ? '(unnamed)' : h)).join(', ')})`,
             ),
           };
@@ -140,7 +138,7 @@ export async function* readGenericDelimited(
       }
       if (!headerUsable && header.length === 0) continue; // the header was refused; it covers every row
       if (rec.record.length !== header.length) {
-        yield { diagnostic: errorAt(file, start, 1, `row has ${rec.record.length} fields but the header has ${header.length}`) };
+        yield { diagnostic: errorAt({ file, line: start, column: 1 }, `row has ${rec.record.length} fields but the header has ${header.length}`) };
         continue;
       }
       if (!headerUsable) continue; // the header error above covers every row
@@ -157,7 +155,7 @@ export async function* readGenericDelimited(
       if (!item) continue;
       const dup = ids.check(item.id, start);
       if (dup) {
-        yield { diagnostic: errorAt(file, start, columnOfIndex(indexOfColumn.get('id') ?? -1), dup, 'id') };
+        yield { diagnostic: errorAt({ file, line: start, column: columnOfIndex(indexOfColumn.get('id') ?? -1) }, dup, 'id') };
         continue;
       }
       yield { item };

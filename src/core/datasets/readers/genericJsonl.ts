@@ -25,7 +25,7 @@ export async function* readGenericJsonl(file: string, lines: AsyncIterable<Physi
     if (!item) continue;
     const dup = ids.check(item.id, row.line);
     if (dup) {
-      yield { diagnostic: errorAt(file, row.line, columnOf('id'), dup, 'id') };
+      yield { diagnostic: errorAt({ file, line: row.line, column: columnOf('id') }, dup, 'id') };
       continue;
     }
     yield { item };

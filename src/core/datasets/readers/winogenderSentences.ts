@@ -55,32 +55,32 @@ export async function* readWinogenderSentences(
   const { stats, diagnostics } = await loadOccupationStats(dir, signal);
   for (const diagnostic of diagnostics) yield { diagnostic };
   const templates = await loadTemplatesForSentences(dir, signal);
-  if (!templates) yield { diagnostic: warningAt(file, 1, 1, 'no templates.tsv next to this file: pronouns are found by searching each sentence') };
+  if (!templates) yield { diagnostic: warningAt({ file, line: 1, column: 1 }, 'no templates.tsv next to this file: pronouns are found by searching each sentence') };
   const seen = new Map<string, number>();
   for await (const l of lines) {
     if (l.badUtf8Column !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the line was not read') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: l.badUtf8Column }, 'invalid UTF-8 byte sequence; the line was not read') };
       continue;
     }
     const { cells, columns } = splitTabs(l.text);
     if (l.line === 1) {
       if (headerMatches(cells, SENTENCES_HEADER)) continue;
-      yield { diagnostic: errorAt(file, 1, 1, `expected the header "${SENTENCES_HEADER.join('\\t')}"`) };
+      yield { diagnostic: errorAt({ file, line: 1, column: 1 }, `expected the header "${SENTENCES_HEADER.join('\\t')}"`) };
       if (!SENTID_RE.test(cells[0]?.trim() ?? '')) continue;
     }
     if (l.text.trim() === '') {
-      yield { diagnostic: warningAt(file, l.line, 1, 'blank line skipped') };
+      yield { diagnostic: warningAt({ file, line: l.line, column: 1 }, 'blank line skipped') };
       continue;
     }
     if (cells.length !== 2) {
-      yield { diagnostic: errorAt(file, l.line, 1, `expected 2 tab-separated columns (sentid, sentence), got ${cells.length}`) };
+      yield { diagnostic: errorAt({ file, line: l.line, column: 1 }, `expected 2 tab-separated columns (sentid, sentence), got ${cells.length}`) };
       continue;
     }
     const sentid = cells[0]!.trim();
     const sentence = cells[1]!.trim();
     const m = SENTID_RE.exec(sentid);
     if (!m) {
-      yield { diagnostic: errorAt(file, l.line, 1, `sentid "${sentid}" is not <occupation>.<participant|someone>.<0|1>.<male|female|neutral>.txt`, 'sentid') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: 1 }, `sentid "${sentid}" is not <occupation>.<participant|someone>.<0|1>.<male|female|neutral>.txt`, 'sentid') };
       continue;
     }
     // cast: the regex above has exactly these five groups, and its character classes admit only these values
@@ -88,7 +88,7 @@ export async function* readWinogenderSentences(
     const id = sentid.replace(/\.txt$/, '');
     const first = seen.get(id);
     if (first !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, 1, `duplicate id '${id}' (first at line ${first})`, 'sentid') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: 1 }, `duplicate id '${id}' (first at line ${first})`, 'sentid') };
       continue;
     }
     const someone = who === 'someone';
@@ -98,19 +98,19 @@ export async function* readWinogenderSentences(
       const at = locatePronoun(sentence, t, someone);
       if (at) found = { ...at, slot: t.slot };
       else {
-        yield { diagnostic: errorAt(file, l.line, columns[1]!, `sentence does not match its template (templates.tsv line ${t.line}); cannot find the pronoun`, 'sentence') };
+        yield { diagnostic: errorAt({ file, line: l.line, column: columns[1]! }, `sentence does not match its template (templates.tsv line ${t.line}); cannot find the pronoun`, 'sentence') };
         continue;
       }
     } else {
-      if (templates) yield { diagnostic: warningAt(file, l.line, 1, `no template for ${occupation} with answer ${answerText}; pronoun found by search`, 'sentid') };
+      if (templates) yield { diagnostic: warningAt({ file, line: l.line, column: 1 }, `no template for ${occupation} with answer ${answerText}; pronoun found by search`, 'sentid') };
       found = searchPronoun(sentence, gender);
       if (!found) {
-        yield { diagnostic: errorAt(file, l.line, columns[1]!, `cannot identify the ${gender} pronoun in the sentence`, 'sentence') };
+        yield { diagnostic: errorAt({ file, line: l.line, column: columns[1]! }, `cannot identify the ${gender} pronoun in the sentence`, 'sentence') };
         continue;
       }
     }
     if (found.word.toLowerCase() !== PRONOUNS[found.slot][gender]) {
-      yield { diagnostic: warningAt(file, l.line, columns[1]! + found.start, `pronoun "${found.word}" does not match the gender "${gender}" in the sentid`, 'sentence') };
+      yield { diagnostic: warningAt({ file, line: l.line, column: columns[1]! + found.start }, `pronoun "${found.word}" does not match the gender "${gender}" in the sentid`, 'sentence') };
     }
     seen.set(id, l.line);
     const blanked = sentence.slice(0, found.start) + '_' + sentence.slice(found.start + found.word.length);

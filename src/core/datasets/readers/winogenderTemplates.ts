@@ -34,17 +34,17 @@ export async function* readWinogenderTemplates(
   const seen = new Map<string, number>();
   for await (const l of lines) {
     if (l.badUtf8Column !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, l.badUtf8Column, 'invalid UTF-8 byte sequence; the line was not read') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: l.badUtf8Column }, 'invalid UTF-8 byte sequence; the line was not read') };
       continue;
     }
     if (l.line === 1) {
       if (!headerMatches(splitTabs(l.text).cells, TEMPLATES_HEADER)) {
-        yield { diagnostic: errorAt(file, 1, 1, `expected the header "${TEMPLATES_HEADER.join('\\t')}"`) };
+        yield { diagnostic: errorAt({ file, line: 1, column: 1 }, `expected the header "${TEMPLATES_HEADER.join('\\t')}"`) };
         if (!l.text.includes('$OCCUPATION')) continue;
       } else continue;
     }
     if (l.text.trim() === '') {
-      yield { diagnostic: warningAt(file, l.line, 1, 'blank line skipped') };
+      yield { diagnostic: warningAt({ file, line: l.line, column: 1 }, 'blank line skipped') };
       continue;
     }
     const r = parseTemplateRow(file, l.line, l.text);
@@ -56,12 +56,12 @@ export async function* readWinogenderTemplates(
     const id = `${t.occupation}.${t.participant}.${t.answer}`;
     const first = seen.get(id);
     if (first !== undefined) {
-      yield { diagnostic: errorAt(file, l.line, 1, `duplicate id '${id}' (first at line ${first})`, 'occupation') };
+      yield { diagnostic: errorAt({ file, line: l.line, column: 1 }, `duplicate id '${id}' (first at line ${first})`, 'occupation') };
       continue;
     }
     seen.set(id, l.line);
     if (stats && !stats.has(t.occupation)) {
-      yield { diagnostic: warningAt(file, l.line, 1, `occupation '${t.occupation}' has no row in occupations-stats.tsv`, 'occupation') };
+      yield { diagnostic: warningAt({ file, line: l.line, column: 1 }, `occupation '${t.occupation}' has no row in occupations-stats.tsv`, 'occupation') };
     }
     const sentence = fillRoles(t.template, t.occupation, t.participant).split(SLOT_TOKENS[t.slot]).join('_');
     const item: Item = {
