@@ -1,7 +1,7 @@
 // 16-bit weights (F16/BF16 kept as loaded) must give exactly what their fp32 widening gives: the kernels widen
 // every value exactly (halfToFloat for F16, a shift for BF16) and then run the same fp32 tiles.
 import { describe, expect, it } from 'vitest';
-import { HalfMatrix, matmul, newKernelArena, widenedF32, weightRows } from '../../src/core/engine/kernels';
+import { HalfMatrix, isKernelResident, matmul, newKernelArena, widenedF32, weightRows } from '../../src/core/engine/kernels';
 import { matmulHalfWasm } from '../../src/core/engine/kernels-wasm';
 import { halfToFloat } from '../../src/core/engine/hf/dtype';
 
@@ -34,6 +34,15 @@ const shapes: Array<[number, number, number]> = [
 ];
 
 describe('16-bit weight matrices', () => {
+  it('are kept in the arena\'s memory even when allocating them grows it (else every matmul copies them)', () => {
+    const arena = newKernelArena();
+    const small = arena.allocU16(8);
+    const big = arena.allocU16(3_000_000); // past the initial memory: grows it
+    const after = arena.allocU16(8);
+    for (const a of [small, big, after]) expect(isKernelResident(a)).toBe(true);
+    expect(big.length).toBe(3_000_000);
+  });
+
   for (const dtype of ['F16', 'BF16'] as const) {
     it(`${dtype}: matmul equals the matmul of the widened matrix, bit for bit, on odd shapes`, () => {
       for (const [rows, inDim, outDim] of shapes) {

@@ -183,7 +183,9 @@ function allocIn(s: WasmState | null, n: number): Float32Array {
 
 function allocU16In(s: WasmState, n: number): Uint16Array {
   try {
-    return new Uint16Array(s.mem.buffer, reserve(s, n * 2), n);
+    // reserve first: it may grow the memory, and the view must be taken on the grown buffer
+    const ptr = reserve(s, n * 2);
+    return new Uint16Array(s.mem.buffer, ptr, n);
   } catch (e) {
     if (e instanceof RangeError) return new Uint16Array(n);
     throw e;
@@ -191,7 +193,7 @@ function allocU16In(s: WasmState, n: number): Uint16Array {
 }
 
 /** whether a lives in a kernel arena's memory (and so is used by matmul without copying) */
-export function isKernelResident(a: Float32Array): boolean {
+export function isKernelResident(a: Float32Array | Uint16Array): boolean {
   return owners.has(a.buffer);
 }
 
