@@ -31,6 +31,8 @@ function randomF32(n: number, seed: number): Float32Array {
 
 const shapes: Array<[number, number, number]> = [
   [1, 4, 4], [1, 64, 300], [1, 576, 31], [1, 24, 6], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65], [16, 96, 48], [13, 576, 31], [1, 7, 5], [2, 33, 17],
+  // decode's one-stream kernels (mv_*_1x1) from 64K weights up, outDim % 4 != 0 included
+  [1, 576, 133], [1, 512, 128],
 ];
 
 describe('16-bit weight matrices', () => {
@@ -77,6 +79,13 @@ describe('16-bit weight matrices', () => {
         const want = new Float32Array(outDim);
         matmul(want, x, wide, 1, inDim, outDim);
         expect(Array.from(got)).toEqual(Array.from(want));
+        // the whole matrix is big enough for the one-stream kernel; in quarters it goes through the four-row one
+        const quarter = outDim / 4;
+        for (let q = 0; q < 4; q++) {
+          const part = new Float32Array(quarter);
+          expect(matmulHalfWasm(part, x, new HalfMatrix('F16', all.subarray(q * quarter * inDim, (q + 1) * quarter * inDim)), 1, inDim, quarter)).toBe(true);
+          expect(Array.from(part)).toEqual(Array.from(want.subarray(q * quarter, (q + 1) * quarter)));
+        }
         // and for finite values that is halfToFloat itself (+0 for -0: 1 * -0 + 0 * … is +0)
         const exact = Array.from({ length: outDim }, (_, o) => halfToFloat(all[o * inDim + j]!) + 0);
         expect(Array.from(got).filter((_, o) => Number.isFinite(exact[o]))).toEqual(exact.filter((v) => Number.isFinite(v)));
@@ -92,6 +101,9 @@ describe('16-bit weight matrices', () => {
     expect(w.finite).toBe(true);
     expect(new HalfMatrix('F16', Uint16Array.of(1, 2, 0xfc00, 3)).finite).toBe(false);
     const wide = widenedF32(w);
+    const doubled = new HalfMatrix('F16', new Uint16Array(2 * finite.length));
+    doubled.bits.set(finite);
+    doubled.bits.set(finite, finite.length);
     for (let j = 0; j < 8; j++) {
       const x = new Float32Array(8);
       x[j] = -2; // also checks the sign comes through the multiply
@@ -101,6 +113,10 @@ describe('16-bit weight matrices', () => {
       matmul(want, x, wide, 1, 8, want.length);
       expect(Array.from(got)).toEqual(Array.from(want));
       expect(Array.from(got)).toEqual(Array.from(want, (_, o) => -2 * halfToFloat(finite[o * 8 + j]!) + 0));
+      // twice over: big enough for the one-stream kernel
+      const twice = new Float32Array(2 * got.length);
+      matmul(twice, x, doubled, 1, 8, twice.length);
+      expect(Array.from(twice)).toEqual([...got, ...got]);
     }
   });
 

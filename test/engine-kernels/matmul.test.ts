@@ -36,7 +36,7 @@ function expectClose(got: Float32Array, want: Float32Array, inDim: number): void
 // odd sizes on purpose: odd rows (the 1-row tail), outDim % 4 != 0 (the column tail), inDim % 4 != 0 (JS fallback)
 const shapes: Array<[number, number, number]> = [
   [1, 4, 4], [1, 64, 64], [1, 64, 172], [1, 7, 5], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65],
-  [9, 33, 17], [4, 1, 1], [1, 1, 7], [11, 64, 2], [16, 96, 48], [13, 576, 31],
+  [9, 33, 17], [4, 1, 1], [1, 1, 7], [11, 64, 2], [16, 96, 48], [13, 576, 31], [1, 576, 131], [1, 256, 256],
 ];
 
 type Kernel = (out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number) => void;
@@ -61,7 +61,8 @@ describe('matmul kernels against the naive reference', () => {
   }
 
   it('gives a row the same sums, to the bit, alone (decode tiles) as inside a batch (prefill tiles)', () => {
-    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13]] as const) {
+    // the last two are big enough for decode's one-stream tile (mm_1x1), one with outDim % 4 != 0
+    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13], [576, 131], [256, 260]] as const) {
       const rows = 6;
       const x = random(rows * inDim, inDim);
       const w = random(outDim * inDim, outDim);

@@ -10,7 +10,7 @@
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_STREAM_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -25,8 +25,10 @@ interface WasmState {
   multi: TileFn;
   one: TileFn;
   oneWide: TileFn;
+  oneStream: TileFn;
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
+  halfRowStream: Record<HalfRowKind, HalfRowFn>;
   heap: Float32Array;
   /** next free byte of the arena */
   top: number;
@@ -57,7 +59,9 @@ function instantiate(): WasmState | null {
       one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
       oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
+      oneStream: ex[matmulTileName(ONE_ROW_STREAM_TILE)] as TileFn,
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
+      halfRowStream: { F16: ex[halfRowName('F16', 1)] as HalfRowFn, BF16: ex[halfRowName('BF16', 1)] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE', 1)] as HalfRowFn },
       heap: new Float32Array(mem.buffer),
       top: 64,
       buffers: new WeakSet([mem.buffer]),
@@ -227,6 +231,18 @@ function place16(s: WasmState, a: Uint16Array, n: number, name: string): number 
   return ptr;
 }
 
+/** weights per matrix from which decode reads rows one after the other (a big model's matrices come from DRAM) */
+const STREAM_MIN_WEIGHTS = 64 * 1024;
+
+/**
+ * Whether a one-row product reads its weights as one sequential stream (mm_1x1, mv_*_1x1): about twice the rate of
+ * the interleaved tiles when the matrix comes from DRAM; a small matrix (a small model, in cache) keeps the
+ * interleaved tiles, whose independent accumulators win when memory is not the limit.
+ */
+function streamsFromMemory(inDim: number, outDim: number): boolean {
+  return inDim * outDim >= STREAM_MIN_WEIGHTS;
+}
+
 /**
  * The strided matmul of kernels-wasm-code.ts over byte offsets op/xp/wp of the kernels' memory, any rows and
  * outDim (SIMD tiles, then the odd row and the outDim % 4 columns); inDim must be a positive multiple of 4.
@@ -241,6 +257,10 @@ export function matmulAt(
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
       const o = op + r * outStride * 4;
       const xr = xp + r * xStride * 4;
+      if (rows === 1 && streamsFromMemory(inDim, outDim)) {
+        s.oneStream(o, xr, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
+        continue;
+      }
       const wide = Math.floor(outDim / 8);
       if (wide > 0) s.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
       if (colTiles > wide * 2) s.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
@@ -317,7 +337,9 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
   let o0 = 0;
   if (rows === 1 && inDim % 8 === 0) {
     const colTiles = Math.floor(outDim / 4);
-    s.halfRow[w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype](op, xp, wp, inDim, colTiles);
+    const kind = w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype;
+    if (streamsFromMemory(inDim, outDim)) s.halfRowStream[kind](op, xp, wp, inDim, colTiles * 4);
+    else s.halfRow[kind](op, xp, wp, inDim, colTiles);
     o0 = colTiles * 4;
   }
   for (; o0 < outDim; o0 += blockRows) {
