@@ -31,8 +31,10 @@ function randomF32(n: number, seed: number): Float32Array {
 
 const shapes: Array<[number, number, number]> = [
   [1, 4, 4], [1, 64, 300], [1, 576, 31], [1, 24, 6], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65], [16, 96, 48], [13, 576, 31], [1, 7, 5], [2, 33, 17],
-  // decode's one-stream kernels (mv_*_1x1) from 64K weights up, outDim % 4 != 0 included
+  // decode's one-stream kernel (mv_*_1x1) from 64K weights up, outDim % 4 != 0 included
   [1, 576, 133], [1, 512, 128],
+  // 2–4 rows: the streaming kernels, widening in registers; 5–8: the block path again
+  [2, 64, 36], [3, 576, 31], [4, 16, 8], [5, 96, 13], [6, 512, 128], [7, 576, 133], [8, 64, 20],
 ];
 
 describe('16-bit weight matrices', () => {

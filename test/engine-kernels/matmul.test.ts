@@ -60,7 +60,7 @@ describe('matmul kernels against the naive reference', () => {
     });
   }
 
-  it('gives a row the same sums, to the bit, alone (decode tiles) as inside a batch (prefill tiles)', () => {
+  it('gives a row the same sums, to the bit, alone or with a few others (decode tiles) as inside a batch (prefill tiles)', () => {
     // the last two are big enough for decode's one-stream tile (mm_1x1), one with outDim % 4 != 0
     for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13], [576, 131], [256, 260]] as const) {
       const rows = 6;
@@ -72,6 +72,12 @@ describe('matmul kernels against the naive reference', () => {
         const one = new Float32Array(outDim);
         matmul(one, x.subarray(r * inDim, (r + 1) * inDim), w, 1, inDim, outDim);
         expect(Array.from(one)).toEqual(Array.from(batch.subarray(r * outDim, (r + 1) * outDim)));
+      }
+      // and 2–4 rows (the streaming tiles mm_Rx1 on the big shapes)
+      for (const n of [2, 3, 4]) {
+        const few = new Float32Array(n * outDim);
+        matmul(few, x.subarray(inDim, (1 + n) * inDim), w, n, inDim, outDim);
+        expect(Array.from(few)).toEqual(Array.from(batch.subarray(outDim, (1 + n) * outDim)));
       }
     }
   });

@@ -135,8 +135,8 @@ function widenHalf(dtype: HalfDtype): WasmFunction {
 /** what a one-row kernel widens: BF16, F16, or F16 known to hold no infinity or NaN (a shorter conversion) */
 export type HalfRowKind = HalfDtype | 'F16_FINITE';
 
-export function halfRowName(kind: HalfRowKind, cols: 1 | 4 = 4): string {
-  return `mv_${kind.toLowerCase()}_1x${cols}`;
+export function halfRowName(kind: HalfRowKind): string {
+  return `mv_${kind.toLowerCase()}_1x4`;
 }
 
 /**
@@ -148,15 +148,14 @@ function emitWidenFiniteF16(f: FnBuilder, lanes: number): void {
 }
 
 /**
- * mv_f16_1xC / mv_bf16_1xC(out, x, w, inDim, colTiles): one input row against 16-bit weight rows, widened in
+ * mv_f16_1x4 / mv_bf16_1x4(out, x, w, inDim, colTiles): one input row against 16-bit weight rows, widened in
  * registers (decode: each weight is used once, so it is read from memory at 16 bits and never stored wide).
- * out[col] = sum_i x[i] * widen(w[col*inDim + i]) for col < C*colTiles; inDim % 8 == 0. The four lanes of each
+ * out[col] = sum_i x[i] * widen(w[col*inDim + i]) for col < 4*colTiles; inDim % 8 == 0. The four lanes of each
  * accumulator take i mod 4 in the same order as mm_1x4, so the sums are those of the fp32 kernel on the widened rows.
- * C = 4 reads four weight rows side by side; C = 1 reads one row after the other, a single sequential stream, which
- * the hardware prefetchers serve much faster when the weights come from DRAM (decode of a model larger than cache).
  */
-function halfRowTile(kind: HalfRowKind, C: 1 | 4): WasmFunction {
+function halfRowTile(kind: HalfRowKind): WasmFunction {
   const finite = kind === 'F16_FINITE';
+  const C = 4;
   const [out, x, w, inDim, colTiles] = [0, 1, 2, 3, 4] as const;
   const f = new FnBuilder(5);
   const widen = (lanes: number): void => (finite ? emitWidenFiniteF16(f, lanes) : emitWiden(f, kind as HalfDtype, lanes));
@@ -214,7 +213,85 @@ function halfRowTile(kind: HalfRowKind, C: 1 | 4): WasmFunction {
   }
   f.addConst(ct, 1).br(0);
   f.end().end();
-  return { name: halfRowName(kind, C), params: [I32, I32, I32, I32, I32], results: [], body: f };
+  return { name: halfRowName(kind), params: [I32, I32, I32, I32, I32], results: [], body: f };
+}
+
+/** the most input rows a streaming 16-bit kernel takes at once (R accumulators, 2R inputs, 2 weights: 15 registers) */
+export const HALF_STREAM_MAX_ROWS = 4;
+
+export function halfStreamName(kind: HalfRowKind, rows: number): string {
+  return `mv_${kind.toLowerCase()}_${rows}x1`;
+}
+
+/**
+ * mv_f16_Rx1 / mv_bf16_Rx1(out, x, w, inDim, cols, xStride, outStride): R input rows (stride xStride floats) against
+ * 16-bit weight rows read one after the other — a single sequential stream, which the prefetchers serve about twice
+ * as fast from DRAM as rows read side by side — each weight widened in registers once for all R rows:
+ * out[r*outStride + col] = sum_i x[r*xStride + i] * widen(w[col*inDim + i]) for r < R, col < cols; inDim % 8 == 0.
+ * For decode (R = 1) and few-row passes (the option continuations), where widening whole blocks into scratch costs
+ * as much as the products. Each accumulator's lanes run as in mv_*_1x4 and mm_*: the same sums to the bit.
+ */
+function halfStreamTile(kind: HalfRowKind, R: number): WasmFunction {
+  const finite = kind === 'F16_FINITE';
+  const [out, x, w, inDim, cols, xStride, outStride] = [0, 1, 2, 3, 4, 5, 6] as const;
+  const f = new FnBuilder(7);
+  const widen = (lanes: number): void => (finite ? emitWidenFiniteF16(f, lanes) : emitWiden(f, kind as HalfDtype, lanes));
+  const xRowBytes = f.local(I32);
+  const outBytes = f.local(I32);
+  const col = f.local(I32);
+  const wp = f.local(I32);
+  const wEnd = f.local(I32);
+  const outCell = f.local(I32);
+  const xp = Array.from({ length: R }, () => f.local(I32));
+  const acc = Array.from({ length: R }, () => f.local(V128));
+  const h = f.local(V128);
+  const lanes = f.local(V128);
+  const wlo = f.local(V128);
+  const whi = f.local(V128);
+
+  f.get(xStride).i32(2).i32Shl().set(xRowBytes);
+  f.get(outStride).i32(2).i32Shl().set(outBytes);
+  f.get(w).set(wp); // the rows are contiguous: one pointer runs through all of them
+  f.i32(0).set(col);
+  f.block().loop(); // over weight rows (output columns)
+  f.get(col).get(cols).i32LtU().i32Eqz().brIf(1);
+  f.get(wp).get(inDim).i32(1).i32Shl().i32Add().set(wEnd);
+  xp.forEach((p, r) => (r === 0 ? f.get(x) : f.get(xp[r - 1]!).get(xRowBytes).i32Add()).set(p));
+  for (const a of acc) f.v128Zero().set(a);
+  f.loop(); // over i, eight at a time
+  f.get(wp).v128Load(0).set(h);
+  f.get(h);
+  if (finite) f.i32x4ExtendLowI16x8S();
+  else f.i32x4ExtendLowI16x8U();
+  f.set(lanes);
+  widen(lanes);
+  f.set(wlo);
+  f.get(h);
+  if (finite) f.i32x4ExtendHighI16x8S();
+  else f.i32x4ExtendHighI16x8U();
+  f.set(lanes);
+  widen(lanes);
+  f.set(whi);
+  for (let r = 0; r < R; r++) {
+    f.get(acc[r]!).get(xp[r]!).v128Load(0).get(wlo).f32x4Mul().f32x4Add().set(acc[r]!);
+    f.get(acc[r]!).get(xp[r]!).v128Load(16).get(whi).f32x4Mul().f32x4Add().set(acc[r]!);
+    f.addConst(xp[r]!, 32);
+  }
+  f.addConst(wp, 16);
+  f.get(wp).get(wEnd).i32LtU().brIf(0);
+  f.end();
+  for (let r = 0; r < R; r++) {
+    const a = acc[r]!;
+    // out + r*outBytes + col*4
+    f.get(out).i32(r).get(outBytes).i32Mul().i32Add().get(col).i32(2).i32Shl().i32Add().set(outCell);
+    f.get(outCell);
+    f.get(a).f32x4ExtractLane(0).get(a).f32x4ExtractLane(1).f32Add();
+    f.get(a).f32x4ExtractLane(2).f32Add().get(a).f32x4ExtractLane(3).f32Add();
+    f.f32Store(0);
+  }
+  f.addConst(col, 1).br(0);
+  f.end().end();
+  return { name: halfStreamName(kind, R), params: [I32, I32, I32, I32, I32, I32, I32], results: [], body: f };
 }
 
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
@@ -226,14 +303,16 @@ export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
  */
 export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
 /**
- * decode's tile for matrices that come from DRAM: one weight row after the other, a single sequential stream (the
- * prefetchers serve it at about twice the rate of mm_1x8's eight interleaved rows); same sums to the bit
+ * the tiles of 1–4 rows for matrices that come from DRAM (decode, option continuations): one weight row after the
+ * other, a single sequential stream (the prefetchers serve it at about twice the rate of mm_1x8's eight interleaved
+ * rows); same sums to the bit. STREAM_TILES[R - 1] takes R rows.
  */
-export const ONE_ROW_STREAM_TILE: TileShape = { rows: 1, cols: 1 };
+export const STREAM_TILES: TileShape[] = [1, 2, 3, 4].map((rows) => ({ rows, cols: 1 }));
 
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
-  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ONE_ROW_STREAM_TILE, ...extraTiles];
-  const halfRows = ([4, 1] as const).flatMap((c) => (['F16', 'BF16', 'F16_FINITE'] as const).map((k) => halfRowTile(k, c)));
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...halfRows];
+  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES, ...extraTiles];
+  const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
+  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1))).flat();
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams];
   return encodeModule(fns, { initial: 16, maximum: 65536 });
 }

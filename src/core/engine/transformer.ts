@@ -156,11 +156,8 @@ export class ForwardState {
       applyRope(k, rows, nKvHeads, headDim, this.cos, this.sin, c.ropeStyle);
       const keys = this.keys[l]!;
       const values = this.values[l]!;
-      const at = start * kvDim;
-      for (let j = 0; j < rows * kvDim; j++) {
-        keys[at + j] = k[j]!;
-        values[at + j] = v[j]!;
-      }
+      keys.set(k.subarray(0, rows * kvDim), start * kvDim);
+      values.set(v.subarray(0, rows * kvDim), start * kvDim);
       // SIMD attention pays for its copies from a few rows up (prefill); decode stays on the scalar loop
       if (rows < SIMD_ATTENTION_ROWS || !attentionSimd(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim)) {
         attention(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim, this.scores);
