@@ -59,21 +59,10 @@ export function attentionSimd(
     for (let r = 0; r < rows; r++) {
       const base = sc + r * n4;
       const len = startPos + r + 1;
-      let max = -Infinity;
-      for (let t = 0; t < len; t++) {
-        const v = heap[base + t]! * scale;
-        heap[base + t] = v;
-        if (v > max) max = v;
-      }
-      let sum = 0;
-      for (let t = 0; t < len; t++) {
-        const e = Math.exp(heap[base + t]! - max);
-        heap[base + t] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let t = 0; t < len; t++) heap[base + t] = heap[base + t]! * inv;
-      heap.fill(0, base + len, base + n4); // future positions (causal mask) and padding
+      const len4 = Math.ceil(len / 4) * 4;
+      heap.fill(-Infinity, base + len, base + len4); // future positions (causal mask): exp gives exactly 0
+      s.softmax(sp + r * n4 * 4, len4, scale); // SIMD exp: within float rounding of Math.exp
+      heap.fill(0, base + len4, base + n4); // the rest of the future, and padding
     }
     matmulAt(s, op + h * headDim * 4, sp, vtp + g * headDim * n4 * 4, rows, n4, headDim, n4, n4, qDim);
   }

@@ -8,7 +8,7 @@
 // Requires inDim % 4 == 0 and inDim > 0. R×C f32x4 accumulators run along i (both operands are contiguous along i)
 // and are summed horizontally at the end of a tile. The loop over column tiles is outside the loop over row tiles,
 // so a tile of C weight rows stays in L1 while the activations stream from L2.
-import { encodeModule, FnBuilder, I32, V128, type WasmFunction } from './kernels-wasm-asm';
+import { encodeModule, F32, FnBuilder, I32, V128, type WasmFunction } from './kernels-wasm-asm';
 
 export interface TileShape {
   rows: number;
@@ -294,6 +294,113 @@ function halfStreamTile(kind: HalfRowKind, R: number): WasmFunction {
   return { name: halfStreamName(kind, R), params: [I32, I32, I32, I32, I32, I32, I32], results: [], body: f };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// exp for softmax and SwiGLU, four lanes at a time (Cephes' expf: a range reduction by ln 2 and a degree-5
+// polynomial, within 2 ulp of the float32 exp over the clamped range). Math.exp costs ~5 ns per call from JS; the
+// attention softmax of a 1,000-token context calls it ~300k times per token.
+
+/** inputs below this give 0 from the softmax (exp < 1e-38: below float32's normal range) */
+export const EXP_MIN = -87.3;
+const EXP_MAX = 88; // exp(88) = 1.65e38: finite, and 2^n stays a normal float
+
+/** leaves exp(local x) as f32x4 on the stack; n and t are scratch v128 locals */
+function emitExp(f: FnBuilder, x: number, n: number, t: number): void {
+  f.get(x).v128F32x4(EXP_MIN).f32x4Max().v128F32x4(EXP_MAX).f32x4Min().set(x);
+  f.get(x).v128F32x4(Math.LOG2E).f32x4Mul().f32x4Nearest().set(n);
+  // r = x - n*ln2, ln2 in two parts so that n*C1 is exact
+  f.get(x).get(n).v128F32x4(0.693359375).f32x4Mul().f32x4Sub().get(n).v128F32x4(-2.12194440e-4).f32x4Mul().f32x4Sub().set(x);
+  f.v128F32x4(1.9875691500e-4).get(x).f32x4Mul().v128F32x4(1.3981999507e-3).f32x4Add();
+  for (const c of [8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) f.get(x).f32x4Mul().v128F32x4(c).f32x4Add();
+  f.set(t); // p(r)
+  // y = p*r*r + r + 1
+  f.get(t).get(x).f32x4Mul().get(x).f32x4Mul().get(x).f32x4Add().v128F32x4(1).f32x4Add();
+  // * 2^n, built in the exponent bits
+  f.get(n).i32x4TruncSatF32x4S().v128I32x4(127).i32x4Add().i32(23).i32x4Shl().f32x4Mul();
+}
+
+export const SOFTMAX_NAME = 'softmax_row';
+
+/**
+ * softmax_row(p, len4, scale): over the len4 floats at p (a multiple of 4; entries past the real length set to
+ * -Infinity by the caller): p[i] *= scale, then p[i] = exp(p[i] - max) / sum, with entries below EXP_MIN after the
+ * shift (the -Infinity padding included) exactly 0.
+ */
+function softmaxRow(): WasmFunction {
+  const [p, len4, scale] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const q = f.local(I32);
+  const end = f.local(I32);
+  const mx = f.local(F32);
+  const sum = f.local(F32);
+  const v = f.local(V128);
+  const acc = f.local(V128);
+  const n = f.local(V128);
+  const t = f.local(V128);
+  const sv = f.local(V128);
+  f.get(p).get(len4).i32(2).i32Shl().i32Add().set(end);
+  // pass 1: scale, and the max
+  f.get(scale).f32x4Splat().set(sv);
+  f.v128F32x4(-Infinity).set(acc);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).get(q).v128Load(0).get(sv).f32x4Mul().tee(v).v128Store(0);
+  f.get(acc).get(v).f32x4Max().set(acc);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Max().get(acc).f32x4ExtractLane(2).f32Max().get(acc).f32x4ExtractLane(3).f32Max().set(mx);
+  // pass 2: exp(x - max), and the sum
+  f.get(mx).f32x4Splat().set(sv);
+  f.v128Zero().set(acc);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).v128Load(0).get(sv).f32x4Sub().set(v);
+  f.get(q);
+  f.get(v).v128F32x4(EXP_MIN).f32x4Ge(); // the lanes that stay; the rest come out exactly 0
+  emitExp(f, v, n, t);
+  f.v128And().tee(v).v128Store(0);
+  f.get(acc).get(v).f32x4Add().set(acc);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add().get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add().set(sum);
+  // pass 3: / sum
+  f.f32(1).get(sum).f32Div().f32x4Splat().set(sv);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).get(q).v128Load(0).get(sv).f32x4Mul().v128Store(0);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  return { name: SOFTMAX_NAME, params: [I32, I32, F32], results: [], body: f };
+}
+
+export const SWIGLU_NAME = 'swiglu';
+
+/** swiglu(gate, up, groups): gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < 4*groups (byte offsets) */
+function swigluKernel(): WasmFunction {
+  const [gate, up, groups] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const end = f.local(I32);
+  const g = f.local(V128);
+  const x = f.local(V128);
+  const n = f.local(V128);
+  const t = f.local(V128);
+  f.get(gate).get(groups).i32(4).i32Shl().i32Add().set(end);
+  f.block().loop();
+  f.get(gate).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(gate).v128Load(0).set(g);
+  f.v128Zero().get(g).f32x4Sub().set(x);
+  f.get(gate);
+  f.get(g);
+  emitExp(f, x, n, t);
+  f.v128F32x4(1).f32x4Add().f32x4Div();
+  f.get(up).v128Load(0).f32x4Mul().v128Store(0);
+  f.addConst(gate, 16).addConst(up, 16).br(0);
+  f.end().end();
+  return { name: SWIGLU_NAME, params: [I32, I32, I32], results: [], body: f };
+}
+
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
@@ -313,6 +420,6 @@ export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<Arra
   const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES, ...extraTiles];
   const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
   const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1))).flat();
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams];
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams, softmaxRow(), swigluKernel()];
   return encodeModule(fns, { initial: 16, maximum: 65536 });
 }

@@ -10,7 +10,7 @@
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -30,6 +30,9 @@ interface WasmState {
   stream: TileFn[];
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
+  /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
+  softmax: (p: number, len4: number, scale: number) => void;
+  swiglu: (gate: number, up: number, groups: number) => void;
   /** halfStream[kind][R - 1]: the streaming kernel of R rows */
   halfStream: Record<HalfRowKind, HalfStreamFn[]>;
   heap: Float32Array;
@@ -63,6 +66,8 @@ function instantiate(): WasmState | null {
       oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
       stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
+      softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
+      swiglu: ex[SWIGLU_NAME] as WasmState['swiglu'],
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       halfStream: Object.fromEntries((['F16', 'BF16', 'F16_FINITE'] as const).map((k) => [k, Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => ex[halfStreamName(k, i + 1)] as HalfStreamFn)])) as Record<HalfRowKind, HalfStreamFn[]>,
       heap: new Float32Array(mem.buffer),
@@ -363,6 +368,31 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
     matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
   }
   if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  return true;
+}
+
+/**
+ * SwiGLU in place, gate[i] = silu(gate[i]) * up[i] for i < n, with the SIMD exp (within float rounding of Math.exp).
+ * Returns false (and does nothing) where the SIMD kernels cannot run.
+ */
+export function swigluWasm(gate: Float32Array, up: Float32Array, n: number): boolean {
+  const s = owners.get(gate.buffer) ?? wasm();
+  if (!s) return false;
+  const groups = n >> 2;
+  let gp: number, upp: number;
+  try {
+    gp = place(s, gate, n, 'swiglu.gate', true);
+    upp = place(s, up, n, 'swiglu.up', true);
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
+  s.swiglu(gp, upp, groups);
+  if (!s.buffers.has(gate.buffer)) gate.set(s.heap.subarray(gp >> 2, (gp >> 2) + groups * 4));
+  for (let i = groups * 4; i < n; i++) {
+    const g = gate[i]!;
+    gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
+  }
   return true;
 }
 
