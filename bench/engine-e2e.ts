@@ -119,9 +119,20 @@ function fillRandom(out: Uint16Array, seed: number): void {
   }
 }
 
-/** the tensors of the random SmolLM2-135M-shaped model, HF names, in file order; norms are ones */
-function randomModelTensors(): Array<{ name: string; shape: number[]; ones?: boolean }> {
-  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = SMOLLM2_SHAPE;
+interface HfShape {
+  dim: number;
+  hiddenDim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  vocab: number;
+  /** Qwen2: biases on q, k and v */
+  qkvBias?: boolean;
+}
+
+/** the tensors of a random model of this shape, HF names, in file order; norms are ones */
+function randomModelTensors(shape: HfShape = SMOLLM2_SHAPE): Array<{ name: string; shape: number[]; ones?: boolean }> {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = shape;
   const hd = dim / nHeads;
   const tensors: Array<{ name: string; shape: number[]; ones?: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [vocab, dim] }];
   for (let l = 0; l < nLayers; l++) {
@@ -131,6 +142,11 @@ function randomModelTensors(): Array<{ name: string; shape: number[]; ones?: boo
       { name: `${p}self_attn.q_proj.weight`, shape: [nHeads * hd, dim] },
       { name: `${p}self_attn.k_proj.weight`, shape: [nKvHeads * hd, dim] },
       { name: `${p}self_attn.v_proj.weight`, shape: [nKvHeads * hd, dim] },
+    );
+    if (shape.qkvBias) {
+      tensors.push({ name: `${p}self_attn.q_proj.bias`, shape: [nHeads * hd] }, { name: `${p}self_attn.k_proj.bias`, shape: [nKvHeads * hd] }, { name: `${p}self_attn.v_proj.bias`, shape: [nKvHeads * hd] });
+    }
+    tensors.push(
       { name: `${p}self_attn.o_proj.weight`, shape: [dim, nHeads * hd] },
       { name: `${p}post_attention_layernorm.weight`, shape: [dim], ones: true },
       { name: `${p}mlp.gate_proj.weight`, shape: [hiddenDim, dim] },
@@ -143,9 +159,9 @@ function randomModelTensors(): Array<{ name: string; shape: number[]; ones?: boo
 }
 
 /** each tensor's BF16 bits, in file order (the same seeds every time: the safetensors and the GGUF agree) */
-function* randomModelBits(): Generator<{ name: string; shape: number[]; bits: Uint16Array }> {
+function* randomModelBits(shape: HfShape = SMOLLM2_SHAPE): Generator<{ name: string; shape: number[]; bits: Uint16Array }> {
   let seed = 1;
-  for (const t of randomModelTensors()) {
+  for (const t of randomModelTensors(shape)) {
     const a = new Uint16Array(t.shape.reduce((x, y) => x * y, 1));
     if (t.ones) a.fill(0x3f80);
     else fillRandom(a, seed++);
@@ -153,11 +169,11 @@ function* randomModelBits(): Generator<{ name: string; shape: number[]; bits: Ui
   }
 }
 
-/** Streams a BF16 safetensors file of SmolLM2-135M shapes with random weights (norms = 1) into dir. */
-async function writeRandomSafetensors(file: string): Promise<void> {
+/** Streams a BF16 safetensors file of this shape with random weights (norms = 1). */
+async function writeRandomSafetensors(file: string, shape: HfShape = SMOLLM2_SHAPE): Promise<void> {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let at = 0;
-  for (const t of randomModelTensors()) {
+  for (const t of randomModelTensors(shape)) {
     const bytes = t.shape.reduce((a, b) => a * b, 1) * 2;
     header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [at, at + bytes] };
     at += bytes;
@@ -170,8 +186,34 @@ async function writeRandomSafetensors(file: string): Promise<void> {
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   await write(len);
   await write(Buffer.from(json));
-  for (const t of randomModelBits()) await write(new Uint8Array(t.bits.buffer));
+  for (const t of randomModelBits(shape)) await write(new Uint8Array(t.bits.buffer));
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
+/** Qwen2.5-1.5B's shapes (1.54 B parameters, tied embeddings): 3.1 GB as BF16 */
+export const QWEN25_15B_SHAPE: HfShape = { dim: 1536, hiddenDim: 8960, nLayers: 28, nHeads: 12, nKvHeads: 2, vocab: 151936, qkvBias: true };
+
+/**
+ * A Hugging Face folder of a random BF16 model of Qwen2.5-1.5B's shapes in dir (config, a small byte-level BPE
+ * tokenizer padded to the vocabulary, a ChatML template, model.safetensors): for the memory check of section 5.
+ */
+export async function writeQwen15bFolder(dir: string): Promise<void> {
+  const s = QWEN25_15B_SHAPE;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: s.dim, intermediate_size: s.hiddenDim, num_hidden_layers: s.nLayers,
+      num_attention_heads: s.nHeads, num_key_value_heads: s.nKvHeads, hidden_act: 'silu', max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+      rope_theta: 1000000, tie_word_embeddings: true, vocab_size: s.vocab, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
+    }),
+  );
+  writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trainTokenizer(['Who was it? The answer is A.'], 20, s.vocab)));
+  writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ add_prefix_space: false, bos_token: '<|im_start|>', eos_token: '<|im_end|>', unk_token: '<|endoftext|>', clean_up_tokenization_spaces: false, tokenizer_class: 'GPT2Tokenizer', chat_template: CHATML_TEMPLATE }),
+  );
+  await writeRandomSafetensors(path.join(dir, 'model.safetensors'), s);
 }
 
 /**

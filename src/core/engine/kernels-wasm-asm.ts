@@ -77,6 +77,8 @@ export class FnBuilder {
   f32Store(offset: number): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Load(offset: number): this { return this.op(0x2a, 2, ...uleb(offset)); }
   v128Load(offset: number): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  /** one f32 from memory into all four lanes */
+  v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...uleb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   /** a v128 constant with n in all four i32 lanes */
   v128I32x4(n: number): this {

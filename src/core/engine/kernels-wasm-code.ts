@@ -401,6 +401,45 @@ function swigluKernel(): WasmFunction {
   return { name: SWIGLU_NAME, params: [I32, I32, I32], results: [], body: f };
 }
 
+export const PV_NAME = 'pv_row';
+
+/**
+ * pv_row(out, p, v, n, headDim, vStride): out[d] = sum_{t < n} p[t] * v[t*vStride + d] for d < headDim (a multiple
+ * of 16; vStride in floats): attention's P·V for one query row, reading the value rows as they lie in the cache
+ * (sixteen dimensions per pass, one f32x4 accumulator per four), so no transposed copy of the values is needed.
+ */
+function pvRow(): WasmFunction {
+  const [out, p, v, n, headDim, vStride] = [0, 1, 2, 3, 4, 5] as const;
+  const f = new FnBuilder(6);
+  const vRowBytes = f.local(I32);
+  const d = f.local(I32);
+  const pp = f.local(I32);
+  const pEnd = f.local(I32);
+  const vp = f.local(I32);
+  const acc = Array.from({ length: 4 }, () => f.local(V128));
+  const ps = f.local(V128);
+  f.get(vStride).i32(2).i32Shl().set(vRowBytes);
+  f.get(p).get(n).i32(2).i32Shl().i32Add().set(pEnd);
+  f.i32(0).set(d);
+  f.block().loop(); // over blocks of 16 dimensions
+  f.get(d).get(headDim).i32LtU().i32Eqz().brIf(1);
+  for (const a of acc) f.v128Zero().set(a);
+  f.get(p).set(pp);
+  f.get(v).get(d).i32(2).i32Shl().i32Add().set(vp);
+  f.block().loop(); // over positions
+  f.get(pp).get(pEnd).i32LtU().i32Eqz().brIf(1);
+  f.get(pp).v128Load32Splat(0).set(ps);
+  acc.forEach((a, k) => f.get(a).get(ps).get(vp).v128Load(k * 16).f32x4Mul().f32x4Add().set(a));
+  f.addConst(pp, 4);
+  f.get(vp).get(vRowBytes).i32Add().set(vp);
+  f.br(0);
+  f.end().end();
+  acc.forEach((a, k) => f.get(out).get(d).i32(2).i32Shl().i32Add().get(a).v128Store(k * 16));
+  f.addConst(d, 16).br(0);
+  f.end().end();
+  return { name: PV_NAME, params: [I32, I32, I32, I32, I32, I32], results: [], body: f };
+}
+
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
@@ -420,6 +459,6 @@ export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<Arra
   const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES, ...extraTiles];
   const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
   const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1))).flat();
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams, softmaxRow(), swigluKernel()];
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow()];
   return encodeModule(fns, { initial: 16, maximum: 65536 });
 }

@@ -10,7 +10,7 @@
 // default arena holds scratch (attention, operands copied in) and what allocF32() is asked for without an arena;
 // releaseKernelScratch() lets it go the same way (arrays still in it keep working; new scratch starts afresh).
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -33,6 +33,8 @@ interface WasmState {
   /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
   softmax: (p: number, len4: number, scale: number) => void;
   swiglu: (gate: number, up: number, groups: number) => void;
+  /** pv_row: attention's P·V for one query row over values as they lie in the cache */
+  pv: (out: number, p: number, v: number, n: number, headDim: number, vStride: number) => void;
   /** halfStream[kind][R - 1]: the streaming kernel of R rows */
   halfStream: Record<HalfRowKind, HalfStreamFn[]>;
   heap: Float32Array;
@@ -68,6 +70,7 @@ function instantiate(): WasmState | null {
       stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
       softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
       swiglu: ex[SWIGLU_NAME] as WasmState['swiglu'],
+      pv: ex[PV_NAME] as WasmState['pv'],
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
       halfStream: Object.fromEntries((['F16', 'BF16', 'F16_FINITE'] as const).map((k) => [k, Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => ex[halfStreamName(k, i + 1)] as HalfStreamFn)])) as Record<HalfRowKind, HalfStreamFn[]>,
       heap: new Float32Array(mem.buffer),
@@ -158,7 +161,7 @@ export function wasmKernelsAvailable(): boolean {
 }
 
 function reserve(s: WasmState, bytes: number): number {
-  const ptr = (s.top + 15) & ~15;
+  const ptr = Math.ceil(s.top / 16) * 16; // not a bit mask: offsets pass 2^31 in a model of over 2 GiB
   const end = ptr + bytes;
   const have = s.mem.buffer.byteLength;
   if (end > have) {
@@ -227,7 +230,7 @@ export function scratchF32(s: WasmState, name: string, n: number): number {
 function place(s: WasmState, a: Float32Array, n: number, name: string, copy: boolean): number {
   if (s.buffers.has(a.buffer)) return a.byteOffset;
   const ptr = scratchF32(s, name, n);
-  if (copy) s.heap.set(a.subarray(0, n), ptr >> 2);
+  if (copy) s.heap.set(a.subarray(0, n), ptr >>> 2);
   return ptr;
 }
 
@@ -274,12 +277,12 @@ export function matmulAt(
   }
   const heap = s.heap;
   for (let o = colTiles * 4; o < outDim; o++) {
-    const wo = (wp >> 2) + o * wStride;
+    const wo = (wp >>> 2) + o * wStride;
     for (let r = 0; r < rows; r++) {
-      const xo = (xp >> 2) + r * xStride;
+      const xo = (xp >>> 2) + r * xStride;
       let acc = 0;
       for (let i = 0; i < inDim; i++) acc += heap[xo + i]! * heap[wo + i]!;
-      heap[(op >> 2) + r * outStride + o] = acc;
+      heap[(op >>> 2) + r * outStride + o] = acc;
     }
   }
 }
@@ -310,7 +313,7 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
   }
   const outResident = s.buffers.has(out.buffer);
   matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
-  if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  if (!outResident) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
 
@@ -367,7 +370,7 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
     }
     matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
   }
-  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
 
@@ -388,7 +391,7 @@ export function swigluWasm(gate: Float32Array, up: Float32Array, n: number): boo
     throw e;
   }
   s.swiglu(gp, upp, groups);
-  if (!s.buffers.has(gate.buffer)) gate.set(s.heap.subarray(gp >> 2, (gp >> 2) + groups * 4));
+  if (!s.buffers.has(gate.buffer)) gate.set(s.heap.subarray(gp >>> 2, (gp >>> 2) + groups * 4));
   for (let i = groups * 4; i < n; i++) {
     const g = gate[i]!;
     gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
