@@ -1,4 +1,5 @@
-// `npm run bench:engine`: the embedded engine's speed, side by side with llama.cpp, in one run (about a minute).
+// `npm run bench:engine`: the embedded engine's speed, side by side with llama.cpp, in one run (about 20 minutes on a busy 2-core
+// machine, most of it section 4 on 24 items; SCLAB_BENCH_ONLY picks one section).
 //   1. matmul kernels, GFLOP/s: naive, blocked JS, WebAssembly SIMD (operands copied in / resident via allocF32)
 //   2. stories260K greedy decode, tokens/s, 1 thread each: our engine vs llama.cpp (node-llama-cpp), same prompt,
 //      256 tokens, a warm-up then the median of 3; ratio ours / llama.cpp (goal ≥ 1.0). By wall clock and by CPU
