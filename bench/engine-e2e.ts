@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createEmbeddedBackend } from '../src/core/backends/embedded';
+import { EngineClient } from '../src/core/engine/client';
 import type { RoundRecord } from '../src/core/model/record';
 import { writeProbeFile } from '../src/core/probes/load';
 import type { ProbeFile } from '../src/core/probes/schema';
@@ -15,6 +16,8 @@ import { roundExtensionsFor } from '../src/core/runner/round-extensions';
 import { prepareExperiment } from '../src/core/runner/prepare';
 import { startRun } from '../src/core/runner/run';
 import { readRecords } from '../src/core/runner/store';
+import { writeGguf, type GgufTensor } from '../test/support/gguf';
+import { loadLlamaCpp } from './support/llamacpp';
 
 // the whole BBQ file where the datasets are (SCLAB_DATASETS, else ../shared/datasets), else the committed sample
 const BBQ = [process.env.SCLAB_DATASETS, path.resolve(__dirname, '../../../shared/datasets')]
@@ -116,9 +119,20 @@ function fillRandom(out: Uint16Array, seed: number): void {
   }
 }
 
-/** Streams a BF16 safetensors file of SmolLM2-135M shapes with random weights (norms = 1) into dir. */
-async function writeRandomSafetensors(file: string): Promise<void> {
-  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = SMOLLM2_SHAPE;
+interface HfShape {
+  dim: number;
+  hiddenDim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  vocab: number;
+  /** Qwen2: biases on q, k and v */
+  qkvBias?: boolean;
+}
+
+/** the tensors of a random model of this shape, HF names, in file order; norms are ones */
+function randomModelTensors(shape: HfShape = SMOLLM2_SHAPE): Array<{ name: string; shape: number[]; ones?: boolean }> {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = shape;
   const hd = dim / nHeads;
   const tensors: Array<{ name: string; shape: number[]; ones?: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [vocab, dim] }];
   for (let l = 0; l < nLayers; l++) {
@@ -128,6 +142,11 @@ async function writeRandomSafetensors(file: string): Promise<void> {
       { name: `${p}self_attn.q_proj.weight`, shape: [nHeads * hd, dim] },
       { name: `${p}self_attn.k_proj.weight`, shape: [nKvHeads * hd, dim] },
       { name: `${p}self_attn.v_proj.weight`, shape: [nKvHeads * hd, dim] },
+    );
+    if (shape.qkvBias) {
+      tensors.push({ name: `${p}self_attn.q_proj.bias`, shape: [nHeads * hd] }, { name: `${p}self_attn.k_proj.bias`, shape: [nKvHeads * hd] }, { name: `${p}self_attn.v_proj.bias`, shape: [nKvHeads * hd] });
+    }
+    tensors.push(
       { name: `${p}self_attn.o_proj.weight`, shape: [dim, nHeads * hd] },
       { name: `${p}post_attention_layernorm.weight`, shape: [dim], ones: true },
       { name: `${p}mlp.gate_proj.weight`, shape: [hiddenDim, dim] },
@@ -136,9 +155,25 @@ async function writeRandomSafetensors(file: string): Promise<void> {
     );
   }
   tensors.push({ name: 'model.norm.weight', shape: [dim], ones: true });
+  return tensors;
+}
+
+/** each tensor's BF16 bits, in file order (the same seeds every time: the safetensors and the GGUF agree) */
+function* randomModelBits(shape: HfShape = SMOLLM2_SHAPE): Generator<{ name: string; shape: number[]; bits: Uint16Array }> {
+  let seed = 1;
+  for (const t of randomModelTensors(shape)) {
+    const a = new Uint16Array(t.shape.reduce((x, y) => x * y, 1));
+    if (t.ones) a.fill(0x3f80);
+    else fillRandom(a, seed++);
+    yield { ...t, bits: a };
+  }
+}
+
+/** Streams a BF16 safetensors file of this shape with random weights (norms = 1). */
+async function writeRandomSafetensors(file: string, shape: HfShape = SMOLLM2_SHAPE): Promise<void> {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let at = 0;
-  for (const t of tensors) {
+  for (const t of randomModelTensors(shape)) {
     const bytes = t.shape.reduce((a, b) => a * b, 1) * 2;
     header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [at, at + bytes] };
     at += bytes;
@@ -151,14 +186,103 @@ async function writeRandomSafetensors(file: string): Promise<void> {
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   await write(len);
   await write(Buffer.from(json));
-  let seed = 1;
-  for (const t of tensors) {
-    const a = new Uint16Array(t.shape.reduce((x, y) => x * y, 1));
-    if (t.ones) a.fill(0x3f80);
-    else fillRandom(a, seed++);
-    await write(new Uint8Array(a.buffer));
-  }
+  for (const t of randomModelBits(shape)) await write(new Uint8Array(t.bits.buffer));
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
+/** Qwen2.5-1.5B's shapes (1.54 B parameters, tied embeddings): 3.1 GB as BF16 */
+export const QWEN25_15B_SHAPE: HfShape = { dim: 1536, hiddenDim: 8960, nLayers: 28, nHeads: 12, nKvHeads: 2, vocab: 151936, qkvBias: true };
+
+/**
+ * A Hugging Face folder of a random BF16 model of Qwen2.5-1.5B's shapes in dir (config, a small byte-level BPE
+ * tokenizer padded to the vocabulary, a ChatML template, model.safetensors): for the memory check of section 5.
+ */
+export async function writeQwen15bFolder(dir: string): Promise<void> {
+  const s = QWEN25_15B_SHAPE;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: s.dim, intermediate_size: s.hiddenDim, num_hidden_layers: s.nLayers,
+      num_attention_heads: s.nHeads, num_key_value_heads: s.nKvHeads, hidden_act: 'silu', max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+      rope_theta: 1000000, tie_word_embeddings: true, vocab_size: s.vocab, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
+    }),
+  );
+  writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trainTokenizer(['Who was it? The answer is A.'], 20, s.vocab)));
+  writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ add_prefix_space: false, bos_token: '<|im_start|>', eos_token: '<|im_end|>', unk_token: '<|endoftext|>', clean_up_tokenization_spaces: false, tokenizer_class: 'GPT2Tokenizer', chat_template: CHATML_TEMPLATE }),
+  );
+  await writeRandomSafetensors(path.join(dir, 'model.safetensors'), s);
+}
+
+/**
+ * HF's q_proj/k_proj rows (rotate-half RoPE) in GGUF llama's order (interleaved pairs), as convert_hf_to_gguf.py
+ * permutes them: within each head, row 2i is HF row i and row 2i+1 is HF row i + headDim/2.
+ */
+function permuteForGguf(w: Float32Array, heads: number, headDim: number, width: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const half = headDim / 2;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < half; i++) {
+      out.set(w.subarray((h * headDim + i) * width, (h * headDim + i + 1) * width), (h * headDim + 2 * i) * width);
+      out.set(w.subarray((h * headDim + half + i) * width, (h * headDim + half + i + 1) * width), (h * headDim + 2 * i + 1) * width);
+    }
+  }
+  return out;
+}
+
+/**
+ * The same random model as a GGUF llama.cpp loads as `llama`: the BF16 weights widened to F32 (exact), Q and K
+ * permuted to GGUF's RoPE layout, tied embeddings. Token pieces are placeholders: prompts go in as our ids.
+ */
+export function writeEndToEndGguf(file: string): void {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab } = SMOLLM2_SHAPE;
+  const hd = dim / nHeads;
+  const names: Record<string, string> = {
+    input_layernorm: 'attn_norm', 'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v',
+    'self_attn.o_proj': 'attn_output', post_attention_layernorm: 'ffn_norm', 'mlp.gate_proj': 'ffn_gate', 'mlp.up_proj': 'ffn_up', 'mlp.down_proj': 'ffn_down',
+  };
+  const tensors: GgufTensor[] = [];
+  for (const t of randomModelBits()) {
+    const wide = new Uint32Array(t.bits.length);
+    for (let i = 0; i < wide.length; i++) wide[i] = t.bits[i]! << 16; // BF16 → F32: the top half
+    let data: Float32Array = new Float32Array(wide.buffer);
+    let name: string;
+    if (t.name === 'model.embed_tokens.weight') name = 'token_embd.weight';
+    else if (t.name === 'model.norm.weight') name = 'output_norm.weight';
+    else {
+      const m = /^model\.layers\.(\d+)\.(.+)\.weight$/.exec(t.name)!;
+      name = `blk.${m[1]}.${names[m[2]!]!}.weight`;
+      if (m[2] === 'self_attn.q_proj') data = permuteForGguf(data, nHeads, hd, dim);
+      if (m[2] === 'self_attn.k_proj') data = permuteForGguf(data, nKvHeads, hd, dim);
+    }
+    tensors.push({ name, shape: t.shape, data });
+  }
+  // an SPM vocabulary with byte pieces, as llama.cpp loads without merges; ids 0–2 keep their roles (2 = end)
+  const pieces = Array.from({ length: vocab }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 259 ? `<0x${(i - 3).toString(16).toUpperCase().padStart(2, '0')}>` : `t${i}`));
+  const types = pieces.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
+  writeGguf(file, [
+    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.name', { type: 'string', value: 'random SmolLM2-135M (bench:engine end to end)' }],
+    ['general.alignment', { type: 'u32', value: 32 }],
+    ['llama.context_length', { type: 'u32', value: 8192 }],
+    ['llama.embedding_length', { type: 'u32', value: dim }],
+    ['llama.block_count', { type: 'u32', value: nLayers }],
+    ['llama.feed_forward_length', { type: 'u32', value: hiddenDim }],
+    ['llama.attention.head_count', { type: 'u32', value: nHeads }],
+    ['llama.attention.head_count_kv', { type: 'u32', value: nKvHeads }],
+    ['llama.rope.dimension_count', { type: 'u32', value: hd }],
+    ['llama.rope.freq_base', { type: 'f32', value: 100000 }],
+    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: 1e-5 }],
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: pieces }],
+    ['tokenizer.ggml.scores', { type: 'f32[]', value: pieces.map(() => 0) }],
+    ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
+    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
+    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
+    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
+  ], tensors);
 }
 
 async function firstAmbiguousItems(n: number): Promise<string[]> {
@@ -245,6 +369,8 @@ async function writeEveryLayerProbe(file: string, identity: ProbeFile['model']):
 
 export interface EndToEndResult {
   label: string;
+  /** the run's folder (records.jsonl: the prompts, in the order they ran) */
+  runDir: string;
   records: number;
   errors: number;
   seconds: number;
@@ -291,6 +417,7 @@ export async function runEndToEnd(
     const key = (r: RoundRecord): string => `${r.itemId}/${r.condition}/${r.round}`;
     return {
       label,
+      runDir: result.runDir,
       records: records.length,
       errors: records.filter((r) => r.error).length,
       seconds,
@@ -304,6 +431,81 @@ export async function runEndToEnd(
   } finally {
     clearInterval(sampler);
     await backend.close();
+  }
+}
+
+export interface LlamaCppEndToEnd {
+  records: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** prompt tokens in all requests, and those llama.cpp evaluated (the rest came from its prompt cache) */
+  promptTokens: number;
+  evaluatedTokens: number;
+  /** records whose greedy answer is the same text as ours */
+  sameAnswers: number;
+  /** the first few that differ: key, ours, llama.cpp's */
+  differences: Array<{ key: string; ours: string; theirs: string }>;
+}
+
+/**
+ * The rounds of a finished run of ours, replayed through llama.cpp in the order they ran: each round's prompt is
+ * rendered and tokenized by our engine (same ids), llama.cpp generates the answer greedily with prompt caching (one
+ * sequence; the part shared with the previous request is kept, as llama.cpp's server does) up to the experiment's
+ * maxTokens or its end token. Only generation: llama.cpp neither scores the options nor reads hidden states. Model
+ * loading and tokenizing are not timed; llama.cpp runs one thread.
+ */
+export async function runLlamaCppEndToEnd(ours: EndToEndResult, paths: { modelDir: string; dataset: string }, ggufPath: string): Promise<LlamaCppEndToEnd> {
+  const prepared = await prepareExperiment({ file: paths.dataset, preset: 'paper-bbq' });
+  const { maxTokens, stop = [] } = prepared.experiment.decoding;
+  const { records } = await readRecords(ours.runDir);
+  const client = await EngineClient.start({ modelSpec: paths.modelDir, mode: 'in-process' });
+  try {
+    const info = await client.info();
+    const prompts: number[][] = [];
+    for (const r of records) prompts.push((await client.tokenize([await client.render(r.messages, r.prefill)]))[0]!);
+    const maxLen = Math.max(...prompts.map((p) => p.length)) + maxTokens + 8;
+    const model = await loadLlamaCpp(ggufPath, Math.ceil(maxLen / 256) * 256);
+    const eos = new Set(info.eosIds);
+    const generated: number[][] = [];
+    let evaluatedTokens = 0;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    try {
+      for (const ids of prompts) {
+        const g = await model.greedyCached(ids, maxTokens, eos);
+        generated.push(g.tokens);
+        evaluatedTokens += g.evaluated;
+      }
+    } finally {
+      await model.dispose();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    // the answers as our engine turns ids into text (decoded after the prompt's tail), cut at a stop sequence
+    let sameAnswers = 0;
+    const differences: LlamaCppEndToEnd['differences'] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const tail = prompts[i]!.slice(-4);
+      const before = await client.decode(tail);
+      const all = await client.decode(tail.concat(generated[i]!));
+      let text = all.startsWith(before) ? all.slice(before.length) : await client.decode(generated[i]!);
+      const cut = Math.min(...stop.filter((x) => x).map((x) => text.indexOf(x)).filter((at) => at >= 0));
+      if (Number.isFinite(cut)) text = text.slice(0, cut);
+      if (text === r.response) sameAnswers++;
+      else if (differences.length < 3) differences.push({ key: `${r.itemId}/${r.condition}/${r.round}`, ours: r.response, theirs: text });
+    }
+    return {
+      records: records.length,
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      promptTokens: prompts.reduce((a, p) => a + p.length, 0),
+      evaluatedTokens,
+      sameAnswers,
+      differences,
+    };
+  } finally {
+    await client.close();
   }
 }
 

@@ -39,6 +39,9 @@ interface LlamaContext {
   dispose(): Promise<void>;
 }
 interface LlamaSequence {
+  readonly nextTokenIndex: number;
+  compareContextTokens(tokens: number[]): { firstDifferentIndex: number };
+  eraseContextTokenRanges(ranges: Array<{ start: number; end: number }>): Promise<void>;
   clearHistory(): Promise<void>;
   controlledEvaluate(input: unknown[]): Promise<Array<{ next: { probabilities?: Map<number, number> } } | undefined>>;
   evaluate(tokens: number[], o: { temperature: number }): AsyncIterable<number>;
@@ -70,6 +73,12 @@ export interface LlamaCppModel {
   logProbs(tokens: number[]): Promise<number[]>;
   /** greedy continuation of `prompt`, n new tokens; onToken(i) runs as token i arrives (for timing) */
   greedy(prompt: number[], n: number, onToken?: (i: number) => void): Promise<number[]>;
+  /**
+   * Greedy continuation of `prompt` with prompt caching as llama.cpp's server does it: the tokens the sequence
+   * already holds are kept up to the first that differs, and only the rest of the prompt is evaluated. Stops after
+   * n tokens or at one of `stopIds` (not returned). `evaluated`: prompt tokens that went through a forward pass.
+   */
+  greedyCached(prompt: number[], n: number, stopIds: ReadonlySet<number>): Promise<{ tokens: number[]; evaluated: number }>;
   dispose(): Promise<void>;
 }
 
@@ -109,6 +118,20 @@ export async function loadLlamaCpp(ggufPath: string, contextSize = 512): Promise
         if (out.length >= n) break;
       }
       return out;
+    },
+    async greedyCached(prompt, n, stopIds) {
+      // at least the last prompt token is evaluated again: its logits give the first new token
+      const keep = Math.min(sequence.compareContextTokens(prompt).firstDifferentIndex, prompt.length - 1);
+      if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+      const out: number[] = [];
+      if (n > 0) {
+        for await (const tok of sequence.evaluate(prompt.slice(keep), { temperature: 0 })) {
+          if (stopIds.has(tok)) break;
+          out.push(tok);
+          if (out.length >= n) break;
+        }
+      }
+      return { tokens: out, evaluated: prompt.length - keep };
     },
     async dispose() {
       await context.dispose();

@@ -39,6 +39,8 @@ describe('attentionSimd against the naive reference', () => {
   // [rows, startPos, nHeads, nKvHeads, headDim]: odd positions (score padding), GQA groups 1/2/3, a decode row
   const cases: Array<[number, number, number, number, number]> = [
     [1, 0, 2, 2, 4], [3, 0, 4, 2, 8], [7, 5, 9, 3, 64], [1, 37, 8, 4, 8], [2, 1, 6, 1, 12], [13, 0, 3, 3, 16], [5, 250, 8, 4, 8],
+    // fewer than 4 rows with heads of a multiple of 16: values read in place (pv_row), no transposed copy
+    [1, 0, 2, 2, 16], [1, 37, 9, 3, 64], [2, 5, 4, 2, 32], [3, 300, 6, 2, 64],
   ];
   for (const [rows, startPos, nHeads, nKvHeads, hd] of cases) {
     it(`rows ${rows}, start ${startPos}, ${nHeads}/${nKvHeads} heads of ${hd}`, () => {

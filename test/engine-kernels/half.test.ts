@@ -1,7 +1,7 @@
 // 16-bit weights (F16/BF16 kept as loaded) must give exactly what their fp32 widening gives: the kernels widen
 // every value exactly (halfToFloat for F16, a shift for BF16) and then run the same fp32 tiles.
 import { describe, expect, it } from 'vitest';
-import { HalfMatrix, matmul, newKernelArena, widenedF32, weightRows } from '../../src/core/engine/kernels';
+import { HalfMatrix, isKernelResident, matmul, newKernelArena, widenedF32, weightRows } from '../../src/core/engine/kernels';
 import { matmulHalfWasm } from '../../src/core/engine/kernels-wasm';
 import { halfToFloat } from '../../src/core/engine/hf/dtype';
 
@@ -31,9 +31,22 @@ function randomF32(n: number, seed: number): Float32Array {
 
 const shapes: Array<[number, number, number]> = [
   [1, 4, 4], [1, 64, 300], [1, 576, 31], [1, 24, 6], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65], [16, 96, 48], [13, 576, 31], [1, 7, 5], [2, 33, 17],
+  // decode's one-stream kernel (mv_*_1x1) from 64K weights up, outDim % 4 != 0 included
+  [1, 576, 133], [1, 512, 128],
+  // 2–4 rows: the streaming kernels, widening in registers; 5–8: the block path again
+  [2, 64, 36], [3, 576, 31], [4, 16, 8], [5, 96, 13], [6, 512, 128], [7, 576, 133], [8, 64, 20],
 ];
 
 describe('16-bit weight matrices', () => {
+  it('are kept in the arena\'s memory even when allocating them grows it (else every matmul copies them)', () => {
+    const arena = newKernelArena();
+    const small = arena.allocU16(8);
+    const big = arena.allocU16(3_000_000); // past the initial memory: grows it
+    const after = arena.allocU16(8);
+    for (const a of [small, big, after]) expect(isKernelResident(a)).toBe(true);
+    expect(big.length).toBe(3_000_000);
+  });
+
   for (const dtype of ['F16', 'BF16'] as const) {
     it(`${dtype}: matmul equals the matmul of the widened matrix, bit for bit, on odd shapes`, () => {
       for (const [rows, inDim, outDim] of shapes) {
@@ -68,6 +81,13 @@ describe('16-bit weight matrices', () => {
         const want = new Float32Array(outDim);
         matmul(want, x, wide, 1, inDim, outDim);
         expect(Array.from(got)).toEqual(Array.from(want));
+        // the whole matrix is big enough for the one-stream kernel; in quarters it goes through the four-row one
+        const quarter = outDim / 4;
+        for (let q = 0; q < 4; q++) {
+          const part = new Float32Array(quarter);
+          expect(matmulHalfWasm(part, x, new HalfMatrix('F16', all.subarray(q * quarter * inDim, (q + 1) * quarter * inDim)), 1, inDim, quarter)).toBe(true);
+          expect(Array.from(part)).toEqual(Array.from(want.subarray(q * quarter, (q + 1) * quarter)));
+        }
         // and for finite values that is halfToFloat itself (+0 for -0: 1 * -0 + 0 * … is +0)
         const exact = Array.from({ length: outDim }, (_, o) => halfToFloat(all[o * inDim + j]!) + 0);
         expect(Array.from(got).filter((_, o) => Number.isFinite(exact[o]))).toEqual(exact.filter((v) => Number.isFinite(v)));
@@ -83,6 +103,9 @@ describe('16-bit weight matrices', () => {
     expect(w.finite).toBe(true);
     expect(new HalfMatrix('F16', Uint16Array.of(1, 2, 0xfc00, 3)).finite).toBe(false);
     const wide = widenedF32(w);
+    const doubled = new HalfMatrix('F16', new Uint16Array(2 * finite.length));
+    doubled.bits.set(finite);
+    doubled.bits.set(finite, finite.length);
     for (let j = 0; j < 8; j++) {
       const x = new Float32Array(8);
       x[j] = -2; // also checks the sign comes through the multiply
@@ -92,6 +115,10 @@ describe('16-bit weight matrices', () => {
       matmul(want, x, wide, 1, 8, want.length);
       expect(Array.from(got)).toEqual(Array.from(want));
       expect(Array.from(got)).toEqual(Array.from(want, (_, o) => -2 * halfToFloat(finite[o * 8 + j]!) + 0));
+      // twice over: big enough for the one-stream kernel
+      const twice = new Float32Array(2 * got.length);
+      matmul(twice, x, doubled, 1, 8, twice.length);
+      expect(Array.from(twice)).toEqual([...got, ...got]);
     }
   });
 

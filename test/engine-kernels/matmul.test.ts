@@ -36,7 +36,7 @@ function expectClose(got: Float32Array, want: Float32Array, inDim: number): void
 // odd sizes on purpose: odd rows (the 1-row tail), outDim % 4 != 0 (the column tail), inDim % 4 != 0 (JS fallback)
 const shapes: Array<[number, number, number]> = [
   [1, 4, 4], [1, 64, 64], [1, 64, 172], [1, 7, 5], [2, 8, 3], [3, 12, 9], [5, 20, 13], [7, 172, 65],
-  [9, 33, 17], [4, 1, 1], [1, 1, 7], [11, 64, 2], [16, 96, 48], [13, 576, 31],
+  [9, 33, 17], [4, 1, 1], [1, 1, 7], [11, 64, 2], [16, 96, 48], [13, 576, 31], [1, 576, 131], [1, 256, 256],
 ];
 
 type Kernel = (out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number) => void;
@@ -60,8 +60,9 @@ describe('matmul kernels against the naive reference', () => {
     });
   }
 
-  it('gives a row the same sums, to the bit, alone (decode tiles) as inside a batch (prefill tiles)', () => {
-    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13]] as const) {
+  it('gives a row the same sums, to the bit, alone or with a few others (decode tiles) as inside a batch (prefill tiles)', () => {
+    // the last two are big enough for decode's one-stream tile (mm_1x1), one with outDim % 4 != 0
+    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13], [576, 131], [256, 260]] as const) {
       const rows = 6;
       const x = random(rows * inDim, inDim);
       const w = random(outDim * inDim, outDim);
@@ -71,6 +72,12 @@ describe('matmul kernels against the naive reference', () => {
         const one = new Float32Array(outDim);
         matmul(one, x.subarray(r * inDim, (r + 1) * inDim), w, 1, inDim, outDim);
         expect(Array.from(one)).toEqual(Array.from(batch.subarray(r * outDim, (r + 1) * outDim)));
+      }
+      // and 2–4 rows (the streaming tiles mm_Rx1 on the big shapes)
+      for (const n of [2, 3, 4]) {
+        const few = new Float32Array(n * outDim);
+        matmul(few, x.subarray(inDim, (1 + n) * inDim), w, n, inDim, outDim);
+        expect(Array.from(few)).toEqual(Array.from(batch.subarray(outDim, (1 + n) * outDim)));
       }
     }
   });

@@ -1,7 +1,13 @@
 // Causal grouped-query attention as two SIMD matmuls per head (scores = Q·Kᵀ, out = P·V), instead of scalar dot
 // products per (query, key) pair. Same contract as ops.attention; worth it from a few rows up (prefill), where the
 // scalar loops cost as much as all the projections together.
-import { matmulAt, scratchF32, wasmState } from './kernels-wasm';
+import { matmulAt, scratchF32, wasmState, type WasmState } from './kernels-wasm';
+
+/**
+ * from this many query rows up, P·V runs as a matmul over a transposed copy of the values (worth its n × kvDim
+ * copy); below (decode, short continuations) pv_row reads the values where they lie
+ */
+const TRANSPOSE_ROWS = 4;
 
 /**
  * Causal multi-head attention for `rows` new positions starting at startPos over a cache that already holds their
@@ -23,6 +29,7 @@ export function attentionSimd(
   const s = wasmState();
   if (s === null || headDim % 4 !== 0 || headDim === 0) return false;
   if (rows <= 0) return true;
+  if (rows < TRANSPOSE_ROWS && headDim % 16 === 0) return attentionFewRows(s, out, q, keys, values, rows, startPos, nHeads, nKvHeads, headDim);
   const n = startPos + rows;
   const n4 = Math.ceil(n / 4) * 4; // score rows padded with zeros so that P·V runs on whole SIMD lanes
   const qDim = nHeads * headDim;
@@ -41,10 +48,10 @@ export function attentionSimd(
     throw e;
   }
   const heap = s.heap;
-  heap.set(q.subarray(0, rows * qDim), qp >> 2);
-  heap.set(keys.subarray(0, n * kvDim), kp >> 2);
+  heap.set(q.subarray(0, rows * qDim), qp >>> 2);
+  heap.set(keys.subarray(0, n * kvDim), kp >>> 2);
   // values transposed: vT[j][t] = values[t][j] (j over all kv heads' dims), so P·V reads both operands along t
-  const vt = vtp >> 2;
+  const vt = vtp >>> 2;
   for (let t = 0; t < n; t++) {
     const src = t * kvDim;
     for (let j = 0; j < kvDim; j++) heap[vt + j * n4 + t] = values[src + j]!;
@@ -52,31 +59,61 @@ export function attentionSimd(
   for (let j = 0; j < kvDim; j++) heap.fill(0, vt + j * n4 + n, vt + (j + 1) * n4);
 
   const scale = 1 / Math.sqrt(headDim);
-  const sc = sp >> 2;
+  const sc = sp >>> 2;
   for (let h = 0; h < nHeads; h++) {
     const g = Math.floor(h / group);
     matmulAt(s, sp, qp + h * headDim * 4, kp + g * headDim * 4, rows, headDim, n, qDim, kvDim, n4);
     for (let r = 0; r < rows; r++) {
       const base = sc + r * n4;
       const len = startPos + r + 1;
-      let max = -Infinity;
-      for (let t = 0; t < len; t++) {
-        const v = heap[base + t]! * scale;
-        heap[base + t] = v;
-        if (v > max) max = v;
-      }
-      let sum = 0;
-      for (let t = 0; t < len; t++) {
-        const e = Math.exp(heap[base + t]! - max);
-        heap[base + t] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let t = 0; t < len; t++) heap[base + t] = heap[base + t]! * inv;
-      heap.fill(0, base + len, base + n4); // future positions (causal mask) and padding
+      const len4 = Math.ceil(len / 4) * 4;
+      heap.fill(-Infinity, base + len, base + len4); // future positions (causal mask): exp gives exactly 0
+      s.softmax(sp + r * n4 * 4, len4, scale); // SIMD exp: within float rounding of Math.exp
+      heap.fill(0, base + len4, base + n4); // the rest of the future, and padding
     }
     matmulAt(s, op + h * headDim * 4, sp, vtp + g * headDim * n4 * 4, rows, n4, headDim, n4, n4, qDim);
   }
-  out.set(heap.subarray(op >> 2, (op >> 2) + rows * qDim));
+  out.set(heap.subarray(op >>> 2, (op >>> 2) + rows * qDim));
+  return true;
+}
+
+/** attentionSimd for a few query rows: Q·Kᵀ by the matmul tiles, softmax_row, then pv_row on the cached values */
+function attentionFewRows(
+  s: WasmState, out: Float32Array, q: Float32Array, keys: Float32Array, values: Float32Array, rows: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number,
+): boolean {
+  const n = startPos + rows;
+  const n4 = Math.ceil(n / 4) * 4;
+  const qDim = nHeads * headDim;
+  const kvDim = nKvHeads * headDim;
+  const group = nHeads / nKvHeads;
+  let qp: number, kp: number, vp: number, sp: number, op: number;
+  try {
+    qp = scratchF32(s, 'attention.q', rows * qDim);
+    kp = scratchF32(s, 'attention.k', n * kvDim);
+    vp = scratchF32(s, 'attention.v', n * kvDim);
+    sp = scratchF32(s, 'attention.scores', rows * n4);
+    op = scratchF32(s, 'attention.out', rows * qDim);
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
+  const heap = s.heap;
+  heap.set(q.subarray(0, rows * qDim), qp >>> 2);
+  heap.set(keys.subarray(0, n * kvDim), kp >>> 2);
+  heap.set(values.subarray(0, n * kvDim), vp >>> 2);
+  const scale = 1 / Math.sqrt(headDim);
+  const sc = sp >>> 2;
+  for (let h = 0; h < nHeads; h++) {
+    const g = Math.floor(h / group);
+    matmulAt(s, sp, qp + h * headDim * 4, kp + g * headDim * 4, rows, headDim, n, qDim, kvDim, n4);
+    for (let r = 0; r < rows; r++) {
+      const len = startPos + r + 1;
+      const len4 = Math.ceil(len / 4) * 4;
+      heap.fill(-Infinity, sc + r * n4 + len, sc + r * n4 + len4);
+      s.softmax(sp + r * n4 * 4, len4, scale);
+      s.pv(op + (r * qDim + h * headDim) * 4, sp + r * n4 * 4, vp + g * headDim * 4, len, headDim, kvDim);
+    }
+  }
+  out.set(heap.subarray(op >>> 2, (op >>> 2) + rows * qDim));
   return true;
 }

@@ -67,10 +67,18 @@ export class FnBuilder {
   i32LtU(): this { return this.op(0x49); }
   i32Eqz(): this { return this.op(0x45); }
   f32Add(): this { return this.op(0x92); }
+  f32Div(): this { return this.op(0x95); }
+  f32Max(): this { return this.op(0x97); }
+  f32(x: number): this {
+    const b = new Uint8Array(new Float32Array([x]).buffer);
+    return this.op(0x43, ...b);
+  }
   /** f32.store with a constant byte offset added to the address on the stack */
   f32Store(offset: number): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Load(offset: number): this { return this.op(0x2a, 2, ...uleb(offset)); }
   v128Load(offset: number): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  /** one f32 from memory into all four lanes */
+  v128Load32Splat(offset: number): this { return this.simd(0x09, 2, ...uleb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   /** a v128 constant with n in all four i32 lanes */
   v128I32x4(n: number): this {
@@ -87,7 +95,21 @@ export class FnBuilder {
   i32x4ExtendHighI16x8U(): this { return this.simd(0xaa); }
   /** shift every i32 lane left by the i32 on top of the stack */
   i32x4Shl(): this { return this.simd(0xab); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  /** a v128 constant with the float x in all four lanes */
+  v128F32x4(x: number): this {
+    const lane = [...new Uint8Array(new Float32Array([x]).buffer)];
+    return this.simd(0x0c, ...lane, ...lane, ...lane, ...lane);
+  }
+  f32x4Ge(): this { return this.simd(0x46); }
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  i32x4Add(): this { return this.simd(0xae); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Max(): this { return this.simd(0xe9); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   block(): this { return this.op(0x02, 0x40); }

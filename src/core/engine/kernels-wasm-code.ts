@@ -8,7 +8,7 @@
 // Requires inDim % 4 == 0 and inDim > 0. R×C f32x4 accumulators run along i (both operands are contiguous along i)
 // and are summed horizontally at the end of a tile. The loop over column tiles is outside the loop over row tiles,
 // so a tile of C weight rows stays in L1 while the activations stream from L2.
-import { encodeModule, FnBuilder, I32, V128, type WasmFunction } from './kernels-wasm-asm';
+import { encodeModule, F32, FnBuilder, I32, V128, type WasmFunction } from './kernels-wasm-asm';
 
 export interface TileShape {
   rows: number;
@@ -216,6 +216,230 @@ function halfRowTile(kind: HalfRowKind): WasmFunction {
   return { name: halfRowName(kind), params: [I32, I32, I32, I32, I32], results: [], body: f };
 }
 
+/** the most input rows a streaming 16-bit kernel takes at once (R accumulators, 2R inputs, 2 weights: 15 registers) */
+export const HALF_STREAM_MAX_ROWS = 4;
+
+export function halfStreamName(kind: HalfRowKind, rows: number): string {
+  return `mv_${kind.toLowerCase()}_${rows}x1`;
+}
+
+/**
+ * mv_f16_Rx1 / mv_bf16_Rx1(out, x, w, inDim, cols, xStride, outStride): R input rows (stride xStride floats) against
+ * 16-bit weight rows read one after the other — a single sequential stream, which the prefetchers serve about twice
+ * as fast from DRAM as rows read side by side — each weight widened in registers once for all R rows:
+ * out[r*outStride + col] = sum_i x[r*xStride + i] * widen(w[col*inDim + i]) for r < R, col < cols; inDim % 8 == 0.
+ * For decode (R = 1) and few-row passes (the option continuations), where widening whole blocks into scratch costs
+ * as much as the products. Each accumulator's lanes run as in mv_*_1x4 and mm_*: the same sums to the bit.
+ */
+function halfStreamTile(kind: HalfRowKind, R: number): WasmFunction {
+  const finite = kind === 'F16_FINITE';
+  const [out, x, w, inDim, cols, xStride, outStride] = [0, 1, 2, 3, 4, 5, 6] as const;
+  const f = new FnBuilder(7);
+  const widen = (lanes: number): void => (finite ? emitWidenFiniteF16(f, lanes) : emitWiden(f, kind as HalfDtype, lanes));
+  const xRowBytes = f.local(I32);
+  const outBytes = f.local(I32);
+  const col = f.local(I32);
+  const wp = f.local(I32);
+  const wEnd = f.local(I32);
+  const outCell = f.local(I32);
+  const xp = Array.from({ length: R }, () => f.local(I32));
+  const acc = Array.from({ length: R }, () => f.local(V128));
+  const h = f.local(V128);
+  const lanes = f.local(V128);
+  const wlo = f.local(V128);
+  const whi = f.local(V128);
+
+  f.get(xStride).i32(2).i32Shl().set(xRowBytes);
+  f.get(outStride).i32(2).i32Shl().set(outBytes);
+  f.get(w).set(wp); // the rows are contiguous: one pointer runs through all of them
+  f.i32(0).set(col);
+  f.block().loop(); // over weight rows (output columns)
+  f.get(col).get(cols).i32LtU().i32Eqz().brIf(1);
+  f.get(wp).get(inDim).i32(1).i32Shl().i32Add().set(wEnd);
+  xp.forEach((p, r) => (r === 0 ? f.get(x) : f.get(xp[r - 1]!).get(xRowBytes).i32Add()).set(p));
+  for (const a of acc) f.v128Zero().set(a);
+  f.loop(); // over i, eight at a time
+  f.get(wp).v128Load(0).set(h);
+  f.get(h);
+  if (finite) f.i32x4ExtendLowI16x8S();
+  else f.i32x4ExtendLowI16x8U();
+  f.set(lanes);
+  widen(lanes);
+  f.set(wlo);
+  f.get(h);
+  if (finite) f.i32x4ExtendHighI16x8S();
+  else f.i32x4ExtendHighI16x8U();
+  f.set(lanes);
+  widen(lanes);
+  f.set(whi);
+  for (let r = 0; r < R; r++) {
+    f.get(acc[r]!).get(xp[r]!).v128Load(0).get(wlo).f32x4Mul().f32x4Add().set(acc[r]!);
+    f.get(acc[r]!).get(xp[r]!).v128Load(16).get(whi).f32x4Mul().f32x4Add().set(acc[r]!);
+    f.addConst(xp[r]!, 32);
+  }
+  f.addConst(wp, 16);
+  f.get(wp).get(wEnd).i32LtU().brIf(0);
+  f.end();
+  for (let r = 0; r < R; r++) {
+    const a = acc[r]!;
+    // out + r*outBytes + col*4
+    f.get(out).i32(r).get(outBytes).i32Mul().i32Add().get(col).i32(2).i32Shl().i32Add().set(outCell);
+    f.get(outCell);
+    f.get(a).f32x4ExtractLane(0).get(a).f32x4ExtractLane(1).f32Add();
+    f.get(a).f32x4ExtractLane(2).f32Add().get(a).f32x4ExtractLane(3).f32Add();
+    f.f32Store(0);
+  }
+  f.addConst(col, 1).br(0);
+  f.end().end();
+  return { name: halfStreamName(kind, R), params: [I32, I32, I32, I32, I32, I32, I32], results: [], body: f };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// exp for softmax and SwiGLU, four lanes at a time (Cephes' expf: a range reduction by ln 2 and a degree-5
+// polynomial, within 2 ulp of the float32 exp over the clamped range). Math.exp costs ~5 ns per call from JS; the
+// attention softmax of a 1,000-token context calls it ~300k times per token.
+
+/** inputs below this give 0 from the softmax (exp < 1e-38: below float32's normal range) */
+export const EXP_MIN = -87.3;
+const EXP_MAX = 88; // exp(88) = 1.65e38: finite, and 2^n stays a normal float
+
+/** leaves exp(local x) as f32x4 on the stack; n and t are scratch v128 locals */
+function emitExp(f: FnBuilder, x: number, n: number, t: number): void {
+  f.get(x).v128F32x4(EXP_MIN).f32x4Max().v128F32x4(EXP_MAX).f32x4Min().set(x);
+  f.get(x).v128F32x4(Math.LOG2E).f32x4Mul().f32x4Nearest().set(n);
+  // r = x - n*ln2, ln2 in two parts so that n*C1 is exact
+  f.get(x).get(n).v128F32x4(0.693359375).f32x4Mul().f32x4Sub().get(n).v128F32x4(-2.12194440e-4).f32x4Mul().f32x4Sub().set(x);
+  f.v128F32x4(1.9875691500e-4).get(x).f32x4Mul().v128F32x4(1.3981999507e-3).f32x4Add();
+  for (const c of [8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) f.get(x).f32x4Mul().v128F32x4(c).f32x4Add();
+  f.set(t); // p(r)
+  // y = p*r*r + r + 1
+  f.get(t).get(x).f32x4Mul().get(x).f32x4Mul().get(x).f32x4Add().v128F32x4(1).f32x4Add();
+  // * 2^n, built in the exponent bits
+  f.get(n).i32x4TruncSatF32x4S().v128I32x4(127).i32x4Add().i32(23).i32x4Shl().f32x4Mul();
+}
+
+export const SOFTMAX_NAME = 'softmax_row';
+
+/**
+ * softmax_row(p, len4, scale): over the len4 floats at p (a multiple of 4; entries past the real length set to
+ * -Infinity by the caller): p[i] *= scale, then p[i] = exp(p[i] - max) / sum, with entries below EXP_MIN after the
+ * shift (the -Infinity padding included) exactly 0.
+ */
+function softmaxRow(): WasmFunction {
+  const [p, len4, scale] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const q = f.local(I32);
+  const end = f.local(I32);
+  const mx = f.local(F32);
+  const sum = f.local(F32);
+  const v = f.local(V128);
+  const acc = f.local(V128);
+  const n = f.local(V128);
+  const t = f.local(V128);
+  const sv = f.local(V128);
+  f.get(p).get(len4).i32(2).i32Shl().i32Add().set(end);
+  // pass 1: scale, and the max
+  f.get(scale).f32x4Splat().set(sv);
+  f.v128F32x4(-Infinity).set(acc);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).get(q).v128Load(0).get(sv).f32x4Mul().tee(v).v128Store(0);
+  f.get(acc).get(v).f32x4Max().set(acc);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Max().get(acc).f32x4ExtractLane(2).f32Max().get(acc).f32x4ExtractLane(3).f32Max().set(mx);
+  // pass 2: exp(x - max), and the sum
+  f.get(mx).f32x4Splat().set(sv);
+  f.v128Zero().set(acc);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).v128Load(0).get(sv).f32x4Sub().set(v);
+  f.get(q);
+  f.get(v).v128F32x4(EXP_MIN).f32x4Ge(); // the lanes that stay; the rest come out exactly 0
+  emitExp(f, v, n, t);
+  f.v128And().tee(v).v128Store(0);
+  f.get(acc).get(v).f32x4Add().set(acc);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add().get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add().set(sum);
+  // pass 3: / sum
+  f.f32(1).get(sum).f32Div().f32x4Splat().set(sv);
+  f.get(p).set(q);
+  f.block().loop();
+  f.get(q).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(q).get(q).v128Load(0).get(sv).f32x4Mul().v128Store(0);
+  f.addConst(q, 16).br(0);
+  f.end().end();
+  return { name: SOFTMAX_NAME, params: [I32, I32, F32], results: [], body: f };
+}
+
+export const SWIGLU_NAME = 'swiglu';
+
+/** swiglu(gate, up, groups): gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < 4*groups (byte offsets) */
+function swigluKernel(): WasmFunction {
+  const [gate, up, groups] = [0, 1, 2] as const;
+  const f = new FnBuilder(3);
+  const end = f.local(I32);
+  const g = f.local(V128);
+  const x = f.local(V128);
+  const n = f.local(V128);
+  const t = f.local(V128);
+  f.get(gate).get(groups).i32(4).i32Shl().i32Add().set(end);
+  f.block().loop();
+  f.get(gate).get(end).i32LtU().i32Eqz().brIf(1);
+  f.get(gate).v128Load(0).set(g);
+  f.v128Zero().get(g).f32x4Sub().set(x);
+  f.get(gate);
+  f.get(g);
+  emitExp(f, x, n, t);
+  f.v128F32x4(1).f32x4Add().f32x4Div();
+  f.get(up).v128Load(0).f32x4Mul().v128Store(0);
+  f.addConst(gate, 16).addConst(up, 16).br(0);
+  f.end().end();
+  return { name: SWIGLU_NAME, params: [I32, I32, I32], results: [], body: f };
+}
+
+export const PV_NAME = 'pv_row';
+
+/**
+ * pv_row(out, p, v, n, headDim, vStride): out[d] = sum_{t < n} p[t] * v[t*vStride + d] for d < headDim (a multiple
+ * of 16; vStride in floats): attention's P·V for one query row, reading the value rows as they lie in the cache
+ * (sixteen dimensions per pass, one f32x4 accumulator per four), so no transposed copy of the values is needed.
+ */
+function pvRow(): WasmFunction {
+  const [out, p, v, n, headDim, vStride] = [0, 1, 2, 3, 4, 5] as const;
+  const f = new FnBuilder(6);
+  const vRowBytes = f.local(I32);
+  const d = f.local(I32);
+  const pp = f.local(I32);
+  const pEnd = f.local(I32);
+  const vp = f.local(I32);
+  const acc = Array.from({ length: 4 }, () => f.local(V128));
+  const ps = f.local(V128);
+  f.get(vStride).i32(2).i32Shl().set(vRowBytes);
+  f.get(p).get(n).i32(2).i32Shl().i32Add().set(pEnd);
+  f.i32(0).set(d);
+  f.block().loop(); // over blocks of 16 dimensions
+  f.get(d).get(headDim).i32LtU().i32Eqz().brIf(1);
+  for (const a of acc) f.v128Zero().set(a);
+  f.get(p).set(pp);
+  f.get(v).get(d).i32(2).i32Shl().i32Add().set(vp);
+  f.block().loop(); // over positions
+  f.get(pp).get(pEnd).i32LtU().i32Eqz().brIf(1);
+  f.get(pp).v128Load32Splat(0).set(ps);
+  acc.forEach((a, k) => f.get(a).get(ps).get(vp).v128Load(k * 16).f32x4Mul().f32x4Add().set(a));
+  f.addConst(pp, 4);
+  f.get(vp).get(vRowBytes).i32Add().set(vp);
+  f.br(0);
+  f.end().end();
+  acc.forEach((a, k) => f.get(out).get(d).i32(2).i32Shl().i32Add().get(a).v128Store(k * 16));
+  f.addConst(d, 16).br(0);
+  f.end().end();
+  return { name: PV_NAME, params: [I32, I32, I32, I32, I32, I32], results: [], body: f };
+}
+
 /** the tile shapes the module exports: a multi-row tile for prefill and a one-row tile for decode */
 export const MULTI_ROW_TILE: TileShape = { rows: 2, cols: 4 };
 export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
@@ -224,10 +448,18 @@ export const ONE_ROW_TILE: TileShape = { rows: 1, cols: 4 };
  * each output's sum runs in the same order as in the other tiles, so the results are the same to the bit
  */
 export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
+/**
+ * the tiles of 1–4 rows for matrices that come from DRAM (decode, option continuations): one weight row after the
+ * other, a single sequential stream (the prefetchers serve it at about twice the rate of mm_1x8's eight interleaved
+ * rows); same sums to the bit. STREAM_TILES[R - 1] takes R rows.
+ */
+export const STREAM_TILES: TileShape[] = [1, 2, 3, 4].map((rows) => ({ rows, cols: 1 }));
 
 export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
-  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...extraTiles];
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), halfRowTile('F16'), halfRowTile('BF16'), halfRowTile('F16_FINITE')];
+  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES, ...extraTiles];
+  const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
+  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1))).flat();
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow()];
   return encodeModule(fns, { ...KERNEL_MEMORY_PAGES, imported: true });
 }
 

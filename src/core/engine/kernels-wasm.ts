@@ -14,7 +14,7 @@
 // so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
 // and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, newKernelMemory, halfRowName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildKernelModule, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 
 type TileFn = (
@@ -23,14 +23,24 @@ type TileFn = (
 
 type WidenFn = (dst: number, src: number, groups: number) => void;
 type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
+type HalfStreamFn = (out: number, x: number, w: number, inDim: number, cols: number, xStride: number, outStride: number) => void;
 
 interface WasmState {
   mem: WebAssembly.Memory;
   multi: TileFn;
   one: TileFn;
   oneWide: TileFn;
+  /** stream[R - 1]: R rows against one weight row at a time */
+  stream: TileFn[];
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
+  /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
+  softmax: (p: number, len4: number, scale: number) => void;
+  swiglu: (gate: number, up: number, groups: number) => void;
+  /** pv_row: attention's P·V for one query row over values as they lie in the cache */
+  pv: (out: number, p: number, v: number, n: number, headDim: number, vStride: number) => void;
+  /** halfStream[kind][R - 1]: the streaming kernel of R rows */
+  halfStream: Record<HalfRowKind, HalfStreamFn[]>;
   heap: Float32Array;
   /** the memory's first word: the next free byte of the arena, moved atomically (threads allocate in one memory) */
   top: Uint32Array;
@@ -74,7 +84,12 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
       one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
       oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
+      stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
+      softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
+      swiglu: ex[SWIGLU_NAME] as WasmState['swiglu'],
+      pv: ex[PV_NAME] as WasmState['pv'],
       halfRow: { F16: ex[halfRowName('F16')] as HalfRowFn, BF16: ex[halfRowName('BF16')] as HalfRowFn, F16_FINITE: ex[halfRowName('F16_FINITE')] as HalfRowFn },
+      halfStream: Object.fromEntries((['F16', 'BF16', 'F16_FINITE'] as const).map((k) => [k, Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => ex[halfStreamName(k, i + 1)] as HalfStreamFn)])) as Record<HalfRowKind, HalfStreamFn[]>,
       heap: new Float32Array(mem.buffer),
       top,
       buffers: new WeakSet([mem.buffer]),
@@ -230,7 +245,7 @@ export function wasmKernelsAvailable(): boolean {
 function reserve(s: WasmState, bytes: number): number {
   for (;;) {
     const top = Atomics.load(s.top, 0);
-    const ptr = (top + 15) & ~15;
+    const ptr = Math.ceil(top / 16) * 16; // not a bit mask: offsets pass 2^31 in a model of over 2 GiB
     const end = ptr + bytes;
     if (end > 2 ** 32 - PAGE) throw new RangeError('the 4 GiB of a 32-bit WebAssembly memory are used up');
     // another thread may grow it at the same time: at worst the memory grows by one request more than needed
@@ -266,6 +281,7 @@ function allocIn(s: WasmState | null, n: number): Float32Array {
 
 function allocU16In(s: WasmState, n: number): Uint16Array {
   try {
+    // reserve first: it may grow the memory, and the view must be taken on the grown buffer
     const ptr = reserve(s, n * 2);
     return new Uint16Array(currentBuffer(s), ptr, n);
   } catch (e) {
@@ -275,7 +291,7 @@ function allocU16In(s: WasmState, n: number): Uint16Array {
 }
 
 /** whether a lives in a kernel arena's memory (and so is used by matmul without copying) */
-export function isKernelResident(a: Float32Array): boolean {
+export function isKernelResident(a: Float32Array | Uint16Array): boolean {
   return owners.has(a.buffer);
 }
 
@@ -297,7 +313,7 @@ export function scratchF32(s: WasmState, name: string, n: number): number {
 function place(s: WasmState, a: Float32Array, n: number, name: string, copy: boolean): number {
   if (s.buffers.has(a.buffer)) return a.byteOffset;
   const ptr = scratchF32(s, name, n);
-  if (copy) s.heap.set(a.subarray(0, n), ptr >> 2);
+  if (copy) s.heap.set(a.subarray(0, n), ptr >>> 2);
   return ptr;
 }
 
@@ -309,6 +325,18 @@ function place16(s: WasmState, a: Uint16Array, n: number, name: string): number 
   return ptr;
 }
 
+/** weights per matrix from which decode reads rows one after the other (a big model's matrices come from DRAM) */
+const STREAM_MIN_WEIGHTS = 64 * 1024;
+
+/**
+ * Whether a product of 1–4 rows reads its weights as one sequential stream (mm_Rx1, mv_*_Rx1): about twice the rate
+ * of the interleaved tiles when the matrix comes from DRAM; a small matrix (a small model, in cache) keeps the
+ * interleaved tiles, whose independent accumulators win when memory is not the limit.
+ */
+function streamsFromMemory(inDim: number, outDim: number): boolean {
+  return inDim * outDim >= STREAM_MIN_WEIGHTS;
+}
+
 /**
  * The strided matmul of kernels-wasm-code.ts over byte offsets op/xp/wp of the kernels' memory, any rows and
  * outDim (SIMD tiles, then the odd row and the outDim % 4 columns); inDim must be a positive multiple of 4.
@@ -317,8 +345,10 @@ export function matmulAt(
   s: WasmState, op: number, xp: number, wp: number, rows: number, inDim: number, outDim: number, xStride: number, wStride: number, outStride: number,
 ): void {
   const colTiles = Math.floor(outDim / 4);
-  const pairs = Math.floor(rows / MULTI_ROW_TILE.rows);
-  if (colTiles > 0) {
+  const stream = rows <= STREAM_TILES.length && streamsFromMemory(inDim, outDim);
+  const pairs = stream ? 0 : Math.floor(rows / MULTI_ROW_TILE.rows);
+  if (colTiles > 0 && stream) s.stream[rows - 1]!(op, xp, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
+  else if (colTiles > 0) {
     if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
       const o = op + r * outStride * 4;
@@ -330,12 +360,12 @@ export function matmulAt(
   }
   const heap = s.heap;
   for (let o = colTiles * 4; o < outDim; o++) {
-    const wo = (wp >> 2) + o * wStride;
+    const wo = (wp >>> 2) + o * wStride;
     for (let r = 0; r < rows; r++) {
-      const xo = (xp >> 2) + r * xStride;
+      const xo = (xp >>> 2) + r * xStride;
       let acc = 0;
       for (let i = 0; i < inDim; i++) acc += heap[xo + i]! * heap[wo + i]!;
-      heap[(op >> 2) + r * outStride + o] = acc;
+      heap[(op >>> 2) + r * outStride + o] = acc;
     }
   }
 }
@@ -367,9 +397,15 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
   const outResident = s.buffers.has(out.buffer);
   const task: MatmulTask = { kind: 'F32', op, xp, wp, rows, inDim, outDim };
   if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
-  if (!outResident) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  if (!outResident) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
+
+/**
+ * up to this many input rows (one pass over the weights), 16-bit weights are widened in registers by a streaming
+ * kernel instead of in blocks into scratch for the fp32 tiles: 2–3× the rate at 2–4 rows (BF16 576×1536 from DRAM)
+ */
+const HALF_STREAM_ROWS = HALF_STREAM_MAX_ROWS;
 
 /** bytes of widened weight rows per block: small enough to stay in L1/L2 while every input row passes over it */
 const WIDE_BLOCK_BYTES = 32 * 1024;
@@ -396,7 +432,7 @@ export function matmulHalfWasm(out: Float32Array, x: Float32Array, w: HalfMatrix
   }
   const task: MatmulTask = { kind: w.dtype === 'F16' && w.finite ? 'F16_FINITE' : w.dtype, op, xp, wp, rows, inDim, outDim };
   if (!s.splitter?.split(task)) halfColumns(s, task, 0, outDim);
-  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >> 2, (op >> 2) + rows * outDim));
+  if (!s.buffers.has(out.buffer)) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
 
@@ -412,11 +448,16 @@ function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void 
   const dtype: HalfDtype = t.kind === 'BF16' ? 'BF16' : 'F16';
   const { blockRows, wideP } = wideScratch(s, inDim);
   const widen = s.widen[dtype];
-  // one row (decode): widen in registers; the outDim % 4 rows left over go through the block path below
+  // one row (decode) or a few (option continuations): widen in registers; the (c1 - c0) % 4 weight rows left over go
+  // through the block path below, as they do for fp32 weights
   let o0 = c0;
-  if (rows === 1 && inDim % 8 === 0) {
+  if (inDim % 8 === 0 && rows <= HALF_STREAM_ROWS) {
     const colTiles = Math.floor((c1 - c0) / 4);
-    s.halfRow[t.kind as HalfRowKind](op + c0 * 4, xp, wp + c0 * inDim * 2, inDim, colTiles);
+    const kind = t.kind as HalfRowKind;
+    const out0 = op + c0 * 4;
+    const w0 = wp + c0 * inDim * 2;
+    if (rows === 1 && !streamsFromMemory(inDim, outDim)) s.halfRow[kind](out0, xp, w0, inDim, colTiles);
+    else s.halfStream[kind][rows - 1]!(out0, xp, w0, inDim, colTiles * 4, inDim, outDim);
     o0 = c0 + colTiles * 4;
   }
   for (; o0 < c1; o0 += blockRows) {
@@ -473,6 +514,30 @@ export function setColumnSplitter(arena: KernelArena, splitter: ColumnSplitter |
 export function kernelArenaOf(memory: WebAssembly.Memory): KernelArena {
   const s = byMemory.get(memory);
   return s ? arenaOf(s) : attachKernelArena(memory);
+
+/**
+ * SwiGLU in place, gate[i] = silu(gate[i]) * up[i] for i < n, with the SIMD exp (within float rounding of Math.exp).
+ * Returns false (and does nothing) where the SIMD kernels cannot run.
+ */
+export function swigluWasm(gate: Float32Array, up: Float32Array, n: number): boolean {
+  const s = owners.get(gate.buffer) ?? wasm();
+  if (!s) return false;
+  const groups = n >> 2;
+  let gp: number, upp: number;
+  try {
+    gp = place(s, gate, n, 'swiglu.gate', true);
+    upp = place(s, up, n, 'swiglu.up', true);
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
+  s.swiglu(gp, upp, groups);
+  if (!s.buffers.has(gate.buffer)) gate.set(s.heap.subarray(gp >>> 2, (gp >>> 2) + groups * 4));
+  for (let i = groups * 4; i < n; i++) {
+    const g = gate[i]!;
+    gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
+  }
+  return true;
 }
 
 /** the JS fallback for 16-bit weights: widen the whole matrix (slow and transient; only where SIMD cannot run) */

@@ -5,7 +5,7 @@
 // matmul runs WebAssembly SIMD tiles (kernels-wasm.ts) when it can and register-blocked JS (kernels-js.ts) otherwise.
 // Arrays from allocF32() live in the SIMD kernels' memory and are used without copying: allocate weights with it.
 import { matmulJs } from './kernels-js';
-import { HalfMatrix, matmulHalfJs, matmulHalfWasm, matmulWasm, type WeightMatrix } from './kernels-wasm';
+import { HalfMatrix, matmulHalfJs, matmulHalfWasm, matmulWasm, swigluWasm, type WeightMatrix } from './kernels-wasm';
 
 export { allocF32, HalfMatrix, isKernelResident, newKernelArena, releaseKernelScratch, wasmKernelsAvailable, type KernelArena, type WeightMatrix } from './kernels-wasm';
 export { matmulJs } from './kernels-js';
@@ -60,8 +60,13 @@ export function softmax(x: Float32Array, offset: number, n: number): void {
   for (let i = 0; i < n; i++) x[offset + i] = x[offset + i]! / sum;
 }
 
-/** SwiGLU in place: gate[i] = silu(gate[i]) * up[i] */
+/** SwiGLU in place: gate[i] = silu(gate[i]) * up[i] (SIMD where it runs: within float rounding of this loop) */
 export function swiglu(gate: Float32Array, up: Float32Array, n: number): void {
+  if (swigluWasm(gate, up, n)) return;
+  swigluJs(gate, up, n);
+}
+
+export function swigluJs(gate: Float32Array, up: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i]!;
     gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;

@@ -28,8 +28,8 @@ export interface ForwardResult {
 
 /** Rows per batch: bounds the activation buffers of long prompts; big enough for matrix–matrix kernels to pay off. */
 const DEFAULT_MAX_CHUNK = 128;
-/** batches at least this long use the SIMD attention kernel */
-const SIMD_ATTENTION_ROWS = 4;
+/** batches at least this long use the SIMD attention kernel (decode too: its exp and P·V are SIMD) */
+const SIMD_ATTENTION_ROWS = 1;
 /** initial KV-cache capacity in positions; doubles on demand up to maxSeqLen */
 const INITIAL_CACHE = 256;
 
@@ -156,12 +156,9 @@ export class ForwardState {
       applyRope(k, rows, nKvHeads, headDim, this.cos, this.sin, c.ropeStyle);
       const keys = this.keys[l]!;
       const values = this.values[l]!;
-      const at = start * kvDim;
-      for (let j = 0; j < rows * kvDim; j++) {
-        keys[at + j] = k[j]!;
-        values[at + j] = v[j]!;
-      }
-      // SIMD attention pays for its copies from a few rows up (prefill); decode stays on the scalar loop
+      keys.set(k.subarray(0, rows * kvDim), start * kvDim);
+      values.set(v.subarray(0, rows * kvDim), start * kvDim);
+      // the scalar loop where the SIMD kernels cannot run (head size not a multiple of 4, no WebAssembly SIMD)
       if (rows < SIMD_ATTENTION_ROWS || !attentionSimd(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim)) {
         attention(att, q, keys, values, rows, start, nHeads, nKvHeads, headDim, this.scores);
       }
