@@ -514,6 +514,7 @@ export function setColumnSplitter(arena: KernelArena, splitter: ColumnSplitter |
 export function kernelArenaOf(memory: WebAssembly.Memory): KernelArena {
   const s = byMemory.get(memory);
   return s ? arenaOf(s) : attachKernelArena(memory);
+}
 
 /**
  * SwiGLU in place, gate[i] = silu(gate[i]) * up[i] for i < n, with the SIMD exp (within float rounding of Math.exp).
