@@ -74,8 +74,33 @@ describe('PrefixCache', () => {
     const st = cache.stats();
     expect(st.evictions).toBeGreaterThan(0);
     expect(st.bytes).toBeLessThanOrEqual(budget);
+    expect(st.peakBytes).toBeLessThanOrEqual(budget); // room is made before the insert, never after
     expect(cache.match(seqs[1]!).length).toBeLessThan(seqs[1]!.length); // the least recently used one went
     expect(cache.match(seqs[2]!).length).toBe(seqs[2]!.length);
+  });
+
+  it('never holds more than its budget: a prompt that cannot fit beside what the insert itself uses is not stored', async () => {
+    const m = await stories();
+    const probe = new PrefixCache(m.weights.config, 0);
+    const short = await ids('Tom had a red car.');
+    const long = await ids('Lily saw a big bird in the sky and the sun was hot and the sea was blue.');
+    const budget = (short.length + 2) * probe.bytesPerToken + 4 * 256;
+    const cache = new PrefixCache(m.weights.config, budget);
+    const put = (q: number[]): void => {
+      const s = new ForwardState(m.weights);
+      s.forward(q);
+      cache.insert(q, q.length, s);
+    };
+    put(short);
+    put(long); // alone it is over the budget: not stored (the short one shares its first token, so it is spared)
+    const st = cache.stats();
+    expect(long.length).toBeGreaterThan(short.length + 2);
+    expect(st.refusedInserts).toBe(1);
+    expect(st.peakBytes).toBeLessThanOrEqual(budget);
+    expect(st.bytes).toBeLessThanOrEqual(budget);
+    expect(cache.match(long).length).toBeLessThan(long.length);
+    put(short); // and the cache still works
+    expect(cache.match(short).length).toBe(short.length);
   });
 
   it('keeps namespaces apart: a pass under another intervention never reuses these keys', async () => {

@@ -261,6 +261,7 @@ function mergePrefixStats(all: Array<PrefixCacheStats | null>): PrefixCacheStats
     storedTokens: sum('storedTokens'),
     evictions: sum('evictions'),
     evictedTokens: sum('evictedTokens'),
+    refusedInserts: sum('refusedInserts'),
   };
 }
 

@@ -48,6 +48,8 @@ export interface PrefixCacheStats {
   storedTokens: number;
   evictions: number;
   evictedTokens: number;
+  /** prompts not stored: even after evicting every other leaf they would not fit the budget */
+  refusedInserts: number;
 }
 
 export interface PrefixMatch {
@@ -78,7 +80,7 @@ export class PrefixCache {
     if (!(budgetBytes >= 0) || !Number.isFinite(budgetBytes)) throw new SclabError('config', `the prefix cache budget must be a number of bytes ≥ 0, got ${budgetBytes}`);
     this.kvDim = config.nKvHeads * config.headDim;
     this.nLayers = config.nLayers;
-    this.s = { budgetBytes, bytes: 0, peakBytes: 0, lookups: 0, reusedTokens: 0, tailHits: 0, storedTokens: 0, evictions: 0, evictedTokens: 0 };
+    this.s = { budgetBytes, bytes: 0, peakBytes: 0, lookups: 0, reusedTokens: 0, tailHits: 0, storedTokens: 0, evictions: 0, evictedTokens: 0, refusedInserts: 0 };
   }
 
   /** bytes the keys and values of one token take */
@@ -137,6 +139,12 @@ export class PrefixCache {
     if (n > state.pos || n > ids.length) throw new SclabError('internal', `cannot cache ${n} tokens from a state of ${state.pos}`);
     if (n === 0) return;
     const now = ++this.clock;
+    // room first, so that the cache never holds more than its budget: what this insert adds, with its path marked
+    // as just used so that making room never evicts it; what cannot fit even then is not stored
+    if (!this.makeRoom(this.bytesToInsert(ids, n, tail, namespace, now), now)) {
+      this.s.refusedInserts++;
+      return;
+    }
     let node = this.roots.get(namespace);
     if (!node) {
       node = this.newNode([], null, [], []);
@@ -169,8 +177,8 @@ export class PrefixCache {
       else this.bytes += tailBytes(tail) - tailBytes(node.tail);
       node.tail = tail;
     }
-    this.s.peakBytes = Math.max(this.s.peakBytes, this.bytes);
     this.evict();
+    this.s.peakBytes = Math.max(this.s.peakBytes, this.bytes);
   }
 
   /** drops everything (the memory goes back to the garbage collector) */
@@ -206,15 +214,55 @@ export class PrefixCache {
     this.bytes += NODE_OVERHEAD;
   }
 
+  /** the bytes insert() would add (new nodes, a split, the tail), marking the cached part of its path used at `now` */
+  private bytesToInsert(ids: ArrayLike<number>, n: number, tail: PromptTail | null, namespace: string, now: number): number {
+    let node = this.roots.get(namespace);
+    let bytes = node ? 0 : NODE_OVERHEAD;
+    let at = 0;
+    if (node) node.lastUsed = now;
+    while (node && at < n) {
+      const child: Node | undefined = node.children.get(ids[at]!);
+      if (!child) break;
+      let k = 0;
+      while (k < child.tokens.length && at + k < n && child.tokens[k] === ids[at + k]) k++;
+      child.lastUsed = now;
+      at += k;
+      if (k < child.tokens.length) {
+        bytes += NODE_OVERHEAD; // a split
+        node = at === n ? child : undefined;
+        break;
+      }
+      node = child;
+    }
+    if (at < n) bytes += (n - at) * this.bytesPerToken + NODE_OVERHEAD;
+    // the tail replaces one stored at the same node: count it whole (never less than what the insert needs)
+    if (tail) bytes += tailBytes(tail);
+    return bytes;
+  }
+
+  /** evicts least recently used leaves until `bytes` more fit, sparing what was used at `now`; false: they cannot fit */
+  private makeRoom(bytes: number, now: number): boolean {
+    while (this.bytes + bytes > this.budgetBytes) {
+      const victim = this.oldestLeaf();
+      if (!victim || victim.lastUsed >= now) return false;
+      this.drop(victim);
+    }
+    return true;
+  }
+
+  private drop(victim: Node): void {
+    victim.parent!.children.delete(victim.tokens[0]!);
+    this.bytes -= victim.tokens.length * this.bytesPerToken + NODE_OVERHEAD + (victim.tail ? tailBytes(victim.tail) : 0);
+    this.s.evictions++;
+    this.s.evictedTokens += victim.tokens.length;
+  }
+
+  /** a safety net after an insert (its estimate is an upper bound, so this finds nothing to do) */
   private evict(): void {
     while (this.bytes > this.budgetBytes) {
       const victim = this.oldestLeaf();
       if (!victim) return;
-      const parent = victim.parent!;
-      parent.children.delete(victim.tokens[0]!);
-      this.bytes -= victim.tokens.length * this.bytesPerToken + NODE_OVERHEAD + (victim.tail ? tailBytes(victim.tail) : 0);
-      this.s.evictions++;
-      this.s.evictedTokens += victim.tokens.length;
+      this.drop(victim);
     }
   }
 

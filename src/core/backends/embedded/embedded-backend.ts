@@ -187,7 +187,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       return [
         ...perWorker,
         `prefix cache: ${c.reusedTokens} prompt tokens reused over ${c.lookups} lookups (${c.tailHits} prompts without any forward pass); ` +
-          `${c.storedTokens} tokens stored, peak ${mib(c.peakBytes)} of the ${mib(c.budgetBytes)} budget; ${c.evictions} evictions (${c.evictedTokens} tokens)`,
+          `${c.storedTokens} tokens stored, peak ${mib(c.peakBytes)} of the ${mib(c.budgetBytes)} budget; ${c.evictions} evictions (${c.evictedTokens} tokens)${c.refusedInserts ? `; ${c.refusedInserts} prompts too big for the budget not stored` : ''}`,
       ];
     },
 
