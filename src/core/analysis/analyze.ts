@@ -2,12 +2,12 @@
 // by `sclab report`, the static HTML report and the viewer.
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
-import type { RoundRecord } from '../model/record';
 import { bbqBiasScores, type BiasScores } from './bbq';
 import { instructionTable, type InstructionTable } from './instructions';
 import { bandSeries, layerRoundMatrix, probeCell, probeNames, resolveBands, type BandSeries, type LayerRoundMatrix, type ProbeCell, type ProbeOptions } from './probes';
 import { cellRanks, correctnessFlips, rankSplit, rankTransitions, summarizeRanks, type FlipCounts, type GoldRankSummary, type RankSplitRow, type RankTransition } from './ranks';
-import { cell, indexRun, roundsOf } from './runIndex';
+import { eachRecord, indexRecords, recordCount, type Records } from './recordTable';
+import { cell, roundsOf } from './runIndex';
 import type { BootstrapOptions } from './stats';
 import { summarizeRecords, type RunSummary } from './summary';
 import { causalTest, type CausalRow } from './causal';
@@ -80,13 +80,17 @@ export interface FullSummary {
   cells: RunSummary['cells'];
 }
 
-export function analyzeRun(records: readonly RoundRecord[], items: readonly Item[], experiment?: Experiment, opts: AnalysisOptions = {}): FullSummary {
-  const ix = indexRun(records, items, experiment);
-  const base = summarizeRecords(records);
+/**
+ * The full summary of a run. `records`: record objects, or a RecordTable (the streaming read of a large run: see
+ * recordTable.ts); both give the same numbers.
+ */
+export function analyzeRun(records: Records, items: readonly Item[], experiment?: Experiment, opts: AnalysisOptions = {}): FullSummary {
+  const ix = indexRecords(records, items, experiment);
+  const base = summarizeRecords(eachRecord(records));
   const scoreKey = opts.scoreKey ?? 'toxicity';
   const threshold = opts.scoreThreshold ?? 0.5;
   const boot = { resamples: opts.bootstrap?.resamples ?? 1000, seed: opts.bootstrap?.seed ?? 1, level: opts.bootstrap?.level ?? 0.95 };
-  const names = probeNames(records);
+  const names = probeNames(eachRecord(records));
   const bands = resolveBands(ix, names, experiment, opts.probes);
   const measure = opts.probes?.measure ?? 'cosine';
   const equivalence = { ...EQUIVALENCE_DEFAULTS, ...experiment?.superficiality, ...opts.equivalence };
@@ -124,12 +128,12 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   const out: FullSummary = {
     schema: 'sclab.summary/1',
     task: ix.task,
-    records: records.length,
+    records: recordCount(records),
     items: base.items,
     errors: base.errors,
     cached: base.cached,
     errorsByCode: base.errorsByCode,
-    unknownItems: records.filter((r) => !ix.items.has(r.itemId)).length,
+    unknownItems: unknownItems(records, ix.items),
     conditions,
     settings: { bootstrap: boot, scoreKey, scoreThreshold: threshold, equivalence },
     cells: base.cells,
@@ -152,7 +156,14 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (causal.length) out.causal = causal;
   const instr = instructionTable(ix, bands, { measure, scoreKey, bootstrap: boot });
   if (instr) out.instructions = instr;
-  const keys = compareScoreKeys(records, scoreKey);
+  const keys = compareScoreKeys(eachRecord(records), scoreKey);
   if (keys) out.scoreKeys = keys;
   return out;
+}
+
+/** Records whose item is not among the planned items. */
+function unknownItems(records: Records, items: ReadonlyMap<string, Item>): number {
+  let n = 0;
+  for (const r of eachRecord(records)) if (!items.has(r.itemId)) n++;
+  return n;
 }

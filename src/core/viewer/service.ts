@@ -13,7 +13,8 @@ import { SclabError } from '../model/errors';
 import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
-import { readAnalysisRecords, readRecordsAt } from '../runner/analysis-records';
+import type { RecordTable } from '../analysis/recordTable';
+import { readAnalysisRecords, readRecordsAt, type ItemOffsets } from '../runner/analysis-records';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
 import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
@@ -51,8 +52,8 @@ interface CacheStamp {
 interface LoadedRun {
   manifest: RunManifest;
   /** slimmed for analysis, responses kept (see analysis-records.ts); an item's page reads its whole lines by `offsets` */
-  records: RoundRecord[];
-  offsets: Map<string, Array<[number, number]>>;
+  records: RecordTable;
+  offsets: ItemOffsets;
   items: Item[];
   tornBytes: number;
   ix: RunIndex;
@@ -122,9 +123,9 @@ class RunSource {
     this.loaded ??= (async () => {
       const manifest = await this.manifest();
       const items = await readItems(this.runDir);
-      const { records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: true, offsets: true });
-      const ix = indexRun(records, items, manifest.experiment);
-      const bands = resolveBands(ix, probeNames(records), manifest.experiment, this.opts.probes);
+      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: true, offsets: true });
+      const ix = records.index(items, manifest.experiment);
+      const bands = resolveBands(ix, probeNames(records.records()), manifest.experiment, this.opts.probes);
       return { manifest, records, offsets: offsets!, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
     })();
     this.loaded.catch(() => (this.loaded = null));
@@ -134,14 +135,14 @@ class RunSource {
   private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
     const manifest = await this.manifest();
     const items = await readItems(this.runDir);
-    const { records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
+    const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
     return { manifest, records, items, tornBytes };
   }
 
   /** One item's whole records (conversation included), read from records.jsonl by the index built on load. */
   async itemRecords(itemId: string): Promise<{ run: LoadedRun; records: RoundRecord[] }> {
     const run = await this.load();
-    return { run, records: await readRecordsAt(this.runDir, run.offsets.get(itemId) ?? []) };
+    return { run, records: await readRecordsAt(this.runDir, run.offsets.get(itemId)) };
   }
 
   /** The full summary: from the stamped cache when it matches the records file, else recomputed (and cached). */
