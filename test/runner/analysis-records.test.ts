@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/core/analysis/analyze';
 import { compareRuns } from '../../src/core/analysis/compare';
 import { probeNames, resolveBands } from '../../src/core/analysis/probes';
-import { indexRun } from '../../src/core/analysis/runIndex';
+import { cell, indexRun, roundsOf } from '../../src/core/analysis/runIndex';
 import type { RoundRecord } from '../../src/core/model/record';
 import { recordsToCsv } from '../../src/core/report/csv';
 import { readAnalysisRecords, readRecordsAt } from '../../src/core/runner/analysis-records';
 import { readItems, readManifest, readRecords, readResumeState } from '../../src/core/runner/store';
-import { itemDetail } from '../../src/core/viewer/pages';
+import { itemDetail, itemText } from '../../src/core/viewer/pages';
+import type { SamplesResult } from '../../src/core/viewer/protocol';
 import { createViewerService } from '../../src/core/viewer/service';
 import { writeSyntheticRun } from '../viewer/syntheticRun';
 
@@ -118,6 +119,40 @@ describe('analysis from the streaming, slimmed read', () => {
     expect(expected?.conditions[0]?.rounds[0]?.user).toContain('grandfather');
     expect(expected?.conditions[0]?.rounds[0]?.prefill).toBe('The answer is');
     expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
+  });
+
+  it('filters the samples by text in the answers, which it reads from the file, as over the whole records', async () => {
+    const dir = await variedRun(3);
+    const items = await readItems(dir);
+    const full = indexRun((await readRecords(dir)).records, items, (await readManifest(dir)).experiment);
+    // the search text of a row as the whole records give it: item id, item text, the answers of its rounds
+    const expected = (text: string) => {
+      const out: string[] = [];
+      for (const c of full.conditions) {
+        const rounds = roundsOf(full, c);
+        const ids = new Set(rounds.flatMap((r) => [...cell(full, c, r).keys()]));
+        for (const id of ids) {
+          const answers = rounds.map((r) => cell(full, c, r).get(id)?.response ?? '').join(' ');
+          if (`${id} ${itemText(full.items.get(id))} ${answers}`.toLowerCase().includes(text)) out.push(`${id}/${c}`);
+        }
+      }
+      return out.sort();
+    };
+    const svc = createViewerService({ runDir: dir, cache: false });
+    const rows = async (text: string) => {
+      const got: string[] = [];
+      for (let offset = 0; ; offset += 500) {
+        const page = (await svc.call('samples', { offset, limit: 500, filter: { text } })) as SamplesResult;
+        got.push(...page.rows.map((r) => `${r.itemId}/${r.condition}`));
+        if (offset + 500 >= page.total) return got.sort();
+      }
+    };
+    // only in answers; across two rounds' answers; across the item text and the first answer; in the item text
+    for (const text of ['reconsidered', 'question.  (b)', 'phone?  (', 'item 7)']) {
+      const want = expected(text.toLowerCase());
+      expect(want.length, text).toBeGreaterThan(0);
+      expect(await rows(text), text).toEqual(want);
+    }
   });
 
   it('reads what a resume needs: complete chains as keys, the rounds of unfinished ones, counts', async () => {

@@ -171,13 +171,15 @@ export class RecordTable {
     this.cached[row] = r.cached ? 1 : 0;
     this.finish[row] = r.finishReason === undefined ? -1 : this.share(r.finishReason);
     this.error[row] = r.error ? this.errors.id(`${r.error.code}\u0000${r.error.message}`, () => ({ code: this.strings.values[this.share(r.error!.code)]!, message: r.error!.message })) : -1;
-    if (goldRank === undefined) this.rank[row] = 0;
+    const os = r.optionScores;
+    // a recorded exact or label-logprob rank is what goldRankOf returns before it looks at the alternatives: the
+    // row's own option scores give it again, and nothing needs remembering
+    if (goldRank === undefined || (os && os.method !== 'approximate' && os.goldRank !== null)) this.rank[row] = 0;
     else if (goldRank === null) this.rank[row] = -1;
     else {
       this.rank[row] = goldRank.rank;
       this.rankInfo[row] = METHODS.indexOf(goldRank.method) | (goldRank.censored ? 4 : 0);
     }
-    const os = r.optionScores;
     if (os) {
       this.osMethod[row] = METHODS.indexOf(os.method) + 1;
       this.osGold[row] = os.goldRank === null ? -1 : os.goldRank;
@@ -257,7 +259,12 @@ export class RecordTable {
     const m = this.osMethod[row]!;
     if (m > 0) {
       const start = this.osStart[row]!;
-      const logprobs = Array.from(this.pool.subarray(start, start + this.osLength[row]!), (v) => (Number.isNaN(v) ? null : v));
+      const n = this.osLength[row]!;
+      const logprobs: Array<number | null> = new Array<number | null>(n);
+      for (let k = 0; k < n; k++) {
+        const v = this.pool[start + k]!;
+        logprobs[k] = Number.isNaN(v) ? null : v;
+      }
       const gold = this.osGold[row]!;
       const os: OptionScores = { method: METHODS[m - 1]!, logprobs, goldRank: gold < 0 ? null : gold };
       const extras = this.osExtras.get(row);

@@ -70,19 +70,35 @@ export interface ScoreKeyRow {
  * scored. Null when the records carry fewer than two keys.
  */
 export function compareScoreKeys(records: Iterable<RoundRecord>, mainKey: string): ScoreKeyRow[] | null {
-  // one pass: the cells in first-seen order (every record names one), and the records that carry scores (the only
-  // ones any number below reads: a record without scores has no value under any key)
-  const order: Array<{ condition: string; round: number }> = [];
-  const seen = new Set<string>();
-  const scored: RoundRecord[] = [];
-  for (const r of records) {
+  const rows = new ScoreKeyRows();
+  for (const r of records) rows.add(r);
+  return rows.result(mainKey);
+}
+
+/**
+ * compareScoreKeys one record at a time: what it keeps is the cells in first-seen order (every record names one) and
+ * the records that carry scores (the only ones any number reads: a record without scores has no value under any key).
+ */
+export class ScoreKeyRows {
+  private readonly order: Array<{ condition: string; round: number }> = [];
+  private readonly seen = new Set<string>();
+  private readonly scored: RoundRecord[] = [];
+
+  add(r: RoundRecord): void {
     const id = `${r.condition}\u0000${r.round}`;
-    if (!seen.has(id)) {
-      seen.add(id);
-      order.push({ condition: r.condition, round: r.round });
+    if (!this.seen.has(id)) {
+      this.seen.add(id);
+      this.order.push({ condition: r.condition, round: r.round });
     }
-    if (r.scores) scored.push(r);
+    if (r.scores) this.scored.push(r);
   }
+
+  result(mainKey: string): ScoreKeyRow[] | null {
+    return scoreKeyRows(this.order, this.scored, mainKey);
+  }
+}
+
+function scoreKeyRows(order: ReadonlyArray<{ condition: string; round: number }>, scored: readonly RoundRecord[], mainKey: string): ScoreKeyRow[] | null {
   const keys = [...new Set(scored.flatMap((r) => (r.error ? [] : Object.keys(r.scores ?? {}))))].sort((a, b) => (a === mainKey ? -1 : b === mainKey ? 1 : a.localeCompare(b)));
   if (keys.length < 2) return null;
   const value = (r: RoundRecord, k: string): number | null => (r.error ? null : (r.scores?.[k]?.value ?? null));

@@ -77,17 +77,28 @@ export async function readAnalysisRecords(runDir: string, items: readonly Item[]
 
 /** The whole records at the given byte ranges of records.jsonl (one item's lines, from `offsets`), checked as on any read. */
 export async function readRecordsAt(runDir: string, ranges: ReadonlyArray<readonly [number, number]>): Promise<RoundRecord[]> {
+  const reader = await openRecordsAt(runDir);
+  try {
+    return await reader.read(ranges);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** records.jsonl held open for many reads by byte ranges (a search that reads item after item). */
+export async function openRecordsAt(runDir: string): Promise<{ read(ranges: ReadonlyArray<readonly [number, number]>): Promise<RoundRecord[]>; close(): Promise<void> }> {
   const file = path.join(runDir, RECORDS_FILE);
   const fh = await fs.open(file, 'r');
-  try {
-    const out: RoundRecord[] = [];
-    for (const [offset, bytes] of ranges) {
-      const buf = Buffer.alloc(bytes);
-      await fh.read(buf, 0, bytes, offset);
-      out.push(parseRecordLine(file, `byte ${offset}`, buf.toString('utf8').trimEnd()));
-    }
-    return out;
-  } finally {
-    await fh.close();
-  }
+  return {
+    async read(ranges) {
+      const out: RoundRecord[] = [];
+      for (const [offset, bytes] of ranges) {
+        const buf = Buffer.alloc(bytes);
+        await fh.read(buf, 0, bytes, offset);
+        out.push(parseRecordLine(file, `byte ${offset}`, buf.toString('utf8').trimEnd()));
+      }
+      return out;
+    },
+    close: () => fh.close(),
+  };
 }

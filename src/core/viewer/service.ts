@@ -14,7 +14,7 @@ import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
 import type { RecordTable } from '../analysis/recordTable';
-import { readAnalysisRecords, readRecordsAt, type ItemOffsets } from '../runner/analysis-records';
+import { openRecordsAt, readAnalysisRecords, readRecordsAt, type ItemOffsets } from '../runner/analysis-records';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
 import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
@@ -123,7 +123,9 @@ class RunSource {
     this.loaded ??= (async () => {
       const manifest = await this.manifest();
       const items = await readItems(this.runDir);
-      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: true, offsets: true });
+      // responses only where analysis reads them (generation runs): the sample search reads an item's answers from
+      // its lines by the offsets
+      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', offsets: true });
       const ix = records.index(items, manifest.experiment);
       const bands = resolveBands(ix, probeNames(records.records()), manifest.experiment, this.opts.probes);
       return { manifest, records, offsets: offsets!, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
@@ -197,6 +199,19 @@ class RunSource {
     return (this.samples = buildSampleIndex(run.ix, run.bands, run.measure));
   }
 
+  /** One page of the samples table; a free-text filter reads the lines of the items whose text does not match. */
+  async samplesPage(params: ParamsOf['samples']): Promise<ResultOf['samples']> {
+    const index = await this.sampleIndex();
+    const run = await this.load();
+    if (!params.filter.text?.trim()) return querySamples(index, params);
+    const reader = await openRecordsAt(this.runDir);
+    try {
+      return await querySamples(index, params, (itemId) => reader.read(run.offsets.get(itemId)));
+    } finally {
+      await reader.close();
+    }
+  }
+
   invalidate(): void {
     this.loaded = null;
     this.summary = null;
@@ -234,7 +249,7 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
     probes: async () => probesFrom((await a.fullSummary()).summary),
     instructions: async () => instructionsFrom((await a.fullSummary()).summary),
     causal: async () => causalFrom((await a.fullSummary()).summary),
-    samples: async (params) => querySamples(await a.sampleIndex(), params),
+    samples: async (params) => a.samplesPage(params),
     item: async ({ itemId }) => {
       const { run, records } = await a.itemRecords(itemId);
       const d = itemDetail(indexRun(records, run.items, run.manifest.experiment), itemId, run.bands, run.measure);
