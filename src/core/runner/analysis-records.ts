@@ -71,7 +71,7 @@ export async function readAnalysisRecords(runDir: string, items: readonly Item[]
     // the alternatives go; the rank they give stays, computed exactly as the analysis would
     table.add(r, r.topLogprobs ? goldRankOf(r, itemById.get(r.itemId)) : undefined);
     offsets?.add(r.itemId, at.offset, at.bytes);
-  });
+  }, { readOnly: true });
   return { table, tornBytes, ...(offsets ? { offsets } : {}) };
 }
 

@@ -2,7 +2,7 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
-import { RoundRecordSchema, type RoundRecord } from '../model/record';
+import { isCanonicalRoundRecord, RoundRecordSchema, type RoundRecord } from '../model/record';
 import { ItemSchema, type Item } from '../model/item';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 
@@ -89,7 +89,7 @@ const CHUNK_BYTES = 1 << 20;
 export async function forEachRecord(
   runDir: string,
   visit: (record: RoundRecord, at: { line: number; offset: number; bytes: number }) => void,
-  opts: { repair?: boolean } = {},
+  opts: { repair?: boolean; readOnly?: boolean } = {},
 ): Promise<RecordsPass> {
   const file = path.join(runDir, RECORDS_FILE);
   let fh: fs.FileHandle;
@@ -114,7 +114,7 @@ export async function forEachRecord(
         line++;
         const text = buf.toString('utf8', start, nl);
         if (text.trim() !== '') {
-          visit(parseRecordLine(file, line, text), { line, offset: fileOffset + start, bytes: nl + 1 - start });
+          visit(parseRecordLine(file, line, text, opts.readOnly), { line, offset: fileOffset + start, bytes: nl + 1 - start });
           records++;
         }
         start = nl + 1;
@@ -131,7 +131,7 @@ export async function forEachRecord(
 }
 
 /** One line of records.jsonl, checked; `where` is its line number (or another position) for the error. */
-export function parseRecordLine(file: string, where: number | string, text: string): RoundRecord {
+export function parseRecordLine(file: string, where: number | string, text: string, readOnly = false): RoundRecord {
   const at = typeof where === 'number' ? `${file}:${where}:1` : `${file} (${where})`;
   let json: unknown;
   try {
@@ -139,6 +139,8 @@ export function parseRecordLine(file: string, where: number | string, text: stri
   } catch (err) {
     throw new SclabError('io', `${at}: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
   }
+  // read-only callers take a line already in the schema's exact shape as it is (see isCanonicalRoundRecord)
+  if (readOnly && isCanonicalRoundRecord(json)) return json;
   const parsed = RoundRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -193,7 +195,7 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
         state.complete.add(key);
       }
     },
-    opts,
+    { ...opts, readOnly: true },
   );
   return { ...state, tornBytes };
 }
