@@ -3,8 +3,9 @@
 //
 // What is kept, per row: the item (an index into the item table), the cell (condition × round), the parsed answers
 // (indices into a table of shared answer objects), correct, latency, attempts, cached, the finish reason and the
-// error (indices into shared tables), the gold rank the row's top-k alternatives give (rank, method, censored:
-// computed once at read time with the item, since the alternatives themselves are dropped), and the option scores
+// error (indices into shared tables), the row's gold rank as goldRankOf gives it (rank, method, censored: computed
+// once at read time with the item; for a row ranked from its top-k alternatives it is remembered, since the
+// alternatives themselves are dropped), and the option scores
 // (method, gold rank, and the per-option log-probabilities packed in one shared Float64Array, null as NaN: JSON
 // has no NaN, so the mapping is exact). Sparse, only for rows that have them: probe scores, response scores, the
 // exact-ranking extras (token counts, aggregate), and the response text when the reader asked for it.
@@ -18,7 +19,7 @@
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { ParsedAnswer, ProbeScores, ResponseScore, RoundRecord } from '../model/record';
-import { rememberGoldRank, type GoldRank, type RankMethod } from './goldRank';
+import { goldRankOf, rememberGoldRank, type GoldRank, type RankMethod } from './goldRank';
 import { guessKind, indexRun, type ConditionKind, type RunIndex } from './runIndex';
 
 type OptionScores = NonNullable<RoundRecord['optionScores']>;
@@ -29,6 +30,9 @@ const NO_MESSAGES: RoundRecord['messages'] = Object.freeze([]) as unknown as Rou
 /** answer column values that are not an index into the answer table */
 const ANSWER_NULL = -1;
 const ANSWER_ABSENT = -2;
+/** rankInfo bits: method index (0-1), censored (2), remember the rank on the row's record (3) */
+const CENSORED = 4;
+const REMEMBER = 8;
 
 /** Grows a typed array to hold at least `n` elements, keeping its contents. */
 function grown<T extends Int32Array | Int8Array | Uint8Array | Float64Array>(a: T, n: number): T {
@@ -56,6 +60,8 @@ class Interned<T> {
 export interface RecordTableOptions {
   /** keep each row's response text (generation analysis, the CSV export, the sample search); default false */
   responses?: boolean;
+  /** the planned items: each row's gold rank is computed with its item as it is added (see `index`) */
+  items?: readonly Item[];
 }
 
 export class RecordTable {
@@ -86,10 +92,13 @@ export class RecordTable {
   private finish = new Int32Array(0);
   /** index into errors, -1 none */
   private error = new Int32Array(0);
-  /** the remembered gold rank of a row read with top-k alternatives: 0 none remembered, -1 null, else the rank */
+  /** the row's gold rank (goldRankOf with its item), 0 = null */
   private rank = new Int32Array(0);
-  /** method index (bits 0-1) and censored (bit 2) of the remembered rank */
+  /** the rank's method, censored, and whether the row's record must remember it (see the bits above) */
   private rankInfo = new Uint8Array(0);
+  private readonly items: readonly Item[] | undefined;
+  /** the items by id the ranks were computed with; a run index over these same items reads the ranks as they are */
+  private readonly rankItems: Map<string, Item> | undefined;
   /** option scores: 0 none, else method index + 1 */
   private osMethod = new Uint8Array(0);
   /** option scores' goldRank, -1 null */
@@ -105,6 +114,8 @@ export class RecordTable {
 
   constructor(opts: RecordTableOptions = {}) {
     this.keepsResponses = opts.responses === true;
+    this.items = opts.items;
+    this.rankItems = opts.items ? new Map(opts.items.map((i) => [i.id, i])) : undefined;
   }
 
   /** The table index of an item id (added when new). */
@@ -152,11 +163,8 @@ export class RecordTable {
     return c;
   }
 
-  /**
-   * Adds one record. `goldRank`: the rank its top-k alternatives give (goldRankOf on the whole record), for a
-   * record that has them; it is remembered since the alternatives are not kept.
-   */
-  add(r: RoundRecord, goldRank?: GoldRank | null): number {
+  /** Adds one record (a whole one: its top-k alternatives give its rank where its option scores do not). */
+  add(r: RoundRecord): number {
     const row = this.size;
     if (row >= this.item.length) this.reserve(row + 1);
     const itemIx = this.itemIndexOf(r.itemId);
@@ -172,14 +180,12 @@ export class RecordTable {
     this.finish[row] = r.finishReason === undefined ? -1 : this.share(r.finishReason);
     this.error[row] = r.error ? this.errors.id(`${r.error.code}\u0000${r.error.message}`, () => ({ code: this.strings.values[this.share(r.error!.code)]!, message: r.error!.message })) : -1;
     const os = r.optionScores;
-    // a recorded exact or label-logprob rank is what goldRankOf returns before it looks at the alternatives: the
-    // row's own option scores give it again, and nothing needs remembering
-    if (goldRank === undefined || (os && os.method !== 'approximate' && os.goldRank !== null)) this.rank[row] = 0;
-    else if (goldRank === null) this.rank[row] = -1;
-    else {
-      this.rank[row] = goldRank.rank;
-      this.rankInfo[row] = METHODS.indexOf(goldRank.method) | (goldRank.censored ? 4 : 0);
-    }
+    const g = goldRankOf(r, this.rankItems?.get(r.itemId));
+    this.rank[row] = g ? g.rank : 0;
+    // the row's record must remember a rank read from its top-k alternatives (they are not kept); a recorded exact
+    // or label-logprob rank is what goldRankOf returns before it looks at them, and the option scores give it again
+    const remember = r.topLogprobs !== undefined && !(os && os.method !== 'approximate' && os.goldRank !== null);
+    this.rankInfo[row] = (g ? METHODS.indexOf(g.method) | (g.censored ? CENSORED : 0) : 0) | (remember ? REMEMBER : 0);
     if (os) {
       this.osMethod[row] = METHODS.indexOf(os.method) + 1;
       this.osGold[row] = os.goldRank === null ? -1 : os.goldRank;
@@ -277,12 +283,21 @@ export class RecordTable {
     if (scores) r.scores = scores;
     const e = this.error[row]!;
     if (e >= 0) r.error = this.errors.values[e]!;
-    const rank = this.rank[row]!;
-    if (rank !== 0) {
-      const info = this.rankInfo[row]!;
-      rememberGoldRank(r, rank < 0 ? null : { rank, method: METHODS[info & 3]!, censored: (info & 4) !== 0 });
-    }
+    if (this.rankInfo[row]! & REMEMBER) rememberGoldRank(r, this.goldRank(row));
     return r;
+  }
+
+  /** The row's gold rank, as goldRankOf gives it for the row's record and item. */
+  goldRank(row: number): GoldRank | null {
+    const rank = this.rank[row]!;
+    if (rank === 0) return null;
+    const info = this.rankInfo[row]!;
+    return { rank, method: METHODS[info & 3]!, censored: (info & CENSORED) !== 0 };
+  }
+
+  /** True when the run index's items are those the ranks were computed with (the same map `index` gave it). */
+  ranksFor(items: ReadonlyMap<string, Item>): boolean {
+    return this.rankItems !== undefined && items === this.rankItems;
   }
 
   /** Every row as a record, in file order (duplicates of a cell's item included, as in the file). */
@@ -306,7 +321,8 @@ export class RecordTable {
       if (!kinds.has(c)) kinds.set(c, guessKind(c));
     }
     const cells = this.cellMaps();
-    const itemMap = new Map(items.map((i) => [i.id, i]));
+    // the same items as the ranks': the same map, which tells cellRanks it may read them from the table
+    const itemMap = items === this.items && this.rankItems ? this.rankItems : new Map(items.map((i) => [i.id, i]));
     const task = experiment?.task ?? (items.length > 0 && items.every((i) => i.kind === 'generation') ? 'generation' : 'mcq');
     return { conditions: conditions.filter((c) => cells.has(c)), kinds, cells, items: itemMap, task };
   }
@@ -376,6 +392,71 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
   }
 
   forEach(fn: (value: RoundRecord, key: string, map: ReadonlyMap<string, RoundRecord>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+
+  /**
+   * The cell's gold ranks by item (what cellRanks computes from its records), read from the table's rank columns
+   * when `items` are those the table ranked with; else null.
+   */
+  ranks(items: ReadonlyMap<string, Item>): ReadonlyMap<string, GoldRank> | null {
+    return this.table.ranksFor(items) ? new CellRanks(this.table, this.rowOf, this.order, this.size) : null;
+  }
+}
+
+/** One cell's gold ranks by item, read from the table (items without a rank left out, first-seen order). */
+class CellRanks implements ReadonlyMap<string, GoldRank> {
+  private count = -1;
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly rowOf: Int32Array,
+    private readonly order: Int32Array,
+    private readonly cellSize: number,
+  ) {}
+
+  private rowAt(itemIx: number): number {
+    return itemIx >= 0 && itemIx < this.rowOf.length ? this.rowOf[itemIx]! : -1;
+  }
+
+  get size(): number {
+    if (this.count < 0) {
+      this.count = 0;
+      for (let k = 0; k < this.cellSize; k++) if (this.table.goldRank(this.rowOf[this.order[k]!]!)) this.count++;
+    }
+    return this.count;
+  }
+
+  get(id: string): GoldRank | undefined {
+    const row = this.rowAt(this.table.findItem(id));
+    return row >= 0 ? (this.table.goldRank(row) ?? undefined) : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, GoldRank]> {
+    for (let k = 0; k < this.cellSize; k++) {
+      const ix = this.order[k]!;
+      const g = this.table.goldRank(this.rowOf[ix]!);
+      if (g) yield [this.table.itemId(ix), g];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<GoldRank> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, GoldRank]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: GoldRank, key: string, map: ReadonlyMap<string, GoldRank>) => void): void {
     for (const [k, v] of this.entries()) fn(v, k, this);
   }
 }

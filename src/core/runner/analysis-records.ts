@@ -3,7 +3,6 @@
 // bounded memory and give the same numbers as the whole records. The gold rank a record's top-k alternatives give is
 // computed here, with the item, since the alternatives are not kept. Optionally, an index itemId → byte ranges of
 // the item's lines, from which the viewer reads one item's whole records (conversation included).
-import { goldRankOf } from '../analysis/goldRank';
 import { RecordTable } from '../analysis/recordTable';
 import type { Item } from '../model/item';
 import type { RoundRecord } from '../model/record';
@@ -64,12 +63,11 @@ export class ItemOffsets {
 
 /** The run's records as a RecordTable, read in one streaming pass (see the top of this file). */
 export async function readAnalysisRecords(runDir: string, items: readonly Item[], opts: AnalysisRecordsOptions = {}): Promise<AnalysisRecords> {
-  const itemById = new Map(items.map((i) => [i.id, i]));
-  const table = new RecordTable({ responses: opts.responses === true });
+  const table = new RecordTable({ responses: opts.responses === true, items });
   const offsets = opts.offsets ? new ItemOffsets() : undefined;
   const { tornBytes } = await forEachRecord(runDir, (r: RoundRecord, at) => {
     // the alternatives go; the rank they give stays, computed exactly as the analysis would
-    table.add(r, r.topLogprobs ? goldRankOf(r, itemById.get(r.itemId)) : undefined);
+    table.add(r);
     offsets?.add(r.itemId, at.offset, at.bytes);
   }, { readOnly: true });
   return { table, tornBytes, ...(offsets ? { offsets } : {}) };

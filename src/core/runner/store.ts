@@ -203,21 +203,66 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
 /** The items a run planned (written when it started); [] for a run folder without the file. */
 export async function readItems(runDir: string): Promise<Item[]> {
   const file = path.join(runDir, ITEMS_FILE);
-  let text: string;
+  let fh: fs.FileHandle;
   try {
-    text = await fs.readFile(file, 'utf8');
+    fh = await fs.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new SclabError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((line, i) => {
-      const parsed = ItemSchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new SclabError('io', `${file}:${i + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
-      return parsed.data;
-    });
+  // line by line, not the whole file as one string: a full BBQ's items are tens of MB of text
+  const items: Item[] = [];
+  const strings = new Map<string, string>();
+  const take = (line: string) => {
+    if (line.trim() === '') return;
+    const parsed = ItemSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) throw new SclabError('io', `${file}:${items.length + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
+    items.push(shareStrings(parsed.data, strings));
+  };
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        take(buf.toString('utf8', start, nl));
+        start = nl + 1;
+      }
+      pending = Buffer.from(buf.subarray(start));
+    }
+    take(pending.toString('utf8'));
+  } finally {
+    await fh.close();
+  }
+  return items;
+}
+
+/**
+ * The value with every string in it replaced by the one equal string already in `table` (added when new), in place:
+ * items repeat most of their text (the source file, labels, choices, questions, metadata), and a full BBQ's items
+ * then take a fraction of the memory. The table stops growing at a million strings (later ones are kept as they are).
+ */
+function shareStrings<T>(value: T, table: Map<string, string>): T {
+  const share = (s: string): string => {
+    const seen = table.get(s);
+    if (seen !== undefined) return seen;
+    if (table.size < 1_000_000) table.set(s, s);
+    return s;
+  };
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return share(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
+    } else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) o[k] = walk(o[k]);
+    }
+    return v;
+  };
+  return walk(value) as T;
 }
 
 /** The append-only writer of one run folder, held by one process at a time. */
