@@ -28,6 +28,8 @@ export interface ViewerServiceOptions {
   analysis?: AnalysisOptions;
   /** read and write the analysis cache in summary.json (default true) */
   cache?: boolean;
+  /** the run's items when the host holds them (the run that just wrote items.jsonl): not read a second time */
+  items?: readonly Item[];
 }
 
 export interface ViewerService {
@@ -113,7 +115,13 @@ class RunSource {
     readonly runDir: string,
     private readonly opts: AnalysisOptions,
     private readonly useCache: boolean,
+    private readonly givenItems?: readonly Item[],
   ) {}
+
+  private items(): Promise<Item[]> {
+    // a copy of the list (the items themselves shared): the pages take Item[]
+    return this.givenItems ? Promise.resolve([...this.givenItems]) : readItems(this.runDir);
+  }
 
   manifest(): Promise<RunManifest> {
     return (this.manifestP ??= readManifest(this.runDir));
@@ -122,7 +130,7 @@ class RunSource {
   load(): Promise<LoadedRun> {
     this.loaded ??= (async () => {
       const manifest = await this.manifest();
-      const items = await readItems(this.runDir);
+      const items = await this.items();
       // responses only where analysis reads them (generation runs): the sample search reads an item's answers from
       // its lines by the offsets
       const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', offsets: true });
@@ -136,7 +144,7 @@ class RunSource {
 
   private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
     const manifest = await this.manifest();
-    const items = await readItems(this.runDir);
+    const items = await this.items();
     const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
     return { manifest, records, items, tornBytes };
   }
@@ -225,14 +233,14 @@ class RunSource {
  * Computes a finished run's full analysis and writes it, stamped, to summary.json, so that the viewer opens the run at
  * once; for hosts to call when a run completes. A no-op for a running run (its records still change).
  */
-export async function writeViewerCache(runDir: string, analysis: AnalysisOptions = {}): Promise<void> {
-  await createViewerService({ runDir, analysis }).call('probes');
+export async function writeViewerCache(runDir: string, analysis: AnalysisOptions = {}, items?: readonly Item[]): Promise<void> {
+  await createViewerService({ runDir, analysis, ...(items ? { items } : {}) }).call('probes');
 }
 
 export function createViewerService(opts: ViewerServiceOptions): ViewerService {
   const analysis = opts.analysis ?? {};
   const useCache = opts.cache ?? true;
-  const a = new RunSource(opts.runDir, analysis, useCache);
+  const a = new RunSource(opts.runDir, analysis, useCache, opts.items);
   const b = opts.compareRunDir ? new RunSource(opts.compareRunDir, analysis, useCache) : null;
 
   async function info(src: RunSource) {
