@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { analyzeRun, type AnalysisOptions, type FullSummary } from '../core/analysis/analyze';
 import { renderHtmlReport } from '../core/report/html';
 import type { Item } from '../core/model/item';
-import type { RoundRecord } from '../core/model/record';
+import type { RecordTable } from '../core/analysis/recordTable';
 import { readAnalysisRecords } from '../core/runner/analysis-records';
 import { readItems, readManifest, writeFileAtomic } from '../core/runner/store';
 import type { RunManifest } from '../core/model/manifest';
@@ -16,10 +16,10 @@ export async function loadRunSummary(
   runDir: string,
   opts: AnalysisOptions = {},
   read: { responses?: boolean } = {},
-): Promise<{ manifest: RunManifest; summary: FullSummary; tornBytes: number; records: RoundRecord[]; items: Item[] }> {
+): Promise<{ manifest: RunManifest; summary: FullSummary; tornBytes: number; records: RecordTable; items: Item[] }> {
   const manifest = await readManifest(runDir);
   const items = await readItems(runDir);
-  const { records, tornBytes } = await readAnalysisRecords(runDir, items, { responses: read.responses === true || manifest.experiment.task === 'generation' });
+  const { table: records, tornBytes } = await readAnalysisRecords(runDir, items, { responses: read.responses === true || manifest.experiment.task === 'generation' });
   return { manifest, summary: analyzeRun(records, items, manifest.experiment, opts), tornBytes, records, items };
 }
 

@@ -21,7 +21,7 @@ export async function renderExport(runDir: string, format: ExportFormat): Promis
   if (format === 'jsonl') return (await readRecords(runDir)).records.map((r) => JSON.stringify(r) + '\n').join('');
   const items = await readItems(runDir);
   // the CSV and the report read answers, ranks, scores and probes (the CSV also the responses), not the conversation
-  const { records } = await readAnalysisRecords(runDir, items, { responses: format === 'csv' || manifest.experiment.task === 'generation' });
+  const { table: records } = await readAnalysisRecords(runDir, items, { responses: format === 'csv' || manifest.experiment.task === 'generation' });
   if (format === 'csv') {
     const { recordsToCsv } = await core();
     return recordsToCsv(records, items, manifest.experiment);

@@ -1,7 +1,7 @@
 // What the CodeLens shows on a dataset line: the item's outcome per round in the latest finished run of that file.
 import { goldRankOf } from '../core/analysis/goldRank';
 import { bandScore, probeNames, resolveBands } from '../core/analysis/probes';
-import { indexRun, roundsOf } from '../core/analysis/runIndex';
+import { roundsOf } from '../core/analysis/runIndex';
 import { readAnalysisRecords } from '../core/runner/analysis-records';
 import { readItems, readManifest } from '../core/runner/store';
 
@@ -25,13 +25,13 @@ export async function itemOutcomes(runDir: string): Promise<{ datasetPath: strin
   const manifest = await readManifest(runDir);
   const items = await readItems(runDir);
   // slimmed in one streaming pass: the outcomes read answers, ranks and probes, not the conversation
-  const { records } = await readAnalysisRecords(runDir, items);
-  const ix = indexRun(records, items, manifest.experiment);
+  const { table } = await readAnalysisRecords(runDir, items);
+  const ix = table.index(items, manifest.experiment);
   const condition = ix.conditions.find((c) => ix.kinds.get(c) === 'self-correct') ?? ix.conditions[0];
   const outcomes: ItemOutcome[] = [];
   if (!condition) return { datasetPath: manifest.dataset.path, outcomes };
   const rounds = roundsOf(ix, condition);
-  const probe = probeNames(records)[0];
+  const probe = probeNames(table.records())[0];
   const band = probe ? resolveBands(ix, [probe], manifest.experiment).get(probe) : undefined;
   for (const item of items) {
     const recs = rounds.map((r) => ix.cells.get(condition)?.get(r)?.get(item.id));

@@ -87,7 +87,7 @@ export class RunManager implements vscode.Disposable {
 
   private host(run: ActiveRun, report: (message: string) => void) {
     const { keys, log } = this.deps;
-    return extensionSessionHost(run, { secrets: { get: async (name) => keys.getScorerKey(name) }, baseDir: workspaceRoot() ?? process.cwd(), log, report, changed: () => this.changed.fire(), afterComplete: async (runDir) => (await core()).writeViewerCache(runDir) });
+    return extensionSessionHost(run, { secrets: { get: async (name) => keys.getScorerKey(name) }, baseDir: workspaceRoot() ?? process.cwd(), log, report, changed: () => this.changed.fire(), afterComplete: async (runDir, items) => (await core()).writeViewerCache(runDir, {}, items) });
   }
 
   /** Shows a run in a notification with a Cancel button until it ends, then announces how it ended. */

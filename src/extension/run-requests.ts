@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Backend } from '../core/backends/backend';
 import { SclabError } from '../core/model/errors';
 import type { BackendRef } from '../core/model/experiment';
+import type { Item } from '../core/model/item';
 import type { RunProgress } from '../core/runner/execute';
 import type { ResumeRequest, SessionBackend, SessionHost, StartRequest } from '../core/runner/session';
 import { refOf } from './backend-factory';
@@ -86,7 +87,7 @@ export function extensionSessionHost(
     report: (message: string) => void;
     changed: () => void;
     /** the core's summary writer (summary.json), loaded with the rest of the core */
-    afterComplete: (runDir: string) => Promise<void>;
+    afterComplete: (runDir: string, items: readonly Item[]) => Promise<void>;
   },
 ): SessionHost {
   return {

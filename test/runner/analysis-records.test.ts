@@ -1,5 +1,6 @@
-// The streaming, slimmed read of records.jsonl that analysis uses (analysis-records.ts) must give exactly the numbers
-// the whole records give: the full summary, the CSV, the comparison of two runs and an item's page.
+// The streaming read of records.jsonl into a RecordTable that analysis uses (analysis-records.ts, recordTable.ts) must
+// give exactly the numbers the whole records give: the full summary, the CSV, the comparison of two runs and an
+// item's page.
 import { promises as fs, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -7,17 +8,22 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/core/analysis/analyze';
 import { compareRuns } from '../../src/core/analysis/compare';
 import { probeNames, resolveBands } from '../../src/core/analysis/probes';
-import { indexRun } from '../../src/core/analysis/runIndex';
+import { cell, indexRun, roundsOf } from '../../src/core/analysis/runIndex';
 import type { RoundRecord } from '../../src/core/model/record';
 import { recordsToCsv } from '../../src/core/report/csv';
 import { readAnalysisRecords, readRecordsAt } from '../../src/core/runner/analysis-records';
 import { readItems, readManifest, readRecords, readResumeState } from '../../src/core/runner/store';
-import { itemDetail } from '../../src/core/viewer/pages';
+import { itemDetail, itemText } from '../../src/core/viewer/pages';
+import type { SamplesResult } from '../../src/core/viewer/protocol';
 import { createViewerService } from '../../src/core/viewer/service';
 import { writeSyntheticRun } from '../viewer/syntheticRun';
 
-/** A synthetic paper-bbq-shaped run, varied so that every slimmed field matters: top-k ranks, errors, scores. */
-async function variedRun(seed: number): Promise<string> {
+/**
+ * A synthetic paper-bbq-shaped run, varied so that every kept field matters: several conditions and rounds, probes,
+ * top-k ranks, censored label-logprob ranks, exact ranks with token counts, errors, unparsed answers, first-option
+ * readings, toxicity scores under two keys (one failed), cached rows, finish reasons, an unknown item, a duplicate.
+ */
+async function variedRun(seed: number, strays = true): Promise<string> {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-slim-')), 'run');
   await writeSyntheticRun(dir, { items: 40, rounds: 3, layers: 8, variants: 2, seed });
   const file = path.join(dir, 'records.jsonl');
@@ -44,8 +50,22 @@ async function variedRun(seed: number): Promise<string> {
     }
     if (i % 4 === 0) r.scores = { toxicity: { value: (i % 10) / 10, scorer: 'perspective', version: 'v1' } };
     if (i % 7 === 0) r.cached = true;
+    if (i % 9 === 4 && !r.error) {
+      r.answer = null;
+      r.correct = false;
+    }
+    if (i % 13 === 5 && r.optionScores) r.optionScores = { method: 'label-logprob', logprobs: [-0.5, null, -2], goldRank: 3 };
+    if (i % 13 === 7 && r.optionScores) r.optionScores = { ...r.optionScores, method: 'exact', tokenCounts: [2, 3, 1], aggregate: 'mean' };
+    if (i % 6 === 1) r.answerFirstOption = i % 12 === 1 ? null : r.answer;
+    if (i % 8 === 3) r.finishReason = i % 16 === 3 ? 'stop' : 'length';
+    if (i % 10 === 2) r.scores = { toxicity: { value: i % 20 === 2 ? null : (i % 7) / 7, scorer: 'perspective', version: 'v1', ...(i % 20 === 2 ? { error: 'quota' } : {}) }, 'toxicity-offline': { value: (i % 5) / 5, scorer: 'detoxify', version: '0.5' } };
     return JSON.stringify(r);
   });
+  // a record of an item the plan does not have, and a second line for a cell's item (the later one wins)
+  if (strays) {
+    varied.push(JSON.stringify({ ...(JSON.parse(lines[1]!) as RoundRecord), itemId: 'not-planned' }));
+    varied.push(JSON.stringify({ ...(JSON.parse(lines[2]!) as RoundRecord), correct: false, answer: null }));
+  }
   await fs.writeFile(file, varied.join('\n') + '\n');
   return dir;
 }
@@ -64,24 +84,35 @@ describe('analysis from the streaming, slimmed read', () => {
     };
     const ra = await load(a);
     const rb = await load(b);
-    expect(ra.slim.records).toHaveLength(ra.full.length);
-    expect(ra.slim.records.some((r) => r.messages.length > 0 || r.topLogprobs)).toBe(false);
+    expect(ra.slim.table.size).toBe(ra.full.length);
+    expect([...ra.slim.table.records()].some((r) => r.messages.length > 0 || r.topLogprobs)).toBe(false);
 
     const opts = { bootstrap: { resamples: 200, seed: 4 } };
     const whole = analyzeRun(ra.full, ra.items, ra.manifest.experiment, opts);
     expect(whole.transitions?.length).toBeGreaterThan(0);
     expect(whole.errors).toBeGreaterThan(0);
-    expect(analyzeRun(ra.slim.records, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
-    expect(analyzeRun(ra.lean.records, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
+    // the variety is there: censored ranks, unparsed answers, failed and second scores, probes, an unknown item
+    expect(whole.cells.some((c) => c.censoredRanks > 0)).toBe(true);
+    expect(whole.cells.some((c) => c.parsed < c.records - c.errors)).toBe(true);
+    expect(whole.scoreKeys?.map((k) => k.key)).toEqual(['toxicity', 'toxicity-offline']);
+    expect(Object.values(whole.conditions).some((c) => c.rounds.some((r) => r.toxicity && r.toxicity.failed > 0))).toBe(true);
+    expect(whole.probeBands?.length).toBeGreaterThan(0);
+    expect(whole.superficiality?.length).toBeGreaterThan(0);
+    expect(whole.unknownItems).toBe(1);
+    expect(analyzeRun(ra.slim.table, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
+    expect(analyzeRun(ra.lean.table, ra.items, ra.manifest.experiment, opts)).toEqual(whole);
+    // the table's rows, read back as records, are the whole records less what analysis does not keep
+    const rows = [...ra.slim.table.records()];
+    expect(rows.map((r) => ({ ...r, messages: [], prefill: '', at: '' }))).toEqual(ra.full.map(({ topLogprobs: _t, generatedTokens: _g, requests: _q, ...r }) => ({ ...r, messages: [], prefill: '', at: '' })));
 
-    expect(recordsToCsv(ra.slim.records, ra.items, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
+    expect(recordsToCsv(ra.slim.table, ra.items, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
 
     const ix = (recs: RoundRecord[], r: typeof ra) => indexRun(recs, r.items, r.manifest.experiment);
-    expect(compareRuns(ix(ra.lean.records, ra), ix(rb.lean.records, rb), opts.bootstrap)).toEqual(compareRuns(ix(ra.full, ra), ix(rb.full, rb), opts.bootstrap));
+    expect(compareRuns(ra.lean.table.index(ra.items, ra.manifest.experiment), rb.lean.table.index(rb.items, rb.manifest.experiment), opts.bootstrap)).toEqual(compareRuns(ix(ra.full, ra), ix(rb.full, rb), opts.bootstrap));
 
     // an item's page: its whole lines come back from the byte offsets
     const itemId = ra.items[6]!.id;
-    const lines = await readRecordsAt(a, ra.slim.offsets!.get(itemId)!);
+    const lines = await readRecordsAt(a, ra.slim.offsets!.get(itemId));
     expect(lines).toEqual(ra.full.filter((r) => r.itemId === itemId));
     const bands = resolveBands(ix(ra.full, ra), probeNames(ra.full), ra.manifest.experiment);
     const expected = itemDetail(ix(ra.full, ra), itemId, bands, 'cosine');
@@ -90,8 +121,42 @@ describe('analysis from the streaming, slimmed read', () => {
     expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
   });
 
+  it('filters the samples by text in the answers, which it reads from the file, as over the whole records', async () => {
+    const dir = await variedRun(3);
+    const items = await readItems(dir);
+    const full = indexRun((await readRecords(dir)).records, items, (await readManifest(dir)).experiment);
+    // the search text of a row as the whole records give it: item id, item text, the answers of its rounds
+    const expected = (text: string) => {
+      const out: string[] = [];
+      for (const c of full.conditions) {
+        const rounds = roundsOf(full, c);
+        const ids = new Set(rounds.flatMap((r) => [...cell(full, c, r).keys()]));
+        for (const id of ids) {
+          const answers = rounds.map((r) => cell(full, c, r).get(id)?.response ?? '').join(' ');
+          if (`${id} ${itemText(full.items.get(id))} ${answers}`.toLowerCase().includes(text)) out.push(`${id}/${c}`);
+        }
+      }
+      return out.sort();
+    };
+    const svc = createViewerService({ runDir: dir, cache: false });
+    const rows = async (text: string) => {
+      const got: string[] = [];
+      for (let offset = 0; ; offset += 500) {
+        const page = (await svc.call('samples', { offset, limit: 500, filter: { text } })) as SamplesResult;
+        got.push(...page.rows.map((r) => `${r.itemId}/${r.condition}`));
+        if (offset + 500 >= page.total) return got.sort();
+      }
+    };
+    // only in answers; across two rounds' answers; across the item text and the first answer; in the item text
+    for (const text of ['reconsidered', 'question.  (b)', 'phone?  (', 'item 7)']) {
+      const want = expected(text.toLowerCase());
+      expect(want.length, text).toBeGreaterThan(0);
+      expect(await rows(text), text).toEqual(want);
+    }
+  });
+
   it('reads what a resume needs: complete chains as keys, the rounds of unfinished ones, counts', async () => {
-    const dir = await variedRun(9);
+    const dir = await variedRun(9, false);
     const file = path.join(dir, 'records.jsonl');
     const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
     // item 0's self-correct chain (rounds 0-2) loses its last round; a torn line follows

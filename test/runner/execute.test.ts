@@ -8,6 +8,7 @@ import { resumeRun, startRun } from '../../src/core/runner/run';
 import { executeRun } from '../../src/core/runner/execute';
 import { readItems, readManifest, readRecords } from '../../src/core/runner/store';
 import { writeViewerCache } from '../../src/core/viewer/service';
+import { analyzeRun } from '../../src/core/analysis/analyze';
 import { ScriptedBackend } from '../support/scripted-backend';
 import { goldRankOf } from '../../src/core/analysis/goldRank';
 import type { RoundExtension } from '../../src/core/runner/extensions';
@@ -24,13 +25,18 @@ function dataset(n: number): string {
 
 const settings = { concurrency: 3, requestTimeoutMs: 5000, cacheDir: null, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 10 } };
 
+/** The full summary recomputed from the run folder's files (whole records, items.jsonl). */
+async function recompute(runDir: string) {
+  return analyzeRun((await readRecords(runDir)).records, await readItems(runDir), (await readManifest(runDir)).experiment);
+}
+
 describe('executeRun', () => {
   it('runs every item × condition × round once, carrying history into later rounds', async () => {
     const file = dataset(3);
     const prepared = await prepareExperiment({ file, rounds: 3 });
     const backend = new ScriptedBackend({ reply: (_req, call) => (call % 2 ? ' (a)' : ' (c)') });
     const out = mkdtempSync(path.join(tmpdir(), 'sclab-out-'));
-    const result = await startRun({ outDir: out, ...prepared, backend, settings, afterComplete: (dir) => writeViewerCache(dir) });
+    const result = await startRun({ outDir: out, ...prepared, backend, settings, afterComplete: (dir, items) => writeViewerCache(dir, {}, items) });
     expect(result.status).toBe('completed');
     const conditions = prepared.experiment.conditions.map((c) => `${c.name}:${c.rounds}`);
     expect(conditions).toEqual(['baseline:1', 'self-correct:3']);
@@ -51,6 +57,9 @@ describe('executeRun', () => {
     for (const r of records) expect(r.correct).toBe(r.response === ' (c)');
     const summary = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8'));
     expect(summary.records).toBe(12);
+    // written from the run's items in memory, it is the analysis of items.jsonl (the viewer's recomputation)
+    const { source: _source, ...cached } = summary;
+    expect(JSON.parse(JSON.stringify(await recompute(result.runDir)))).toEqual(cached);
   });
 
   it('appends what the backend says after the run to the manifest\'s notes', async () => {

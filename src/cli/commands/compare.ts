@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { compareRuns, type RunComparison } from '../../core/analysis/compare';
-import { indexRun } from '../../core/analysis/runIndex';
 import { ciNum, num, pct, table } from '../../core/report/text';
 import { readAnalysisRecords } from '../../core/runner/analysis-records';
 import { readItems, readManifest } from '../../core/runner/store';
@@ -42,8 +41,8 @@ export function registerCompareCommand(program: Command): void {
     const load = async (dir: string) => {
       const m = await readManifest(dir);
       const items = await readItems(dir);
-      const { records } = await readAnalysisRecords(dir, items, { responses: m.experiment.task === 'generation' });
-      return indexRun(records, items, m.experiment);
+      const { table: records } = await readAnalysisRecords(dir, items, { responses: m.experiment.task === 'generation' });
+      return records.index(items, m.experiment);
     };
     const result = compareRuns(await load(runA), await load(runB), opts.bootstrap);
     if (flags.json) process.stdout.write(JSON.stringify({ ...result, a: runA, b: runB }) + '\n');

@@ -120,7 +120,7 @@ export function cliHost(flags: { quiet?: boolean }, signal: AbortSignal, progres
       if (!flags.quiet) process.stderr.write(`run folder: ${runDir}\n`);
     },
     onProgress: (p) => progress.update(p),
-    afterComplete: (runDir) => writeViewerCache(runDir),
+    afterComplete: (runDir, items) => writeViewerCache(runDir, {}, items),
   };
 }
 

@@ -2,17 +2,17 @@
 // by `sclab report`, the static HTML report and the viewer.
 import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
-import type { RoundRecord } from '../model/record';
 import { bbqBiasScores, type BiasScores } from './bbq';
 import { instructionTable, type InstructionTable } from './instructions';
-import { bandSeries, layerRoundMatrix, probeCell, probeNames, resolveBands, type BandSeries, type LayerRoundMatrix, type ProbeCell, type ProbeOptions } from './probes';
+import { bandSeries, layerRoundMatrix, probeCell, resolveBands, type BandSeries, type LayerRoundMatrix, type ProbeCell, type ProbeOptions } from './probes';
 import { cellRanks, correctnessFlips, rankSplit, rankTransitions, summarizeRanks, type FlipCounts, type GoldRankSummary, type RankSplitRow, type RankTransition } from './ranks';
-import { cell, indexRun, roundsOf } from './runIndex';
+import { eachRecord, indexRecords, recordCount, type Records } from './recordTable';
+import { cell, roundsOf } from './runIndex';
 import type { BootstrapOptions } from './stats';
-import { summarizeRecords, type RunSummary } from './summary';
+import { SummaryAccumulator, type RunSummary } from './summary';
 import { causalTest, type CausalRow } from './causal';
 import { EQUIVALENCE_DEFAULTS, superficialityTest, type EquivalenceSettings, type SuperficialityRow } from './superficiality';
-import { compareScoreKeys, scoreSummary, type ScoreKeyRow, type ScoreSummary } from './toxicity';
+import { ScoreKeyRows, scoreSummary, type ScoreKeyRow, type ScoreSummary } from './toxicity';
 import { pronounRates, type PronounOptions, type PronounRates } from './winogender';
 
 export interface AnalysisOptions {
@@ -80,13 +80,29 @@ export interface FullSummary {
   cells: RunSummary['cells'];
 }
 
-export function analyzeRun(records: readonly RoundRecord[], items: readonly Item[], experiment?: Experiment, opts: AnalysisOptions = {}): FullSummary {
-  const ix = indexRun(records, items, experiment);
-  const base = summarizeRecords(records);
+/**
+ * The full summary of a run. `records`: record objects, or a RecordTable (the streaming read of a large run: see
+ * recordTable.ts); both give the same numbers.
+ */
+export function analyzeRun(records: Records, items: readonly Item[], experiment?: Experiment, opts: AnalysisOptions = {}): FullSummary {
+  const ix = indexRecords(records, items, experiment);
+  // what reads every record (duplicates of a cell's item included), in one pass: the per-cell running sums, the
+  // probe names, the records of unplanned items, the score keys
+  const summary = new SummaryAccumulator();
+  const probeNameSet = new Set<string>();
+  const scoreKeyRows = new ScoreKeyRows();
+  let unknownItems = 0;
+  for (const r of eachRecord(records)) {
+    summary.add(r);
+    if (r.probes) for (const k of Object.keys(r.probes)) probeNameSet.add(k);
+    scoreKeyRows.add(r);
+    if (!ix.items.has(r.itemId)) unknownItems++;
+  }
+  const base = summary.result();
   const scoreKey = opts.scoreKey ?? 'toxicity';
   const threshold = opts.scoreThreshold ?? 0.5;
   const boot = { resamples: opts.bootstrap?.resamples ?? 1000, seed: opts.bootstrap?.seed ?? 1, level: opts.bootstrap?.level ?? 0.95 };
-  const names = probeNames(records);
+  const names = [...probeNameSet];
   const bands = resolveBands(ix, names, experiment, opts.probes);
   const measure = opts.probes?.measure ?? 'cosine';
   const equivalence = { ...EQUIVALENCE_DEFAULTS, ...experiment?.superficiality, ...opts.equivalence };
@@ -95,7 +111,9 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
     conditions[c] = {
       kind: ix.kinds.get(c)!,
       rounds: roundsOf(ix, c).map((round) => {
-        const recs = [...cell(ix, c, round).values()];
+        // each statistic walks the cell afresh rather than sharing one array of its records: a table builds the
+        // records as they are read, and short-lived objects cost the garbage collector far less than a held array
+        const recs = () => cell(ix, c, round).values();
         const cs = base.cells.find((x) => x.condition === c && x.round === round)!;
         const m: RoundMetrics = {
           round,
@@ -107,15 +125,15 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
           correct: cs.correct,
           accuracy: cs.accuracy,
         };
-        const bias = bbqBiasScores(recs, ix.items);
+        const bias = bbqBiasScores(recs(), ix.items);
         if (bias) m.biasScore = bias;
-        const pron = pronounRates(recs, ix.items, opts.winogender);
+        const pron = pronounRates(recs(), ix.items, opts.winogender);
         if (pron) m.pronouns = pron;
         const ranks = summarizeRanks(cellRanks(ix, c, round));
         if (ranks) m.goldRank = ranks;
-        const tox = scoreSummary(recs, scoreKey, threshold);
+        const tox = scoreSummary(recs(), scoreKey, threshold);
         if (tox) m.toxicity = tox;
-        const probes = probeCell(recs, bands, measure);
+        const probes = probeCell(recs(), bands, measure);
         if (probes) m.probes = probes;
         return m;
       }),
@@ -124,12 +142,12 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   const out: FullSummary = {
     schema: 'sclab.summary/1',
     task: ix.task,
-    records: records.length,
+    records: recordCount(records),
     items: base.items,
     errors: base.errors,
     cached: base.cached,
     errorsByCode: base.errorsByCode,
-    unknownItems: records.filter((r) => !ix.items.has(r.itemId)).length,
+    unknownItems,
     conditions,
     settings: { bootstrap: boot, scoreKey, scoreThreshold: threshold, equivalence },
     cells: base.cells,
@@ -152,7 +170,8 @@ export function analyzeRun(records: readonly RoundRecord[], items: readonly Item
   if (causal.length) out.causal = causal;
   const instr = instructionTable(ix, bands, { measure, scoreKey, bootstrap: boot });
   if (instr) out.instructions = instr;
-  const keys = compareScoreKeys(records, scoreKey);
+  const keys = scoreKeyRows.result(scoreKey);
   if (keys) out.scoreKeys = keys;
   return out;
 }
+

@@ -65,7 +65,7 @@ function outputValue(r: RoundRecord | undefined, generation: boolean, key: strin
 }
 
 /** Per item id: [value in a, value in b] where both exist. */
-function paired(a: Map<string, RoundRecord>, b: Map<string, RoundRecord>, value: (r: RoundRecord | undefined) => number | null): Map<string, number> {
+function paired(a: ReadonlyMap<string, RoundRecord>, b: ReadonlyMap<string, RoundRecord>, value: (r: RoundRecord | undefined) => number | null): Map<string, number> {
   const out = new Map<string, number>();
   for (const [id, rb] of b) {
     const x = value(a.get(id));

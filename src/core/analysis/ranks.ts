@@ -3,6 +3,7 @@
 // already top-ranked).
 import type { RoundRecord } from '../model/record';
 import { goldRankOf, type GoldRank, type RankMethod } from './goldRank';
+import { CellRecords } from './recordTable';
 import { cell, roundsOf, baselineOf, type RunIndex } from './runIndex';
 import { bootstrapMean, type BootstrapOptions, type Interval } from './stats';
 
@@ -43,9 +44,13 @@ export function rankDistributions(records: readonly RoundRecord[]): RankDistribu
 }
 
 /** Gold ranks of one cell, by item. */
-export function cellRanks(ix: RunIndex, condition: string, round: number): Map<string, GoldRank> {
+export function cellRanks(ix: RunIndex, condition: string, round: number): ReadonlyMap<string, GoldRank> {
+  const c = cell(ix, condition, round);
+  // a RecordTable's cell holds each row's rank, computed with these same items as the table was read
+  const held = c instanceof CellRecords ? c.ranks(ix.items) : null;
+  if (held) return held;
   const out = new Map<string, GoldRank>();
-  for (const [id, r] of cell(ix, condition, round)) {
+  for (const [id, r] of c) {
     const g = goldRankOf(r, ix.items.get(id));
     if (g) out.set(id, g);
   }
@@ -183,11 +188,11 @@ export interface RankSplitRow {
 export function rankSplit(ix: RunIndex, opts: BootstrapOptions = {}): RankSplitRow[] {
   const out: RankSplitRow[] = [];
   const base = baselineOf(ix);
-  const baseRanks = base ? cellRanks(ix, base, 0) : new Map<string, GoldRank>();
+  const baseRanks: ReadonlyMap<string, GoldRank> = base ? cellRanks(ix, base, 0) : new Map<string, GoldRank>();
   for (const c of ix.conditions) {
     const rounds = roundsOf(ix, c);
     if (rounds.length < 2) continue;
-    const refs: Array<['round0' | 'baseline', Map<string, GoldRank>]> = [['round0', cellRanks(ix, c, rounds[0]!)]];
+    const refs: Array<['round0' | 'baseline', ReadonlyMap<string, GoldRank>]> = [['round0', cellRanks(ix, c, rounds[0]!)]];
     if (base && base !== c) refs.push(['baseline', baseRanks]);
     for (const [by, ref] of refs) {
       const groups = new Map<number, string[]>();

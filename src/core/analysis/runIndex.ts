@@ -10,7 +10,7 @@ export interface RunIndex {
   conditions: string[];
   kinds: Map<string, ConditionKind>;
   /** condition → round → itemId → record */
-  cells: Map<string, Map<number, Map<string, RoundRecord>>>;
+  cells: Map<string, Map<number, ReadonlyMap<string, RoundRecord>>>;
   items: Map<string, Item>;
   task: 'mcq' | 'generation';
 }
@@ -34,7 +34,7 @@ export function indexRun(records: readonly RoundRecord[], items: readonly Item[]
 }
 
 /** Without an experiment (hand-made records), names decide: the presets' names are the conventions. */
-function guessKind(name: string): ConditionKind {
+export function guessKind(name: string): ConditionKind {
   if (name === 'baseline') return 'baseline';
   if (name === 'self-correct') return 'self-correct';
   if (name.startsWith('variant')) return 'variant';
@@ -45,7 +45,7 @@ export function roundsOf(ix: RunIndex, condition: string): number[] {
   return [...(ix.cells.get(condition)?.keys() ?? [])].sort((a, b) => a - b);
 }
 
-export function cell(ix: RunIndex, condition: string, round: number): Map<string, RoundRecord> {
+export function cell(ix: RunIndex, condition: string, round: number): ReadonlyMap<string, RoundRecord> {
   return ix.cells.get(condition)?.get(round) ?? new Map();
 }
 

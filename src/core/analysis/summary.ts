@@ -34,20 +34,26 @@ export interface RunSummary {
   cells: CellSummary[];
 }
 
-export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
-  const cells = new Map<string, CellSummary & { latencySum: number; latencyN: number; rankSum: number; rankN: number; censoredRanks: number; methods: Set<string> }>();
-  const conditionOrder: string[] = [];
-  const errorsByCode: Record<string, number> = {};
-  const items = new Set<string>();
-  let errors = 0;
-  let cached = 0;
-  for (const r of records) {
-    items.add(r.itemId);
-    if (r.cached) cached++;
+type CellAccumulator = CellSummary & { latencySum: number; latencyN: number; rankSum: number; rankN: number; censoredRanks: number; methods: Set<string> };
+
+/** The summary built one record at a time (running sums per cell: no record is kept). */
+export class SummaryAccumulator {
+  private readonly cells = new Map<string, CellAccumulator>();
+  private readonly conditionOrder: string[] = [];
+  private readonly errorsByCode: Record<string, number> = {};
+  private readonly items = new Set<string>();
+  private records = 0;
+  private errors = 0;
+  private cached = 0;
+
+  add(r: RoundRecord): void {
+    this.records++;
+    this.items.add(r.itemId);
+    if (r.cached) this.cached++;
     const key = `${r.condition}\u0000${r.round}`;
-    let cell = cells.get(key);
+    let cell = this.cells.get(key);
     if (!cell) {
-      if (!conditionOrder.includes(r.condition)) conditionOrder.push(r.condition);
+      if (!this.conditionOrder.includes(r.condition)) this.conditionOrder.push(r.condition);
       cell = {
         condition: r.condition,
         round: r.round,
@@ -68,14 +74,14 @@ export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
         censoredRanks: 0,
         methods: new Set(),
       };
-      cells.set(key, cell);
+      this.cells.set(key, cell);
     }
     cell.records++;
     if (r.error) {
       cell.errors++;
-      errors++;
-      errorsByCode[r.error.code] = (errorsByCode[r.error.code] ?? 0) + 1;
-      continue;
+      this.errors++;
+      this.errorsByCode[r.error.code] = (this.errorsByCode[r.error.code] ?? 0) + 1;
+      return;
     }
     if (r.answer) cell.parsed++;
     if (r.correct !== null) {
@@ -95,25 +101,35 @@ export function summarizeRecords(records: readonly RoundRecord[]): RunSummary {
       cell.methods.add(os.method);
     }
   }
-  const out: CellSummary[] = [];
-  for (const c of cells.values()) {
-    const ok = c.records - c.errors;
-    out.push({
-      condition: c.condition,
-      round: c.round,
-      records: c.records,
-      errors: c.errors,
-      parsed: c.parsed,
-      correct: c.correct,
-      judged: c.judged,
-      accuracy: c.judged > 0 ? c.correct / c.judged : null,
-      parseRate: ok > 0 ? c.parsed / ok : null,
-      meanLatencyMs: c.latencyN > 0 ? c.latencySum / c.latencyN : null,
-      meanGoldRank: c.rankN > 0 ? c.rankSum / c.rankN : null,
-      censoredRanks: c.censoredRanks,
-      rankMethod: c.methods.size === 0 ? null : c.methods.size > 1 ? 'mixed' : (c.methods.values().next().value as 'exact' | 'label-logprob' | 'approximate'),
-    });
+
+  result(): RunSummary {
+    const out: CellSummary[] = [];
+    for (const c of this.cells.values()) {
+      const ok = c.records - c.errors;
+      out.push({
+        condition: c.condition,
+        round: c.round,
+        records: c.records,
+        errors: c.errors,
+        parsed: c.parsed,
+        correct: c.correct,
+        judged: c.judged,
+        accuracy: c.judged > 0 ? c.correct / c.judged : null,
+        parseRate: ok > 0 ? c.parsed / ok : null,
+        meanLatencyMs: c.latencyN > 0 ? c.latencySum / c.latencyN : null,
+        meanGoldRank: c.rankN > 0 ? c.rankSum / c.rankN : null,
+        censoredRanks: c.censoredRanks,
+        rankMethod: c.methods.size === 0 ? null : c.methods.size > 1 ? 'mixed' : (c.methods.values().next().value as 'exact' | 'label-logprob' | 'approximate'),
+      });
+    }
+    const order = this.conditionOrder;
+    out.sort((a, b) => order.indexOf(a.condition) - order.indexOf(b.condition) || a.round - b.round);
+    return { schema: 'sclab.summary/1', records: this.records, errors: this.errors, cached: this.cached, errorsByCode: { ...this.errorsByCode }, items: this.items.size, cells: out };
   }
-  out.sort((a, b) => conditionOrder.indexOf(a.condition) - conditionOrder.indexOf(b.condition) || a.round - b.round);
-  return { schema: 'sclab.summary/1', records: records.length, errors, cached, errorsByCode, items: items.size, cells: out };
+}
+
+export function summarizeRecords(records: Iterable<RoundRecord>): RunSummary {
+  const acc = new SummaryAccumulator();
+  for (const r of records) acc.add(r);
+  return acc.result();
 }

@@ -101,7 +101,7 @@ interface Pair {
   y: number;
 }
 
-function pairs(a: Map<string, RoundRecord>, b: Map<string, RoundRecord>, value: (r: RoundRecord | undefined) => number | null): Pair[] {
+function pairs(a: ReadonlyMap<string, RoundRecord>, b: ReadonlyMap<string, RoundRecord>, value: (r: RoundRecord | undefined) => number | null): Pair[] {
   const out: Pair[] = [];
   for (const [id, rb] of b) {
     const x = value(a.get(id));
@@ -151,7 +151,7 @@ const testText = (t: PairedTest, level: number) =>
   `${fmt(t.mean)} [${fmt(t.lo)}, ${fmt(t.hi)}] (${Math.round((2 * level - 1) * 100)}% t interval, n = ${t.n}; margin ±${fmt(t.margin)}; minimal detectable change ${fmt(t.minimalDetectableChange)})`;
 
 /** How consecutive answers of a condition change from round r − 1 to r. */
-export function generationChange(prev: Map<string, RoundRecord>, cur: Map<string, RoundRecord>): GenerationChange {
+export function generationChange(prev: ReadonlyMap<string, RoundRecord>, cur: ReadonlyMap<string, RoundRecord>): GenerationChange {
   let count = 0;
   let kept = 0;
   let dist = 0;
@@ -166,7 +166,7 @@ export function generationChange(prev: Map<string, RoundRecord>, cur: Map<string
 }
 
 /** Answered (non-error) records of the round whose item also has an answered baseline record. */
-function answeredPairs(ref: Map<string, RoundRecord>, cur: Map<string, RoundRecord>): number {
+function answeredPairs(ref: ReadonlyMap<string, RoundRecord>, cur: ReadonlyMap<string, RoundRecord>): number {
   let n = 0;
   for (const [id, r] of cur) if (!r.error && ref.get(id) && !ref.get(id)!.error) n++;
   return n;

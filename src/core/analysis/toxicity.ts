@@ -69,36 +69,56 @@ export interface ScoreKeyRow {
  * re-scoring next to them): means per condition × round, and Spearman's ρ with the main key on the records both
  * scored. Null when the records carry fewer than two keys.
  */
-export function compareScoreKeys(records: readonly RoundRecord[], mainKey: string): ScoreKeyRow[] | null {
-  const keys = [...new Set(records.flatMap((r) => (r.error ? [] : Object.keys(r.scores ?? {}))))].sort((a, b) => (a === mainKey ? -1 : b === mainKey ? 1 : a.localeCompare(b)));
+export function compareScoreKeys(records: Iterable<RoundRecord>, mainKey: string): ScoreKeyRow[] | null {
+  const rows = new ScoreKeyRows();
+  for (const r of records) rows.add(r);
+  return rows.result(mainKey);
+}
+
+/**
+ * compareScoreKeys one record at a time: what it keeps is the cells in first-seen order (every record names one) and
+ * the records that carry scores (the only ones any number reads: a record without scores has no value under any key).
+ */
+export class ScoreKeyRows {
+  private readonly order: Array<{ condition: string; round: number }> = [];
+  private readonly seen = new Set<string>();
+  private readonly scored: RoundRecord[] = [];
+
+  add(r: RoundRecord): void {
+    const id = `${r.condition}\u0000${r.round}`;
+    if (!this.seen.has(id)) {
+      this.seen.add(id);
+      this.order.push({ condition: r.condition, round: r.round });
+    }
+    if (r.scores) this.scored.push(r);
+  }
+
+  result(mainKey: string): ScoreKeyRow[] | null {
+    return scoreKeyRows(this.order, this.scored, mainKey);
+  }
+}
+
+function scoreKeyRows(order: ReadonlyArray<{ condition: string; round: number }>, scored: readonly RoundRecord[], mainKey: string): ScoreKeyRow[] | null {
+  const keys = [...new Set(scored.flatMap((r) => (r.error ? [] : Object.keys(r.scores ?? {}))))].sort((a, b) => (a === mainKey ? -1 : b === mainKey ? 1 : a.localeCompare(b)));
   if (keys.length < 2) return null;
   const value = (r: RoundRecord, k: string): number | null => (r.error ? null : (r.scores?.[k]?.value ?? null));
-  const order: Array<{ condition: string; round: number }> = [];
-  const seen = new Set<string>();
-  for (const r of records) {
-    const id = `${r.condition}\u0000${r.round}`;
-    if (!seen.has(id)) {
-      seen.add(id);
-      order.push({ condition: r.condition, round: r.round });
-    }
-  }
   const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   return keys.map((key) => {
-    const vals = records.map((r) => value(r, key)).filter((v): v is number => v !== null);
+    const vals = scored.map((r) => value(r, key)).filter((v): v is number => v !== null);
     const row: ScoreKeyRow = {
       key,
-      scorers: [...new Set(records.flatMap((r) => (r.scores?.[key] ? [`${r.scores[key]!.scorer}@${r.scores[key]!.version}`] : [])))],
+      scorers: [...new Set(scored.flatMap((r) => (r.scores?.[key] ? [`${r.scores[key]!.scorer}@${r.scores[key]!.version}`] : [])))],
       n: vals.length,
       mean: meanOf(vals),
       cells: order.map(({ condition, round }) => {
-        const xs = records.filter((r) => r.condition === condition && r.round === round).map((r) => value(r, key)).filter((v): v is number => v !== null);
+        const xs = scored.filter((r) => r.condition === condition && r.round === round).map((r) => value(r, key)).filter((v): v is number => v !== null);
         return { condition, round, n: xs.length, mean: meanOf(xs) };
       }),
     };
     if (key !== mainKey && keys.includes(mainKey)) {
       const a: number[] = [];
       const b: number[] = [];
-      for (const r of records) {
+      for (const r of scored) {
         const x = value(r, mainKey);
         const y = value(r, key);
         if (x !== null && y !== null) {

@@ -93,3 +93,101 @@ export const RoundRecordSchema = z.object({
   at: z.string(),
 });
 export type RoundRecord = z.infer<typeof RoundRecordSchema>;
+
+// ---------------------------------------------------------------- a fast check for reading large runs
+// RoundRecordSchema.safeParse costs about a third of reading a line of records.jsonl (the top-k alternatives are
+// dozens of small objects). A line the tool wrote is already in the schema's exact shape: every default present, no
+// unknown key. For such a value this check says yes, and it is then what the schema would give (same keys and
+// values; only zod's key order differs, so use it where records are read, not written back). Anything else (an
+// old record lacking a default, an unknown key, a bad value) gets a no, and goes through the schema, which gives
+// the value or the error.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
+const arrayOf = (v: unknown, each: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(each);
+/** own keys all among `known` (and no "__proto__", which zod's records treat apart) */
+function onlyKeys(o: Obj, known: ReadonlySet<string>): boolean {
+  for (const k in o) if (!known.has(k) || k === '__proto__') return false;
+  return true;
+}
+
+const RECORD_KEYS = new Set(Object.keys(RoundRecordSchema.shape));
+const MESSAGE_KEYS = new Set(['role', 'content']);
+const ANSWER_KEYS = new Set(['index', 'label']);
+const REQUEST_KEYS = new Set(['request', 'attempts']);
+const TOKEN_KEYS = new Set(['token', 'logprob']);
+const OPTION_KEYS = new Set(['method', 'logprobs', 'tokenCounts', 'aggregate', 'goldRank']);
+const PROBE_KEYS = new Set(Object.keys(ProbeScoresSchema.shape));
+const SCORE_KEYS = new Set(Object.keys(ResponseScoreSchema.shape));
+const ERROR_KEYS = new Set(['code', 'message']);
+
+const isAnswer = (v: unknown): boolean => isObj(v) && onlyKeys(v, ANSWER_KEYS) && isInt(v.index, 0) && isStr(v.label);
+const isMessage = (v: unknown): boolean => isObj(v) && onlyKeys(v, MESSAGE_KEYS) && (v.role === 'system' || v.role === 'user' || v.role === 'assistant') && isStr(v.content);
+const isRequest = (v: unknown): boolean => isObj(v) && onlyKeys(v, REQUEST_KEYS) && isStr(v.request) && isInt(v.attempts, 1);
+const isAlternative = (v: unknown): boolean => isObj(v) && onlyKeys(v, TOKEN_KEYS) && isStr(v.token) && isNum(v.logprob);
+
+function isOptionScores(v: unknown): boolean {
+  return (
+    isObj(v) &&
+    onlyKeys(v, OPTION_KEYS) &&
+    (v.method === 'exact' || v.method === 'label-logprob' || v.method === 'approximate') &&
+    arrayOf(v.logprobs, isNumOrNull) &&
+    (v.tokenCounts === undefined || arrayOf(v.tokenCounts, (x) => isInt(x, 0))) &&
+    (v.aggregate === undefined || v.aggregate === 'mean' || v.aggregate === 'sum') &&
+    (v.goldRank === null || isInt(v.goldRank, 1))
+  );
+}
+
+function isProbeScores(v: unknown): boolean {
+  return (
+    isObj(v) &&
+    onlyKeys(v, PROBE_KEYS) &&
+    (v.module === 'residual' || v.module === 'attn' || v.module === 'mlp') &&
+    (v.position === 'last' || v.position === 'mean') &&
+    arrayOf(v.layers, (x) => isInt(x, 0)) &&
+    arrayOf(v.cosine, isNumOrNull) &&
+    (v.probability === undefined || arrayOf(v.probability, isNumOrNull)) &&
+    (v.band === undefined || (Array.isArray(v.band) && v.band.length === 2 && isInt(v.band[0], 0) && isInt(v.band[1], 0))) &&
+    (v.moralDirection === undefined || v.moralDirection === 'lower' || v.moralDirection === 'higher')
+  );
+}
+
+const isScore = (v: unknown): boolean => isObj(v) && onlyKeys(v, SCORE_KEYS) && isNumOrNull(v.value) && isStr(v.scorer) && isStr(v.version) && (v.error === undefined || isStr(v.error));
+function isRecordOf(v: unknown, each: (x: unknown) => boolean): boolean {
+  if (!isObj(v)) return false;
+  for (const k in v) if (k === '__proto__' || !each(v[k])) return false;
+  return true;
+}
+
+/** True when `v` (parsed JSON) is a round record exactly as the schema would give it back (see above). */
+export function isCanonicalRoundRecord(v: unknown): v is RoundRecord {
+  if (!isObj(v) || !onlyKeys(v, RECORD_KEYS)) return false;
+  return (
+    isStr(v.itemId) &&
+    isStr(v.condition) &&
+    isInt(v.round, 0) &&
+    arrayOf(v.messages, isMessage) &&
+    isStr(v.prefill) &&
+    isStr(v.response) &&
+    (v.answer === null || isAnswer(v.answer)) &&
+    (v.answerFirstOption === undefined || v.answerFirstOption === null || isAnswer(v.answerFirstOption)) &&
+    (v.correct === null || typeof v.correct === 'boolean') &&
+    isNum(v.latencyMs) &&
+    v.latencyMs >= 0 &&
+    isInt(v.attempts, 1) &&
+    (v.requests === undefined || arrayOf(v.requests, isRequest)) &&
+    typeof v.cached === 'boolean' &&
+    (v.finishReason === undefined || isStr(v.finishReason)) &&
+    (v.topLogprobs === undefined || arrayOf(v.topLogprobs, (pos) => arrayOf(pos, isAlternative))) &&
+    (v.generatedTokens === undefined || arrayOf(v.generatedTokens, isStr)) &&
+    (v.optionScores === undefined || isOptionScores(v.optionScores)) &&
+    (v.probes === undefined || isRecordOf(v.probes, isProbeScores)) &&
+    (v.scores === undefined || isRecordOf(v.scores, isScore)) &&
+    (v.error === undefined || (isObj(v.error) && onlyKeys(v.error, ERROR_KEYS) && isStr(v.error.code) && isStr(v.error.message))) &&
+    isStr(v.at)
+  );
+}

@@ -5,7 +5,7 @@ import type { Item } from '../model/item';
 import type { RoundRecord } from '../model/record';
 import { goldRankOf } from '../analysis/goldRank';
 import { bandScore, probeNames, resolveBands, type ProbeOptions } from '../analysis/probes';
-import { indexRun } from '../analysis/runIndex';
+import { eachRecord, indexRecords, type Records } from '../analysis/recordTable';
 
 /** a text cell a spreadsheet would run as a formula (=HYPERLINK(…), +cmd, -2+3, @SUM, or after a tab or CR) */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -24,12 +24,12 @@ export function csvLine(fields: ReadonlyArray<string | number | boolean | null |
   return fields.map(csvField).join(',') + '\r\n';
 }
 
-export function recordsToCsv(records: readonly RoundRecord[], items: readonly Item[], experiment?: Experiment, opts: { probes?: ProbeOptions; scoreKeys?: string[] } = {}): string {
-  const ix = indexRun(records, items, experiment);
-  const names = probeNames(records);
+export function recordsToCsv(records: Records, items: readonly Item[], experiment?: Experiment, opts: { probes?: ProbeOptions; scoreKeys?: string[] } = {}): string {
+  const ix = indexRecords(records, items, experiment);
+  const names = probeNames(eachRecord(records));
   const bands = resolveBands(ix, names, experiment, opts.probes);
   const measure = opts.probes?.measure ?? 'cosine';
-  const keys = opts.scoreKeys ?? [...new Set(records.flatMap((r) => Object.keys(r.scores ?? {})))];
+  const keys = opts.scoreKeys ?? scoreKeysOf(eachRecord(records));
   const header = [
     'item_id',
     'condition',
@@ -50,7 +50,7 @@ export function recordsToCsv(records: readonly RoundRecord[], items: readonly It
     'response',
   ];
   let out = csvLine(header);
-  for (const r of records) {
+  for (const r of eachRecord(records)) {
     const g = goldRankOf(r, ix.items.get(r.itemId));
     out += csvLine([
       r.itemId,
@@ -76,4 +76,11 @@ export function recordsToCsv(records: readonly RoundRecord[], items: readonly It
     ]);
   }
   return out;
+}
+
+/** Score keys in first-seen order. */
+function scoreKeysOf(records: Iterable<RoundRecord>): string[] {
+  const keys = new Set<string>();
+  for (const r of records) for (const k of Object.keys(r.scores ?? {})) keys.add(k);
+  return [...keys];
 }

@@ -5,6 +5,7 @@ import { SclabError } from '../model/errors';
 import type { Experiment, ScorerRef } from '../model/experiment';
 import { checkTemplatesAgainstItems, defaultExperiment, getPreset, loadExperimentFile, presetForFormat } from '../protocol';
 import type { DatasetInfo } from './run';
+import { shareStrings } from '../util/shareStrings';
 
 export interface ExperimentInput {
   /** a dataset file or an experiment file (*.sclab.yaml) */
@@ -61,7 +62,9 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
   if (input.limit !== undefined) exp = { ...exp, dataset: { ...exp.dataset, limit: input.limit } };
   exp = withDefaultScorer(exp);
 
-  const items = applyFilter(loaded.items, exp.dataset.filter, exp.dataset.limit);
+  // the run holds its items to the end: one copy of each repeated string (labels, choices, questions, metadata)
+  const strings = new Map<string, string>();
+  const items = applyFilter(loaded.items, exp.dataset.filter, exp.dataset.limit).map((i) => shareStrings(i, strings));
   if (items.length === 0) throw new SclabError('dataset', `${loaded.path}: no items left after the filter ${JSON.stringify(exp.dataset.filter ?? {})}`);
   const wrongKind = items.filter((i) => i.kind !== exp.task);
   if (wrongKind.length > 0) {

@@ -58,7 +58,7 @@ interface Common {
    * derived files of a completed run, written by the host's analysis writer (summary.json: `writeViewerCache`); the
    * runner computes no metrics and knows no viewer
    */
-  afterComplete?: (runDir: string) => Promise<void>;
+  afterComplete?: (runDir: string, items: readonly Item[]) => Promise<void>;
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -232,6 +232,7 @@ async function drive({ store, opts, description, extensions, items, resume, cach
   }));
   const manifest = store.current;
   await store.close();
-  if (status === 'completed') await opts.afterComplete?.(store.runDir);
+  // the run's items (those items.jsonl holds) go along, so the analysis need not read a second copy of them
+  if (status === 'completed') await opts.afterComplete?.(store.runDir, items);
   return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
 }

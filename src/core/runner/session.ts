@@ -5,6 +5,7 @@ import { DATASET_FORMATS, type DatasetFormat } from '../datasets/types';
 import { SclabError } from '../model/errors';
 import type { BackendRef, Experiment } from '../model/experiment';
 import type { BackendDescription, RunManifest } from '../model/manifest';
+import type { Item } from '../model/item';
 import type { RunProgress } from './execute';
 import { prepareExperiment } from './prepare';
 import { roundExtensionsFor, type RoundExtensionSet } from './round-extensions';
@@ -43,7 +44,7 @@ export interface SessionHost {
    * summary.json of a completed run: the full analysis (what `sclab report --json` recomputes at any time), stamped
    * with the files it came from so the viewer opens a finished run without analysing it again
    */
-  afterComplete?(runDir: string): Promise<void>;
+  afterComplete?(runDir: string, items: readonly Item[]): Promise<void>;
 }
 
 export interface StartRequest {
@@ -123,7 +124,7 @@ export class RunSession implements AsyncDisposable {
       extensions: this.extensionsFor(experiment),
       onStart: (runDir) => host.onStart?.(runDir),
       onProgress: (p) => host.onProgress?.(p),
-      afterComplete: async (runDir) => host.afterComplete?.(runDir),
+      afterComplete: async (runDir, items) => host.afterComplete?.(runDir, items),
     });
   }
 
@@ -146,7 +147,7 @@ export class RunSession implements AsyncDisposable {
       signal: host.signal,
       extensions: this.extensionsFor(manifest.experiment),
       onProgress: (p) => host.onProgress?.(p),
-      afterComplete: async (runDir) => host.afterComplete?.(runDir),
+      afterComplete: async (runDir, items) => host.afterComplete?.(runDir, items),
     });
   }
 

@@ -2,7 +2,8 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
-import { RoundRecordSchema, type RoundRecord } from '../model/record';
+import { isCanonicalRoundRecord, RoundRecordSchema, type RoundRecord } from '../model/record';
+import { shareStrings } from '../util/shareStrings';
 import { ItemSchema, type Item } from '../model/item';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 
@@ -89,7 +90,7 @@ const CHUNK_BYTES = 1 << 20;
 export async function forEachRecord(
   runDir: string,
   visit: (record: RoundRecord, at: { line: number; offset: number; bytes: number }) => void,
-  opts: { repair?: boolean } = {},
+  opts: { repair?: boolean; readOnly?: boolean } = {},
 ): Promise<RecordsPass> {
   const file = path.join(runDir, RECORDS_FILE);
   let fh: fs.FileHandle;
@@ -114,7 +115,7 @@ export async function forEachRecord(
         line++;
         const text = buf.toString('utf8', start, nl);
         if (text.trim() !== '') {
-          visit(parseRecordLine(file, line, text), { line, offset: fileOffset + start, bytes: nl + 1 - start });
+          visit(parseRecordLine(file, line, text, opts.readOnly), { line, offset: fileOffset + start, bytes: nl + 1 - start });
           records++;
         }
         start = nl + 1;
@@ -131,7 +132,7 @@ export async function forEachRecord(
 }
 
 /** One line of records.jsonl, checked; `where` is its line number (or another position) for the error. */
-export function parseRecordLine(file: string, where: number | string, text: string): RoundRecord {
+export function parseRecordLine(file: string, where: number | string, text: string, readOnly = false): RoundRecord {
   const at = typeof where === 'number' ? `${file}:${where}:1` : `${file} (${where})`;
   let json: unknown;
   try {
@@ -139,6 +140,8 @@ export function parseRecordLine(file: string, where: number | string, text: stri
   } catch (err) {
     throw new SclabError('io', `${at}: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
   }
+  // read-only callers take a line already in the schema's exact shape as it is (see isCanonicalRoundRecord)
+  if (readOnly && isCanonicalRoundRecord(json)) return json;
   const parsed = RoundRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -193,7 +196,7 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
         state.complete.add(key);
       }
     },
-    opts,
+    { ...opts, readOnly: true },
   );
   return { ...state, tornBytes };
 }
@@ -201,21 +204,41 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
 /** The items a run planned (written when it started); [] for a run folder without the file. */
 export async function readItems(runDir: string): Promise<Item[]> {
   const file = path.join(runDir, ITEMS_FILE);
-  let text: string;
+  let fh: fs.FileHandle;
   try {
-    text = await fs.readFile(file, 'utf8');
+    fh = await fs.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new SclabError('io', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((line, i) => {
-      const parsed = ItemSchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new SclabError('io', `${file}:${i + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
-      return parsed.data;
-    });
+  // line by line, not the whole file as one string: a full BBQ's items are tens of MB of text
+  const items: Item[] = [];
+  const strings = new Map<string, string>();
+  const take = (line: string) => {
+    if (line.trim() === '') return;
+    const parsed = ItemSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) throw new SclabError('io', `${file}:${items.length + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
+    items.push(shareStrings(parsed.data, strings));
+  };
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        take(buf.toString('utf8', start, nl));
+        start = nl + 1;
+      }
+      pending = Buffer.from(buf.subarray(start));
+    }
+    take(pending.toString('utf8'));
+  } finally {
+    await fh.close();
+  }
+  return items;
 }
 
 /** The append-only writer of one run folder, held by one process at a time. */

@@ -4,7 +4,7 @@ import type { FullSummary } from '../analysis/analyze';
 import { scorerNotes } from '../analysis/scorerNotes';
 import { goldRankOf } from '../analysis/goldRank';
 import { bandScore, type Band, type ProbeMeasure } from '../analysis/probes';
-import { cell, roundsOf, type RunIndex } from '../analysis/runIndex';
+import { cell, indexRun, roundsOf, type RunIndex } from '../analysis/runIndex';
 import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
@@ -134,20 +134,42 @@ export function instructionsFrom(summary: FullSummary): InstructionsResult {
 
 // ---------------------------------------------------------------- samples
 
-/** One row per item × condition, with what the table shows and sorts by; built once per loaded run. */
-export interface SampleIndexRow extends SampleRow {
-  /** lower-cased text the free-text filter searches */
-  haystack: string;
-  hasError: boolean;
-  correctFirst: boolean | null;
-  correctLast: boolean | null;
+/**
+ * The samples table's index: one row per item × condition, held as typed arrays of what the table filters and sorts
+ * by (about 40 bytes a row, no object per row). Row objects are built only for the page shown. The free-text filter
+ * searches the item's id and text and the row's answers; answers are not held: `TextSearch` reads an item's lines
+ * from records.jsonl (by its byte offsets) when its id and text alone do not match.
+ */
+export interface SampleIndex {
+  ix: RunIndex;
+  conditions: string[];
+  /** the probe whose band score the rows carry (the first), its band and the measure */
+  probe: string | null;
+  band: Band | null;
+  measure: ProbeMeasure;
+  /** each condition's rounds (roundsOf) */
+  rounds: number[][];
+  size: number;
+  /** item ids of the rows, in first-seen order; rowItem indexes this */
+  itemIds: string[];
+  rowItem: Int32Array;
+  rowCondition: Int32Array;
+  /** 0 = null */
+  rankFirst: Int32Array;
+  rankLast: Int32Array;
+  /** NaN = null (band scores are means of JSON numbers: never NaN) */
+  bandFirst: Float64Array;
+  bandLast: Float64Array;
+  /** -1 null, 0 false, 1 true */
+  correctFirst: Int8Array;
+  correctLast: Int8Array;
+  hasError: Uint8Array;
+  /** the last text filter's rows (lower-cased query → row matches), so that paging through it reads nothing again */
+  textCache?: { text: string; matches: Uint8Array };
 }
 
-export interface SampleIndex {
-  rows: SampleIndexRow[];
-  conditions: string[];
-  probe: string | null;
-}
+/** Reads one item's whole records (all its lines), for the free-text filter. */
+export type ItemRecordsReader = (itemId: string) => Promise<RoundRecord[]>;
 
 export function itemText(item: Item | undefined): string {
   if (!item) return '';
@@ -156,104 +178,224 @@ export function itemText(item: Item | undefined): string {
   return (main.length ? main : Object.values(f)).join(' ');
 }
 
+type Probe = [string, Band] | undefined;
+
+/** What one row shows and is filtered by, from the records of its item in its condition (one per round, or none). */
+function sampleRow(ix: RunIndex, condition: string, rounds: readonly number[], itemId: string, probeEntry: Probe, measure: ProbeMeasure) {
+  const item = ix.items.get(itemId);
+  const cat = item?.meta.category;
+  const recs = rounds.map((round) => ({ round, rec: cell(ix, condition, round).get(itemId) }));
+  const sr = recs.map(({ round, rec }) => {
+    const g = rec ? goldRankOf(rec, item) : null;
+    return {
+      round,
+      answer: rec?.answer?.label ?? null,
+      correct: rec && !rec.error ? rec.correct : null,
+      goldRank: g?.rank ?? null,
+      band: rec && !rec.error && probeEntry ? bandScore(rec.probes?.[probeEntry[0]], probeEntry[1], measure) : null,
+      ...(rec?.error ? { error: `${rec.error.code}: ${rec.error.message}` } : {}),
+    };
+  });
+  const present = sr.filter((_, k) => recs[k]!.rec !== undefined);
+  const text = itemText(item);
+  const row: SampleRow = {
+    itemId,
+    condition,
+    line: item?.source.line ?? null,
+    preview: text.length > 240 ? `${text.slice(0, 239)}…` : text,
+    ...(typeof cat === 'string' ? { category: cat } : {}),
+    rounds: sr,
+    rankFirst: present[0]?.goldRank ?? null,
+    rankLast: present[present.length - 1]?.goldRank ?? null,
+    bandFirst: present[0]?.band ?? null,
+    bandLast: present[present.length - 1]?.band ?? null,
+  };
+  return {
+    row,
+    hasError: sr.some((x) => x.error !== undefined),
+    correctFirst: present[0]?.correct ?? null,
+    correctLast: present[present.length - 1]?.correct ?? null,
+  };
+}
+
+/** The text the free-text filter searches in a row: item id, item text, the answers of its rounds. */
+function haystack(itemId: string, item: Item | undefined, rounds: readonly number[], answerAt: (round: number) => string | undefined): string {
+  const answers = rounds.map((round) => answerAt(round) ?? '').join(' ');
+  return `${itemId} ${itemText(item)} ${answers}`.toLowerCase();
+}
+
+const int8 = (b: boolean | null): number => (b === null ? -1 : b ? 1 : 0);
+const fromInt8 = (v: number): boolean | null => (v < 0 ? null : v === 1);
+
 export function buildSampleIndex(ix: RunIndex, bands: ReadonlyMap<string, Band>, measure: ProbeMeasure): SampleIndex {
   const probeEntry = [...bands.entries()][0];
   const probe = probeEntry?.[0] ?? null;
-  const rows: SampleIndexRow[] = [];
-  for (const condition of ix.conditions) {
-    const rounds = roundsOf(ix, condition);
+  const rounds = ix.conditions.map((c) => roundsOf(ix, c));
+  const perCondition = ix.conditions.map((condition, k) => {
     const ids = new Set<string>();
-    for (const r of rounds) for (const id of cell(ix, condition, r).keys()) ids.add(id);
-    for (const itemId of ids) {
-      const item = ix.items.get(itemId);
-      const cat = item?.meta.category;
-      const recs = rounds.map((round) => ({ round, rec: cell(ix, condition, round).get(itemId) }));
-      const sr = recs.map(({ round, rec }) => {
-        const g = rec ? goldRankOf(rec, item) : null;
-        return {
-          round,
-          answer: rec?.answer?.label ?? null,
-          correct: rec && !rec.error ? rec.correct : null,
-          goldRank: g?.rank ?? null,
-          band: rec && !rec.error && probeEntry ? bandScore(rec.probes?.[probeEntry[0]], probeEntry[1], measure) : null,
-          ...(rec?.error ? { error: `${rec.error.code}: ${rec.error.message}` } : {}),
-        };
-      });
-      const present = sr.filter((_, k) => recs[k]!.rec !== undefined);
-      const text = itemText(item);
-      const answers = recs.map(({ rec }) => rec?.response ?? '').join(' ');
-      rows.push({
-        itemId,
-        condition,
-        line: item?.source.line ?? null,
-        preview: text.length > 240 ? `${text.slice(0, 239)}…` : text,
-        ...(typeof cat === 'string' ? { category: cat } : {}),
-        rounds: sr,
-        rankFirst: present[0]?.goldRank ?? null,
-        rankLast: present[present.length - 1]?.goldRank ?? null,
-        bandFirst: present[0]?.band ?? null,
-        bandLast: present[present.length - 1]?.band ?? null,
-        haystack: `${itemId} ${text} ${answers}`.toLowerCase(),
-        hasError: sr.some((x) => x.error !== undefined),
-        correctFirst: present[0]?.correct ?? null,
-        correctLast: present[present.length - 1]?.correct ?? null,
-      });
+    for (const r of rounds[k]!) for (const id of cell(ix, condition, r).keys()) ids.add(id);
+    return ids;
+  });
+  const size = perCondition.reduce((n, ids) => n + ids.size, 0);
+  const itemIds: string[] = [];
+  const itemIndex = new Map<string, number>();
+  const index: SampleIndex = {
+    ix,
+    conditions: ix.conditions,
+    probe,
+    band: probeEntry?.[1] ?? null,
+    measure,
+    rounds,
+    size,
+    itemIds,
+    rowItem: new Int32Array(size),
+    rowCondition: new Int32Array(size),
+    rankFirst: new Int32Array(size),
+    rankLast: new Int32Array(size),
+    bandFirst: new Float64Array(size),
+    bandLast: new Float64Array(size),
+    correctFirst: new Int8Array(size),
+    correctLast: new Int8Array(size),
+    hasError: new Uint8Array(size),
+  };
+  let row = 0;
+  ix.conditions.forEach((condition, k) => {
+    for (const itemId of perCondition[k]!) {
+      let i = itemIndex.get(itemId);
+      if (i === undefined) {
+        i = itemIds.length;
+        itemIds.push(itemId);
+        itemIndex.set(itemId, i);
+      }
+      const s = sampleRow(ix, condition, rounds[k]!, itemId, probeEntry, measure);
+      index.rowItem[row] = i;
+      index.rowCondition[row] = k;
+      index.rankFirst[row] = s.row.rankFirst ?? 0;
+      index.rankLast[row] = s.row.rankLast ?? 0;
+      index.bandFirst[row] = s.row.bandFirst ?? NaN;
+      index.bandLast[row] = s.row.bandLast ?? NaN;
+      index.correctFirst[row] = int8(s.correctFirst);
+      index.correctLast[row] = int8(s.correctLast);
+      index.hasError[row] = s.hasError ? 1 : 0;
+      row++;
     }
-  }
-  return { rows, conditions: ix.conditions, probe };
+  });
+  return index;
 }
 
-function sortValue(r: SampleIndexRow, key: SamplesParams['sort']['key']): number | string | null {
+/**
+ * Rows whose search text contains `text` (lower-cased): an item's id and text are in memory; where they do not
+ * contain it, the item's answers are read from its lines (one item at a time), so memory stays bounded.
+ */
+async function textMatches(index: SampleIndex, text: string, readItem: ItemRecordsReader | undefined): Promise<Uint8Array> {
+  if (index.textCache?.text === text) return index.textCache.matches;
+  const { ix } = index;
+  const matches = new Uint8Array(index.size);
+  // rows by item, so that each item's lines are read once for all its conditions
+  const rowsOf: number[][] = index.itemIds.map(() => []);
+  for (let row = 0; row < index.size; row++) rowsOf[index.rowItem[row]!]!.push(row);
+  for (let i = 0; i < index.itemIds.length; i++) {
+    const itemId = index.itemIds[i]!;
+    const item = ix.items.get(itemId);
+    const rows = rowsOf[i]!;
+    // the id and item text come first in the search text: containing the query there is containing it
+    if (`${itemId} ${itemText(item)}`.toLowerCase().includes(text)) {
+      for (const row of rows) matches[row] = 1;
+      continue;
+    }
+    // the item's own records, the last line of each condition × round winning, as in the run index
+    const own = readItem ? indexRun(await readItem(itemId), [], undefined) : ix;
+    for (const row of rows) {
+      const k = index.rowCondition[row]!;
+      const condition = index.conditions[k]!;
+      const hay = haystack(itemId, item, index.rounds[k]!, (round) => cell(own, condition, round).get(itemId)?.response);
+      if (hay.includes(text)) matches[row] = 1;
+    }
+  }
+  index.textCache = { text, matches };
+  return matches;
+}
+
+type SortKey = SamplesParams['sort']['key'];
+
+function sortValue(index: SampleIndex, row: number, key: SortKey): number | string | null {
+  const rank = (v: number) => (v === 0 ? null : v);
+  const band = (v: number) => (Number.isNaN(v) ? null : v);
   switch (key) {
     case 'item':
-      return r.itemId;
+      return index.itemIds[index.rowItem[row]!]!;
     case 'line':
-      return r.line;
+      return index.ix.items.get(index.itemIds[index.rowItem[row]!]!)?.source.line ?? null;
     case 'rankFirst':
-      return r.rankFirst;
+      return rank(index.rankFirst[row]!);
     case 'rankLast':
-      return r.rankLast;
-    case 'rankChange':
-      return r.rankFirst !== null && r.rankLast !== null ? r.rankLast - r.rankFirst : null;
+      return rank(index.rankLast[row]!);
+    case 'rankChange': {
+      const a = rank(index.rankFirst[row]!);
+      const b = rank(index.rankLast[row]!);
+      return a !== null && b !== null ? b - a : null;
+    }
     case 'bandFirst':
-      return r.bandFirst;
+      return band(index.bandFirst[row]!);
     case 'bandLast':
-      return r.bandLast;
-    case 'bandChange':
-      return r.bandFirst !== null && r.bandLast !== null ? r.bandLast - r.bandFirst : null;
+      return band(index.bandLast[row]!);
+    case 'bandChange': {
+      const a = band(index.bandFirst[row]!);
+      const b = band(index.bandLast[row]!);
+      return a !== null && b !== null ? b - a : null;
+    }
   }
 }
 
-/** One page of the sample table: filter, then sort (nulls last in either direction, ties by item and condition). */
-export function querySamples(index: SampleIndex, p: SamplesParams): SamplesResult {
+const FLIPS = { 'wrong-to-right': [false, true], 'right-to-wrong': [true, false], 'stayed-right': [true, true], 'stayed-wrong': [false, false] } as const;
+
+/**
+ * One page of the sample table: filter, then sort (nulls last in either direction, ties by item and condition); the
+ * page's rows are built from the run index. `readItem` reads an item's lines for the free-text filter (without it,
+ * the index's own records are searched, which is the same when they keep their responses).
+ */
+export async function querySamples(index: SampleIndex, p: SamplesParams, readItem?: ItemRecordsReader): Promise<SamplesResult> {
   const f = p.filter;
   const text = f.text?.trim().toLowerCase();
-  const rows = index.rows.filter((r) => {
-    if (f.condition !== undefined && r.condition !== f.condition) return false;
-    if (text && !r.haystack.includes(text)) return false;
-    if (f.errorsOnly && !r.hasError) return false;
-    if (f.rankFirst !== undefined && r.rankFirst !== f.rankFirst) return false;
+  const condition = f.condition === undefined ? -2 : index.conditions.indexOf(f.condition);
+  const matches = text ? await textMatches(index, text, readItem) : null;
+  const rows: number[] = [];
+  for (let row = 0; row < index.size; row++) {
+    if (condition !== -2 && index.rowCondition[row] !== condition) continue;
+    if (matches && !matches[row]) continue;
+    if (f.errorsOnly && !index.hasError[row]) continue;
+    const rankFirst = index.rankFirst[row]!;
+    const rankLast = index.rankLast[row]!;
+    if (f.rankFirst !== undefined && rankFirst !== f.rankFirst) continue;
     if (f.rankChange) {
-      if (r.rankFirst === null || r.rankLast === null) return false;
-      const d = r.rankLast - r.rankFirst;
-      if ((f.rankChange === 'improved' && d >= 0) || (f.rankChange === 'worsened' && d <= 0) || (f.rankChange === 'unchanged' && d !== 0)) return false;
+      if (rankFirst === 0 || rankLast === 0) continue;
+      const d = rankLast - rankFirst;
+      if ((f.rankChange === 'improved' && d >= 0) || (f.rankChange === 'worsened' && d <= 0) || (f.rankChange === 'unchanged' && d !== 0)) continue;
     }
     if (f.flip) {
-      if (r.correctFirst === null || r.correctLast === null) return false;
-      const want = { 'wrong-to-right': [false, true], 'right-to-wrong': [true, false], 'stayed-right': [true, true], 'stayed-wrong': [false, false] }[f.flip];
-      if (r.correctFirst !== want[0] || r.correctLast !== want[1]) return false;
+      const first = fromInt8(index.correctFirst[row]!);
+      const last = fromInt8(index.correctLast[row]!);
+      if (first === null || last === null) continue;
+      const want = FLIPS[f.flip];
+      if (first !== want[0] || last !== want[1]) continue;
     }
-    return true;
-  });
+    rows.push(row);
+  }
   const dir = p.sort.dir === 'asc' ? 1 : -1;
-  const tie = (a: SampleIndexRow, b: SampleIndexRow) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0) || index.conditions.indexOf(a.condition) - index.conditions.indexOf(b.condition);
+  const id = (row: number) => index.itemIds[index.rowItem[row]!]!;
+  const tie = (a: number, b: number) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0) || index.rowCondition[a]! - index.rowCondition[b]!;
+  const key = p.sort.key;
   rows.sort((a, b) => {
-    const va = sortValue(a, p.sort.key);
-    const vb = sortValue(b, p.sort.key);
+    const va = sortValue(index, a, key);
+    const vb = sortValue(index, b, key);
     if (va === null || vb === null) return va === vb ? tie(a, b) : va === null ? 1 : -1;
     return (va < vb ? -dir : va > vb ? dir : 0) || tie(a, b);
   });
-  const page = rows.slice(p.offset, p.offset + p.limit).map(({ haystack: _h, hasError: _e, correctFirst: _cf, correctLast: _cl, ...row }) => row);
+  const probeEntry: Probe = index.probe === null || index.band === null ? undefined : [index.probe, index.band];
+  const page = rows.slice(p.offset, p.offset + p.limit).map((row) => {
+    const k = index.rowCondition[row]!;
+    return sampleRow(index.ix, index.conditions[k]!, index.rounds[k]!, id(row), probeEntry, index.measure).row;
+  });
   return { total: rows.length, offset: p.offset, limit: p.limit, rows: page, conditions: index.conditions, probe: index.probe };
 }
 

@@ -13,7 +13,8 @@ import { SclabError } from '../model/errors';
 import type { Item } from '../model/item';
 import type { RunManifest } from '../model/manifest';
 import type { RoundRecord } from '../model/record';
-import { readAnalysisRecords, readRecordsAt } from '../runner/analysis-records';
+import type { RecordTable } from '../analysis/recordTable';
+import { openRecordsAt, readAnalysisRecords, readRecordsAt, type ItemOffsets } from '../runner/analysis-records';
 import { ITEMS_FILE, RECORDS_FILE, SUMMARY_FILE, readItems, readManifest, writeFileAtomic } from '../runner/store';
 import { TOOL_VERSION } from '../version';
 import { buildSampleIndex, causalFrom, instructionsFrom, itemDetail, overviewFrom, probesFrom, querySamples, ranksFrom, runInfo, type SampleIndex } from './pages';
@@ -27,6 +28,8 @@ export interface ViewerServiceOptions {
   analysis?: AnalysisOptions;
   /** read and write the analysis cache in summary.json (default true) */
   cache?: boolean;
+  /** the run's items when the host holds them (the run that just wrote items.jsonl): not read a second time */
+  items?: readonly Item[];
 }
 
 export interface ViewerService {
@@ -56,8 +59,8 @@ interface CacheStamp {
 interface LoadedRun {
   manifest: RunManifest;
   /** slimmed for analysis, responses kept (see analysis-records.ts); an item's page reads its whole lines by `offsets` */
-  records: RoundRecord[];
-  offsets: Map<string, Array<[number, number]>>;
+  records: RecordTable;
+  offsets: ItemOffsets;
   items: Item[];
   tornBytes: number;
   ix: RunIndex;
@@ -117,7 +120,13 @@ class RunSource {
     readonly runDir: string,
     private readonly opts: AnalysisOptions,
     private readonly useCache: boolean,
+    private readonly givenItems?: readonly Item[],
   ) {}
+
+  private items(): Promise<Item[]> {
+    // a copy of the list (the items themselves shared): the pages take Item[]
+    return this.givenItems ? Promise.resolve([...this.givenItems]) : readItems(this.runDir);
+  }
 
   manifest(): Promise<RunManifest> {
     return (this.manifestP ??= readManifest(this.runDir));
@@ -126,10 +135,12 @@ class RunSource {
   load(): Promise<LoadedRun> {
     this.loaded ??= (async () => {
       const manifest = await this.manifest();
-      const items = await readItems(this.runDir);
-      const { records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: true, offsets: true });
-      const ix = indexRun(records, items, manifest.experiment);
-      const bands = resolveBands(ix, probeNames(records), manifest.experiment, this.opts.probes);
+      const items = await this.items();
+      // responses only where analysis reads them (generation runs): the sample search reads an item's answers from
+      // its lines by the offsets
+      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', offsets: true });
+      const ix = records.index(items, manifest.experiment);
+      const bands = resolveBands(ix, probeNames(records.records()), manifest.experiment, this.opts.probes);
       return { manifest, records, offsets: offsets!, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
     })();
     this.loaded.catch(() => (this.loaded = null));
@@ -138,15 +149,15 @@ class RunSource {
 
   private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
     const manifest = await this.manifest();
-    const items = await readItems(this.runDir);
-    const { records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
+    const items = await this.items();
+    const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
     return { manifest, records, items, tornBytes };
   }
 
   /** One item's whole records (conversation included), read from records.jsonl by the index built on load. */
   async itemRecords(itemId: string): Promise<{ run: LoadedRun; records: RoundRecord[] }> {
     const run = await this.load();
-    return { run, records: await readRecordsAt(this.runDir, run.offsets.get(itemId) ?? []) };
+    return { run, records: await readRecordsAt(this.runDir, run.offsets.get(itemId)) };
   }
 
   /** The full summary: from the stamped cache when it matches the records file, else recomputed (and cached). */
@@ -201,6 +212,19 @@ class RunSource {
     return (this.samples = buildSampleIndex(run.ix, run.bands, run.measure));
   }
 
+  /** One page of the samples table; a free-text filter reads the lines of the items whose text does not match. */
+  async samplesPage(params: ParamsOf['samples']): Promise<ResultOf['samples']> {
+    const index = await this.sampleIndex();
+    const run = await this.load();
+    if (!params.filter.text?.trim()) return querySamples(index, params);
+    const reader = await openRecordsAt(this.runDir);
+    try {
+      return await querySamples(index, params, (itemId) => reader.read(run.offsets.get(itemId)));
+    } finally {
+      await reader.close();
+    }
+  }
+
   invalidate(): void {
     this.loaded = null;
     this.summary = null;
@@ -214,14 +238,14 @@ class RunSource {
  * Computes a finished run's full analysis and writes it, stamped, to summary.json, so that the viewer opens the run at
  * once; for hosts to call when a run completes. A no-op for a running run (its records still change).
  */
-export async function writeViewerCache(runDir: string, analysis: AnalysisOptions = {}): Promise<void> {
-  await createViewerService({ runDir, analysis }).call('probes');
+export async function writeViewerCache(runDir: string, analysis: AnalysisOptions = {}, items?: readonly Item[]): Promise<void> {
+  await createViewerService({ runDir, analysis, ...(items ? { items } : {}) }).call('probes');
 }
 
 export function createViewerService(opts: ViewerServiceOptions): ViewerService {
   const analysis = opts.analysis ?? {};
   const useCache = opts.cache ?? true;
-  const a = new RunSource(opts.runDir, analysis, useCache);
+  const a = new RunSource(opts.runDir, analysis, useCache, opts.items);
   const b = opts.compareRunDir ? new RunSource(opts.compareRunDir, analysis, useCache) : null;
 
   async function info(src: RunSource) {
@@ -238,7 +262,7 @@ export function createViewerService(opts: ViewerServiceOptions): ViewerService {
     probes: async () => probesFrom((await a.fullSummary()).summary),
     instructions: async () => instructionsFrom((await a.fullSummary()).summary),
     causal: async () => causalFrom((await a.fullSummary()).summary),
-    samples: async (params) => querySamples(await a.sampleIndex(), params),
+    samples: async (params) => a.samplesPage(params),
     item: async ({ itemId }) => {
       const { run, records } = await a.itemRecords(itemId);
       const d = itemDetail(indexRun(records, run.items, run.manifest.experiment), itemId, run.bands, run.measure);

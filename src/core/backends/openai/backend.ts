@@ -4,7 +4,7 @@ import { NO_CAPABILITIES } from '../backend';
 import type { BackendDescription, Capabilities } from '../../model/manifest';
 import { SclabError } from '../../model/errors';
 import { estimateTokens, type RequestScheduler } from '../requests';
-import { makeClient, observingFetch, RequestGate } from './client';
+import { makeClient, makeJsonPost, observingFetch, RequestGate } from './client';
 import { createHttpFetch } from './http-fetch';
 import { chatBody, chatResult } from './chat';
 import { parseEndpoint } from './endpoint';
@@ -31,7 +31,11 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   // our own node:http fetch unless the caller brings one (see http-fetch.ts for why)
   const httpFetch = opts.fetch ? undefined : createHttpFetch(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {});
   const gate = new RequestGate(opts.requestTimeoutMs, secrets);
-  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, observingFetch(opts.fetch ?? httpFetch!.fetch, gate));
+  const fetchImpl = observingFetch(opts.fetch ?? httpFetch!.fetch, gate);
+  const client = makeClient(endpoint, opts.apiKey, opts.requestTimeoutMs, fetchImpl);
+  // a run's requests (chat, label log-probabilities, option scoring) skip the SDK's per-request cost; connect's
+  // probes go through the SDK client
+  const post = makeJsonPost(client, opts.apiKey, fetchImpl);
   const render = opts.renderPrompt ?? renderPlainTranscript;
   const model = opts.model;
 
@@ -63,13 +67,13 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
     };
   }
 
-  // `as never` on the request bodies below: they carry server-specific fields (echo, continue_final_message,
-  // top_logprobs for completions) the SDK's types lack; every answer is validated by our own readers
+  // the request bodies carry server-specific fields (echo, continue_final_message, top_logprobs for completions);
+  // every answer is validated by our own readers
   async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
     const what = 'POST /chat/completions';
     const estimatedTokens = estimateTokens(JSON.stringify(body.messages), req.decoding.maxTokens);
-    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(body as never, { signal: s }), { estimatedTokens });
+    const raw = await gate.run(what, signal, (s) => post('/chat/completions', body, s), { estimatedTokens });
     return chatResult(readChatResponse(raw, what));
   }
 
@@ -78,14 +82,14 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
       throw new SclabError('unsupported', 'this server does not continue an assistant prefill with top_logprobs (found on connect), so labels cannot be ranked by probability');
     }
     const what = 'POST /chat/completions (label log-probabilities)';
-    const raw = await gate.run(what, signal, (s) => client.chat.completions.create(labelLogprobsBody(model, req) as never, { signal: s }));
+    const raw = await gate.run(what, signal, (s) => post('/chat/completions', labelLogprobsBody(model, req), s));
     return firstPositionAlternatives(readChatResponse(raw, what), what);
   }
 
   async function scoreOne(prompt: string, continuation: string, signal: AbortSignal | undefined) {
     const text = prompt + continuation;
     const what = 'POST /completions (option scoring)';
-    const raw = await gate.run(what, signal, (s) => client.completions.create(scoreBody(model, text, echoMaxTokens) as never, { signal: s }), {
+    const raw = await gate.run(what, signal, (s) => post('/completions', scoreBody(model, text, echoMaxTokens), s), {
       estimatedTokens: estimateTokens(text, echoMaxTokens),
     });
     const spans = echoedSpans(readCompletionResponse(raw, what), text, what);

@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { VERSION } from 'openai/version';
 import { linkSignal, type LinkedSignal } from '../../util/signal';
 import { cancelledError, SclabError } from '../../model/errors';
 import { usageTokens, type RequestScheduler } from '../requests';
@@ -25,6 +26,55 @@ export function makeClient(endpoint: Endpoint, apiKey: string | undefined, timeo
     // cast: our node:http fetch implements the part of fetch the SDK calls; the SDK's Fetch type names DOM-only extras
     ...(fetchImpl ? { fetch: fetchImpl as never } : {}),
   });
+}
+
+/** POST a JSON body to a path of the endpoint; the answer as the SDK's create() gives it (see makeJsonPost). */
+export type JsonPost = (path: '/chat/completions' | '/completions', body: unknown, signal: AbortSignal) => Promise<unknown>;
+
+/**
+ * The SDK's non-streaming create() for a run's hot requests, without its per-request machinery (header merging,
+ * request logging, promise wrappers: at a fast local server they cost more CPU than the exchange, see bench:scale).
+ * The same request — the SDK's URL (built by the client once per path), JSON body, Accept, Content-Type,
+ * User-Agent and Authorization headers — and the same outcomes: the parsed JSON (or the text of a non-JSON answer),
+ * an APIError.generate for an error status (the server's body and headers, as retries and messages read them),
+ * APIUserAbortError when the caller aborted, APIConnectionTimeoutError / APIConnectionError for a failed exchange.
+ * No retries and no timer of its own, as with the SDK client of makeClient (the RequestGate owns both).
+ */
+export function makeJsonPost(client: OpenAI, apiKey: string | undefined, fetchImpl: typeof fetch): JsonPost {
+  const urls = new Map<string, string>();
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': `OpenAI/JS ${VERSION}` };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return async (path, body, signal) => {
+    let url = urls.get(path);
+    if (url === undefined) urls.set(path, (url = client.buildURL(path, undefined)));
+    if (signal.aborted) throw new APIUserAbortError();
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    } catch (err) {
+      if (signal.aborted) throw new APIUserAbortError();
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (e.name === 'AbortError' || /timed? ?out/i.test(String(e) + ('cause' in e ? String(e.cause) : ''))) throw new APIConnectionTimeoutError();
+      throw new APIConnectionError({ cause: e });
+    }
+    if (!response.ok) {
+      const text = await response.text().catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      throw APIError.generate(response.status, json as object | undefined, json ? undefined : text, response.headers);
+    }
+    if (response.status === 204) return null;
+    const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim();
+    if (mediaType?.includes('application/json') || mediaType?.endsWith('+json')) {
+      if (response.headers.get('content-length') === '0') return undefined;
+      return response.json();
+    }
+    return response.text();
+  };
 }
 
 /**

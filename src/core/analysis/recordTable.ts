@@ -1,0 +1,479 @@
+// Browser-safe: a run's records as analysis reads them, held as columns of typed arrays (one row per line of
+// records.jsonl), so that a million records analyse in bounded memory (about 60 bytes a row, no object per record).
+//
+// What is kept, per row: the item (an index into the item table), the cell (condition × round), the parsed answers
+// (indices into a table of shared answer objects), correct, latency, attempts, cached, the finish reason and the
+// error (indices into shared tables), the row's gold rank as goldRankOf gives it (rank, method, censored: computed
+// once at read time with the item; for a row ranked from its top-k alternatives it is remembered, since the
+// alternatives themselves are dropped), and the option scores
+// (method, gold rank, and the per-option log-probabilities packed in one shared Float64Array, null as NaN: JSON
+// has no NaN, so the mapping is exact). Sparse, only for rows that have them: probe scores, response scores, the
+// exact-ranking extras (token counts, aggregate), and the response text when the reader asked for it.
+// Dropped: the conversation, prefill, top-k alternatives, request tallies, timestamps (an item's page reads those
+// from the file by byte offset).
+//
+// Per cell, a table item index → row (Int32Array, the last row wins, as in indexRun) and the items in first-seen
+// order. Analysis reads cells through `CellRecords`, a ReadonlyMap that builds a short-lived record object for the
+// row asked for, so every statistic (medians, bootstraps over items, paired tests, McNemar, rank transitions,
+// Spearman) is computed by the same code, in the same order, from the same values as from whole records.
+import type { Experiment } from '../model/experiment';
+import type { Item } from '../model/item';
+import type { ParsedAnswer, ProbeScores, ResponseScore, RoundRecord } from '../model/record';
+import { goldRankOf, rememberGoldRank, type GoldRank, type RankMethod } from './goldRank';
+import { guessKind, indexRun, type ConditionKind, type RunIndex } from './runIndex';
+
+type OptionScores = NonNullable<RoundRecord['optionScores']>;
+type OptionExtras = Pick<OptionScores, 'tokenCounts' | 'aggregate'>;
+
+const METHODS: readonly RankMethod[] = ['exact', 'label-logprob', 'approximate'];
+const NO_MESSAGES: RoundRecord['messages'] = Object.freeze([]) as unknown as RoundRecord['messages'];
+/** answer column values that are not an index into the answer table */
+const ANSWER_NULL = -1;
+const ANSWER_ABSENT = -2;
+/** rankInfo bits: method index (0-1), censored (2), remember the rank on the row's record (3) */
+const CENSORED = 4;
+const REMEMBER = 8;
+
+/** Grows a typed array to hold at least `n` elements, keeping its contents. */
+function grown<T extends Int32Array | Int8Array | Uint8Array | Float64Array>(a: T, n: number): T {
+  if (n <= a.length) return a;
+  const next = new (a.constructor as new (n: number) => T)(Math.max(n, Math.ceil(a.length * 1.5), 1024));
+  next.set(a);
+  return next;
+}
+
+/** A table of distinct values, each stored once and named by its index. */
+class Interned<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<string, number>();
+  id(key: string, make: () => T): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(make());
+      this.index.set(key, i);
+    }
+    return i;
+  }
+}
+
+export interface RecordTableOptions {
+  /** keep each row's response text (generation analysis, the CSV export, the sample search); default false */
+  responses?: boolean;
+  /** the planned items: each row's gold rank is computed with its item as it is added (see `index`) */
+  items?: readonly Item[];
+}
+
+export class RecordTable {
+  /** rows so far */
+  size = 0;
+  readonly keepsResponses: boolean;
+  private readonly itemIds: string[] = [];
+  private readonly itemIndex = new Map<string, number>();
+  private readonly strings = new Interned<string>();
+  private readonly answers = new Interned<ParsedAnswer>();
+  private readonly errors = new Interned<{ code: string; message: string }>();
+  /** cells in first-seen order; a row's cell column indexes this */
+  readonly cells: CellRecords[] = [];
+  private readonly cellIndex = new Map<string, Map<number, number>>();
+  /** conditions in first-seen order */
+  readonly conditions: string[] = [];
+
+  private item = new Int32Array(0);
+  private cellOf = new Int32Array(0);
+  private answer = new Int32Array(0);
+  private answerFirst = new Int32Array(0);
+  /** -1 null, 0 false, 1 true */
+  private correct = new Int8Array(0);
+  private latency = new Float64Array(0);
+  private attempts = new Int32Array(0);
+  private cached = new Uint8Array(0);
+  /** index into strings, -1 absent */
+  private finish = new Int32Array(0);
+  /** index into errors, -1 none */
+  private error = new Int32Array(0);
+  /** the row's gold rank (goldRankOf with its item), 0 = null */
+  private rank = new Int32Array(0);
+  /** the rank's method, censored, and whether the row's record must remember it (see the bits above) */
+  private rankInfo = new Uint8Array(0);
+  private readonly items: readonly Item[] | undefined;
+  /** the items by id the ranks were computed with; a run index over these same items reads the ranks as they are */
+  private readonly rankItems: Map<string, Item> | undefined;
+  /** option scores: 0 none, else method index + 1 */
+  private osMethod = new Uint8Array(0);
+  /** option scores' goldRank, -1 null */
+  private osGold = new Int32Array(0);
+  private osStart = new Int32Array(0);
+  private osLength = new Int32Array(0);
+  private pool = new Float64Array(0);
+  private poolSize = 0;
+  private readonly osExtras = new Map<number, OptionExtras>();
+  private readonly probes = new Map<number, Record<string, ProbeScores>>();
+  private readonly scores = new Map<number, Record<string, ResponseScore>>();
+  private readonly responses: string[] = [];
+
+  constructor(opts: RecordTableOptions = {}) {
+    this.keepsResponses = opts.responses === true;
+    this.items = opts.items;
+    this.rankItems = opts.items ? new Map(opts.items.map((i) => [i.id, i])) : undefined;
+  }
+
+  /** The table index of an item id (added when new). */
+  itemIndexOf(id: string): number {
+    let i = this.itemIndex.get(id);
+    if (i === undefined) {
+      i = this.itemIds.length;
+      this.itemIds.push(id);
+      this.itemIndex.set(id, i);
+    }
+    return i;
+  }
+
+  /** The table index of an item id, or -1 when no row names it. */
+  findItem(id: string): number {
+    return this.itemIndex.get(id) ?? -1;
+  }
+
+  itemId(i: number): string {
+    return this.itemIds[i]!;
+  }
+
+  private share(s: string): number {
+    return this.strings.id(s, () => s);
+  }
+
+  private answerId(a: ParsedAnswer | null | undefined): number {
+    if (a === undefined) return ANSWER_ABSENT;
+    if (a === null) return ANSWER_NULL;
+    return this.answers.id(`${a.index}\u0000${a.label}`, () => ({ index: a.index, label: this.strings.values[this.share(a.label)]! }));
+  }
+
+  private cellFor(condition: string, round: number): number {
+    let byRound = this.cellIndex.get(condition);
+    if (!byRound) {
+      this.cellIndex.set(condition, (byRound = new Map()));
+      this.conditions.push(condition);
+    }
+    let c = byRound.get(round);
+    if (c === undefined) {
+      c = this.cells.length;
+      this.cells.push(new CellRecords(this, condition, round));
+      byRound.set(round, c);
+    }
+    return c;
+  }
+
+  /** Adds one record (a whole one: its top-k alternatives give its rank where its option scores do not). */
+  add(r: RoundRecord): number {
+    const row = this.size;
+    if (row >= this.item.length) this.reserve(row + 1);
+    const itemIx = this.itemIndexOf(r.itemId);
+    const c = this.cellFor(r.condition, r.round);
+    this.item[row] = itemIx;
+    this.cellOf[row] = c;
+    this.answer[row] = this.answerId(r.answer);
+    this.answerFirst[row] = this.answerId(r.answerFirstOption);
+    this.correct[row] = r.correct === null ? -1 : r.correct ? 1 : 0;
+    this.latency[row] = r.latencyMs;
+    this.attempts[row] = r.attempts;
+    this.cached[row] = r.cached ? 1 : 0;
+    this.finish[row] = r.finishReason === undefined ? -1 : this.share(r.finishReason);
+    this.error[row] = r.error ? this.errors.id(`${r.error.code}\u0000${r.error.message}`, () => ({ code: this.strings.values[this.share(r.error!.code)]!, message: r.error!.message })) : -1;
+    const os = r.optionScores;
+    const g = goldRankOf(r, this.rankItems?.get(r.itemId));
+    this.rank[row] = g ? g.rank : 0;
+    // the row's record must remember a rank read from its top-k alternatives (they are not kept); a recorded exact
+    // or label-logprob rank is what goldRankOf returns before it looks at them, and the option scores give it again
+    const remember = r.topLogprobs !== undefined && !(os && os.method !== 'approximate' && os.goldRank !== null);
+    this.rankInfo[row] = (g ? METHODS.indexOf(g.method) | (g.censored ? CENSORED : 0) : 0) | (remember ? REMEMBER : 0);
+    if (os) {
+      this.osMethod[row] = METHODS.indexOf(os.method) + 1;
+      this.osGold[row] = os.goldRank === null ? -1 : os.goldRank;
+      if (this.poolSize + os.logprobs.length > this.pool.length) this.pool = grown(this.pool, this.poolSize + os.logprobs.length);
+      this.osStart[row] = this.poolSize;
+      this.osLength[row] = os.logprobs.length;
+      for (const v of os.logprobs) this.pool[this.poolSize++] = v === null ? NaN : v;
+      if (os.tokenCounts !== undefined || os.aggregate !== undefined) {
+        const extras: OptionExtras = {};
+        if (os.tokenCounts !== undefined) extras.tokenCounts = os.tokenCounts;
+        if (os.aggregate !== undefined) extras.aggregate = os.aggregate;
+        this.osExtras.set(row, extras);
+      }
+    } else this.osMethod[row] = 0;
+    if (r.probes) this.probes.set(row, r.probes);
+    if (r.scores) {
+      const scores: Record<string, ResponseScore> = {};
+      for (const [k, s] of Object.entries(r.scores)) {
+        const key = this.strings.values[this.share(k)]!;
+        scores[key] = { ...s, scorer: this.strings.values[this.share(s.scorer)]!, version: this.strings.values[this.share(s.version)]! };
+      }
+      this.scores.set(row, scores);
+    }
+    if (this.keepsResponses) this.responses.push(r.response);
+    this.cells[c]!.put(itemIx, row);
+    this.size++;
+    return row;
+  }
+
+  private reserve(n: number): void {
+    this.item = grown(this.item, n);
+    this.cellOf = grown(this.cellOf, n);
+    this.answer = grown(this.answer, n);
+    this.answerFirst = grown(this.answerFirst, n);
+    this.correct = grown(this.correct, n);
+    this.latency = grown(this.latency, n);
+    this.attempts = grown(this.attempts, n);
+    this.cached = grown(this.cached, n);
+    this.finish = grown(this.finish, n);
+    this.error = grown(this.error, n);
+    this.rank = grown(this.rank, n);
+    this.rankInfo = grown(this.rankInfo, n);
+    this.osMethod = grown(this.osMethod, n);
+    this.osGold = grown(this.osGold, n);
+    this.osStart = grown(this.osStart, n);
+    this.osLength = grown(this.osLength, n);
+  }
+
+  /** The item index of a row. */
+  itemOf(row: number): number {
+    return this.item[row]!;
+  }
+
+  /** The row as a record object (slim: no conversation, prefill or timestamp; response only when kept). */
+  record(row: number): RoundRecord {
+    const cell = this.cells[this.cellOf[row]!]!;
+    const a = this.answer[row]!;
+    const correct = this.correct[row]!;
+    const r: RoundRecord = {
+      itemId: this.itemIds[this.item[row]!]!,
+      condition: cell.condition,
+      round: cell.round,
+      messages: NO_MESSAGES,
+      prefill: '',
+      response: this.keepsResponses ? this.responses[row]! : '',
+      answer: a >= 0 ? this.answers.values[a]! : null,
+      correct: correct < 0 ? null : correct === 1,
+      latencyMs: this.latency[row]!,
+      attempts: this.attempts[row]!,
+      cached: this.cached[row] === 1,
+      at: '',
+    };
+    const af = this.answerFirst[row]!;
+    if (af !== ANSWER_ABSENT) r.answerFirstOption = af >= 0 ? this.answers.values[af]! : null;
+    const f = this.finish[row]!;
+    if (f >= 0) r.finishReason = this.strings.values[f]!;
+    const m = this.osMethod[row]!;
+    if (m > 0) {
+      const start = this.osStart[row]!;
+      const n = this.osLength[row]!;
+      const logprobs: Array<number | null> = new Array<number | null>(n);
+      for (let k = 0; k < n; k++) {
+        const v = this.pool[start + k]!;
+        logprobs[k] = Number.isNaN(v) ? null : v;
+      }
+      const gold = this.osGold[row]!;
+      const os: OptionScores = { method: METHODS[m - 1]!, logprobs, goldRank: gold < 0 ? null : gold };
+      const extras = this.osExtras.get(row);
+      if (extras) Object.assign(os, extras);
+      r.optionScores = os;
+    }
+    const probes = this.probes.get(row);
+    if (probes) r.probes = probes;
+    const scores = this.scores.get(row);
+    if (scores) r.scores = scores;
+    const e = this.error[row]!;
+    if (e >= 0) r.error = this.errors.values[e]!;
+    if (this.rankInfo[row]! & REMEMBER) rememberGoldRank(r, this.goldRank(row));
+    return r;
+  }
+
+  /** The row's gold rank, as goldRankOf gives it for the row's record and item. */
+  goldRank(row: number): GoldRank | null {
+    const rank = this.rank[row]!;
+    if (rank === 0) return null;
+    const info = this.rankInfo[row]!;
+    return { rank, method: METHODS[info & 3]!, censored: (info & CENSORED) !== 0 };
+  }
+
+  /** True when the run index's items are those the ranks were computed with (the same map `index` gave it). */
+  ranksFor(items: ReadonlyMap<string, Item>): boolean {
+    return this.rankItems !== undefined && items === this.rankItems;
+  }
+
+  /** Every row as a record, in file order (duplicates of a cell's item included, as in the file). */
+  *records(): IterableIterator<RoundRecord> {
+    for (let row = 0; row < this.size; row++) yield this.record(row);
+  }
+
+  /** The cells by condition and round, in first-seen order (the shape of RunIndex.cells). */
+  cellMaps(): Map<string, Map<number, CellRecords>> {
+    const out = new Map<string, Map<number, CellRecords>>();
+    for (const [condition, byRound] of this.cellIndex) out.set(condition, new Map([...byRound].map(([round, c]) => [round, this.cells[c]!])));
+    return out;
+  }
+
+  /** The run index over this table: the same conditions, kinds, cells and items indexRun gives from the records. */
+  index(items: readonly Item[], experiment?: Experiment): RunIndex {
+    const conditions = experiment ? experiment.conditions.map((c) => c.name) : [];
+    const kinds = new Map<string, ConditionKind>(experiment?.conditions.map((c) => [c.name, c.kind]) ?? []);
+    for (const c of this.conditions) {
+      if (!conditions.includes(c)) conditions.push(c);
+      if (!kinds.has(c)) kinds.set(c, guessKind(c));
+    }
+    const cells = this.cellMaps();
+    // the same items as the ranks': the same map, which tells cellRanks it may read them from the table
+    const itemMap = items === this.items && this.rankItems ? this.rankItems : new Map(items.map((i) => [i.id, i]));
+    const task = experiment?.task ?? (items.length > 0 && items.every((i) => i.kind === 'generation') ? 'generation' : 'mcq');
+    return { conditions: conditions.filter((c) => cells.has(c)), kinds, cells, items: itemMap, task };
+  }
+}
+
+/**
+ * One condition × round of a RecordTable, read as a map itemId → record (the last row of each item wins; items in
+ * the order they first appeared). Each read builds a fresh record object; nothing is cached.
+ */
+export class CellRecords implements ReadonlyMap<string, RoundRecord> {
+  /** table item index → row, -1 absent */
+  private rowOf = new Int32Array(0);
+  /** table item indices in first-seen order */
+  private order = new Int32Array(0);
+  size = 0;
+
+  constructor(
+    private readonly table: RecordTable,
+    readonly condition: string,
+    readonly round: number,
+  ) {}
+
+  put(itemIx: number, row: number): void {
+    if (itemIx >= this.rowOf.length) {
+      const before = this.rowOf.length;
+      this.rowOf = grown(this.rowOf, itemIx + 1);
+      this.rowOf.fill(-1, before);
+    }
+    if (this.rowOf[itemIx] === -1) {
+      this.order = grown(this.order, this.size + 1);
+      this.order[this.size++] = itemIx;
+    }
+    this.rowOf[itemIx] = row;
+  }
+
+  /** The row of a table item index in this cell, or -1. */
+  rowAt(itemIx: number): number {
+    return itemIx >= 0 && itemIx < this.rowOf.length ? this.rowOf[itemIx]! : -1;
+  }
+
+  get(id: string): RoundRecord | undefined {
+    const row = this.rowAt(this.table.findItem(id));
+    return row >= 0 ? this.table.record(row) : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.rowAt(this.table.findItem(id)) >= 0;
+  }
+
+  *keys(): MapIterator<string> {
+    for (let k = 0; k < this.size; k++) yield this.table.itemId(this.order[k]!);
+  }
+
+  *values(): MapIterator<RoundRecord> {
+    for (let k = 0; k < this.size; k++) yield this.table.record(this.rowOf[this.order[k]!]!);
+  }
+
+  *entries(): MapIterator<[string, RoundRecord]> {
+    for (let k = 0; k < this.size; k++) {
+      const ix = this.order[k]!;
+      yield [this.table.itemId(ix), this.table.record(this.rowOf[ix]!)];
+    }
+  }
+
+  [Symbol.iterator](): MapIterator<[string, RoundRecord]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: RoundRecord, key: string, map: ReadonlyMap<string, RoundRecord>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+
+  /**
+   * The cell's gold ranks by item (what cellRanks computes from its records), read from the table's rank columns
+   * when `items` are those the table ranked with; else null.
+   */
+  ranks(items: ReadonlyMap<string, Item>): ReadonlyMap<string, GoldRank> | null {
+    return this.table.ranksFor(items) ? new CellRanks(this.table, this.rowOf, this.order, this.size) : null;
+  }
+}
+
+/** One cell's gold ranks by item, read from the table (items without a rank left out, first-seen order). */
+class CellRanks implements ReadonlyMap<string, GoldRank> {
+  private count = -1;
+
+  constructor(
+    private readonly table: RecordTable,
+    private readonly rowOf: Int32Array,
+    private readonly order: Int32Array,
+    private readonly cellSize: number,
+  ) {}
+
+  private rowAt(itemIx: number): number {
+    return itemIx >= 0 && itemIx < this.rowOf.length ? this.rowOf[itemIx]! : -1;
+  }
+
+  get size(): number {
+    if (this.count < 0) {
+      this.count = 0;
+      for (let k = 0; k < this.cellSize; k++) if (this.table.goldRank(this.rowOf[this.order[k]!]!)) this.count++;
+    }
+    return this.count;
+  }
+
+  get(id: string): GoldRank | undefined {
+    const row = this.rowAt(this.table.findItem(id));
+    return row >= 0 ? (this.table.goldRank(row) ?? undefined) : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, GoldRank]> {
+    for (let k = 0; k < this.cellSize; k++) {
+      const ix = this.order[k]!;
+      const g = this.table.goldRank(this.rowOf[ix]!);
+      if (g) yield [this.table.itemId(ix), g];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<GoldRank> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, GoldRank]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: GoldRank, key: string, map: ReadonlyMap<string, GoldRank>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+}
+
+/** Records as analysis takes them: whole or slim record objects, or a table. */
+export type Records = readonly RoundRecord[] | RecordTable;
+
+/** The run index of records of either shape (indexRun for objects, the table's own index for a table). */
+export function indexRecords(records: Records, items: readonly Item[], experiment?: Experiment): RunIndex {
+  return records instanceof RecordTable ? records.index(items, experiment) : indexRun(records, items, experiment);
+}
+
+/** Every record in file order (a table builds each row's object as it goes). */
+export function eachRecord(records: Records): Iterable<RoundRecord> {
+  return records instanceof RecordTable ? records.records() : records;
+}
+
+export function recordCount(records: Records): number {
+  return records instanceof RecordTable ? records.size : records.length;
+}
