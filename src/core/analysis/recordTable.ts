@@ -26,6 +26,8 @@ type OptionScores = NonNullable<RoundRecord['optionScores']>;
 type OptionExtras = Pick<OptionScores, 'tokenCounts' | 'aggregate'>;
 
 const METHODS: readonly RankMethod[] = ['exact', 'label-logprob', 'approximate'];
+// cast: records built from the table drop the conversation (analysis never reads it); one frozen empty list serves
+// them all; a frozen array is readonly, which the record's mutable field type does not admit
 const NO_MESSAGES: RoundRecord['messages'] = Object.freeze([]) as unknown as RoundRecord['messages'];
 /** answer column values that are not an index into the answer table */
 const ANSWER_NULL = -1;
