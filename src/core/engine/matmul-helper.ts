@@ -9,9 +9,10 @@ const init = workerData as HelperInit;
 const arena = attachKernelArena(init.memory);
 const ctl = new Int32Array(init.memory.buffer, init.control, CTL.words);
 const words = new Uint32Array(init.memory.buffer, init.control, CTL.words);
-parentPort?.postMessage('ready');
-
+// the generation seen is read before saying ready: read after, a task published in between (the caller starts as
+// soon as it hears ready) was taken for the one already seen, and the caller waited for it forever
 let seen = Atomics.load(ctl, CTL.generation);
+parentPort?.postMessage('ready');
 for (;;) {
   for (let spin = 0; spin < 2000 && Atomics.load(ctl, CTL.generation) === seen; spin++);
   if (Atomics.load(ctl, CTL.generation) === seen) Atomics.wait(ctl, CTL.generation, seen);
