@@ -29,24 +29,13 @@ export function attentionSimd(
   const s = wasmState();
   if (s === null || headDim % 4 !== 0 || headDim === 0) return false;
   if (rows <= 0) return true;
-  if (rows < TRANSPOSE_ROWS && headDim % 16 === 0) return attentionFewRows(s, out, q, keys, values, rows, startPos, nHeads, nKvHeads, headDim);
   const n = startPos + rows;
-  const n4 = Math.ceil(n / 4) * 4; // score rows padded with zeros so that P·V runs on whole SIMD lanes
-  const qDim = nHeads * headDim;
-  const kvDim = nKvHeads * headDim;
-  const group = nHeads / nKvHeads;
-  // every scratch region first: reserving may grow the memory and replace the heap view
-  let qp: number, kp: number, vtp: number, sp: number, op: number;
-  try {
-    qp = scratchF32(s, 'attention.q', rows * qDim);
-    kp = scratchF32(s, 'attention.k', n * kvDim);
-    vtp = scratchF32(s, 'attention.vT', kvDim * n4);
-    sp = scratchF32(s, 'attention.scores', rows * n4);
-    op = scratchF32(s, 'attention.out', rows * qDim);
-  } catch (e) {
-    if (e instanceof RangeError) return false; // the 4 GiB memory is full: the caller's JS attention runs
-    throw e;
-  }
+  const d: Dims = { rows, startPos, nHeads, headDim, n, n4: Math.ceil(n / 4) * 4, qDim: nHeads * headDim, kvDim: nKvHeads * headDim, group: nHeads / nKvHeads };
+  if (rows < TRANSPOSE_ROWS && headDim % 16 === 0) return attentionFewRows(s, { out, q, keys, values }, d);
+  const { n4, qDim, kvDim, group } = d; // score rows padded to n4 with zeros so that P·V runs on whole SIMD lanes
+  const ptr = scratchRegions(s, d, 'attention.vT', kvDim * n4);
+  if (!ptr) return false; // the 4 GiB memory is full: the caller's JS attention runs
+  const { qp, kp, vp: vtp, sp, op } = ptr;
   const heap = s.heap;
   heap.set(q.subarray(0, rows * qDim), qp >>> 2);
   heap.set(keys.subarray(0, n * kvDim), kp >>> 2);
@@ -77,26 +66,59 @@ export function attentionSimd(
   return true;
 }
 
-/** attentionSimd for a few query rows: Q·Kᵀ by the matmul tiles, softmax_row, then pv_row on the cached values */
-function attentionFewRows(
-  s: WasmState, out: Float32Array, q: Float32Array, keys: Float32Array, values: Float32Array, rows: number, startPos: number, nHeads: number, nKvHeads: number, headDim: number,
-): boolean {
-  const n = startPos + rows;
-  const n4 = Math.ceil(n / 4) * 4;
-  const qDim = nHeads * headDim;
-  const kvDim = nKvHeads * headDim;
-  const group = nHeads / nKvHeads;
-  let qp: number, kp: number, vp: number, sp: number, op: number;
+/** the shapes of one attention call */
+interface Dims {
+  rows: number;
+  startPos: number;
+  nHeads: number;
+  headDim: number;
+  /** positions attended: startPos + rows */
+  n: number;
+  /** n rounded up to whole SIMD lanes */
+  n4: number;
+  qDim: number;
+  kvDim: number;
+  /** query heads per key/value head */
+  group: number;
+}
+
+interface Regions {
+  qp: number;
+  kp: number;
+  vp: number;
+  sp: number;
+  op: number;
+}
+
+/**
+ * every scratch region of a call, reserved before any is written (reserving may grow the memory and replace the heap
+ * view); the values' region is named and sized by the caller; null: the 4 GiB memory is full
+ */
+function scratchRegions(s: WasmState, d: Dims, valuesName: string, valuesFloats: number): Regions | null {
   try {
-    qp = scratchF32(s, 'attention.q', rows * qDim);
-    kp = scratchF32(s, 'attention.k', n * kvDim);
-    vp = scratchF32(s, 'attention.v', n * kvDim);
-    sp = scratchF32(s, 'attention.scores', rows * n4);
-    op = scratchF32(s, 'attention.out', rows * qDim);
+    return {
+      qp: scratchF32(s, 'attention.q', d.rows * d.qDim),
+      kp: scratchF32(s, 'attention.k', d.n * d.kvDim),
+      vp: scratchF32(s, valuesName, valuesFloats),
+      sp: scratchF32(s, 'attention.scores', d.rows * d.n4),
+      op: scratchF32(s, 'attention.out', d.rows * d.qDim),
+    };
   } catch (e) {
-    if (e instanceof RangeError) return false;
+    if (e instanceof RangeError) return null;
     throw e;
   }
+}
+
+/** attentionSimd for a few query rows: Q·Kᵀ by the matmul tiles, softmax_row, then pv_row on the cached values */
+function attentionFewRows(
+  s: WasmState,
+  { out, q, keys, values }: { out: Float32Array; q: Float32Array; keys: Float32Array; values: Float32Array },
+  d: Dims,
+): boolean {
+  const { rows, startPos, nHeads, headDim, n, n4, qDim, kvDim, group } = d;
+  const ptr = scratchRegions(s, d, 'attention.v', n * kvDim);
+  if (!ptr) return false;
+  const { qp, kp, vp, sp, op } = ptr;
   const heap = s.heap;
   heap.set(q.subarray(0, rows * qDim), qp >>> 2);
   heap.set(keys.subarray(0, n * kvDim), kp >>> 2);
