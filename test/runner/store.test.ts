@@ -15,7 +15,7 @@ function rec(itemId: string, round = 0): RoundRecord {
 describe('run store', () => {
   it('writes a file given as pieces exactly as the pieces joined, across write batches', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'items.jsonl');
-    const pieces = Array.from({ length: 3000 }, (_, i) => `${'é漢 '.repeat(100 + (i % 13))}${i}\n`);
+    const pieces = Array.from({ length: 5000 }, (_, i) => `${'é漢 '.repeat(100 + (i % 13))}${i}\n`);
     expect(pieces.join('').length).toBeGreaterThan(1 << 20); // more than one batch
     await writeFileAtomic(file, pieces);
     expect(readFileSync(file, 'utf8')).toBe(pieces.join(''));
