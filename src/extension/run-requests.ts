@@ -87,7 +87,7 @@ export function extensionSessionHost(
     report: (message: string) => void;
     changed: () => void;
     /** the core's summary writer (summary.json), loaded with the rest of the core */
-    afterComplete: (runDir: string, items: readonly Item[]) => Promise<void>;
+    afterComplete: (runDir: string, items?: readonly Item[]) => Promise<void>;
   },
 ): SessionHost {
   return {

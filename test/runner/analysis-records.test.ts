@@ -121,6 +121,21 @@ describe('analysis from the streaming, slimmed read', () => {
     expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
   });
 
+  it('holds the same rows when told how many to expect: exactly, too few, or more than the file can hold', async () => {
+    const dir = await variedRun(3);
+    const items = await readItems(dir);
+    const manifest = await readManifest(dir);
+    const grown = await readAnalysisRecords(dir, items);
+    const rowsOf = (t: typeof grown.table) => [...t.records()];
+    const opts = { bootstrap: { resamples: 100, seed: 2 } };
+    for (const rows of [grown.table.size, 3, 1e12]) {
+      const sized = await readAnalysisRecords(dir, items, { rows });
+      expect(sized.table.size).toBe(grown.table.size);
+      expect(rowsOf(sized.table)).toEqual(rowsOf(grown.table));
+      expect(analyzeRun(sized.table, items, manifest.experiment, opts)).toEqual(analyzeRun(grown.table, items, manifest.experiment, opts));
+    }
+  });
+
   it('filters the samples by text in the answers, which it reads from the file, as over the whole records', async () => {
     const dir = await variedRun(3);
     const items = await readItems(dir);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RoundRecord } from '../../src/core/model/record';
-import { readRecords, RunStore } from '../../src/core/runner/store';
+import { readRecords, RunStore, writeFileAtomic } from '../../src/core/runner/store';
 import { cacheKey, ResponseCache, isCacheable } from '../../src/core/runner/cache';
 import { DecodingSchema } from '../../src/core/model/chat';
 import { sampleManifest } from '../support/sample-manifest';
@@ -13,6 +13,16 @@ function rec(itemId: string, round = 0): RoundRecord {
 }
 
 describe('run store', () => {
+  it('writes a file given as pieces exactly as the pieces joined, across write batches', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'items.jsonl');
+    const pieces = Array.from({ length: 5000 }, (_, i) => `${'é漢 '.repeat(100 + (i % 13))}${i}\n`);
+    expect(pieces.join('').length).toBeGreaterThan(1 << 20); // more than one batch
+    await writeFileAtomic(file, pieces);
+    expect(readFileSync(file, 'utf8')).toBe(pieces.join(''));
+    await writeFileAtomic(file, []);
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
   it('appends one line per record and reads them back', async () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
     const store = await RunStore.create(dir, sampleManifest());

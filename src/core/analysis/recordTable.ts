@@ -36,10 +36,20 @@ const ANSWER_ABSENT = -2;
 const CENSORED = 4;
 const REMEMBER = 8;
 
-/** Grows a typed array to hold at least `n` elements, keeping its contents. */
-function grown<T extends Int32Array | Int8Array | Uint8Array | Float64Array>(a: T, n: number): T {
-  if (n <= a.length) return a;
-  const next = new (a.constructor as new (n: number) => T)(Math.max(n, Math.ceil(a.length * 1.5), 1024));
+type Column = Int32Array | Int8Array | Uint8Array | Float64Array;
+
+/** Grows a typed array to hold at least `n` elements (half as many again, so that adding rows is amortised). */
+function grownByHalf<T extends Column>(a: T, n: number): T {
+  return n <= a.length ? a : resized(a, Math.max(n, Math.ceil(a.length * 1.5), 1024));
+}
+
+/** Grows a typed array to hold exactly `n` elements. */
+function exactly<T extends Column>(a: T, n: number): T {
+  return n <= a.length ? a : resized(a, n);
+}
+
+function resized<T extends Column>(a: T, n: number): T {
+  const next = new (a.constructor as new (n: number) => T)(n);
   next.set(a);
   return next;
 }
@@ -64,6 +74,8 @@ export interface RecordTableOptions {
   responses?: boolean;
   /** the planned items: each row's gold rank is computed with its item as it is added (see `index`) */
   items?: readonly Item[];
+  /** rows to allocate the columns for at once (they still grow past it) */
+  rows?: number;
 }
 
 export class RecordTable {
@@ -118,6 +130,7 @@ export class RecordTable {
     this.keepsResponses = opts.responses === true;
     this.items = opts.items;
     this.rankItems = opts.items ? new Map(opts.items.map((i) => [i.id, i])) : undefined;
+    if (opts.rows !== undefined && opts.rows > 0) this.reserve(opts.rows, true);
   }
 
   /** The table index of an item id (added when new). */
@@ -191,7 +204,7 @@ export class RecordTable {
     if (os) {
       this.osMethod[row] = METHODS.indexOf(os.method) + 1;
       this.osGold[row] = os.goldRank === null ? -1 : os.goldRank;
-      if (this.poolSize + os.logprobs.length > this.pool.length) this.pool = grown(this.pool, this.poolSize + os.logprobs.length);
+      if (this.poolSize + os.logprobs.length > this.pool.length) this.pool = grownByHalf(this.pool, this.poolSize + os.logprobs.length);
       this.osStart[row] = this.poolSize;
       this.osLength[row] = os.logprobs.length;
       for (const v of os.logprobs) this.pool[this.poolSize++] = v === null ? NaN : v;
@@ -217,7 +230,9 @@ export class RecordTable {
     return row;
   }
 
-  private reserve(n: number): void {
+  /** Room for `n` rows: exactly `n` when `exact`, else grown by half. */
+  private reserve(n: number, exact = false): void {
+    const grown = exact ? exactly : grownByHalf;
     this.item = grown(this.item, n);
     this.cellOf = grown(this.cellOf, n);
     this.answer = grown(this.answer, n);
@@ -350,11 +365,11 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
   put(itemIx: number, row: number): void {
     if (itemIx >= this.rowOf.length) {
       const before = this.rowOf.length;
-      this.rowOf = grown(this.rowOf, itemIx + 1);
+      this.rowOf = grownByHalf(this.rowOf, itemIx + 1);
       this.rowOf.fill(-1, before);
     }
     if (this.rowOf[itemIx] === -1) {
-      this.order = grown(this.order, this.size + 1);
+      this.order = grownByHalf(this.order, this.size + 1);
       this.order[this.size++] = itemIx;
     }
     this.rowOf[itemIx] = row;

@@ -15,6 +15,12 @@ export interface AnalysisRecordsOptions {
   responses?: boolean;
   /** collect itemId → byte ranges of its lines in records.jsonl */
   offsets?: boolean;
+  /**
+   * the lines expected (the manifest's recorded count): the table's columns are allocated once at that size rather
+   * than grown (a grown column is up to half empty, and its old copy is garbage); more lines still fit. Capped by the
+   * file's size, so that a wrong manifest cannot ask for more than the file could hold.
+   */
+  rows?: number;
 }
 
 export interface AnalysisRecords {
@@ -61,9 +67,17 @@ export class ItemOffsets {
   }
 }
 
+/** no record line is shorter: its required fields' names alone take more */
+const MIN_RECORD_LINE_BYTES = 100;
+
 /** The run's records as a RecordTable, read in one streaming pass (see the top of this file). */
 export async function readAnalysisRecords(runDir: string, items: readonly Item[], opts: AnalysisRecordsOptions = {}): Promise<AnalysisRecords> {
-  const table = new RecordTable({ responses: opts.responses === true, items });
+  let rows = 0;
+  if (opts.rows !== undefined && opts.rows > 0) {
+    const bytes = await fs.stat(path.join(runDir, RECORDS_FILE)).then((st) => st.size, () => 0);
+    rows = Math.min(Math.floor(opts.rows), Math.floor(bytes / MIN_RECORD_LINE_BYTES));
+  }
+  const table = new RecordTable({ responses: opts.responses === true, items, rows });
   const offsets = opts.offsets ? new ItemOffsets() : undefined;
   const { tornBytes } = await forEachRecord(runDir, (r: RoundRecord, at) => {
     // the alternatives go; the rank they give stays, computed exactly as the analysis would

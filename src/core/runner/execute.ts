@@ -9,7 +9,7 @@ import type { RoundRecord } from '../model/record';
 import { buildRound, scoreAnswer } from '../protocol';
 import { cacheKey, isCacheable, type ResponseCache } from './cache';
 import { mergeExtras, type RecordExtras, type RoundContext, type RoundExtension } from './extensions';
-import { chainAt, chainCount, plannedRecordCount, type Chain } from './plan';
+import { chainAt, chainCount, chainItemIndex, plannedRecordCount, type Chain } from './plan';
 import { goldRank, labelOpening, labelOptionScores, optionContinuations, resolveRankMethod, tokenCounts } from './ranking';
 import type { RetryPolicy } from './retry';
 import { AdaptiveScheduler, trackRequests, type RequestTally, type SchedulerStats } from './scheduler';
@@ -24,9 +24,18 @@ export interface RunProgress {
   requests?: SchedulerStats;
 }
 
+/**
+ * The run's items by plan position: an array, or a run folder's items.jsonl read on demand (`ItemFile`), so that a
+ * run need not hold its dataset.
+ */
+export interface ItemSource {
+  readonly length: number;
+  at(index: number): Item | undefined | Promise<Item | undefined>;
+}
+
 export interface ExecuteOptions {
   experiment: Experiment;
-  items: Item[];
+  items: ItemSource;
   backend: Backend;
   description: BackendDescription;
   /** chains in flight, and the most requests in flight when no scheduler is given */
@@ -126,9 +135,11 @@ async function runWorkers(run: RunLoop): Promise<void> {
   const worker = async () => {
     while (!run.stop.signal.aborted) {
       if (next >= chains) return;
-      const chain = chainAt(items, experiment, next++);
+      const i = next++;
       try {
-        await runChain(run, chain);
+        const item = await items.at(chainItemIndex(experiment, i));
+        if (!item) throw new SclabError('internal', `the plan's item ${chainItemIndex(experiment, i) + 1} is missing`);
+        await runChain(run, chainAt(item, experiment, i));
       } catch (err) {
         run.fatal ??= err;
         run.stop.abort();

@@ -13,17 +13,22 @@ export interface Chain {
  * no object per item × condition. Conditions are interleaved per item so that a run stopped early still holds complete
  * comparisons (every condition of the first items) rather than one condition of many items.
  */
-export function chainCount(items: readonly Item[], exp: Experiment): number {
+export function chainCount(items: { readonly length: number }, exp: Experiment): number {
   return items.length * exp.conditions.length;
 }
 
-/** The plan's chain number `i`: item i / conditions, condition i mod conditions. */
-export function chainAt(items: readonly Item[], exp: Experiment, i: number): Chain {
+/** The item of the plan's chain number `i`: i / conditions. */
+export function chainItemIndex(exp: Experiment, i: number): number {
+  return Math.floor(i / exp.conditions.length);
+}
+
+/** The plan's chain number `i` of its item (`chainItemIndex`): condition i mod conditions. */
+export function chainAt(item: Item, exp: Experiment, i: number): Chain {
   const condition = exp.conditions[i % exp.conditions.length]!;
-  return { item: items[Math.floor(i / exp.conditions.length)]!, condition, rounds: condition.rounds };
+  return { item, condition, rounds: condition.rounds };
 }
 
 /** The records the plan asks for: items × the rounds of every condition. */
-export function plannedRecordCount(items: readonly Item[], exp: Experiment): number {
+export function plannedRecordCount(items: { readonly length: number }, exp: Experiment): number {
   return items.length * exp.conditions.reduce((n, c) => n + c.rounds, 0);
 }

@@ -13,6 +13,7 @@ import { plannedRecordCount } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
+import { ItemFile } from './item-file';
 import { RunStore, type ResumeState } from './store';
 import { publicExperiment } from './public-experiment';
 
@@ -58,7 +59,7 @@ interface Common {
    * derived files of a completed run, written by the host's analysis writer (summary.json: `writeViewerCache`); the
    * runner computes no metrics and knows no viewer
    */
-  afterComplete?: (runDir: string, items: readonly Item[]) => Promise<void>;
+  afterComplete?: (runDir: string, items?: readonly Item[]) => Promise<void>;
   /** called once the run folder exists, before the first request */
   onStart?: (runDir: string, manifest: RunManifest) => void;
 }
@@ -107,7 +108,17 @@ export async function startRun(
     resumes: [],
   };
   const store = await RunStore.create(runDir, manifest, opts.items);
-  return drive({ store, opts, description, extensions, items: opts.items, resume: undefined, cacheDir: opts.settings.cacheDir, retry });
+  // from here the run reads its items from items.jsonl on demand (ItemFile): nothing below holds the dataset, so
+  // the caller's copy can be collected and the run's memory does not grow with it
+  let items: ItemFile;
+  try {
+    items = await ItemFile.open(runDir);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const { items: _dataset, ...common } = opts;
+  return drive({ store, opts: common, description, extensions, items, resume: undefined, cacheDir: opts.settings.cacheDir, retry });
 }
 
 /**
@@ -170,7 +181,8 @@ interface DriveInput {
   opts: Common & { experiment: Experiment; settings: Omit<RunSettings, 'retry'> };
   description: BackendDescription;
   extensions: RoundExtension[];
-  items: Item[];
+  /** an ItemFile is closed when the run ends, and the analysis after it reads items.jsonl itself */
+  items: Item[] | ItemFile;
   /** what a resumed run already recorded (compact: see ResumeState); never asked for again; undefined for a new run */
   resume: ResumeState | undefined;
   cacheDir: string | null;
@@ -216,6 +228,8 @@ async function drive({ store, opts, description, extensions, items, resume, cach
   } catch (err) {
     error = isSclabError(err) ? err : new SclabError('internal', err instanceof Error ? err.message : String(err), { cause: err });
     status = error.code === 'cancelled' ? 'cancelled' : 'failed';
+  } finally {
+    if (items instanceof ItemFile) await items.close();
   }
   await writing;
   const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
@@ -232,7 +246,11 @@ async function drive({ store, opts, description, extensions, items, resume, cach
   }));
   const manifest = store.current;
   await store.close();
-  // the run's items (those items.jsonl holds) go along, so the analysis need not read a second copy of them
-  if (status === 'completed') await opts.afterComplete?.(store.runDir, items);
+  if (items instanceof ItemFile) {
+    if (status === 'completed') await opts.afterComplete?.(store.runDir);
+  } else if (status === 'completed') {
+    // the run's items (those items.jsonl holds) go along, so the analysis need not read a second copy of them
+    await opts.afterComplete?.(store.runDir, items);
+  }
   return { runDir: store.runDir, status, manifest, progress: { ...last, ...counts }, error };
 }

@@ -42,9 +42,10 @@ export interface SessionHost {
   onProgress?(p: RunProgress): void;
   /**
    * summary.json of a completed run: the full analysis (what `sclab report --json` recomputes at any time), stamped
-   * with the files it came from so the viewer opens a finished run without analysing it again
+   * with the files it came from so the viewer opens a finished run without analysing it again; `items` when the run
+   * held them, else the analysis reads items.jsonl
    */
-  afterComplete?(runDir: string, items: readonly Item[]): Promise<void>;
+  afterComplete?(runDir: string, items?: readonly Item[]): Promise<void>;
 }
 
 export interface StartRequest {

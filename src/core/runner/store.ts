@@ -19,12 +19,31 @@ export function recordKey(itemId: string, condition: string, round: number): str
   return `${itemId}\u0000${condition}\u0000${round}`;
 }
 
-/** Writes a file so that readers see either the old or the new content, never a half-written one. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+const WRITE_BATCH_CHARS = 1 << 20;
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a half-written one. `data` may come
+ * as pieces (lines), written about a MiB at a time, so that a large file is never one string in memory.
+ */
+export async function writeFileAtomic(file: string, data: string | Iterable<string>): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await fs.open(tmp, 'w');
   try {
-    await fh.writeFile(data);
+    if (typeof data === 'string') await fh.writeFile(data);
+    else {
+      let batch: string[] = [];
+      let size = 0;
+      for (const piece of data) {
+        batch.push(piece);
+        size += piece.length;
+        if (size >= WRITE_BATCH_CHARS) {
+          await fh.write(batch.join(''));
+          batch = [];
+          size = 0;
+        }
+      }
+      if (batch.length > 0) await fh.write(batch.join(''));
+    }
     await fh.sync();
   } finally {
     await fh.close();
@@ -264,7 +283,10 @@ export class RunStore {
       throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; resume that run to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
     }
     await acquireRunLock(runDir);
-    await writeFileAtomic(path.join(runDir, ITEMS_FILE), items.map((i) => JSON.stringify(i) + '\n').join(''));
+    // line by line: a full BBQ's items are tens of MB of text, which need not be one string
+    await writeFileAtomic(path.join(runDir, ITEMS_FILE), (function* () {
+      for (const i of items) yield JSON.stringify(i) + '\n';
+    })());
     await writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
     return new RunStore(runDir, fh, manifest);

@@ -138,7 +138,7 @@ class RunSource {
       const items = await this.items();
       // responses only where analysis reads them (generation runs): the sample search reads an item's answers from
       // its lines by the offsets
-      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', offsets: true });
+      const { table: records, tornBytes, offsets } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', offsets: true, rows: manifest.counts.recorded });
       const ix = records.index(items, manifest.experiment);
       const bands = resolveBands(ix, probeNames(records.records()), manifest.experiment, this.opts.probes);
       return { manifest, records, offsets: offsets!, items, tornBytes, ix, bands, measure: this.opts.probes?.measure ?? 'cosine' };
@@ -150,7 +150,7 @@ class RunSource {
   private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
     const manifest = await this.manifest();
     const items = await this.items();
-    const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation' });
+    const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', rows: manifest.counts.recorded });
     return { manifest, records, items, tornBytes };
   }
 
