@@ -46,6 +46,13 @@ describe('items read on demand from items.jsonl', () => {
     }
   });
 
+  it('readItems names the file line of a bad item, blank lines counted', async () => {
+    const bad = runDirWith([JSON.stringify(item(0)), '', '{"id": 3}'].join('\n') + '\n');
+    await expect(readItems(bad)).rejects.toThrow(/items\.jsonl:3:1: not an item/);
+    const broken = runDirWith([JSON.stringify(item(0)), '  ', JSON.stringify(item(1)), '{not json'].join('\n'));
+    await expect(readItems(broken)).rejects.toThrow(/items\.jsonl:4:1: not valid JSON/);
+  });
+
   it('says which line is not an item when a chain reaches it', async () => {
     const dir = runDirWith([JSON.stringify(item(0)), '{"id": 3}', '{not json', JSON.stringify(item(3))].join('\n') + '\n');
     const file = await ItemFile.open(dir);

@@ -121,33 +121,44 @@ export async function forEachRecord(
   }
   let records = 0;
   let line = 0;
-  let fileOffset = 0; // of the first byte of `pending`
-  let pending: Buffer = Buffer.alloc(0);
+  let rest: Awaited<ReturnType<typeof forEachLine>>;
   try {
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
-      if (bytesRead === 0) break;
-      const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let start = 0;
-      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-        line++;
-        const text = buf.toString('utf8', start, nl);
-        if (text.trim() !== '') {
-          visit(parseRecordLine(file, line, text, opts.readOnly), { line, offset: fileOffset + start, bytes: nl + 1 - start });
-          records++;
-        }
-        start = nl + 1;
-      }
-      fileOffset += start;
-      // the rest is the start of the next line: copied, since `chunk` is reused
-      pending = Buffer.from(buf.subarray(start));
-    }
+    rest = await forEachLine(fh, (text, at) => {
+      line++;
+      if (text.trim() === '') return;
+      visit(parseRecordLine(file, line, text, opts.readOnly), { line, ...at });
+      records++;
+    });
   } finally {
     await fh.close();
   }
-  if (pending.length > 0 && opts.repair) await fs.truncate(file, fileOffset);
-  return { records, tornBytes: pending.length };
+  if (rest.bytes.length > 0 && opts.repair) await fs.truncate(file, rest.offset);
+  return { records, tornBytes: rest.bytes.length };
+}
+
+/**
+ * Calls `take` with each newline-terminated line of an open file, read in chunks (never the whole file as one
+ * string), with the line's byte offset and length (newline included); returns the bytes after the last newline (a
+ * torn or unterminated last line) and their offset.
+ */
+async function forEachLine(fh: fs.FileHandle, take: (text: string, at: { offset: number; bytes: number }) => void): Promise<{ bytes: Buffer; offset: number }> {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let fileOffset = 0; // of the first byte of `pending`
+  let pending: Buffer = Buffer.alloc(0);
+  for (;;) {
+    const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
+    if (bytesRead === 0) break;
+    const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      take(buf.toString('utf8', start, nl), { offset: fileOffset + start, bytes: nl + 1 - start });
+      start = nl + 1;
+    }
+    fileOffset += start;
+    // the rest is the start of the next line: copied, since `chunk` is reused
+    pending = Buffer.from(buf.subarray(start));
+  }
+  return { bytes: pending, offset: fileOffset };
 }
 
 /** One line of records.jsonl, checked; `where` is its line number (or another position) for the error. */
@@ -233,27 +244,23 @@ export async function readItems(runDir: string): Promise<Item[]> {
   // line by line, not the whole file as one string: a full BBQ's items are tens of MB of text
   const items: Item[] = [];
   const strings = new Map<string, string>();
+  let lineNo = 0;
   const take = (line: string) => {
+    lineNo++;
     if (line.trim() === '') return;
-    const parsed = ItemSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new SclabError('io', `${file}:${items.length + 1}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (err) {
+      throw new SclabError('io', `${file}:${lineNo}:1: not valid JSON (${(err as Error).message}); the run store was edited or corrupted`);
+    }
+    const parsed = ItemSchema.safeParse(json);
+    if (!parsed.success) throw new SclabError('io', `${file}:${lineNo}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
     items.push(shareStrings(parsed.data, strings));
   };
   try {
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    let pending: Buffer = Buffer.alloc(0);
-    for (;;) {
-      const { bytesRead } = await fh.read(chunk, 0, CHUNK_BYTES, null);
-      if (bytesRead === 0) break;
-      const buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let start = 0;
-      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-        take(buf.toString('utf8', start, nl));
-        start = nl + 1;
-      }
-      pending = Buffer.from(buf.subarray(start));
-    }
-    take(pending.toString('utf8'));
+    const rest = await forEachLine(fh, (line) => take(line));
+    take(rest.bytes.toString('utf8'));
   } finally {
     await fh.close();
   }
