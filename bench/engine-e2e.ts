@@ -16,7 +16,7 @@ import { roundExtensionsFor } from '../src/core/runner/round-extensions';
 import { prepareExperiment } from '../src/core/runner/prepare';
 import { startRun } from '../src/core/runner/run';
 import { readRecords } from '../src/core/runner/store';
-import { writeGguf, type GgufTensor } from '../test/support/gguf';
+import { syntheticLlamaVocab, writeGguf, type GgufTensor } from '../test/support/gguf';
 import { loadLlamaCpp } from './support/llamacpp';
 
 // the whole BBQ file where the datasets are (SCLAB_DATASETS, else ../shared/datasets), else the committed sample
@@ -260,8 +260,6 @@ export function writeEndToEndGguf(file: string): void {
     tensors.push({ name, shape: t.shape, data });
   }
   // an SPM vocabulary with byte pieces, as llama.cpp loads without merges; ids 0–2 keep their roles (2 = end)
-  const pieces = Array.from({ length: vocab }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 259 ? `<0x${(i - 3).toString(16).toUpperCase().padStart(2, '0')}>` : `t${i}`));
-  const types = pieces.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
   writeGguf(file, [
     ['general.architecture', { type: 'string', value: 'llama' }],
     ['general.name', { type: 'string', value: 'random SmolLM2-135M (bench:engine end to end)' }],
@@ -275,13 +273,7 @@ export function writeEndToEndGguf(file: string): void {
     ['llama.rope.dimension_count', { type: 'u32', value: hd }],
     ['llama.rope.freq_base', { type: 'f32', value: 100000 }],
     ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: 1e-5 }],
-    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
-    ['tokenizer.ggml.tokens', { type: 'string[]', value: pieces }],
-    ['tokenizer.ggml.scores', { type: 'f32[]', value: pieces.map(() => 0) }],
-    ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
-    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
-    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
+    ...syntheticLlamaVocab(vocab),
   ], tensors);
 }
 

@@ -10,7 +10,7 @@ import { HalfMatrix, newKernelArena, widenedF32, type KernelArena, type WeightMa
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
 import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine/types';
-import { writeGguf, type GgufTensor, type GgufValue } from '../test/support/gguf';
+import { syntheticLlamaVocab, writeGguf, type GgufTensor, type GgufValue } from '../test/support/gguf';
 import { machineLoad } from './engine-e2e';
 import { loadLlamaCpp } from './support/llamacpp';
 
@@ -147,8 +147,6 @@ function ourWeights(c: ModelConfig, m: HalfModel, dtype: 'F32' | 'F16'): ModelWe
 function writeModelGguf(file: string, shape: Shape, m: HalfModel, dtype: 'F32' | 'F16'): void {
   const c = shape.config;
   const a = shape.arch;
-  const pieces = Array.from({ length: c.vocabSize }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 259 ? `<0x${(i - 3).toString(16).toUpperCase().padStart(2, '0')}>` : `t${i}`));
-  const types = pieces.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
   const kv: Array<[string, GgufValue]> = [
     ['general.architecture', { type: 'string', value: a }],
     ['general.name', { type: 'string', value: `random ${shape.name}` }],
@@ -162,13 +160,7 @@ function writeModelGguf(file: string, shape: Shape, m: HalfModel, dtype: 'F32' |
     [`${a}.rope.dimension_count`, { type: 'u32', value: c.headDim }],
     [`${a}.rope.freq_base`, { type: 'f32', value: c.ropeTheta }],
     [`${a}.attention.layer_norm_rms_epsilon`, { type: 'f32', value: c.rmsNormEps }],
-    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
-    ['tokenizer.ggml.tokens', { type: 'string[]', value: pieces }],
-    ['tokenizer.ggml.scores', { type: 'f32[]', value: pieces.map(() => 0) }],
-    ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
-    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
-    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
+    ...syntheticLlamaVocab(c.vocabSize),
   ];
   const tensors: GgufTensor[] = [];
   for (const [name, t] of m.matrices) tensors.push({ name, shape: t.shape, data: dtype === 'F16' ? t.bits : widenedF32(new HalfMatrix('F16', t.bits)) });

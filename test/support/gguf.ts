@@ -104,6 +104,24 @@ export function encodeGguf(kv: Array<[string, GgufValue]>, tensors: GgufTensor[]
 }
 
 /** writes a GGUF v3 file tensor by tensor (for models too big to assemble in one Buffer) */
+/**
+ * The tokenizer metadata of a synthetic llama vocabulary of `size` pieces (for random-weight models): <unk>, <s>, </s>,
+ * the 256 byte pieces, then plain pieces t259…; llama.cpp loads it and its ids mean what our engine's do.
+ */
+export function syntheticLlamaVocab(size: number): Array<[string, GgufValue]> {
+  const pieces = Array.from({ length: size }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 259 ? `<0x${(i - 3).toString(16).toUpperCase().padStart(2, '0')}>` : `t${i}`));
+  const types = pieces.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
+  return [
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: pieces }],
+    ['tokenizer.ggml.scores', { type: 'f32[]', value: pieces.map(() => 0) }],
+    ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
+    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
+    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
+    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
+  ];
+}
+
 export function writeGguf(outPath: string, kv: Array<[string, GgufValue]>, tensors: GgufTensor[]): void {
   const fd = openSync(outPath, 'w');
   try {
