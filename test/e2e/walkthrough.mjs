@@ -77,7 +77,9 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
     await s.answerPick('bbq-demo.jsonl');
     await s.answerPick('paper-bbq');
     await s.answerPick('test-embedded');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    // the rounds question by its title: the backend picker's widget is still visible for a moment, and Enter pressed
+    // there is lost (the run then never starts)
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'self-correction rounds' }).waitFor({ timeout: 30_000 });
     await page.locator('.quick-input-widget input').press('Enter');
     await s.toast('Self-Correction Lab').waitFor({ timeout: 30_000 });
     await s.shot('run-progress');
