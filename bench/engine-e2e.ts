@@ -16,6 +16,7 @@ import { roundExtensionsFor } from '../src/core/runner/round-extensions';
 import { prepareExperiment } from '../src/core/runner/prepare';
 import { startRun } from '../src/core/runner/run';
 import { readRecords } from '../src/core/runner/store';
+import { bytesToUnicode } from '../test/engine-hf/fixtures';
 import { syntheticLlamaVocab, writeGguf, type GgufTensor } from '../test/support/gguf';
 import { loadLlamaCpp } from './support/llamacpp';
 
@@ -30,25 +31,6 @@ const CHATML_TEMPLATE =
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 export const SMOLLM2_SHAPE = { dim: 576, hiddenDim: 1536, nLayers: 30, nHeads: 9, nKvHeads: 3, vocab: 49152 };
-
-/** GPT-2's byte → printable character map (byte-level BPE) */
-function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = [...bs];
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n++);
-    }
-  }
-  const map: string[] = new Array(256);
-  bs.forEach((b, i) => (map[b] = String.fromCodePoint(cs[i]!)));
-  return map;
-}
 
 /**
  * A byte-level BPE tokenizer.json whose merges are learned from `corpus` (so prompts come out at a realistic ~4
@@ -119,7 +101,7 @@ function fillRandom(out: Uint16Array, seed: number): void {
   }
 }
 
-interface HfShape {
+export interface HfShape {
   dim: number;
   hiddenDim: number;
   nLayers: number;
@@ -170,7 +152,7 @@ function* randomModelBits(shape: HfShape = SMOLLM2_SHAPE): Generator<{ name: str
 }
 
 /** Streams a BF16 safetensors file of this shape with random weights (norms = 1). */
-async function writeRandomSafetensors(file: string, shape: HfShape = SMOLLM2_SHAPE): Promise<void> {
+export async function writeRandomSafetensors(file: string, shape: HfShape = SMOLLM2_SHAPE): Promise<void> {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let at = 0;
   for (const t of randomModelTensors(shape)) {

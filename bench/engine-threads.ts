@@ -10,7 +10,7 @@
 // engine; the CPU figures and the split's Amdahl ceiling (measured on one thread) do not depend on it. Then the paper-bbq preset end to end on SCLAB_BENCH_ITEMS7 items (default 2) at concurrency 2:
 // 1 worker against the pool of 2 (and the split engine), records/s and whether the answers agree.
 // SCLAB_BENCH_SHAPES=SmolLM2-135M picks the shapes, SCLAB_BENCH_THREADS the thread count (default 2).
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineClient } from '../src/core/engine/client';
@@ -19,7 +19,7 @@ import { arenaMemoryOf, HalfMatrix, kernelArenaOf, matmulColumns, setColumnSplit
 import { MIN_SPLIT_MACS } from '../src/core/engine/matmul-team';
 import { ForwardState } from '../src/core/engine/transformer';
 import { chatmlTokenizerJson } from '../test/engine-hf/fixtures';
-import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, type EndToEndResult } from './engine-e2e';
+import { machineLoad, maxDifference, prepareEndToEnd, runEndToEnd, writeRandomSafetensors, type EndToEndResult } from './engine-e2e';
 
 interface Shape {
   name: string;
@@ -39,22 +39,9 @@ const SHAPES: Shape[] = [
 
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 
-/** BF16 values k/2048, k in [-128, 128] (exact in BF16; small enough that the layers stay finite) */
-function fillRandom(out: Uint16Array, seed: number): void {
-  let s = seed >>> 0;
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < out.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    f[0] = (Math.floor((s / 4294967296) * 257) - 128) / 2048;
-    out[i] = u[0]! >>> 16;
-  }
-}
-
 /** a Hugging Face folder of the shape: config, a small ChatML tokenizer (requests here send ids), BF16 safetensors */
 async function writeShapeFolder(dir: string, s: Shape): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const hd = s.dim / s.nHeads;
   writeFileSync(
     path.join(dir, 'config.json'),
     JSON.stringify({
@@ -75,52 +62,7 @@ async function writeShapeFolder(dir: string, s: Shape): Promise<void> {
     }),
   );
   writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(chatmlTokenizerJson().json));
-  const tensors: Array<{ name: string; shape: number[]; ones?: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [s.vocab, s.dim] }];
-  for (let l = 0; l < s.nLayers; l++) {
-    const p = `model.layers.${l}.`;
-    tensors.push(
-      { name: `${p}input_layernorm.weight`, shape: [s.dim], ones: true },
-      { name: `${p}self_attn.q_proj.weight`, shape: [s.nHeads * hd, s.dim] },
-      { name: `${p}self_attn.k_proj.weight`, shape: [s.nKvHeads * hd, s.dim] },
-      { name: `${p}self_attn.v_proj.weight`, shape: [s.nKvHeads * hd, s.dim] },
-      { name: `${p}self_attn.o_proj.weight`, shape: [s.dim, s.nHeads * hd] },
-      { name: `${p}post_attention_layernorm.weight`, shape: [s.dim], ones: true },
-      { name: `${p}mlp.gate_proj.weight`, shape: [s.hiddenDim, s.dim] },
-      { name: `${p}mlp.up_proj.weight`, shape: [s.hiddenDim, s.dim] },
-      { name: `${p}mlp.down_proj.weight`, shape: [s.dim, s.hiddenDim] },
-    );
-    if (s.modelType === 'qwen2') {
-      tensors.push(
-        { name: `${p}self_attn.q_proj.bias`, shape: [s.nHeads * hd] },
-        { name: `${p}self_attn.k_proj.bias`, shape: [s.nKvHeads * hd] },
-        { name: `${p}self_attn.v_proj.bias`, shape: [s.nKvHeads * hd] },
-      );
-    }
-  }
-  tensors.push({ name: 'model.norm.weight', shape: [s.dim], ones: true });
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let at = 0;
-  for (const t of tensors) {
-    const bytes = t.shape.reduce((a, b) => a * b, 1) * 2;
-    header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [at, at + bytes] };
-    at += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const out = createWriteStream(path.join(dir, 'model.safetensors'));
-  const write = (b: Uint8Array): Promise<void> => new Promise((resolve, reject) => out.write(b, (e) => (e ? reject(e) : resolve())));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  await write(len);
-  await write(Buffer.from(json));
-  let seed = 1;
-  for (const t of tensors) {
-    const a = new Uint16Array(t.shape.reduce((x, y) => x * y, 1));
-    if (t.ones) a.fill(0x3f80);
-    else fillRandom(a, seed++);
-    await write(new Uint8Array(a.buffer));
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  await writeRandomSafetensors(path.join(dir, 'model.safetensors'), { ...s, qkvBias: s.modelType === 'qwen2' });
 }
 
 /**

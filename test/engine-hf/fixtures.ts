@@ -121,7 +121,7 @@ export function llamaTokenizerJson(): { json: object; size: number } {
 }
 
 /** GPT-2's byte → printable character map, as byte-level BPE tokenizers (SmolLM2, Qwen2) use it. */
-function bytesToUnicode(): string[] {
+export function bytesToUnicode(): string[] {
   const bs: number[] = [];
   for (let b = 33; b <= 126; b++) bs.push(b);
   for (let b = 161; b <= 172; b++) bs.push(b);
