@@ -107,6 +107,22 @@ describe('analysis from the streaming, slimmed read', () => {
 
     expect(recordsToCsv(ra.slim.table, ra.items, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
 
+    // the items as analysis reads them (no template text), as `report`, `compare` and a run's summary.json read them
+    const statItems = await readItems(a, { forAnalysis: true });
+    expect(statItems.map((i) => i.id)).toEqual(ra.items.map((i) => i.id));
+    expect(statItems.every((i) => Object.keys(i.fields).length === 0)).toBe(true);
+    expect(ra.items.every((i) => Object.keys(i.fields).length > 0)).toBe(true);
+    const statTable = (await readAnalysisRecords(a, statItems, { rows: ra.full.length, responses: true })).table;
+    expect(analyzeRun(statTable, statItems, ra.manifest.experiment, opts)).toEqual(whole);
+    expect(recordsToCsv(statTable, statItems, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
+    const statB = await readItems(b, { forAnalysis: true });
+    expect(compareRuns(statTable.index(statItems, ra.manifest.experiment), (await readAnalysisRecords(b, statB)).table.index(statB, rb.manifest.experiment), opts.bootstrap)).toEqual(
+      compareRuns(indexRun(ra.full, ra.items, ra.manifest.experiment), indexRun(rb.full, rb.items, rb.manifest.experiment), opts.bootstrap),
+    );
+    // the summary a finished run writes (summary.json, read with these items) is the same analysis
+    const written = createViewerService({ runDir: a, analysis: opts });
+    expect(await written.call('ranks')).toEqual(await createViewerService({ runDir: a, analysis: opts, cache: false, items: ra.items }).call('ranks'));
+
     const ix = (recs: RoundRecord[], r: typeof ra) => indexRun(recs, r.items, r.manifest.experiment);
     expect(compareRuns(ra.lean.table.index(ra.items, ra.manifest.experiment), rb.lean.table.index(rb.items, rb.manifest.experiment), opts.bootstrap)).toEqual(compareRuns(ix(ra.full, ra), ix(rb.full, rb), opts.bootstrap));
 

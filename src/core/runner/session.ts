@@ -1,8 +1,9 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, SecretProvider } from '../backends/backend';
 import { applyFilter, loadDataset } from '../datasets';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/types';
-import { SclabError } from '../model/errors';
+import { isSclabError, SclabError } from '../model/errors';
 import type { BackendRef, Experiment } from '../model/experiment';
 import type { BackendDescription, RunManifest } from '../model/manifest';
 import type { Item } from '../model/item';
@@ -10,7 +11,8 @@ import type { RunProgress } from './execute';
 import { prepareExperiment } from './prepare';
 import { roundExtensionsFor, type RoundExtensionSet } from './round-extensions';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from './run';
-import { readManifest } from './store';
+import { ITEMS_FILE, readManifest } from './store';
+import { sha256File } from '../engine/hf/hash';
 import { responseCacheDir } from './backend-ref';
 
 export { backendRefFromManifest, responseCacheDir } from './backend-ref';
@@ -135,13 +137,11 @@ export class RunSession implements AsyncDisposable {
     const manifest = await readManifest(req.runDir);
     const chosen = req.backend(manifest);
     host.onStage?.('reading the dataset');
-    const loaded = await loadDataset(manifest.dataset.path, { format: recordedFormat(manifest, req.runDir), signal: host.signal });
-    checkDatasetUnchanged(manifest, loaded.sha256);
-    const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
+    const items = await this.resumeItems(manifest, req.runDir);
     const backend = await this.openBackend(chosen, req.requestTimeoutMs ?? manifest.settings.requestTimeoutMs, req.concurrency ?? manifest.settings.concurrency);
     return resumeRun({
       runDir: req.runDir,
-      items,
+      ...(items ? { items } : {}),
       backend,
       cacheDir: cacheFor(req.cacheDir, path.dirname(path.resolve(req.runDir))),
       settings: { concurrency: req.concurrency, maxRpm: req.maxRpm, maxTpm: req.maxTpm, requestTimeoutMs: req.requestTimeoutMs },
@@ -150,6 +150,26 @@ export class RunSession implements AsyncDisposable {
       onProgress: (p) => host.onProgress?.(p),
       afterComplete: async (runDir, items) => host.afterComplete?.(runDir, items),
     });
+  }
+
+  /**
+   * The dataset is checked unchanged by its hash alone, streaming: the run's planned items are its items.jsonl, which
+   * the run reads on demand (undefined here), so a resumed run holds no more of the dataset than a new one. A run
+   * folder without items.jsonl (written before it existed) plans from the dataset, read whole as before.
+   */
+  private async resumeItems(manifest: RunManifest, runDir: string): Promise<Item[] | undefined> {
+    const { signal } = this.host;
+    const hasItems = await fs.stat(path.join(runDir, ITEMS_FILE)).then((st) => st.isFile(), () => false);
+    if (hasItems) {
+      const sha256 = await sha256File(manifest.dataset.path, signal).catch((err: unknown) => {
+        throw isSclabError(err) && err.code === 'io' ? new SclabError('dataset', `${manifest.dataset.path}: cannot read the run's dataset to check it is unchanged (${err.message})`) : err;
+      });
+      checkDatasetUnchanged(manifest, sha256);
+      return undefined;
+    }
+    const loaded = await loadDataset(manifest.dataset.path, { format: recordedFormat(manifest, runDir), signal });
+    checkDatasetUnchanged(manifest, loaded.sha256);
+    return applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
   }
 
   private async openBackend(chosen: SessionBackend, requestTimeoutMs: number, concurrency: number): Promise<Backend> {

@@ -4,6 +4,7 @@ import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
 import { isCanonicalRoundRecord, RoundRecordSchema, type RoundRecord } from '../model/record';
 import { shareStrings } from '../util/shareStrings';
+import { analysisItem } from '../analysis/analysisItem';
 import { ItemSchema, type Item } from '../model/item';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 
@@ -231,8 +232,11 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
   return { ...state, tornBytes };
 }
 
-/** The items a run planned (written when it started); [] for a run folder without the file. */
-export async function readItems(runDir: string): Promise<Item[]> {
+/**
+ * The items a run planned (written when it started); [] for a run folder without the file. `forAnalysis`: each as
+ * analysis reads it (`analysisItem`: no template text), for a reader that only computes statistics.
+ */
+export async function readItems(runDir: string, opts: { forAnalysis?: boolean } = {}): Promise<Item[]> {
   const file = path.join(runDir, ITEMS_FILE);
   let fh: fs.FileHandle;
   try {
@@ -256,7 +260,7 @@ export async function readItems(runDir: string): Promise<Item[]> {
     }
     const parsed = ItemSchema.safeParse(json);
     if (!parsed.success) throw new SclabError('io', `${file}:${lineNo}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
-    items.push(shareStrings(parsed.data, strings));
+    items.push(shareStrings(opts.forAnalysis ? analysisItem(parsed.data) : parsed.data, strings));
   };
   try {
     const rest = await forEachLine(fh, (line) => take(line));
