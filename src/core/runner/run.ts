@@ -14,7 +14,7 @@ import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
 import { ItemFile } from './item-file';
-import { ITEMS_FILE, RunStore, type ResumeState } from './store';
+import { ITEMS_FILE, RunStore, type ResumeState, type StagedItems } from './store';
 import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
@@ -70,9 +70,12 @@ export function newRunId(exp: Experiment, now = new Date()): string {
   return `${stamp}-${name}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Starts a new run folder under `outDir` and runs it to the end (or to cancellation). */
+/**
+ * Starts a new run folder under `outDir` and runs it to the end (or to cancellation). `items`: the planned items, or
+ * staged ones (`stageExperiment`), which the run folder takes over.
+ */
 export async function startRun(
-  opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[]; settings: RunSettings; runId?: string },
+  opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[] | StagedItems; settings: RunSettings; runId?: string },
 ): Promise<RunResult> {
   const description = await opts.backend.connect(opts.signal);
   // a bad probe or scorer fails here, before a run folder exists
@@ -250,6 +253,7 @@ async function drive({ store, opts, description, extensions, items, resume, cach
     if (items instanceof ItemFile) await items.close();
   }
   await writing;
+
 
   const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last

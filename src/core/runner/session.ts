@@ -8,7 +8,7 @@ import type { BackendRef, Experiment } from '../model/experiment';
 import type { BackendDescription, RunManifest } from '../model/manifest';
 import type { Item } from '../model/item';
 import type { RunProgress } from './execute';
-import { prepareExperiment } from './prepare';
+import { discardStaged, stageExperiment } from './prepare';
 import { roundExtensionsFor, type RoundExtensionSet } from './round-extensions';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from './run';
 import { ITEMS_FILE, readManifest } from './store';
@@ -104,7 +104,17 @@ export class RunSession implements AsyncDisposable {
   async start(req: StartRequest): Promise<RunResult> {
     const { host } = this;
     host.onStage?.('reading the dataset');
-    const prepared = await prepareExperiment({ file: req.file, preset: req.preset, rounds: req.rounds, limit: req.limit, signal: host.signal });
+    // the items go to a file as they are read, which the run folder takes over: the run never holds its dataset
+    const prepared = await stageExperiment({ file: req.file, preset: req.preset, rounds: req.rounds, limit: req.limit, signal: host.signal });
+    try {
+      return await this.startStaged(req, prepared);
+    } finally {
+      await discardStaged(prepared.items);
+    }
+  }
+
+  private async startStaged(req: StartRequest, prepared: Awaited<ReturnType<typeof stageExperiment>>): Promise<RunResult> {
+    const { host } = this;
     if (prepared.warnings.length > 0) host.onWarnings?.(prepared.warnings);
     const adjusted = req.adjust ? await req.adjust(prepared.experiment, host.signal) : prepared.experiment;
     const chosen = req.backend(adjusted);
