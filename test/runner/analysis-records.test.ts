@@ -12,6 +12,7 @@ import { cell, indexRun, roundsOf } from '../../src/core/analysis/runIndex';
 import type { RoundRecord } from '../../src/core/model/record';
 import { recordsToCsv } from '../../src/core/report/csv';
 import { readAnalysisRecords, readRecordsAt } from '../../src/core/runner/analysis-records';
+import { RecordTable } from '../../src/core/analysis/recordTable';
 import { readItems, readManifest, readRecords, readResumeState } from '../../src/core/runner/store';
 import { itemDetail, itemText } from '../../src/core/viewer/pages';
 import type { SamplesResult } from '../../src/core/viewer/protocol';
@@ -135,6 +136,34 @@ describe('analysis from the streaming, slimmed read', () => {
     expect(expected?.conditions[0]?.rounds[0]?.user).toContain('grandfather');
     expect(expected?.conditions[0]?.rounds[0]?.prefill).toBe('The answer is');
     expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
+  });
+
+  it('keeps values of any size exactly in its narrow integer columns (widened as they grow: one byte, two, four)', () => {
+    const table = new RecordTable();
+    const made: RoundRecord[] = [];
+    // 150 cells, 10,000 distinct error messages, 400 finish reasons, attempts past 65,535, ranks and option lists past 127
+    for (let i = 0; i < 40_000; i++) {
+      const r: RoundRecord = {
+        itemId: `i${i % 300}`,
+        condition: `c${i % 150}`,
+        round: i % 3,
+        messages: [],
+        prefill: '',
+        response: '',
+        answer: i % 5 === 0 ? null : { index: i % 7, label: `(${String.fromCharCode(97 + (i % 7))})` },
+        correct: i % 5 === 0 ? null : i % 2 === 0,
+        latencyMs: i / 7,
+        attempts: i < 20_000 ? 1 + (i % 3) : 70_000 + i,
+        cached: false,
+        at: '',
+        ...(i % 4 === 1 ? { error: { code: 'http_5xx', message: `failure ${i}` } } : {}),
+        ...(i % 4 === 2 ? { optionScores: { method: 'exact' as const, logprobs: Array.from({ length: 2 + (i % 200) }, (_, k) => -k / 3), goldRank: 1 + (i % 200) } } : {}),
+        ...(i % 6 === 0 ? { finishReason: `reason-${i % 400}` } : {}),
+      };
+      made.push(r);
+      table.add(r);
+    }
+    expect([...table.records()]).toEqual(made);
   });
 
   it('holds the same rows when told how many to expect: exactly, too few, or more than the file can hold', async () => {
