@@ -319,6 +319,12 @@ export class RecordTable {
     return r;
   }
 
+  /** The row's `correct`, as its record has it. */
+  correctAt(row: number): boolean | null {
+    const c = this.correct[row]!;
+    return c < 0 ? null : c === 1;
+  }
+
   /** The row's gold rank, as goldRankOf gives it for the row's record and item. */
   goldRank(row: number): GoldRank | null {
     const rank = this.rank[row]!;
@@ -402,6 +408,12 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
 
   has(id: string): boolean {
     return this.rowAt(this.table.findItem(id)) >= 0;
+  }
+
+  /** `get(id)?.correct`, read from the column without building the record. */
+  correctOf(id: string): boolean | null | undefined {
+    const row = this.rowAt(this.table.findItem(id));
+    return row >= 0 ? this.table.correctAt(row) : undefined;
   }
 
   *keys(): MapIterator<string> {
