@@ -18,7 +18,8 @@ export async function loadRunSummary(
   read: { responses?: boolean } = {},
 ): Promise<{ manifest: RunManifest; summary: FullSummary; tornBytes: number; records: RecordTable; items: Item[] }> {
   const manifest = await readManifest(runDir);
-  const items = await readItems(runDir);
+  // statistics only (the CSV reads an item's options and gold, as the ranks do): no template text
+  const items = await readItems(runDir, { forAnalysis: true });
   const { table: records, tornBytes } = await readAnalysisRecords(runDir, items, { responses: read.responses === true || manifest.experiment.task === 'generation' });
   return { manifest, summary: analyzeRun(records, items, manifest.experiment, opts), tornBytes, records, items };
 }

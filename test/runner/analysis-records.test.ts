@@ -12,6 +12,7 @@ import { cell, indexRun, roundsOf } from '../../src/core/analysis/runIndex';
 import type { RoundRecord } from '../../src/core/model/record';
 import { recordsToCsv } from '../../src/core/report/csv';
 import { readAnalysisRecords, readRecordsAt } from '../../src/core/runner/analysis-records';
+import { RecordTable } from '../../src/core/analysis/recordTable';
 import { readItems, readManifest, readRecords, readResumeState } from '../../src/core/runner/store';
 import { itemDetail, itemText } from '../../src/core/viewer/pages';
 import type { SamplesResult } from '../../src/core/viewer/protocol';
@@ -107,6 +108,22 @@ describe('analysis from the streaming, slimmed read', () => {
 
     expect(recordsToCsv(ra.slim.table, ra.items, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
 
+    // the items as analysis reads them (no template text), as `report`, `compare` and a run's summary.json read them
+    const statItems = await readItems(a, { forAnalysis: true });
+    expect(statItems.map((i) => i.id)).toEqual(ra.items.map((i) => i.id));
+    expect(statItems.every((i) => Object.keys(i.fields).length === 0)).toBe(true);
+    expect(ra.items.every((i) => Object.keys(i.fields).length > 0)).toBe(true);
+    const statTable = (await readAnalysisRecords(a, statItems, { rows: ra.full.length, responses: true })).table;
+    expect(analyzeRun(statTable, statItems, ra.manifest.experiment, opts)).toEqual(whole);
+    expect(recordsToCsv(statTable, statItems, ra.manifest.experiment)).toBe(recordsToCsv(ra.full, ra.items, ra.manifest.experiment));
+    const statB = await readItems(b, { forAnalysis: true });
+    expect(compareRuns(statTable.index(statItems, ra.manifest.experiment), (await readAnalysisRecords(b, statB)).table.index(statB, rb.manifest.experiment), opts.bootstrap)).toEqual(
+      compareRuns(indexRun(ra.full, ra.items, ra.manifest.experiment), indexRun(rb.full, rb.items, rb.manifest.experiment), opts.bootstrap),
+    );
+    // the summary a finished run writes (summary.json, read with these items) is the same analysis
+    const written = createViewerService({ runDir: a, analysis: opts });
+    expect(await written.call('ranks')).toEqual(await createViewerService({ runDir: a, analysis: opts, cache: false, items: ra.items }).call('ranks'));
+
     const ix = (recs: RoundRecord[], r: typeof ra) => indexRun(recs, r.items, r.manifest.experiment);
     expect(compareRuns(ra.lean.table.index(ra.items, ra.manifest.experiment), rb.lean.table.index(rb.items, rb.manifest.experiment), opts.bootstrap)).toEqual(compareRuns(ix(ra.full, ra), ix(rb.full, rb), opts.bootstrap));
 
@@ -119,6 +136,34 @@ describe('analysis from the streaming, slimmed read', () => {
     expect(expected?.conditions[0]?.rounds[0]?.user).toContain('grandfather');
     expect(expected?.conditions[0]?.rounds[0]?.prefill).toBe('The answer is');
     expect(await createViewerService({ runDir: a, cache: false }).call('item', { itemId })).toEqual(expected);
+  });
+
+  it('keeps values of any size exactly in its narrow integer columns (widened as they grow: one byte, two, four)', () => {
+    const table = new RecordTable();
+    const made: RoundRecord[] = [];
+    // 150 cells, 10,000 distinct error messages, 400 finish reasons, attempts past 65,535, ranks and option lists past 127
+    for (let i = 0; i < 40_000; i++) {
+      const r: RoundRecord = {
+        itemId: `i${i % 300}`,
+        condition: `c${i % 150}`,
+        round: i % 3,
+        messages: [],
+        prefill: '',
+        response: '',
+        answer: i % 5 === 0 ? null : { index: i % 7, label: `(${String.fromCharCode(97 + (i % 7))})` },
+        correct: i % 5 === 0 ? null : i % 2 === 0,
+        latencyMs: i / 7,
+        attempts: i < 20_000 ? 1 + (i % 3) : 70_000 + i,
+        cached: false,
+        at: '',
+        ...(i % 4 === 1 ? { error: { code: 'http_5xx', message: `failure ${i}` } } : {}),
+        ...(i % 4 === 2 ? { optionScores: { method: 'exact' as const, logprobs: Array.from({ length: 2 + (i % 200) }, (_, k) => -k / 3), goldRank: 1 + (i % 200) } } : {}),
+        ...(i % 6 === 0 ? { finishReason: `reason-${i % 400}` } : {}),
+      };
+      made.push(r);
+      table.add(r);
+    }
+    expect([...table.records()]).toEqual(made);
   });
 
   it('holds the same rows when told how many to expect: exactly, too few, or more than the file can hold', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { promises as fs, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +150,37 @@ describe('executeRun', () => {
     expect(new Set(keys).size).toBe(24);
     expect(second.chats.length).toBe(24 - before.length);
     expect(resumed.manifest.resumes).toHaveLength(1);
+  });
+
+  it('resumes from the run folder\'s items.jsonl, read on demand, when given no items; refuses one that lost items', async () => {
+    const file = dataset(6);
+    const prepared = await prepareExperiment({ file, rounds: 3 });
+    const cancelAt = async (n: number) => {
+      const ac = new AbortController();
+      let answered = 0;
+      const backend = new ScriptedBackend({ reply: () => (++answered === n && ac.abort(), ' (c)'), delayMs: 2 });
+      const run = await startRun({ outDir: mkdtempSync(path.join(tmpdir(), 'sclab-out-')), ...prepared, backend, settings, signal: ac.signal });
+      expect(run.status).toBe('cancelled');
+      return run.runDir;
+    };
+    const runDir = await cancelAt(7);
+    const before = (await readRecords(runDir)).records.length;
+    const second = new ScriptedBackend({ reply: () => ' (c)' });
+    const resumed = await resumeRun({ runDir, backend: second, cacheDir: null });
+    expect(resumed.status).toBe('completed');
+    const after = (await readRecords(runDir)).records;
+    expect(new Set(after.map((r) => `${r.itemId}/${r.condition}/${r.round}`)).size).toBe(24);
+    expect(after.map((r) => r.itemId).sort()).toEqual(prepared.items.flatMap((i) => Array<string>(4).fill(i.id)).sort());
+    expect(second.chats.length).toBe(24 - before);
+    // the conversations of the resumed chains are built from the items read back
+    expect(second.chats.some((c) => JSON.stringify(c).includes(prepared.items[5]!.fields.context!))).toBe(true);
+
+    const damaged = await cancelAt(3);
+    const itemsFile = path.join(damaged, 'items.jsonl');
+    const lines = (await fs.readFile(itemsFile, 'utf8')).trim().split('\n');
+    await fs.writeFile(itemsFile, lines.slice(0, -1).join('\n') + '\n');
+    await expect(resumeRun({ runDir: damaged, backend: new ScriptedBackend(), cacheDir: null })).rejects.toThrow(/holds 5 items, but the run planned 6/);
+    expect((await readManifest(damaged)).status).toBe('cancelled');
   });
 
   it('reuses identical requests from the response cache in a new run', async () => {

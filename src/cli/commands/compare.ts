@@ -40,7 +40,7 @@ export function registerCompareCommand(program: Command): void {
     const opts = analysisOptions(flags);
     const load = async (dir: string) => {
       const m = await readManifest(dir);
-      const items = await readItems(dir);
+      const items = await readItems(dir, { forAnalysis: true });
       const { table: records } = await readAnalysisRecords(dir, items, { responses: m.experiment.task === 'generation' });
       return records.index(items, m.experiment);
     };

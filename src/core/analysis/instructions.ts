@@ -54,16 +54,20 @@ export function instructionTable(ix: RunIndex, bands: ReadonlyMap<string, Band>,
   const base = baselineOf(ix) ?? null;
   const baselineOutput = base ? outputOf(cell(ix, base, 0).values(), generation, key).value : null;
   const rows: InstructionRow[] = conds.map((c) => {
-    const recs = [...cell(ix, c, 0).values()];
-    const { value, n } = outputOf(recs, generation, key);
+    const { value, n } = outputOf(cell(ix, c, 0).values(), generation, key);
     const change = value !== null && baselineOutput !== null ? value - baselineOutput : null;
     const probeLevel: Record<string, number | null> = {};
     for (const [name, band] of bands) {
-      const xs = recs.flatMap((r) => {
+      // the cell walked afresh per probe, not held as an array of records (a table builds each as it is read)
+      let sum = 0;
+      let k = 0;
+      for (const r of cell(ix, c, 0).values()) {
         const v = r.error ? null : bandScore(r.probes?.[name], band, opts.measure ?? 'cosine');
-        return v === null ? [] : [v];
-      });
-      probeLevel[name] = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+        if (v === null) continue;
+        sum += v;
+        k++;
+      }
+      probeLevel[name] = k ? sum / k : null;
     }
     return { condition: c, n, output: value, change, effectiveness: change === null ? null : generation ? -change : change, probeLevel };
   });

@@ -186,7 +186,8 @@ export function layerRoundMatrix(ix: RunIndex, probe: string, condition: string,
   const layers = probeLayers(ix, probe);
   if (layers.length === 0 || rounds.length === 0) return null;
   const cols = rounds.map((r) => {
-    const list = [...cell(ix, condition, r).values()].flatMap((rec) => (!rec.error && rec.probes?.[probe] ? [rec.probes[probe]] : []));
+    const list: ProbeScores[] = [];
+    for (const rec of cell(ix, condition, r).values()) if (!rec.error && rec.probes?.[probe]) list.push(rec.probes[probe]);
     return meanPerLayer(list, layers, (p) => values(p, measure));
   });
   if (cols.every((col) => col.every((v) => v === null))) return null;
@@ -208,11 +209,16 @@ export function bandSeries(ix: RunIndex, bands: ReadonlyMap<string, Band>, measu
   const out: BandSeries[] = [];
   for (const [probe, band] of bands) {
     const point = (c: string, round: number) => {
-      const xs = [...cell(ix, c, round).values()].flatMap((r) => {
+      // the cell walked, not held as an array of records (a table builds each as it is read)
+      let sum = 0;
+      let n = 0;
+      for (const r of cell(ix, c, round).values()) {
         const s = r.error ? null : bandScore(r.probes?.[probe], band, measure);
-        return s === null ? [] : [s];
-      });
-      return { round, mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null, n: xs.length };
+        if (s === null) continue;
+        sum += s;
+        n++;
+      }
+      return { round, mean: n ? sum / n : null, n };
     };
     const conditions = ix.conditions.map((c) => ({ condition: c, points: roundsOf(ix, c).map((r) => point(c, r)) })).filter((c) => c.points.some((p) => p.n > 0));
     if (conditions.length === 0) continue;

@@ -124,6 +124,11 @@ export function rankTransitions(ix: RunIndex): RankTransition[] {
   return out;
 }
 
+/** A cell's `get(id)?.correct`: from a table's column where the cell is a table's, without building records. */
+function correctness(m: ReadonlyMap<string, RoundRecord>): (id: string) => boolean | null | undefined {
+  return m instanceof CellRecords ? (id) => m.correctOf(id) : (id) => m.get(id)?.correct;
+}
+
 export interface FlipCounts {
   condition: string;
   /** items judged in every round of the condition */
@@ -148,8 +153,9 @@ export function correctnessFlips(ix: RunIndex): FlipCounts[] {
     const cells = rounds.map((r) => cell(ix, c, r));
     const f: FlipCounts = { condition: c, items: 0, stayedCorrect: 0, stayedWrong: 0, correctToWrong: 0, wrongToCorrect: 0, wavering: 0, incomplete: 0 };
     const ids = new Set(cells.flatMap((m) => [...m.keys()]));
+    const correct = cells.map(correctness);
     for (const id of ids) {
-      const seq = cells.map((m) => m.get(id)?.correct ?? null);
+      const seq = correct.map((of) => of(id) ?? null);
       if (seq.some((v) => v === null)) {
         f.incomplete++;
         continue;
@@ -214,9 +220,9 @@ export function rankSplit(ix: RunIndex, opts: BootstrapOptions = {}): RankSplitR
           method: methodLabel(methods.get(rank)!),
           items: ids.length,
           rounds: rounds.map((round) => {
-            const m = cell(ix, c, round);
+            const correctOf = correctness(cell(ix, c, round));
             const values = ids.flatMap((id) => {
-              const v = m.get(id)?.correct;
+              const v = correctOf(id);
               return v === null || v === undefined ? [] : [v ? 1 : 0];
             });
             const ci = bootstrapMean(values, opts);

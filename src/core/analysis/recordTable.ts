@@ -1,5 +1,6 @@
 // Browser-safe: a run's records as analysis reads them, held as columns of typed arrays (one row per line of
-// records.jsonl), so that a million records analyse in bounded memory (about 60 bytes a row, no object per record).
+// records.jsonl), so that a million records analyse in bounded memory (no object per record: about 30 bytes a row,
+// and 8 a option score; the columns of small integers take one byte a row until a value needs more, see `put`).
 //
 // What is kept, per row: the item (an index into the item table), the cell (condition × round), the parsed answers
 // (indices into a table of shared answer objects), correct, latency, attempts, cached, the finish reason and the
@@ -36,7 +37,21 @@ const ANSWER_ABSENT = -2;
 const CENSORED = 4;
 const REMEMBER = 8;
 
-type Column = Int32Array | Int8Array | Uint8Array | Float64Array;
+type Column = Int32Array | Int16Array | Int8Array | Uint8Array | Float64Array;
+/** a column of small integers (indices into small tables, counts): as narrow as its values allow */
+type IntColumn = Int8Array | Int16Array | Int32Array;
+
+/**
+ * Stores `v` at row `i` of an integer column, first widening the column (Int8 → Int16 → Int32) when `v` does not fit;
+ * returns the column to keep. Most such columns hold a few distinct values (cells, answers, finish reasons, attempts,
+ * ranks), so they take one byte a row instead of four, and still hold any value exactly.
+ */
+function put(a: IntColumn, i: number, v: number): IntColumn {
+  const fits = a instanceof Int8Array ? v >= -128 && v <= 127 : a instanceof Int16Array ? v >= -32768 && v <= 32767 : true;
+  const col = fits ? a : v >= -32768 && v <= 32767 ? Int16Array.from(a) : Int32Array.from(a);
+  col[i] = v;
+  return col;
+}
 
 /** Grows a typed array to hold at least `n` elements (half as many again, so that adding rows is amortised). */
 function grownByHalf<T extends Column>(a: T, n: number): T {
@@ -94,20 +109,20 @@ export class RecordTable {
   readonly conditions: string[] = [];
 
   private item = new Int32Array(0);
-  private cellOf = new Int32Array(0);
-  private answer = new Int32Array(0);
-  private answerFirst = new Int32Array(0);
+  private cellOf: IntColumn = new Int8Array(0);
+  private answer: IntColumn = new Int8Array(0);
+  private answerFirst: IntColumn = new Int8Array(0);
   /** -1 null, 0 false, 1 true */
   private correct = new Int8Array(0);
   private latency = new Float64Array(0);
-  private attempts = new Int32Array(0);
+  private attempts: IntColumn = new Int8Array(0);
   private cached = new Uint8Array(0);
   /** index into strings, -1 absent */
-  private finish = new Int32Array(0);
+  private finish: IntColumn = new Int8Array(0);
   /** index into errors, -1 none */
-  private error = new Int32Array(0);
+  private error: IntColumn = new Int8Array(0);
   /** the row's gold rank (goldRankOf with its item), 0 = null */
-  private rank = new Int32Array(0);
+  private rank: IntColumn = new Int8Array(0);
   /** the rank's method, censored, and whether the row's record must remember it (see the bits above) */
   private rankInfo = new Uint8Array(0);
   private readonly items: readonly Item[] | undefined;
@@ -116,9 +131,9 @@ export class RecordTable {
   /** option scores: 0 none, else method index + 1 */
   private osMethod = new Uint8Array(0);
   /** option scores' goldRank, -1 null */
-  private osGold = new Int32Array(0);
+  private osGold: IntColumn = new Int8Array(0);
   private osStart = new Int32Array(0);
-  private osLength = new Int32Array(0);
+  private osLength: IntColumn = new Int8Array(0);
   private pool = new Float64Array(0);
   private poolSize = 0;
   private readonly osExtras = new Map<number, OptionExtras>();
@@ -185,28 +200,28 @@ export class RecordTable {
     const itemIx = this.itemIndexOf(r.itemId);
     const c = this.cellFor(r.condition, r.round);
     this.item[row] = itemIx;
-    this.cellOf[row] = c;
-    this.answer[row] = this.answerId(r.answer);
-    this.answerFirst[row] = this.answerId(r.answerFirstOption);
+    this.cellOf = put(this.cellOf, row, c);
+    this.answer = put(this.answer, row, this.answerId(r.answer));
+    this.answerFirst = put(this.answerFirst, row, this.answerId(r.answerFirstOption));
     this.correct[row] = r.correct === null ? -1 : r.correct ? 1 : 0;
     this.latency[row] = r.latencyMs;
-    this.attempts[row] = r.attempts;
+    this.attempts = put(this.attempts, row, r.attempts);
     this.cached[row] = r.cached ? 1 : 0;
-    this.finish[row] = r.finishReason === undefined ? -1 : this.share(r.finishReason);
-    this.error[row] = r.error ? this.errors.id(`${r.error.code}\u0000${r.error.message}`, () => ({ code: this.strings.values[this.share(r.error!.code)]!, message: r.error!.message })) : -1;
+    this.finish = put(this.finish, row, r.finishReason === undefined ? -1 : this.share(r.finishReason));
+    this.error = put(this.error, row, r.error ? this.errors.id(`${r.error.code}\u0000${r.error.message}`, () => ({ code: this.strings.values[this.share(r.error!.code)]!, message: r.error!.message })) : -1);
     const os = r.optionScores;
     const g = goldRankOf(r, this.rankItems?.get(r.itemId));
-    this.rank[row] = g ? g.rank : 0;
+    this.rank = put(this.rank, row, g ? g.rank : 0);
     // the row's record must remember a rank read from its top-k alternatives (they are not kept); a recorded exact
     // or label-logprob rank is what goldRankOf returns before it looks at them, and the option scores give it again
     const remember = r.topLogprobs !== undefined && !(os && os.method !== 'approximate' && os.goldRank !== null);
     this.rankInfo[row] = (g ? METHODS.indexOf(g.method) | (g.censored ? CENSORED : 0) : 0) | (remember ? REMEMBER : 0);
     if (os) {
       this.osMethod[row] = METHODS.indexOf(os.method) + 1;
-      this.osGold[row] = os.goldRank === null ? -1 : os.goldRank;
+      this.osGold = put(this.osGold, row, os.goldRank === null ? -1 : os.goldRank);
       if (this.poolSize + os.logprobs.length > this.pool.length) this.pool = grownByHalf(this.pool, this.poolSize + os.logprobs.length);
       this.osStart[row] = this.poolSize;
-      this.osLength[row] = os.logprobs.length;
+      this.osLength = put(this.osLength, row, os.logprobs.length);
       for (const v of os.logprobs) this.pool[this.poolSize++] = v === null ? NaN : v;
       if (os.tokenCounts !== undefined || os.aggregate !== undefined) {
         const extras: OptionExtras = {};
@@ -304,6 +319,12 @@ export class RecordTable {
     return r;
   }
 
+  /** The row's `correct`, as its record has it. */
+  correctAt(row: number): boolean | null {
+    const c = this.correct[row]!;
+    return c < 0 ? null : c === 1;
+  }
+
   /** The row's gold rank, as goldRankOf gives it for the row's record and item. */
   goldRank(row: number): GoldRank | null {
     const rank = this.rank[row]!;
@@ -387,6 +408,12 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
 
   has(id: string): boolean {
     return this.rowAt(this.table.findItem(id)) >= 0;
+  }
+
+  /** `get(id)?.correct`, read from the column without building the record. */
+  correctOf(id: string): boolean | null | undefined {
+    const row = this.rowAt(this.table.findItem(id));
+    return row >= 0 ? this.table.correctAt(row) : undefined;
   }
 
   *keys(): MapIterator<string> {

@@ -22,9 +22,13 @@ function matches(value: unknown, wanted: Array<string | number | boolean>): bool
   return wanted.some((w) => w === value || (typeof value !== 'object' && String(w) === String(value)));
 }
 
+/** Does every filter key of the item have one of the listed values? */
+export function itemMatches(item: Item, filter?: ItemFilter): boolean {
+  return filter === undefined || Object.entries(filter).every(([k, vs]) => matches(itemValue(item, k), vs));
+}
+
 /** Keep the items whose every filter key has one of the listed values, then the first `limit` of them. */
 export function applyFilter(items: Item[], filter?: ItemFilter, limit?: number): Item[] {
-  const entries = Object.entries(filter ?? {});
-  const kept = entries.length === 0 ? items : items.filter((it) => entries.every(([k, vs]) => matches(itemValue(it, k), vs)));
+  const kept = Object.keys(filter ?? {}).length === 0 ? items : items.filter((it) => itemMatches(it, filter));
   return limit === undefined ? kept : kept.slice(0, Math.max(0, limit));
 }

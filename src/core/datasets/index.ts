@@ -17,7 +17,7 @@ import type { DatasetEvent, DatasetFormat, LoadedDataset, ReadOptions, Validatio
 export type { DatasetEvent, DatasetFormat, LoadedDataset, ReadOptions, RequestedFormat, ValidationReport } from './types';
 export { DATASET_FORMATS } from './types';
 export { detectFormat, resolveFormat } from './detect';
-export { applyFilter, itemValue } from './filter';
+export { applyFilter, itemMatches, itemValue } from './filter';
 export type { ItemFilter } from './filter';
 export { DatasetFileError } from './diagnostics';
 
@@ -93,15 +93,24 @@ export async function* readDataset(path: string, opts: ReadOptions = {}): AsyncG
 
 /** Reads a whole dataset into memory, hashing the file's bytes on the way. */
 export async function loadDataset(path: string, opts: ReadOptions = {}): Promise<LoadedDataset> {
+  const items: Item[] = [];
+  const read = await foldDataset(path, (item) => void items.push(item), opts);
+  return { ...read, items };
+}
+
+/**
+ * Streams a dataset's items, in order, to `take` (awaited before the next is read), hashing the file's bytes on the
+ * way; keeps nothing of the items (a run writes them to its items.jsonl as they come).
+ */
+export async function foldDataset(path: string, take: (item: Item) => void | Promise<void>, opts: ReadOptions = {}): Promise<Omit<LoadedDataset, 'items'>> {
   const format = await resolveFormat(path, opts.format ?? 'auto');
   const hash = createHash('sha256');
-  const items: Item[] = [];
   const diagnostics: Diagnostic[] = [];
   for await (const ev of readResolved(path, format, opts.signal, (c) => hash.update(c))) {
-    if ('item' in ev) items.push(ev.item);
+    if ('item' in ev) await take(ev.item);
     else diagnostics.push(ev.diagnostic);
   }
-  return { path, format, sha256: hash.digest('hex'), items, diagnostics };
+  return { path, format, sha256: hash.digest('hex'), diagnostics };
 }
 
 /** Checks a dataset without keeping its items; whole-file problems become a diagnostic instead of an exception. */

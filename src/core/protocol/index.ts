@@ -5,6 +5,6 @@ export { experimentJsonSchema, EXPERIMENT_JSON_SCHEMA_PATH } from './experimentJ
 export { StrictExperimentSchema } from './experimentSchema';
 export { parseExperimentYaml, experimentToYaml, formatExperimentDiagnostic, sourceOf } from './experimentYaml';
 export { PRESET_NAMES, getPreset, defaultExperiment, presetForFormat, type PresetOptions } from './presets';
-export { checkTemplatesAgainstItems } from './templateCheck';
+export { checkTemplatesAgainstItems, ItemShapes } from './templateCheck';
 export { renderTemplate, renderChoices, templateSlots, choiceLabelsOf, type TemplateSlot } from './templates';
 export type { SourceLocator } from './yamlLocator';

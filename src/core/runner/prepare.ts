@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { applyFilter, loadDataset } from '../datasets';
+import { foldDataset, itemMatches } from '../datasets';
 import { formatDiagnostic, type Item } from '../model/item';
 import { SclabError } from '../model/errors';
 import type { Experiment, ScorerRef } from '../model/experiment';
-import { checkTemplatesAgainstItems, defaultExperiment, getPreset, loadExperimentFile, presetForFormat } from '../protocol';
+import { checkTemplatesAgainstItems, defaultExperiment, ItemShapes, getPreset, loadExperimentFile, presetForFormat } from '../protocol';
 import type { DatasetInfo } from './run';
 import { shareStrings } from '../util/shareStrings';
+import { BatchedWriter, type StagedItems } from './store';
 
 export interface ExperimentInput {
   /** a dataset file or an experiment file (*.sclab.yaml) */
@@ -42,9 +46,48 @@ export function withRounds(exp: Experiment, rounds: number): Experiment {
 
 /**
  * Turns what the user pointed at into a validated experiment and its items, before anything is written: a bad
- * dataset or experiment fails here and leaves no half-made run folder behind.
+ * dataset or experiment fails here and leaves no half-made run folder behind. The items are held in memory (one copy
+ * of each repeated string); a run starts from `stageExperiment`, which holds none of them.
  */
 export async function prepareExperiment(input: ExperimentInput): Promise<PreparedExperiment> {
+  const strings = new Map<string, string>();
+  const items: Item[] = [];
+  const prepared = await readExperiment(input, (item) => void items.push(shareStrings(item, strings)));
+  return { ...prepared, items };
+}
+
+/**
+ * `prepareExperiment` with the items written as they are read, in items.jsonl's form, to a file of their own (in
+ * the temporary folder; the run folder takes it over, `RunStore.create`): a run never holds its dataset, so its
+ * memory does not grow with it. The caller removes the file if no run takes it (`discardStaged`).
+ */
+export async function stageExperiment(input: ExperimentInput): Promise<Omit<PreparedExperiment, 'items'> & { items: StagedItems }> {
+  const file = path.join(tmpdir(), `sclab-items-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
+  const fh = await fs.open(file, 'wx');
+  try {
+    const out = new BatchedWriter(fh);
+    const prepared = await readExperiment(input, (item) => out.write(JSON.stringify(item) + '\n'));
+    await out.flush();
+    await fh.sync();
+    await fh.close();
+    return { ...prepared, items: { file, length: prepared.count } };
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await discardStaged({ file, length: 0 });
+    throw err;
+  }
+}
+
+/** Removes staged items no run took over (a no-op for those a run folder took). */
+export async function discardStaged(items: StagedItems): Promise<void> {
+  await fs.rm(items.file, { force: true });
+}
+
+/**
+ * The one pass of both: the experiment, and its items in order to `take` (filtered and limited), checked as they
+ * stream by; nothing of the items is kept but their shapes (ItemShapes: a few items) and their kinds.
+ */
+async function readExperiment(input: ExperimentInput, take: (item: Item) => void | Promise<void>): Promise<Omit<PreparedExperiment, 'items'> & { count: number }> {
   let given: Experiment | undefined;
   if (isExperimentFile(input.file)) {
     given = withAbsolutePaths(await loadExperimentFile(input.file), path.dirname(path.resolve(input.file)));
@@ -52,35 +95,51 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
   } else if (input.preset) {
     given = getPreset(input.preset, input.file, { rounds: input.rounds });
   }
-  const loaded = await loadDataset(given?.dataset.path ?? input.file, { format: given?.dataset.format ?? 'auto', signal: input.signal });
+  // known before the items: the given experiment's filter (a default experiment has none) and the limit
+  const filter = given?.dataset.filter;
+  const limit = input.limit ?? given?.dataset.limit;
+  /** the kinds of every item read (a default experiment's task), and of those kept: how many, and the first */
+  const kinds = new Set<Item['kind']>();
+  const kept = new Map<Item['kind'], { n: number; first: Item }>();
+  const shapes = new ItemShapes();
+  const loaded = await foldDataset(
+    given?.dataset.path ?? input.file,
+    async (item) => {
+      kinds.add(item.kind);
+      if (!itemMatches(item, filter) || (limit !== undefined && shapes.items >= Math.max(0, limit))) return;
+      const k = kept.get(item.kind);
+      if (k) k.n++;
+      else kept.set(item.kind, { n: 1, first: item });
+      shapes.add(item);
+      await take(item);
+    },
+    { format: given?.dataset.format ?? 'auto', signal: input.signal },
+  );
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
   if (errors.length > 0) {
     throw new SclabError('dataset', `${loaded.path}: ${errors.length} error(s); nothing was run:\n  ${listDiagnostics(errors)}`);
   }
   const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
-  let exp = given ?? defaultFor(input, loaded.format, loaded.items);
+  let exp = given ?? defaultFor(input, loaded.format, kinds);
   if (input.limit !== undefined) exp = { ...exp, dataset: { ...exp.dataset, limit: input.limit } };
   exp = withDefaultScorer(exp);
 
-  // the run holds its items to the end: one copy of each repeated string (labels, choices, questions, metadata)
-  const strings = new Map<string, string>();
-  const items = applyFilter(loaded.items, exp.dataset.filter, exp.dataset.limit).map((i) => shareStrings(i, strings));
-  if (items.length === 0) throw new SclabError('dataset', `${loaded.path}: no items left after the filter ${JSON.stringify(exp.dataset.filter ?? {})}`);
-  const wrongKind = items.filter((i) => i.kind !== exp.task);
-  if (wrongKind.length > 0) {
-    const first = wrongKind[0]!;
+  if (shapes.items === 0) throw new SclabError('dataset', `${loaded.path}: no items left after the filter ${JSON.stringify(exp.dataset.filter ?? {})}`);
+  const wrongKind = [...kept].find(([kind]) => kind !== exp.task)?.[1];
+  if (wrongKind) {
+    const first = wrongKind.first;
     throw new SclabError(
       'config',
-      `${first.source.file}:${first.source.line}:1: item ${first.id} is a ${first.kind} item but the experiment's task is ${exp.task} (${wrongKind.length} such item(s))`,
+      `${first.source.file}:${first.source.line}:1: item ${first.id} is a ${first.kind} item but the experiment's task is ${exp.task} (${wrongKind.n} such item(s))`,
     );
   }
-  const templateProblems = checkTemplatesAgainstItems(exp, items).map(formatDiagnostic);
+  const templateProblems = checkTemplatesAgainstItems(exp, shapes).map(formatDiagnostic);
   if (templateProblems.length > 0) throw new SclabError('config', `the experiment's templates do not fit the data:\n  ${listDiagnostics(templateProblems)}`);
   return {
     experiment: exp,
     dataset: { path: path.resolve(loaded.path), sha256: loaded.sha256, format: loaded.format },
-    items,
     warnings,
+    count: shapes.items,
   };
 }
 
@@ -108,8 +167,7 @@ function withAbsolutePaths(exp: Experiment, baseDir: string): Experiment {
 }
 
 /** Without an experiment file or preset: baseline + self-correct in the paper's wording for the data's task. */
-function defaultFor(input: ExperimentInput, format: string, items: Item[]): Experiment {
-  const kinds = new Set(items.map((i) => i.kind));
+function defaultFor(input: ExperimentInput, format: string, kinds: ReadonlySet<Item['kind']>): Experiment {
   if (kinds.size > 1) {
     throw new SclabError('config', `${input.file} mixes multiple-choice and generation items; run them with an experiment file whose dataset.filter picks one kind (e.g. filter: {kind: [mcq]})`);
   }

@@ -14,7 +14,7 @@ import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
 import { ItemFile } from './item-file';
-import { RunStore, type ResumeState } from './store';
+import { ITEMS_FILE, RunStore, type ResumeState, type StagedItems } from './store';
 import { publicExperiment } from './public-experiment';
 
 export interface RunSettings {
@@ -70,9 +70,12 @@ export function newRunId(exp: Experiment, now = new Date()): string {
   return `${stamp}-${name}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Starts a new run folder under `outDir` and runs it to the end (or to cancellation). */
+/**
+ * Starts a new run folder under `outDir` and runs it to the end (or to cancellation). `items`: the planned items, or
+ * staged ones (`stageExperiment`), which the run folder takes over.
+ */
 export async function startRun(
-  opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[]; settings: RunSettings; runId?: string },
+  opts: Common & { outDir: string; experiment: Experiment; dataset: DatasetInfo; items: Item[] | StagedItems; settings: RunSettings; runId?: string },
 ): Promise<RunResult> {
   const description = await opts.backend.connect(opts.signal);
   // a bad probe or scorer fails here, before a run folder exists
@@ -122,13 +125,15 @@ export async function startRun(
 }
 
 /**
- * Finishes a cancelled, failed or killed run: recorded lines are kept and never asked for again. The caller
- * reloads the dataset (checking it against the manifest with `checkDatasetUnchanged`) and builds the backend.
+ * Finishes a cancelled, failed or killed run: recorded lines are kept and never asked for again. The caller checks
+ * the dataset against the manifest (`checkDatasetUnchanged`) and builds the backend. `items`: the planned items, or
+ * undefined to read them on demand from the run folder's items.jsonl (what the run planned), as a new run does.
  */
 export async function resumeRun(
-  opts: Common & { runDir: string; items: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs' | 'maxRpm' | 'maxTpm'>> },
+  opts: Common & { runDir: string; items?: Item[]; cacheDir: string | null; settings?: Partial<Pick<RunSettings, 'concurrency' | 'requestTimeoutMs' | 'maxRpm' | 'maxTpm'>> },
 ): Promise<RunResult> {
   const { store, resume } = await RunStore.open(opts.runDir);
+  let items: Item[] | ItemFile | undefined;
   try {
     const description = await opts.backend.connect(opts.signal);
     const before = store.current.backend;
@@ -137,6 +142,8 @@ export async function resumeRun(
     }
     // a probe or scorer that cannot be loaded fails here, before the run is marked running again
     const extensions = opts.extensions ? await opts.extensions(description) : [];
+    // a run folder whose items.jsonl lost items fails here too
+    items = opts.items ?? (await plannedItems(opts.runDir, store.current));
     await store.updateManifest((m) => ({
       ...m,
       status: 'running',
@@ -158,15 +165,29 @@ export async function resumeRun(
       opts: { ...opts, experiment: m.experiment, settings: { ...m.settings, cacheDir: opts.cacheDir } },
       description: before,
       extensions,
-      items: opts.items,
+      items,
       resume,
       cacheDir: m.settings.cache ? opts.cacheDir : null,
       retry,
     });
   } catch (err) {
-    if (!store.closed) await store.close();
+    // drive closes what it was given; before it, this does
+    if (!store.closed) {
+      if (items instanceof ItemFile) await items.close();
+      await store.close();
+    }
     throw err;
   }
+}
+
+/** The run folder's items.jsonl, read on demand; it must hold the items the manifest counted. */
+async function plannedItems(runDir: string, m: RunManifest): Promise<ItemFile> {
+  const items = await ItemFile.open(runDir);
+  if (items.length !== m.dataset.items) {
+    await items.close();
+    throw new SclabError('io', `${path.join(runDir, ITEMS_FILE)} holds ${items.length} items, but the run planned ${m.dataset.items}; the run store was edited or corrupted`);
+  }
+  return items;
 }
 
 export function checkDatasetUnchanged(manifest: RunManifest, sha256: string): void {
@@ -232,6 +253,8 @@ async function drive({ store, opts, description, extensions, items, resume, cach
     if (items instanceof ItemFile) await items.close();
   }
   await writing;
+
+
   const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last
   // progress is what records.jsonl holds

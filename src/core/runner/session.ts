@@ -1,16 +1,18 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, SecretProvider } from '../backends/backend';
 import { applyFilter, loadDataset } from '../datasets';
 import { DATASET_FORMATS, type DatasetFormat } from '../datasets/types';
-import { SclabError } from '../model/errors';
+import { isSclabError, SclabError } from '../model/errors';
 import type { BackendRef, Experiment } from '../model/experiment';
 import type { BackendDescription, RunManifest } from '../model/manifest';
 import type { Item } from '../model/item';
 import type { RunProgress } from './execute';
-import { prepareExperiment } from './prepare';
+import { discardStaged, stageExperiment } from './prepare';
 import { roundExtensionsFor, type RoundExtensionSet } from './round-extensions';
 import { checkDatasetUnchanged, resumeRun, startRun, type RunResult } from './run';
-import { readManifest } from './store';
+import { ITEMS_FILE, readManifest } from './store';
+import { sha256File } from '../engine/hf/hash';
 import { responseCacheDir } from './backend-ref';
 
 export { backendRefFromManifest, responseCacheDir } from './backend-ref';
@@ -102,7 +104,17 @@ export class RunSession implements AsyncDisposable {
   async start(req: StartRequest): Promise<RunResult> {
     const { host } = this;
     host.onStage?.('reading the dataset');
-    const prepared = await prepareExperiment({ file: req.file, preset: req.preset, rounds: req.rounds, limit: req.limit, signal: host.signal });
+    // the items go to a file as they are read, which the run folder takes over: the run never holds its dataset
+    const prepared = await stageExperiment({ file: req.file, preset: req.preset, rounds: req.rounds, limit: req.limit, signal: host.signal });
+    try {
+      return await this.startStaged(req, prepared);
+    } finally {
+      await discardStaged(prepared.items);
+    }
+  }
+
+  private async startStaged(req: StartRequest, prepared: Awaited<ReturnType<typeof stageExperiment>>): Promise<RunResult> {
+    const { host } = this;
     if (prepared.warnings.length > 0) host.onWarnings?.(prepared.warnings);
     const adjusted = req.adjust ? await req.adjust(prepared.experiment, host.signal) : prepared.experiment;
     const chosen = req.backend(adjusted);
@@ -135,13 +147,11 @@ export class RunSession implements AsyncDisposable {
     const manifest = await readManifest(req.runDir);
     const chosen = req.backend(manifest);
     host.onStage?.('reading the dataset');
-    const loaded = await loadDataset(manifest.dataset.path, { format: recordedFormat(manifest, req.runDir), signal: host.signal });
-    checkDatasetUnchanged(manifest, loaded.sha256);
-    const items = applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
+    const items = await this.resumeItems(manifest, req.runDir);
     const backend = await this.openBackend(chosen, req.requestTimeoutMs ?? manifest.settings.requestTimeoutMs, req.concurrency ?? manifest.settings.concurrency);
     return resumeRun({
       runDir: req.runDir,
-      items,
+      ...(items ? { items } : {}),
       backend,
       cacheDir: cacheFor(req.cacheDir, path.dirname(path.resolve(req.runDir))),
       settings: { concurrency: req.concurrency, maxRpm: req.maxRpm, maxTpm: req.maxTpm, requestTimeoutMs: req.requestTimeoutMs },
@@ -150,6 +160,26 @@ export class RunSession implements AsyncDisposable {
       onProgress: (p) => host.onProgress?.(p),
       afterComplete: async (runDir, items) => host.afterComplete?.(runDir, items),
     });
+  }
+
+  /**
+   * The dataset is checked unchanged by its hash alone, streaming: the run's planned items are its items.jsonl, which
+   * the run reads on demand (undefined here), so a resumed run holds no more of the dataset than a new one. A run
+   * folder without items.jsonl (written before it existed) plans from the dataset, read whole as before.
+   */
+  private async resumeItems(manifest: RunManifest, runDir: string): Promise<Item[] | undefined> {
+    const { signal } = this.host;
+    const hasItems = await fs.stat(path.join(runDir, ITEMS_FILE)).then((st) => st.isFile(), () => false);
+    if (hasItems) {
+      const sha256 = await sha256File(manifest.dataset.path, signal).catch((err: unknown) => {
+        throw isSclabError(err) && err.code === 'io' ? new SclabError('dataset', `${manifest.dataset.path}: cannot read the run's dataset to check it is unchanged (${err.message})`) : err;
+      });
+      checkDatasetUnchanged(manifest, sha256);
+      return undefined;
+    }
+    const loaded = await loadDataset(manifest.dataset.path, { format: recordedFormat(manifest, runDir), signal });
+    checkDatasetUnchanged(manifest, loaded.sha256);
+    return applyFilter(loaded.items, manifest.experiment.dataset.filter, manifest.experiment.dataset.limit);
   }
 
   private async openBackend(chosen: SessionBackend, requestTimeoutMs: number, concurrency: number): Promise<Backend> {

@@ -4,6 +4,7 @@ import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
 import { isCanonicalRoundRecord, RoundRecordSchema, type RoundRecord } from '../model/record';
 import { shareStrings } from '../util/shareStrings';
+import { analysisItem } from '../analysis/analysisItem';
 import { ItemSchema, type Item } from '../model/item';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 
@@ -21,9 +22,31 @@ export function recordKey(itemId: string, condition: string, round: number): str
 
 const WRITE_BATCH_CHARS = 1 << 20;
 
+/** Writes pieces (lines) to an open file about a MiB at a time, so that a large file is never one string in memory. */
+export class BatchedWriter {
+  private batch: string[] = [];
+  private size = 0;
+
+  constructor(private readonly fh: fs.FileHandle) {}
+
+  async write(piece: string): Promise<void> {
+    this.batch.push(piece);
+    this.size += piece.length;
+    if (this.size >= WRITE_BATCH_CHARS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const text = this.batch.join('');
+    this.batch = [];
+    this.size = 0;
+    await this.fh.write(text);
+  }
+}
+
 /**
  * Writes a file so that readers see either the old or the new content, never a half-written one. `data` may come
- * as pieces (lines), written about a MiB at a time, so that a large file is never one string in memory.
+ * as pieces (lines), written about a MiB at a time (BatchedWriter).
  */
 export async function writeFileAtomic(file: string, data: string | Iterable<string>): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
@@ -31,24 +54,36 @@ export async function writeFileAtomic(file: string, data: string | Iterable<stri
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else {
-      let batch: string[] = [];
-      let size = 0;
-      for (const piece of data) {
-        batch.push(piece);
-        size += piece.length;
-        if (size >= WRITE_BATCH_CHARS) {
-          await fh.write(batch.join(''));
-          batch = [];
-          size = 0;
-        }
-      }
-      if (batch.length > 0) await fh.write(batch.join(''));
+      const out = new BatchedWriter(fh);
+      for (const piece of data) await out.write(piece);
+      await out.flush();
     }
     await fh.sync();
   } finally {
     await fh.close();
   }
   await fs.rename(tmp, file);
+}
+
+/**
+ * Items written, as items.jsonl's lines, to a file of their own before the run folder exists (`stageExperiment`),
+ * so that a run never holds its dataset: the run folder takes the file over when it is created.
+ */
+export interface StagedItems {
+  file: string;
+  /** items (lines) in the file */
+  length: number;
+}
+
+/** Moves a staged file into place: a rename, or a copy where the two are on different file systems. */
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await fs.copyFile(from, to);
+    await fs.rm(from, { force: true });
+  }
 }
 
 export async function readManifest(runDir: string): Promise<RunManifest> {
@@ -231,8 +266,11 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
   return { ...state, tornBytes };
 }
 
-/** The items a run planned (written when it started); [] for a run folder without the file. */
-export async function readItems(runDir: string): Promise<Item[]> {
+/**
+ * The items a run planned (written when it started); [] for a run folder without the file. `forAnalysis`: each as
+ * analysis reads it (`analysisItem`: no template text), for a reader that only computes statistics.
+ */
+export async function readItems(runDir: string, opts: { forAnalysis?: boolean } = {}): Promise<Item[]> {
   const file = path.join(runDir, ITEMS_FILE);
   let fh: fs.FileHandle;
   try {
@@ -256,7 +294,7 @@ export async function readItems(runDir: string): Promise<Item[]> {
     }
     const parsed = ItemSchema.safeParse(json);
     if (!parsed.success) throw new SclabError('io', `${file}:${lineNo}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
-    items.push(shareStrings(parsed.data, strings));
+    items.push(shareStrings(opts.forAnalysis ? analysisItem(parsed.data) : parsed.data, strings));
   };
   try {
     const rest = await forEachLine(fh, (line) => take(line));
@@ -281,7 +319,8 @@ export class RunStore {
     return this.manifest;
   }
 
-  static async create(runDir: string, manifest: RunManifest, items: readonly Item[] = []): Promise<RunStore> {
+  /** `items`: the planned items, or a staged items.jsonl (moved into the run folder) */
+  static async create(runDir: string, manifest: RunManifest, items: readonly Item[] | StagedItems = []): Promise<RunStore> {
     try {
       await fs.mkdir(path.dirname(runDir), { recursive: true });
       await fs.mkdir(runDir); // fails if it exists: never mix two runs in one folder
@@ -290,10 +329,13 @@ export class RunStore {
       throw new SclabError('io', code === 'EEXIST' ? `${runDir} already exists; resume that run to continue it` : `cannot create ${runDir} (${code ?? String(err)})`);
     }
     await acquireRunLock(runDir);
-    // line by line: a full BBQ's items are tens of MB of text, which need not be one string
-    await writeFileAtomic(path.join(runDir, ITEMS_FILE), (function* () {
-      for (const i of items) yield JSON.stringify(i) + '\n';
-    })());
+    if ('file' in items) await moveInto(items.file, path.join(runDir, ITEMS_FILE));
+    else {
+      // line by line: a full BBQ's items are tens of MB of text, which need not be one string
+      await writeFileAtomic(path.join(runDir, ITEMS_FILE), (function* () {
+        for (const i of items) yield JSON.stringify(i) + '\n';
+      })());
+    }
     await writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const fh = await fs.open(path.join(runDir, RECORDS_FILE), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND);
     return new RunStore(runDir, fh, manifest);

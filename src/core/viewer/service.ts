@@ -123,9 +123,10 @@ class RunSource {
     private readonly givenItems?: readonly Item[],
   ) {}
 
-  private items(): Promise<Item[]> {
+  /** `forAnalysis`: statistics only, no page (the items without their template text: see analysisItem) */
+  private items(forAnalysis = false): Promise<Item[]> {
     // a copy of the list (the items themselves shared): the pages take Item[]
-    return this.givenItems ? Promise.resolve([...this.givenItems]) : readItems(this.runDir);
+    return this.givenItems ? Promise.resolve([...this.givenItems]) : readItems(this.runDir, { forAnalysis });
   }
 
   manifest(): Promise<RunManifest> {
@@ -149,7 +150,7 @@ class RunSource {
 
   private async analysisOnly(): Promise<Pick<LoadedRun, 'manifest' | 'records' | 'items' | 'tornBytes'>> {
     const manifest = await this.manifest();
-    const items = await this.items();
+    const items = await this.items(true);
     const { table: records, tornBytes } = await readAnalysisRecords(this.runDir, items, { responses: manifest.experiment.task === 'generation', rows: manifest.counts.recorded });
     return { manifest, records, items, tornBytes };
   }

@@ -1,4 +1,4 @@
-// Streaming sha256 of files: weight files can be GBs, so they are hashed chunk by chunk.
+// Streaming sha256 of files (weight files can be GBs, datasets hundreds of MB), hashed chunk by chunk.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { SclabError } from '../../model/errors';
