@@ -14,8 +14,9 @@
 // so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
 // and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildFixedTileModule, buildFmaProbeModule, buildKernelModule, FMA_PROBE_NAME, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind, type KernelVariant } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
+import { SclabError } from '../model/errors';
 
 type TileFn = (
   out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, xStride: number, wStride: number, outStride: number,
@@ -25,13 +26,22 @@ type WidenFn = (dst: number, src: number, groups: number) => void;
 type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
 type HalfStreamFn = (out: number, x: number, w: number, inDim: number, cols: number, xStride: number, outStride: number) => void;
 
-interface WasmState {
-  mem: WebAssembly.Memory;
+/** the fp32 tiles of one module: the generic ones, or ones generated for fixed strides */
+interface Tiles {
   multi: TileFn;
   one: TileFn;
   oneWide: TileFn;
   /** stream[R - 1]: R rows against one weight row at a time */
   stream: TileFn[];
+}
+
+/** this thread's runtime over one arena's memory; its own tiles are the generic ones */
+interface WasmState extends Tiles {
+  mem: WebAssembly.Memory;
+  /** how this arena's kernels multiply and add (every thread attached to the memory uses the same) */
+  variant: KernelVariant;
+  /** tiles generated for the strides of plain matmuls (x and w strides = inDim), by inDim; compiled on first use */
+  fixed: Map<number, Tiles>;
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
   /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
@@ -57,7 +67,10 @@ interface Slot {
 
 const PAGE = 65536;
 let state: WasmState | null | undefined;
-let compiled: WebAssembly.Module | null | undefined;
+/** this thread's compiled kernel modules, by variant ('fma' / 'mul-add'); null: the kernels cannot run here */
+const compiled = new Map<string, WebAssembly.Module | null>();
+/** this thread's modules of tiles for fixed strides, by variant and inDim */
+const compiledFixed = new Map<string, WebAssembly.Module>();
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
 /** this thread's runtime over each memory */
@@ -65,26 +78,154 @@ const byMemory = new WeakMap<WebAssembly.Memory, WasmState>();
 
 /** bytes at the start of every arena's memory kept for the shared bump pointer */
 const HEADER_BYTES = 64;
+/** Uint32 words of the header: the bump pointer, the arena's id, its kernel variant (VARIANT_FMA or 0) */
+const HEADER = { top: 0, id: 1, variant: 2 } as const;
+const VARIANT_FMA = 1;
 
-/** this thread's runtime over `memory` (a fresh one when absent), or null where the kernels cannot run */
+// ---------------------------------------------------------------------------------------------------------------
+// Fused multiply-add. Relaxed SIMD's f32x4.relaxed_madd is one instruction (vfmadd231ps on x64 with FMA3) where
+// f32x4.mul + f32x4.add are two, and it rounds once. V8 ships relaxed SIMD from 11.4 (Chrome 114, VS Code's
+// Electron); Node 20's V8 11.3 has it behind --experimental-wasm-relaxed-simd, which can be set at run time (it
+// holds for the isolates, worker threads included, created after). FMA changes the rounding of every product-sum,
+// so it is a setting (--engine-fma auto|on|off) and the run's notes say which kernels ran.
+
+/** auto: fused multiply-add where the runtime has relaxed SIMD; on: required; off: multiply then add */
+export type FmaMode = 'auto' | 'on' | 'off';
+export const FMA_MODES: readonly FmaMode[] = ['auto', 'on', 'off'];
+
+/** what relaxed SIMD gives in this runtime: null = not at all; else whether relaxed_madd rounds once (fused) */
+let relaxedSimd: { fused: boolean } | null | undefined;
+
+/** the variant of the kernels new arenas of this thread get (configureKernels) */
+let fmaMode: FmaMode = 'auto';
+
+/** Node's V8 flag that turns relaxed SIMD on; false where there is no node:v8 (then nothing is tried) */
+function setRelaxedSimdFlag(): boolean {
+  try {
+    if (typeof require !== 'function') return false;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only where node:v8 exists (Node, Electron); a static import would tie the kernels to Node
+    const v8 = require('node:v8') as { setFlagsFromString?: (flags: string) => void };
+    if (typeof v8.setFlagsFromString !== 'function') return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** whether relaxed SIMD validates here (after setting V8's flag where it is behind one), and whether it fuses */
+export function relaxedSimdSupport(): { fused: boolean } | null {
+  if (relaxedSimd !== undefined) return relaxedSimd;
+  const probe = buildFmaProbeModule();
+  relaxedSimd = null;
+  if (!WebAssembly.validate(probe) && !(setRelaxedSimdFlag() && WebAssembly.validate(probe))) return null;
+  try {
+    const madd = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { mem: newKernelMemory() } }).exports[FMA_PROBE_NAME] as (a: number, b: number, c: number) => number;
+    // (1 + 2^-12)^2 - (1 + 2^-11) = 2^-24 exactly, which a rounded product (1 + 2^-11) loses
+    const a = 1 + 2 ** -12;
+    relaxedSimd = { fused: madd(a, a, -(1 + 2 ** -11)) === 2 ** -24 };
+  } catch {
+    relaxedSimd = null;
+  }
+  return relaxedSimd;
+}
+
+/** the variant a mode gives in this runtime; 'on' without relaxed SIMD is an error */
+export function resolveFma(mode: FmaMode): KernelVariant {
+  if (mode === 'off') return { fma: false };
+  const support = relaxedSimdSupport();
+  if (support) return { fma: true };
+  if (mode === 'on') throw new SclabError('config', 'engine FMA is on, but this runtime has no WebAssembly relaxed SIMD (Node 20 with node:v8, Node 22+, VS Code); use auto or off');
+  return { fma: false };
+}
+
+/**
+ * Sets the kernels this thread's new arenas (a loaded model, the scratch arena) use; the scratch arena made before
+ * is dropped when the variant changes. Threads that attach to an arena's memory use the arena's variant whatever
+ * theirs is, so that every thread sums alike. Throws for 'on' without relaxed SIMD.
+ */
+export function configureKernels(opts: { fma: FmaMode }): void {
+  const v = resolveFma(opts.fma);
+  fmaMode = opts.fma;
+  if (state && state.variant.fma !== v.fma) state = undefined;
+}
+
+/** the run-notes line for an arena's kernels (or this thread's, for null) */
+export function describeKernels(memory: WebAssembly.Memory | null): string {
+  const s = memory ? byMemory.get(memory) : wasm();
+  if (!s) return 'matmul kernels: JavaScript (no WebAssembly SIMD in this runtime)';
+  if (s.variant.fma) return `matmul kernels: WebAssembly SIMD128 with relaxed-SIMD multiply-add (${relaxedSimdSupport()?.fused ? 'fused: one rounding per product-sum' : 'not fused on this CPU: multiply then add'}; --engine-fma ${fmaMode})`;
+  return `matmul kernels: WebAssembly SIMD128, multiply then add (${fmaMode === 'off' ? '--engine-fma off' : 'no relaxed SIMD in this runtime'})`;
+}
+
+function variantKey(v: KernelVariant): string {
+  return v.fma ? 'fma' : 'mul-add';
+}
+
+function moduleFor(v: KernelVariant): WebAssembly.Module | null {
+  const key = variantKey(v);
+  if (!compiled.has(key)) {
+    try {
+      compiled.set(key, new WebAssembly.Module(buildKernelModule(v)));
+    } catch {
+      compiled.set(key, null); // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
+    }
+  }
+  return compiled.get(key)!;
+}
+
+function tilesOf(ex: Record<string, unknown>): Tiles {
+  return {
+    multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
+    one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
+    oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
+    stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
+  };
+}
+
+/** the most inDims a thread generates fixed-stride tiles for, per arena (a model has two or three) */
+const MAX_FIXED = 8;
+
+/** the tiles for a plain matmul of this inDim: generated for it (fewer pointers to move), else the generic ones */
+function tilesFor(s: WasmState, inDim: number): Tiles {
+  let t = s.fixed.get(inDim);
+  if (t) return t;
+  if (s.fixed.size >= MAX_FIXED) return s;
+  const key = `${variantKey(s.variant)}:${inDim}`;
+  let m = compiledFixed.get(key);
+  if (!m) compiledFixed.set(key, (m = new WebAssembly.Module(buildFixedTileModule(s.variant, { xStride: inDim, wStride: inDim }))));
+  t = tilesOf(new WebAssembly.Instance(m, { env: { mem: s.mem } }).exports as Record<string, unknown>);
+  s.fixed.set(inDim, t);
+  return t;
+}
+
+/**
+ * This thread's runtime over `memory` (a fresh one when absent, with the variant this thread is configured for;
+ * an existing memory's own variant otherwise), or null where the kernels cannot run.
+ */
 function instantiate(memory?: WebAssembly.Memory): WasmState | null {
   try {
-    compiled ??= new WebAssembly.Module(buildKernelModule());
+    const header = memory ? new Uint32Array(memory.buffer, 0, 3) : null;
+    const variant: KernelVariant = header ? { fma: header[HEADER.variant] === VARIANT_FMA } : resolveFma(fmaMode);
+    if (variant.fma && !relaxedSimdSupport()) throw new SclabError('internal', 'a kernel memory made with fused multiply-add is attached in a thread without relaxed SIMD');
+    const module = moduleFor(variant);
+    if (!module) return null;
     const mem = memory ?? newKernelMemory();
-    const instance = new WebAssembly.Instance(compiled, { env: { mem } });
+    const instance = new WebAssembly.Instance(module, { env: { mem } });
     const ex = instance.exports as Record<string, unknown>;
     const top = new Uint32Array(mem.buffer, 0, 1);
     if (!memory) {
       Atomics.store(top, 0, HEADER_BYTES);
-      new Uint32Array(mem.buffer, 4, 1)[0] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+      const words = new Uint32Array(mem.buffer, 0, 3);
+      words[HEADER.id] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+      words[HEADER.variant] = variant.fma ? VARIANT_FMA : 0;
     }
     const s: WasmState = {
       mem,
-      multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
-      one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
-      oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
+      variant,
+      fixed: new Map(),
+      ...tilesOf(ex),
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
-      stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
       softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
       swiglu: ex[SWIGLU_NAME] as WasmState['swiglu'],
       pv: ex[PV_NAME] as WasmState['pv'],
@@ -98,8 +239,8 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
     owners.set(mem.buffer, s);
     byMemory.set(mem, s);
     return s;
-  } catch {
-    compiled = null;
+  } catch (e) {
+    if (e instanceof SclabError) throw e;
     return null; // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
   }
 }
@@ -158,10 +299,8 @@ export type WeightMatrix = Float32Array | HalfMatrix;
 
 /** a fresh arena (plain arrays where WebAssembly SIMD cannot run) */
 export function newKernelArena(): KernelArena {
-  if (compiled !== null) {
-    const s = instantiate();
-    if (s) return arenaOf(s);
-  }
+  const s = instantiate();
+  if (s) return arenaOf(s);
   return { memory: null, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
 }
 
@@ -343,19 +482,22 @@ function streamsFromMemory(inDim: number, outDim: number): boolean {
  */
 export function matmulAt(
   s: WasmState, op: number, xp: number, wp: number, rows: number, inDim: number, outDim: number, xStride: number, wStride: number, outStride: number,
+  /** a plain matmul (strides = inDim, an inDim of the model's): tiles generated for its strides; false for strides that vary (attention) */
+  plain = false,
 ): void {
   const colTiles = Math.floor(outDim / 4);
+  const t = plain && xStride === inDim && wStride === inDim ? tilesFor(s, inDim) : s;
   const stream = rows <= STREAM_TILES.length && streamsFromMemory(inDim, outDim);
   const pairs = stream ? 0 : Math.floor(rows / MULTI_ROW_TILE.rows);
-  if (colTiles > 0 && stream) s.stream[rows - 1]!(op, xp, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
+  if (colTiles > 0 && stream) t.stream[rows - 1]!(op, xp, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
   else if (colTiles > 0) {
-    if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
+    if (pairs > 0) t.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
       const o = op + r * outStride * 4;
       const xr = xp + r * xStride * 4;
       const wide = Math.floor(outDim / 8);
-      if (wide > 0) s.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
-      if (colTiles > wide * 2) s.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
+      if (wide > 0) t.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
+      if (colTiles > wide * 2) t.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
     }
   }
   const heap = s.heap;
@@ -396,7 +538,7 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
   }
   const outResident = s.buffers.has(out.buffer);
   const task: MatmulTask = { kind: 'F32', op, xp, wp, rows, inDim, outDim };
-  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
+  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim, true);
   if (!outResident) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
@@ -472,7 +614,7 @@ function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void 
       if (dtype === 'BF16') widenBf16(bits, tail, 0);
       else widenF16(bits, tail, 0);
     }
-    matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
+    matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim, true);
   }
 }
 
@@ -499,7 +641,7 @@ export interface ColumnSplitter {
 export function matmulColumns(arena: KernelArena, t: MatmulTask, c0: number, c1: number): void {
   const s = stateOfArena(arena);
   currentBuffer(s); // the memory may have grown in the thread that published the task
-  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim);
+  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim, true);
   else halfColumns(s, t, c0, c1);
 }
 
