@@ -52,22 +52,14 @@ function emitMadd(f: FnBuilder, v: KernelVariant, acc: number, a: number | null,
 }
 
 /**
- * Operand strides fixed when the tile is generated: then one pointer walks each operand and the other rows are read
- * at constant offsets from it (two pointer increments per step instead of R + C). A tile made for fixed strides
- * ignores its xStride / wStride arguments; the caller passes it only matmuls with those strides.
- */
-export interface FixedStrides {
-  xStride: number;
-  wStride: number;
-}
-
-/**
  * mm_RxC as described at the top of this file. The inner loop is one step of four floats per pass and is not
- * unrolled on purpose: V8's TurboFan schedules every load of an unrolled body before its arithmetic, and the
- * extra vectors live at once spill (measured: slower). R*C accumulators + R + C operand vectors must fit the 15 xmm
- * registers V8 allocates on x64 (2×4: 14).
+ * unrolled on purpose: V8's TurboFan schedules every load of an unrolled body before its arithmetic, and the extra
+ * vectors live at once spill (measured: slower). R*C accumulators + R + C operand vectors must fit the 15 xmm
+ * registers V8 allocates on x64 (2×4: 14; 3×4 or 2×6 spill). One pointer per operand row: tiles generated for
+ * fixed strides (one pointer per operand, the other rows at constant offsets) measured no faster with FMA (47–48
+ * GFLOP/s either way at 64×576×1536 here: the two FMA pipes are the limit, not the pointer increments).
  */
-export function matmulTile(R: number, C: number, v: KernelVariant, fixed?: FixedStrides): WasmFunction {
+export function matmulTile(R: number, C: number, v: KernelVariant): WasmFunction {
   const [out, x, w, rowTiles, inDim, colTiles, xStride, wStride, outStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
   const f = new FnBuilder(9);
   const xRowBytes = f.local(I32);
@@ -79,28 +71,14 @@ export function matmulTile(R: number, C: number, v: KernelVariant, fixed?: Fixed
   const xTile = f.local(I32);
   const xEnd = f.local(I32);
   const outRow = f.local(I32);
-  // with fixed strides only the first row's pointer of each operand moves; the others are constant offsets from it
-  const xp = Array.from({ length: fixed ? 1 : R }, () => f.local(I32));
-  const wp = Array.from({ length: fixed ? 1 : C }, () => f.local(I32));
+  const xp = Array.from({ length: R }, () => f.local(I32));
+  const wp = Array.from({ length: C }, () => f.local(I32));
   const acc = Array.from({ length: R * C }, () => f.local(V128));
   const xv = Array.from({ length: R }, () => f.local(V128));
   const wv = f.local(V128);
-  const xLoad = (r: number): void => {
-    if (fixed) f.get(xp[0]!).v128Load(r * fixed.xStride * 4);
-    else f.get(xp[r]!).v128Load(0);
-  };
-  const wLoad = (c: number): void => {
-    if (fixed) f.get(wp[0]!).v128Load(c * fixed.wStride * 4);
-    else f.get(wp[c]!).v128Load(0);
-  };
 
-  if (fixed) {
-    f.i32(fixed.xStride * 4).set(xRowBytes);
-    f.i32(fixed.wStride * 4).set(wRowBytes);
-  } else {
-    f.get(xStride).i32(2).i32Shl().set(xRowBytes);
-    f.get(wStride).i32(2).i32Shl().set(wRowBytes);
-  }
+  f.get(xStride).i32(2).i32Shl().set(xRowBytes);
+  f.get(wStride).i32(2).i32Shl().set(wRowBytes);
   f.get(outStride).i32(2).i32Shl().set(outBytes);
   f.i32(0).set(ct);
   f.block().loop(); // over column tiles
@@ -116,13 +94,9 @@ export function matmulTile(R: number, C: number, v: KernelVariant, fixed?: Fixed
   for (const a of acc) f.v128Zero().set(a);
 
   f.loop(); // over i, four floats at a time
-  for (let r = 0; r < R; r++) {
-    xLoad(r);
-    f.set(xv[r]!);
-  }
+  xp.forEach((p, r) => f.get(p).v128Load(0).set(xv[r]!));
   for (let c = 0; c < C; c++) {
-    wLoad(c);
-    f.set(wv);
+    f.get(wp[c]!).v128Load(0).set(wv);
     for (let r = 0; r < R; r++) emitMadd(f, v, acc[r * C + c]!, xv[r]!, wv);
   }
   for (const p of [...xp, ...wp]) f.addConst(p, 16);
@@ -541,11 +515,6 @@ export function buildFmaProbeModule(): Uint8Array<ArrayBuffer> {
   const f = new FnBuilder(3);
   f.get(0).f32x4Splat().get(1).f32x4Splat().get(2).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0);
   return encodeModule([{ name: FMA_PROBE_NAME, params: [F32, F32, F32], results: [F32], body: f }], { ...KERNEL_MEMORY_PAGES, imported: true });
-}
-
-/** a module of the fp32 tiles (MATMUL_TILES, same names) for matmuls of the given strides only: fewer pointers to move */
-export function buildFixedTileModule(v: KernelVariant, fixed: FixedStrides): Uint8Array<ArrayBuffer> {
-  return encodeModule(MATMUL_TILES.map((t) => matmulTile(t.rows, t.cols, v, fixed)), { ...KERNEL_MEMORY_PAGES, imported: true });
 }
 
 /**

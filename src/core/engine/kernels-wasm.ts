@@ -14,7 +14,7 @@
 // so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
 // and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildFixedTileModule, buildFmaProbeModule, buildKernelModule, FMA_PROBE_NAME, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind, type KernelVariant } from './kernels-wasm-code';
+import { buildFmaProbeModule, buildKernelModule, FMA_PROBE_NAME, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind, type KernelVariant } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
 import { SclabError } from '../model/errors';
 
@@ -26,7 +26,7 @@ type WidenFn = (dst: number, src: number, groups: number) => void;
 type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
 type HalfStreamFn = (out: number, x: number, w: number, inDim: number, cols: number, xStride: number, outStride: number) => void;
 
-/** the fp32 tiles of one module: the generic ones, or ones generated for fixed strides */
+/** the fp32 tiles of a module */
 interface Tiles {
   multi: TileFn;
   one: TileFn;
@@ -35,13 +35,11 @@ interface Tiles {
   stream: TileFn[];
 }
 
-/** this thread's runtime over one arena's memory; its own tiles are the generic ones */
+/** this thread's runtime over one arena's memory */
 interface WasmState extends Tiles {
   mem: WebAssembly.Memory;
   /** how this arena's kernels multiply and add (every thread attached to the memory uses the same) */
   variant: KernelVariant;
-  /** tiles generated for the strides of plain matmuls (x and w strides = inDim), by inDim; compiled on first use */
-  fixed: Map<number, Tiles>;
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
   /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
@@ -69,8 +67,6 @@ const PAGE = 65536;
 let state: WasmState | null | undefined;
 /** this thread's compiled kernel modules, by variant ('fma' / 'mul-add'); null: the kernels cannot run here */
 const compiled = new Map<string, WebAssembly.Module | null>();
-/** this thread's modules of tiles for fixed strides, by variant and inDim */
-const compiledFixed = new Map<string, WebAssembly.Module>();
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
 /** this thread's runtime over each memory */
@@ -183,22 +179,6 @@ function tilesOf(ex: Record<string, unknown>): Tiles {
   };
 }
 
-/** the most inDims a thread generates fixed-stride tiles for, per arena (a model has two or three) */
-const MAX_FIXED = 8;
-
-/** the tiles for a plain matmul of this inDim: generated for it (fewer pointers to move), else the generic ones */
-function tilesFor(s: WasmState, inDim: number): Tiles {
-  let t = s.fixed.get(inDim);
-  if (t) return t;
-  if (s.fixed.size >= MAX_FIXED) return s;
-  const key = `${variantKey(s.variant)}:${inDim}`;
-  let m = compiledFixed.get(key);
-  if (!m) compiledFixed.set(key, (m = new WebAssembly.Module(buildFixedTileModule(s.variant, { xStride: inDim, wStride: inDim }))));
-  t = tilesOf(new WebAssembly.Instance(m, { env: { mem: s.mem } }).exports as Record<string, unknown>);
-  s.fixed.set(inDim, t);
-  return t;
-}
-
 /**
  * This thread's runtime over `memory` (a fresh one when absent, with the variant this thread is configured for;
  * an existing memory's own variant otherwise), or null where the kernels cannot run.
@@ -223,7 +203,6 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
     const s: WasmState = {
       mem,
       variant,
-      fixed: new Map(),
       ...tilesOf(ex),
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
       softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
@@ -482,22 +461,19 @@ function streamsFromMemory(inDim: number, outDim: number): boolean {
  */
 export function matmulAt(
   s: WasmState, op: number, xp: number, wp: number, rows: number, inDim: number, outDim: number, xStride: number, wStride: number, outStride: number,
-  /** a plain matmul (strides = inDim, an inDim of the model's): tiles generated for its strides; false for strides that vary (attention) */
-  plain = false,
 ): void {
   const colTiles = Math.floor(outDim / 4);
-  const t = plain && xStride === inDim && wStride === inDim ? tilesFor(s, inDim) : s;
   const stream = rows <= STREAM_TILES.length && streamsFromMemory(inDim, outDim);
   const pairs = stream ? 0 : Math.floor(rows / MULTI_ROW_TILE.rows);
-  if (colTiles > 0 && stream) t.stream[rows - 1]!(op, xp, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
+  if (colTiles > 0 && stream) s.stream[rows - 1]!(op, xp, wp, 1, inDim, colTiles * 4, xStride, wStride, outStride);
   else if (colTiles > 0) {
-    if (pairs > 0) t.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
+    if (pairs > 0) s.multi(op, xp, wp, pairs, inDim, colTiles, xStride, wStride, outStride);
     for (let r = pairs * MULTI_ROW_TILE.rows; r < rows; r++) {
       const o = op + r * outStride * 4;
       const xr = xp + r * xStride * 4;
       const wide = Math.floor(outDim / 8);
-      if (wide > 0) t.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
-      if (colTiles > wide * 2) t.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
+      if (wide > 0) s.oneWide(o, xr, wp, 1, inDim, wide, xStride, wStride, outStride);
+      if (colTiles > wide * 2) s.one(o + wide * 32, xr, wp + wide * 8 * wStride * 4, 1, inDim, 1, xStride, wStride, outStride);
     }
   }
   const heap = s.heap;
@@ -538,7 +514,7 @@ export function matmulWasm(out: Float32Array, x: Float32Array, w: Float32Array, 
   }
   const outResident = s.buffers.has(out.buffer);
   const task: MatmulTask = { kind: 'F32', op, xp, wp, rows, inDim, outDim };
-  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim, true);
+  if (!s.splitter?.split(task)) matmulAt(s, op, xp, wp, rows, inDim, outDim, inDim, inDim, outDim);
   if (!outResident) out.set(s.heap.subarray(op >>> 2, (op >>> 2) + rows * outDim));
   return true;
 }
@@ -614,7 +590,7 @@ function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void 
       if (dtype === 'BF16') widenBf16(bits, tail, 0);
       else widenF16(bits, tail, 0);
     }
-    matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim, true);
+    matmulAt(s, op + o0 * 4, xp, wideP, rows, inDim, cols, inDim, inDim, outDim);
   }
 }
 
@@ -641,7 +617,7 @@ export interface ColumnSplitter {
 export function matmulColumns(arena: KernelArena, t: MatmulTask, c0: number, c1: number): void {
   const s = stateOfArena(arena);
   currentBuffer(s); // the memory may have grown in the thread that published the task
-  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim, true);
+  if (t.kind === 'F32') matmulAt(s, t.op + c0 * 4, t.xp, t.wp + c0 * t.inDim * 4, t.rows, t.inDim, c1 - c0, t.inDim, t.inDim, t.outDim);
   else halfColumns(s, t, c0, c1);
 }
 
