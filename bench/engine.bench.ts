@@ -20,7 +20,7 @@
 //   7. both cores: a pool of workers over one copy of the weights vs one forward split over threads, prefill and
 //      decode at 1 and 2 threads on the same shapes, and paper-bbq end to end at 1 vs 2 workers (bench/engine-threads.ts;
 //      SCLAB_BENCH_ONLY=7)
-// SCLAB_BENCH_ONLY=1 runs the kernels alone. SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24), its three-pass path on the first SCLAB_BENCH_OLD_ITEMS
+// SCLAB_BENCH_ONLY=1 runs the kernels alone; SCLAB_BENCH_FMA=off|on|auto sets section 4's --engine-fma (default auto). SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24), its three-pass path on the first SCLAB_BENCH_OLD_ITEMS
 // (default 1: hours otherwise; compared per record); SCLAB_BENCH_ONLY=4, 5 (the 1.5B model only), 6 or 7 runs that section alone;
 // SCLAB_BENCH_SHAPES=SmolLM2-135M picks section 6's shapes, SCLAB_BENCH_PREFILL / SCLAB_BENCH_DECODE its token counts.
 import { execFileSync } from 'node:child_process';
@@ -295,9 +295,11 @@ async function benchEndToEnd(): Promise<void> {
       old = await runEndToEnd('three-pass', oldPaths, dir, { prefixCache: false, workerPath, concurrency: 1 });
       show(`three-pass (cache off), first ${oldItems} item${oldItems === 1 ? '' : 's'}`, old, before);
     }
+    const fma = (process.env.SCLAB_BENCH_FMA ?? 'auto') as FmaMode;
     const before = machineLoad();
-    const now = await runEndToEnd('one-pass', paths, dir, { prefixCache: { budgetBytes: 512 * 2 ** 20 }, workerPath, concurrency: 1 });
+    const now = await runEndToEnd('one-pass', paths, dir, { prefixCache: { budgetBytes: 512 * 2 ** 20 }, workerPath, concurrency: 1, fma });
     show(`one-pass + prefix cache, ${items} items`, now, before);
+    for (const n of now.notes.filter((x) => x.startsWith('matmul kernels:'))) console.log(`   ${n}`);
     if (old) {
       const perRecord = oldItems === items ? '' : ' per record';
       console.log(`   speed-up${perRecord} ${fmt(now.records / now.seconds / (old.records / old.seconds), 2)}× by wall clock, ${fmt(old.cpuSeconds / old.records / (now.cpuSeconds / now.records), 2)}× by CPU time   (goal ≥ 4×)`);

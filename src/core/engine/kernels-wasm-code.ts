@@ -494,14 +494,25 @@ export const STREAM_TILES: TileShape[] = [1, 2, 3, 4].map((rows) => ({ rows, col
 export const MATMUL_TILES: TileShape[] = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES];
 
 /**
- * The module of a thread's kernels over env.mem: the fp32 tiles, the 16-bit kernels, softmax, SwiGLU and P·V, all
- * multiplying and adding as variant v says.
+ * The variant of the streaming kernels (mm_Rx1, mv_*_Rx1: 1–4 rows against weights from DRAM, one weight row at a
+ * time): always multiply then add. Each output has ONE accumulator there, so its add chain sets the speed, and a fused
+ * multiply-add's latency (4 cycles on Zen 3) is longer than an add's (3): measured, BF16 decode from DRAM 7.8 GB/s
+ * with multiply-add against 6.4 GB/s fused. Batch tiles, which have 8 independent accumulators, are throughput-bound
+ * and fuse. So with FMA on, a product of 1–4 rows on a big matrix is no longer the same bits as that row inside a
+ * batch (it is within float rounding); fp32 and 16-bit weights still give the same bits as each other.
+ */
+export const STREAM_VARIANT: KernelVariant = MUL_ADD;
+
+/**
+ * The module of a thread's kernels over env.mem: the fp32 tiles, the 16-bit kernels, softmax, SwiGLU and P·V,
+ * multiplying and adding as variant v says (the streaming kernels as STREAM_VARIANT).
  */
 export function buildKernelModule(v: KernelVariant = MUL_ADD, extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
   const tiles = [...MATMUL_TILES, ...extraTiles];
   const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
-  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1, v))).flat();
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols, v)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k, v)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow(v)];
+  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1, STREAM_VARIANT))).flat();
+  const streaming = new Set(STREAM_TILES);
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols, streaming.has(t) ? STREAM_VARIANT : v)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k, v)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow(v)];
   return encodeModule(fns, { ...KERNEL_MEMORY_PAGES, imported: true });
 }
 

@@ -569,7 +569,9 @@ function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void 
   // one row (decode) or a few (option continuations): widen in registers; the (c1 - c0) % 4 weight rows left over go
   // through the block path below, as they do for fp32 weights
   let o0 = c0;
-  if (inDim % 8 === 0 && rows <= HALF_STREAM_ROWS) {
+  // (2–4 rows of a small matrix take the block path: fp32 weights of that shape get the batch tile, and the streaming
+  // kernels do not fuse; see STREAM_VARIANT)
+  if (inDim % 8 === 0 && rows <= HALF_STREAM_ROWS && (rows === 1 || streamsFromMemory(inDim, outDim))) {
     const colTiles = Math.floor((c1 - c0) / 4);
     const kind = t.kind as HalfRowKind;
     const out0 = op + c0 * 4;
