@@ -16,7 +16,8 @@
 //      SCLAB_BENCH_BIG=0 skips it: it writes 3.1 GB to the temporary folder)
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
 //   6. prefill and decode tokens/s on SmolLM2-135M and Qwen2.5-0.5B shapes (random weights), 1 thread, F32 and F16,
-//      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts)
+//      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts); ours with --engine-fma off and with the
+//      default (fused multiply-add where relaxed SIMD runs), and each engine's prefill in GFLOP/s of CPU time
 //   7. both cores: a pool of workers over one copy of the weights vs one forward split over threads, prefill and
 //      decode at 1 and 2 threads on the same shapes, and paper-bbq end to end at 1 vs 2 workers (bench/engine-threads.ts;
 //      SCLAB_BENCH_ONLY=7)
