@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createEmbeddedBackend } from '../src/core/backends/embedded';
 import { EngineClient } from '../src/core/engine/client';
+import type { FmaMode } from '../src/core/engine/kernels-wasm';
 import type { RoundRecord } from '../src/core/model/record';
 import { writeProbeFile } from '../src/core/probes/load';
 import type { ProbeFile } from '../src/core/probes/schema';
@@ -362,9 +363,13 @@ export async function runEndToEnd(
   label: string,
   paths: { modelDir: string; dataset: string; probe: string },
   dir: string,
-  opts: { prefixCache: false | { budgetBytes: number }; workerPath: string; concurrency: number; workers?: number; matmulThreads?: number },
+  opts: { prefixCache: false | { budgetBytes: number }; workerPath: string; concurrency: number; workers?: number; matmulThreads?: number; fma?: FmaMode },
 ): Promise<EndToEndResult> {
-  const backend = createEmbeddedBackend({ modelSpec: paths.modelDir, workerPath: opts.workerPath, mode: 'worker', prefixCache: opts.prefixCache, workers: opts.workers ?? 1, ...(opts.matmulThreads ? { matmulThreads: opts.matmulThreads } : {}) });
+  const backend = createEmbeddedBackend({
+    modelSpec: paths.modelDir, workerPath: opts.workerPath, mode: 'worker', prefixCache: opts.prefixCache, workers: opts.workers ?? 1,
+    ...(opts.matmulThreads ? { matmulThreads: opts.matmulThreads } : {}),
+    ...(opts.fma ? { fma: opts.fma } : {}),
+  });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   try {

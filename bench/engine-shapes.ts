@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HalfMatrix, newKernelArena, widenedF32, type KernelArena, type WeightMatrix } from '../src/core/engine/kernels';
+import { arenaMemoryOf, configureKernels, describeKernels } from '../src/core/engine/kernels-wasm';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
 import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine/types';
@@ -168,6 +169,18 @@ function writeModelGguf(file: string, shape: Shape, m: HalfModel, dtype: 'F32' |
   writeGguf(file, kv, tensors);
 }
 
+/**
+ * Floating-point operations of a prefill of n tokens: every layer's projections (2 per weight per token), causal
+ * attention (QKᵀ and P·V over the positions so far), and the output head for the last token only, as both engines do.
+ */
+export function prefillFlops(c: ModelConfig, n: number): number {
+  const q = c.nHeads * c.headDim;
+  const kv = c.nKvHeads * c.headDim;
+  const perLayer = c.dim * (2 * q + 2 * kv) + 3 * c.dim * c.hiddenDim;
+  const attention = 2 * 2 * c.nHeads * c.headDim * ((n * (n + 1)) / 2);
+  return c.nLayers * (2 * n * perLayer + attention) + 2 * c.dim * c.vocabSize;
+}
+
 interface Speed {
   prefill: number;
   decode: number;
@@ -236,7 +249,14 @@ export async function benchShapes(): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sclab-shapes-'));
     try {
       for (const dtype of ['F32', 'F16'] as const) {
-        const o = ours(ourWeights(c, model, dtype), prompt, decodeN);
+        // the kernels without fused multiply-add first (--engine-fma off), then the default (auto)
+        configureKernels({ fma: 'off' });
+        const plain = ours(ourWeights(c, model, dtype), prompt, decodeN);
+        const loadPlain = machineLoad();
+        configureKernels({ fma: 'auto' });
+        const weights = ourWeights(c, model, dtype);
+        const kernels = describeKernels(arenaMemoryOf(weights.tokenEmbedding instanceof HalfMatrix ? weights.tokenEmbedding.bits : weights.tokenEmbedding));
+        const o = ours(weights, prompt, decodeN);
         const loadOurs = machineLoad();
         let cpp: Speed | null = null;
         let why = '';
@@ -250,11 +270,14 @@ export async function benchShapes(): Promise<void> {
         }
         const f = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
         const ratio = (a: number, b: number): string => (a / b).toFixed(2);
-        console.log(`   ${shape.name} ${dtype}`);
-        console.log(`     ours       prefill ${f(o.prefill)} | ${f(o.prefillCpu)}   decode ${f(o.decode)} | ${f(o.decodeCpu)}   [${loadOurs}]`);
+        // the prefill's arithmetic, as GFLOP/s of CPU time: the same work for both engines
+        const gf = (tokensPerCpuSecond: number): string => ((prefillFlops(c, prefillN) / prefillN) * tokensPerCpuSecond / 1e9).toFixed(1);
+        console.log(`   ${shape.name} ${dtype}   (ours: ${kernels}; prefill = ${(prefillFlops(c, prefillN) / 1e9).toFixed(1)} GFLOP)`);
+        console.log(`     ours, FMA off  prefill ${f(plain.prefill)} | ${f(plain.prefillCpu)} (${gf(plain.prefillCpu)} GFLOP/s)   decode ${f(plain.decode)} | ${f(plain.decodeCpu)}   [${loadPlain}]`);
+        console.log(`     ours           prefill ${f(o.prefill)} | ${f(o.prefillCpu)} (${gf(o.prefillCpu)} GFLOP/s)   decode ${f(o.decode)} | ${f(o.decodeCpu)}   [${loadOurs}]`);
         if (cpp) {
-          console.log(`     llama.cpp  prefill ${f(cpp.prefill)} | ${f(cpp.prefillCpu)}   decode ${f(cpp.decode)} | ${f(cpp.decodeCpu)}   [${machineLoad()}]`);
-          console.log(`     ratio ours/llama.cpp  prefill ${ratio(o.prefill, cpp.prefill)} | ${ratio(o.prefillCpu, cpp.prefillCpu)}   decode ${ratio(o.decode, cpp.decode)} | ${ratio(o.decodeCpu, cpp.decodeCpu)}`);
+          console.log(`     llama.cpp      prefill ${f(cpp.prefill)} | ${f(cpp.prefillCpu)} (${gf(cpp.prefillCpu)} GFLOP/s)   decode ${f(cpp.decode)} | ${f(cpp.decodeCpu)}   [${machineLoad()}]`);
+          console.log(`     ratio ours/llama.cpp  prefill ${ratio(o.prefill, cpp.prefill)} | ${ratio(o.prefillCpu, cpp.prefillCpu)}   decode ${ratio(o.decode, cpp.decode)} | ${ratio(o.decodeCpu, cpp.decodeCpu)}   (FMA off: prefill ${ratio(plain.prefill, cpp.prefill)} | ${ratio(plain.prefillCpu, cpp.prefillCpu)}, decode ${ratio(plain.decode, cpp.decode)} | ${ratio(plain.decodeCpu, cpp.decodeCpu)})`);
           const same = o.tokens.every((t, i) => t === cpp!.tokens[i]);
           console.log(`     same ${o.tokens.length} greedy tokens: ${same ? 'yes' : 'no'}${dtype === 'F16' && !same ? ' (llama.cpp multiplies F16 weights by F16-rounded activations; ours widens the weights to fp32)' : ''}`);
         } else {

@@ -16,11 +16,12 @@
 //      SCLAB_BENCH_BIG=0 skips it: it writes 3.1 GB to the temporary folder)
 // Timings on a shared machine vary by ±40 %; compare figures from the same run (and prefer the CPU-time columns).
 //   6. prefill and decode tokens/s on SmolLM2-135M and Qwen2.5-0.5B shapes (random weights), 1 thread, F32 and F16,
-//      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts)
+//      against llama.cpp on the same weights as GGUF (bench/engine-shapes.ts); ours with --engine-fma off and with the
+//      default (fused multiply-add where relaxed SIMD runs), and each engine's prefill in GFLOP/s of CPU time
 //   7. both cores: a pool of workers over one copy of the weights vs one forward split over threads, prefill and
 //      decode at 1 and 2 threads on the same shapes, and paper-bbq end to end at 1 vs 2 workers (bench/engine-threads.ts;
 //      SCLAB_BENCH_ONLY=7)
-// SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24), its three-pass path on the first SCLAB_BENCH_OLD_ITEMS
+// SCLAB_BENCH_ONLY=1 runs the kernels alone; SCLAB_BENCH_FMA=off|on|auto sets section 4's --engine-fma (default auto). SCLAB_BENCH_ITEMS=n runs section 4 on n items (default 24), its three-pass path on the first SCLAB_BENCH_OLD_ITEMS
 // (default 1: hours otherwise; compared per record); SCLAB_BENCH_ONLY=4, 5 (the 1.5B model only), 6 or 7 runs that section alone;
 // SCLAB_BENCH_SHAPES=SmolLM2-135M picks section 6's shapes, SCLAB_BENCH_PREFILL / SCLAB_BENCH_DECODE its token counts.
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineClient } from '../src/core/engine/client';
-import { allocF32, matmul, matmulJs, wasmKernelsAvailable, widenedF32, type WeightMatrix } from '../src/core/engine/kernels';
+import { allocF32, matmul, matmulJs, newKernelArena, wasmKernelsAvailable, widenedF32, type WeightMatrix } from '../src/core/engine/kernels';
+import { configureKernels, relaxedSimdSupport, type FmaMode } from '../src/core/engine/kernels-wasm';
 import { loadLlama2c } from '../src/core/engine/llama2c';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
@@ -109,35 +111,47 @@ function gflops(f: () => void, flops: number, budgetMs: number): number {
 }
 
 function benchKernels(): void {
-  console.log(`\n1. matmul kernels (GFLOP/s; WebAssembly SIMD ${wasmKernelsAvailable() ? 'available' : 'UNAVAILABLE'})`);
+  console.log(`\n1. matmul kernels (GFLOP/s; WebAssembly SIMD ${wasmKernelsAvailable() ? 'available' : 'UNAVAILABLE'}; ${relaxedSimdSupport() ? `relaxed SIMD available, multiply-add ${relaxedSimdSupport()!.fused ? 'fused' : 'not fused'}` : 'no relaxed SIMD'})   [${machineLoad()}]`);
   const shapes: Array<[string, number, number, number]> = [
     ['256³', 256, 256, 256],
+    ['prefill q/o 64×576→576', 64, 576, 576],
+    ['prefill gate/up 64×576→1536', 64, 576, 1536],
+    ['prefill down 64×1536→576', 64, 1536, 576],
     ['prefill q/o 200×576→576', 200, 576, 576],
     ['prefill gate/up 200×576→1536', 200, 576, 1536],
     ['prefill down 200×1536→576', 200, 1536, 576],
+    ['Qwen0.5B gate/up 64×896→4864', 64, 896, 4864],
+    ['Qwen0.5B down 64×4864→896', 64, 4864, 896],
     ['decode stories260K 1×64→172', 1, 64, 172],
     ['decode SmolLM2 1×576→1536', 1, 576, 1536],
   ];
-  console.log(`   ${'shape'.padEnd(30)} ${'naive'.padStart(7)} ${'JS 2×4'.padStart(7)} ${'SIMD'.padStart(7)} ${'SIMD res.'.padStart(9)}`);
+  // resident operands (allocF32), as the loaders place weights: multiply then add (--engine-fma off), then fused
+  console.log(`   ${'shape'.padEnd(30)} ${'naive'.padStart(7)} ${'JS 2×4'.padStart(7)} ${'SIMD'.padStart(7)} ${'SIMD res.'.padStart(9)} ${'res. FMA'.padStart(9)}`);
   for (const [name, rows, inDim, outDim] of shapes) {
     const x = random(rows * inDim, 1, 1);
     const w = random(outDim * inDim, 2, 1);
     const out = new Float32Array(rows * outDim);
-    const xr = allocF32(x.length);
-    const wr = allocF32(w.length);
-    const outr = allocF32(out.length);
-    xr.set(x);
-    wr.set(w);
     const fl = 2 * rows * inDim * outDim;
     const budget = 250;
+    const resident = (fma: FmaMode): number => {
+      configureKernels({ fma });
+      const arena = newKernelArena();
+      const [xr, wr, outr] = [arena.allocF32(x.length), arena.allocF32(w.length), arena.allocF32(out.length)];
+      xr.set(x);
+      wr.set(w);
+      return gflops(() => matmul(outr, xr, wr, rows, inDim, outDim), fl, budget);
+    };
+    configureKernels({ fma: 'off' });
     const g = [
       rows * inDim * outDim <= 20e6 ? gflops(() => naive(out, x, w, rows, inDim, outDim), fl, budget) : Number.NaN,
       gflops(() => matmulJs(out, x, w, rows, inDim, outDim), fl, budget),
       gflops(() => matmul(out, x, w, rows, inDim, outDim), fl, budget),
-      gflops(() => matmul(outr, xr, wr, rows, inDim, outDim), fl, budget),
+      resident('off'),
+      relaxedSimdSupport() ? resident('on') : Number.NaN,
     ];
-    console.log(`   ${name.padEnd(30)} ${g.map((v, i) => (Number.isNaN(v) ? '—' : fmt(v, 2)).padStart(i === 3 ? 9 : 7)).join(' ')}`);
+    console.log(`   ${name.padEnd(30)} ${g.map((v, i) => (Number.isNaN(v) ? '—' : fmt(v, 2)).padStart(i >= 3 ? 9 : 7)).join(' ')}`);
   }
+  configureKernels({ fma: 'auto' });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -282,9 +296,11 @@ async function benchEndToEnd(): Promise<void> {
       old = await runEndToEnd('three-pass', oldPaths, dir, { prefixCache: false, workerPath, concurrency: 1 });
       show(`three-pass (cache off), first ${oldItems} item${oldItems === 1 ? '' : 's'}`, old, before);
     }
+    const fma = (process.env.SCLAB_BENCH_FMA ?? 'auto') as FmaMode;
     const before = machineLoad();
-    const now = await runEndToEnd('one-pass', paths, dir, { prefixCache: { budgetBytes: 512 * 2 ** 20 }, workerPath, concurrency: 1 });
+    const now = await runEndToEnd('one-pass', paths, dir, { prefixCache: { budgetBytes: 512 * 2 ** 20 }, workerPath, concurrency: 1, fma });
     show(`one-pass + prefix cache, ${items} items`, now, before);
+    for (const n of now.notes.filter((x) => x.startsWith('matmul kernels:'))) console.log(`   ${n}`);
     if (old) {
       const perRecord = oldItems === items ? '' : ' per record';
       console.log(`   speed-up${perRecord} ${fmt(now.records / now.seconds / (old.records / old.seconds), 2)}× by wall clock, ${fmt(old.cpuSeconds / old.records / (now.cpuSeconds / now.records), 2)}× by CPU time   (goal ≥ 4×)`);
@@ -398,6 +414,10 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   console.log(`engine bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
   const only = process.env.SCLAB_BENCH_ONLY;
+  if (only === '1') {
+    benchKernels();
+    return;
+  }
   if (only === '6') {
     await benchShapes();
     return;

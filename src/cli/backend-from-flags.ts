@@ -1,5 +1,6 @@
 import type { Backend } from '../core/backends/backend';
 import { createEmbeddedBackend, engineWorkersFor } from '../core/backends/embedded';
+import type { FmaMode } from '../core/engine/kernels-wasm';
 import { createOpenAIBackend } from '../core/backends/openai';
 import { createSidecarBackend } from '../core/backends/sidecar';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from './models';
@@ -50,6 +51,8 @@ export async function createBackend(
     engineThreads?: number;
     /** the run's requests in flight */
     concurrency?: number;
+    /** embedded engine: fused multiply-add in the matmul kernels (default auto) */
+    engineFma?: FmaMode;
   },
 ): Promise<Backend> {
   switch (ref.kind) {
@@ -64,7 +67,7 @@ export async function createBackend(
       const modelSpec = await resolveModelForCli(ref.model ?? DEFAULT_EMBEDDED_MODEL, { extraMirrors: opts.extraMirrors, signal: opts.signal });
       const mib = opts.engineCacheMiB;
       const workers = engineWorkersFor({ engineThreads: opts.engineThreads, concurrency: opts.concurrency });
-      return createEmbeddedBackend({ modelSpec, workers, ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
+      return createEmbeddedBackend({ modelSpec, workers, ...(opts.engineFma ? { fma: opts.engineFma } : {}), ...(mib !== undefined ? { prefixCache: mib === 0 ? false : { budgetBytes: Math.round(mib * 2 ** 20) } } : {}) });
     }
     case 'sidecar': {
       // the sidecar (hidden states, probe scores) and the OpenAI-compatible server (generation) must serve one model

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allocF32, isKernelResident, matmul, matmulJs, newKernelArena, releaseKernelScratch, wasmKernelsAvailable } from '../../src/core/engine/kernels';
-import { matmulWasm } from '../../src/core/engine/kernels-wasm';
+import { configureKernels, matmulWasm } from '../../src/core/engine/kernels-wasm';
 
 /** the reference: plain triple loop in float64 accumulation */
 function matmulNaive(out: Float32Array, x: Float32Array, w: Float32Array, rows: number, inDim: number, outDim: number): void {
@@ -60,27 +60,41 @@ describe('matmul kernels against the naive reference', () => {
     });
   }
 
-  it('gives a row the same sums, to the bit, alone or with a few others (decode tiles) as inside a batch (prefill tiles)', () => {
-    // the last two are big enough for decode's one-stream tile (mm_1x1), one with outDim % 4 != 0
-    for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13], [576, 131], [256, 260]] as const) {
-      const rows = 6;
-      const x = random(rows * inDim, inDim);
-      const w = random(outDim * inDim, outDim);
-      const batch = new Float32Array(rows * outDim);
-      matmul(batch, x, w, rows, inDim, outDim);
-      for (let r = 0; r < rows; r++) {
-        const one = new Float32Array(outDim);
-        matmul(one, x.subarray(r * inDim, (r + 1) * inDim), w, 1, inDim, outDim);
-        expect(Array.from(one)).toEqual(Array.from(batch.subarray(r * outDim, (r + 1) * outDim)));
+  // with fused multiply-add on, the streaming tiles (1–4 rows of a big matrix) still multiply then add
+  // (STREAM_VARIANT): there the row alone is within rounding of the batch instead of the same bits
+  for (const fma of ['off', 'on'] as const) {
+    it(`gives a row the same sums, to the bit, alone or with a few others (decode tiles) as inside a batch (prefill tiles), --engine-fma ${fma}`, () => {
+      configureKernels({ fma });
+      try {
+        // the last two are big enough for decode's one-stream tile (mm_1x1), one with outDim % 4 != 0
+        for (const [inDim, outDim] of [[64, 172], [576, 31], [96, 48], [36, 13], [576, 131], [256, 260]] as const) {
+          const streams = inDim * outDim >= 64 * 1024;
+          const same = (got: Float32Array, want: Float32Array): void => {
+            if (fma === 'on' && streams) expectClose(got, want, inDim);
+            else expect(Array.from(got)).toEqual(Array.from(want));
+          };
+          const rows = 6;
+          const x = random(rows * inDim, inDim);
+          const w = random(outDim * inDim, outDim);
+          const batch = new Float32Array(rows * outDim);
+          matmul(batch, x, w, rows, inDim, outDim);
+          for (let r = 0; r < rows; r++) {
+            const one = new Float32Array(outDim);
+            matmul(one, x.subarray(r * inDim, (r + 1) * inDim), w, 1, inDim, outDim);
+            same(one, batch.subarray(r * outDim, (r + 1) * outDim));
+          }
+          // and 2–4 rows (the streaming tiles mm_Rx1 on the big shapes)
+          for (const n of [2, 3, 4]) {
+            const few = new Float32Array(n * outDim);
+            matmul(few, x.subarray(inDim, (1 + n) * inDim), w, n, inDim, outDim);
+            same(few, batch.subarray(outDim, (1 + n) * outDim));
+          }
+        }
+      } finally {
+        configureKernels({ fma: 'auto' });
       }
-      // and 2–4 rows (the streaming tiles mm_Rx1 on the big shapes)
-      for (const n of [2, 3, 4]) {
-        const few = new Float32Array(n * outDim);
-        matmul(few, x.subarray(inDim, (1 + n) * inDim), w, n, inDim, outDim);
-        expect(Array.from(few)).toEqual(Array.from(batch.subarray(outDim, (1 + n) * outDim)));
-      }
-    }
-  });
+    });
+  }
 
   it('runs the WebAssembly SIMD path in this runtime', () => {
     expect(wasmKernelsAvailable()).toBe(true);

@@ -159,6 +159,8 @@ describe('the run maps onto engine workers', () => {
     try {
       const description = await backend.connect();
       expect(description.notes).toContain('engine workers: 2 worker threads sharing one copy of the weights; each chain stays on one worker (its own prefix cache, 2 × the per-worker budget = the budget above)');
+      // which kernels ran (--engine-fma auto: fused multiply-add where the runtime has relaxed SIMD, as Node 20 here)
+      expect(description.notes).toContainEqual(expect.stringMatching(/^matmul kernels: WebAssembly SIMD128 with relaxed-SIMD multiply-add \((fused|not fused).*; --engine-fma auto\)$/));
       const decoding = { maxTokens: 6, temperature: 0, topP: 1, stop: [], topLogprobs: 0, seed: 1 };
       const ask = (content: string) => backend.chat({ messages: [{ role: 'user', content }], prefill: 'Once', decoding });
       const [a, b] = await Promise.all([ask('Tell a story about a cat'), ask('Tell a story about a dog')]);
@@ -175,17 +177,19 @@ describe('the run maps onto engine workers', () => {
 });
 
 describe('one forward split over threads (the benchmark switch)', () => {
-  it('gives the same numbers to the bit as one thread, fp32 and 16-bit', async () => {
+  it('gives the same numbers to the bit as one thread, fp32 and 16-bit, with fused multiply-add and without', async () => {
     const helperPath = path.join(tmp, 'engine-matmul-helper.js');
     await build({ entryPoints: [path.join(ROOT, 'src/core/engine/matmul-helper.ts')], outfile: helperPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
     // wide enough that the matmuls pass the split threshold; an odd vocabulary exercises the last band's remainder
-    for (const dtype of ['F32', 'F16'] as const) {
+    for (const [dtype, fma] of [['F32', 'on'], ['F16', 'on'], ['F32', 'off'], ['F16', 'off']] as const) {
       const folder = writeHfFolder({ family: 'qwen2', dtype, tied: false, dim: 256, nHeads: 4, nKvHeads: 2, hiddenDim: 512, nLayers: 2 });
       const [one, split] = await Promise.all([
-        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false }),
-        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false, matmulThreads: 3 }),
+        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false, fma }),
+        EngineClient.start({ modelSpec: folder.dir, workerPath, prefixCache: false, matmulThreads: 3, fma }),
       ]);
       try {
+        // the helpers attach to the model's memory and take its kernels from it
+        expect((await split.info()).kernels).toMatch(fma === 'on' ? /relaxed-SIMD multiply-add/ : /multiply then add \(--engine-fma off\)/);
         const ids = Array.from({ length: 40 }, (_, i) => (i * 7) % folder.vocab);
         const params = { maxTokens: 5, temperature: 0, ignoreEos: true, seed: 1, topLogprobs: 2 };
         expect(await split.generate(ids, params)).toEqual(await one.generate(ids, params));

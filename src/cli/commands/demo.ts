@@ -11,7 +11,8 @@ import type { ModelSpec } from '../../core/engine/load-local';
 import { trainProbe } from '../../core/probes/train';
 import { writeProbeFile } from '../../core/probes/load';
 import { DEFAULT_EMBEDDED_MODEL, resolveModelForCli } from '../models';
-import { cliHost, withProgress } from './run';
+import { cliHost, ENGINE_FMA_HELP, engineFmaMode, withProgress } from './run';
+import type { FmaMode } from '../../core/engine/kernels-wasm';
 import { withSigint } from '../signals';
 
 /** The package root: dist/cli.js lives one folder below it. */
@@ -23,8 +24,8 @@ const DEMO_STATEMENTS = path.join(PACKAGE_ROOT, 'examples', 'demo', 'bias-statem
 const DEMO_ROUNDS = 3;
 
 /** Trains the demo's bias direction from the statements file (a few forward passes), once per model. */
-async function trainDemoProbe(modelSpec: ModelSpec, dir: string, signal: AbortSignal): Promise<string> {
-  const client = await EngineClient.start({ modelSpec, mode: 'auto' });
+async function trainDemoProbe(modelSpec: ModelSpec, dir: string, signal: AbortSignal, fma: FmaMode | undefined): Promise<string> {
+  const client = await EngineClient.start({ modelSpec, mode: 'auto', ...(fma ? { fma } : {}) });
   try {
     const identity = (await client.info()).identity;
     const file = path.join(dir, `bias-statements.${identity.weightsSha256.slice(0, 12)}.probe.json`);
@@ -47,7 +48,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--model <idOrPath>', 'embedded model: a catalogue name or a local folder', DEFAULT_EMBEDDED_MODEL)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
     .option('--json', 'print one JSON object on stdout when done')
-    .action(async (flags: { model: string; out: string; json?: boolean }) => {
+    .option('--engine-fma <mode>', ENGINE_FMA_HELP, engineFmaMode)
+    .action(async (flags: { model: string; out: string; json?: boolean; engineFma?: FmaMode }) => {
       // offline machines with the project's shared folder beside the checkout seed the model cache from it
       const sharedModels = path.resolve(PACKAGE_ROOT, '..', 'shared', 'models');
       const extraMirrors = existsSync(sharedModels) ? [sharedModels] : [];
@@ -61,10 +63,10 @@ export function registerDemoCommand(program: Command): void {
         requestTimeoutMs: 120_000,
         adjust: async (experiment, signal) => {
           const modelSpec = await resolveModelForCli(flags.model, { extraMirrors, signal });
-          const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal);
+          const probePath = await trainDemoProbe(modelSpec, path.join(path.resolve(flags.out), '..', 'demo'), signal, flags.engineFma);
           return { ...experiment, name: 'demo-paper-bbq', probes: [{ name: 'bias', path: probePath }] };
         },
-        backend: () => ({ ref, label: 'embedded', open: ({ requestTimeoutMs, signal, concurrency }) => createBackend(ref, { requestTimeoutMs, env: process.env, extraMirrors, signal, concurrency }) }),
+        backend: () => ({ ref, label: 'embedded', open: ({ requestTimeoutMs, signal, concurrency }) => createBackend(ref, { requestTimeoutMs, env: process.env, extraMirrors, signal, concurrency, engineFma: flags.engineFma }) }),
       };
       const quiet = { quiet: flags.json === true };
       const result = await withSigint((signal) => withProgress(quiet, (progress) => runSession({ start: request }, { ...cliHost(quiet, signal, progress), onStart: undefined })));

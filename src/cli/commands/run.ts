@@ -12,6 +12,7 @@ import { createProgressReporter, type ProgressReporter } from '../progress';
 import { writeViewerCache } from '../../core/viewer/service';
 import { envSecrets, printScorerNotes } from './scorer';
 import { withSigint } from '../signals';
+import { FMA_MODES, type FmaMode } from '../../core/engine/kernels-wasm';
 
 export function positiveInt(name: string) {
   return (value: string) => {
@@ -19,6 +20,14 @@ export function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
     return n;
   };
+}
+
+/** --engine-fma's help and parser, shared by run and demo */
+export const ENGINE_FMA_HELP =
+  'embedded engine: fused multiply-add in the matmul kernels: auto (default; where the runtime has WebAssembly relaxed SIMD), on, off (multiply then add: the last bits of results differ from on)';
+export function engineFmaMode(value: string): FmaMode {
+  if (!(FMA_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError('--engine-fma must be auto, on or off');
+  return value as FmaMode;
 }
 
 function positiveNumber(name: string) {
@@ -54,6 +63,7 @@ interface RunFlags {
   maxTpm?: number;
   engineCacheMb?: number;
   engineThreads?: number;
+  engineFma?: FmaMode;
   requestTimeout: number;
   maxResponseMb: number;
   out: string;
@@ -92,6 +102,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-tpm <n>', 'tokens per minute the server allows (prompt + max_tokens, corrected by usage)', positiveNumber('--max-tpm'))
     .option('--engine-cache-mb <MiB>', 'embedded engine: memory for reused prompt prefixes (default 512; 0 = prefill every request from scratch)', nonNegativeNumber('--engine-cache-mb'))
     .option('--engine-threads <n>', 'embedded engine: worker threads sharing one copy of the weights, each serving its own chains (default: the cores; never more than --concurrency)', positiveInt('--engine-threads'))
+    .option('--engine-fma <mode>', ENGINE_FMA_HELP, engineFmaMode)
     .option('--request-timeout <seconds>', 'deadline of one request', positiveNumber('--request-timeout'), 120)
     .option('--max-response-mb <n>', 'largest answer body read from the server, in MiB (a bigger one fails its attempt)', positiveNumber('--max-response-mb'), 32)
     .option('--out <dir>', 'folder that receives the run folder', '.sclab/runs')
@@ -127,7 +138,7 @@ export function cliHost(flags: { quiet?: boolean }, signal: AbortSignal, progres
 function cliBackend(ref: BackendRef, flags: RunFlags): SessionBackend {
   const maxResponseBytes = flags.maxResponseMb * 1024 * 1024;
   return { ref, label: ref.kind, open: ({ requestTimeoutMs, concurrency }) =>
-      createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb, engineThreads: flags.engineThreads, concurrency }),
+      createBackend(ref, { requestTimeoutMs, env: backendEnv(flags), maxResponseBytes, engineCacheMiB: flags.engineCacheMb, engineThreads: flags.engineThreads, engineFma: flags.engineFma, concurrency }),
   };
 }
 

@@ -18,6 +18,7 @@ import type { PrefixCacheStats } from './prefix-cache';
 import type { SharedWeights } from './shared-weights';
 import type { InterventionSpec } from './intervention';
 import { releaseKernelScratch } from './kernels';
+import { configureKernels, type FmaMode } from './kernels-wasm';
 import { describeModelSpec, loadLocalModel, type ModelSpec } from './load-local';
 import {
   type ClientMessage,
@@ -48,6 +49,11 @@ export interface EngineClientOptions {
   workers?: number;
   /** internal, for the benchmark: each worker splits its big matmuls over this many threads (matmul-team.ts) */
   matmulThreads?: number;
+  /**
+   * fused multiply-add in the matmul kernels: auto (default: where the runtime has WebAssembly relaxed SIMD), on
+   * (an error without it) or off; FMA rounds once per product-sum, so results differ from off in the last bits
+   */
+  fma?: FmaMode;
 }
 
 export interface CallOptions {
@@ -110,6 +116,7 @@ export class EngineClient {
     const workers = opts.workers ?? 1;
     if (!Number.isInteger(workers) || workers < 1) throw new SclabError('config', `engine workers must be a positive whole number (got ${workers})`);
     if (inProcess) {
+      configureKernels({ fma: opts.fma ?? 'auto' });
       const model = await loadLocalModel(opts.modelSpec);
       let hosted: HostedModel | null = hostModel(model, opts.prefixCache);
       const transport: Transport = {
@@ -285,6 +292,7 @@ async function startWorker(
     abortFlag,
     ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
     ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
+    ...(opts.fma !== undefined ? { fma: opts.fma } : {}),
     ...pool,
   };
   const worker = new Worker(workerPath, { workerData: init });

@@ -3,7 +3,7 @@ import { SclabError } from '../model/errors';
 import { compileIntervention, type InterventionSpec } from './intervention';
 import { PrefixCache } from './prefix-cache';
 import type { EngineInfo, EngineRequest, PrefixCacheOption, StreamedToken, WorkerStats } from './protocol';
-import { arenaId, arenaMemoryOf, arenaUsedBytes, HalfMatrix } from './kernels-wasm';
+import { arenaId, arenaMemoryOf, arenaUsedBytes, describeKernels, HalfMatrix } from './kernels-wasm';
 import { weightBytes } from './shared-weights';
 import { generate, hiddenStates, scoreContinuations } from './session';
 import type { LoadedModel, Tokenizer } from './types';
@@ -37,6 +37,7 @@ export function engineStats(hosted: HostedModel): WorkerStats {
 }
 
 export function engineInfo(model: LoadedModel): EngineInfo {
+  const first = model.weights.tokenEmbedding;
   return {
     identity: model.identity,
     config: model.weights.config,
@@ -44,6 +45,7 @@ export function engineInfo(model: LoadedModel): EngineInfo {
     addBos: model.addBos,
     bosId: model.tokenizer.bosId,
     eosIds: model.tokenizer.eosIds,
+    kernels: describeKernels(arenaMemoryOf(first instanceof HalfMatrix ? first.bits : first)),
   };
 }
 

@@ -111,6 +111,11 @@ export class FnBuilder {
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  /**
+   * relaxed SIMD's f32x4.relaxed_madd(a, b, c) = a * b + c, fused or not as the hardware does it (one rounding with
+   * FMA3 on x64 and on ARM64); validates only where the runtime has relaxed SIMD (kernels-wasm.ts detects it)
+   */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }

@@ -19,7 +19,47 @@ export function matmulTileName(t: TileShape): string {
   return `mm_${t.rows}x${t.cols}`;
 }
 
-function matmulTile(R: number, C: number): WasmFunction {
+/**
+ * How the kernels multiply and add. fma: one f32x4.relaxed_madd (relaxed SIMD; a fused multiply-add, one rounding,
+ * where the hardware has FMA) instead of f32x4.mul then f32x4.add (two roundings). Every kernel of a module uses
+ * the same, so that all tiles (and the 16-bit kernels) still give the same sums to the bit.
+ */
+export interface KernelVariant {
+  fma: boolean;
+}
+
+export const MUL_ADD: KernelVariant = { fma: false };
+
+/** emits acc + a * b (a and b v128 locals, or the value already on the stack when a is null) and stores it in acc */
+function emitMadd(f: FnBuilder, v: KernelVariant, acc: number, a: number | null, b: number | (() => void)): void {
+  const pushB = (): void => {
+    if (typeof b === 'number') f.get(b);
+    else b();
+  };
+  if (v.fma) {
+    if (a !== null) f.get(a);
+    pushB();
+    f.get(acc).f32x4RelaxedMadd().set(acc);
+  } else if (a === null) {
+    // a is on the stack: a * b, then + acc (float addition commutes: the sum is acc + a*b to the bit)
+    pushB();
+    f.f32x4Mul().get(acc).f32x4Add().set(acc);
+  } else {
+    f.get(acc).get(a);
+    pushB();
+    f.f32x4Mul().f32x4Add().set(acc);
+  }
+}
+
+/**
+ * mm_RxC as described at the top of this file. The inner loop is one step of four floats per pass and is not
+ * unrolled on purpose: V8's TurboFan schedules every load of an unrolled body before its arithmetic, and the extra
+ * vectors live at once spill (measured: slower). R*C accumulators + R + C operand vectors must fit the 15 xmm
+ * registers V8 allocates on x64 (2×4: 14; 3×4 or 2×6 spill). One pointer per operand row: tiles generated for
+ * fixed strides (one pointer per operand, the other rows at constant offsets) measured no faster with FMA (47–48
+ * GFLOP/s either way at 64×576×1536 here: the two FMA pipes are the limit, not the pointer increments).
+ */
+export function matmulTile(R: number, C: number, v: KernelVariant): WasmFunction {
   const [out, x, w, rowTiles, inDim, colTiles, xStride, wStride, outStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
   const f = new FnBuilder(9);
   const xRowBytes = f.local(I32);
@@ -57,10 +97,7 @@ function matmulTile(R: number, C: number): WasmFunction {
   xp.forEach((p, r) => f.get(p).v128Load(0).set(xv[r]!));
   for (let c = 0; c < C; c++) {
     f.get(wp[c]!).v128Load(0).set(wv);
-    for (let r = 0; r < R; r++) {
-      const a = acc[r * C + c]!;
-      f.get(a).get(xv[r]!).get(wv).f32x4Mul().f32x4Add().set(a);
-    }
+    for (let r = 0; r < R; r++) emitMadd(f, v, acc[r * C + c]!, xv[r]!, wv);
   }
   for (const p of [...xp, ...wp]) f.addConst(p, 16);
   f.get(xp[0]!).get(xEnd).i32LtU().brIf(0);
@@ -153,7 +190,7 @@ function emitWidenFiniteF16(f: FnBuilder, lanes: number): void {
  * out[col] = sum_i x[i] * widen(w[col*inDim + i]) for col < 4*colTiles; inDim % 8 == 0. The four lanes of each
  * accumulator take i mod 4 in the same order as mm_1x4, so the sums are those of the fp32 kernel on the widened rows.
  */
-function halfRowTile(kind: HalfRowKind): WasmFunction {
+function halfRowTile(kind: HalfRowKind, v: KernelVariant): WasmFunction {
   const finite = kind === 'F16_FINITE';
   const C = 4;
   const [out, x, w, inDim, colTiles] = [0, 1, 2, 3, 4] as const;
@@ -188,16 +225,12 @@ function halfRowTile(kind: HalfRowKind): WasmFunction {
     if (finite) f.i32x4ExtendLowI16x8S();
     else f.i32x4ExtendLowI16x8U();
     f.set(lanes);
-    f.get(acc[c]!).get(xlo);
-    widen(lanes);
-    f.f32x4Mul().f32x4Add().set(acc[c]!);
+    emitMadd(f, v, acc[c]!, xlo, () => widen(lanes));
     f.get(h);
     if (finite) f.i32x4ExtendHighI16x8S();
     else f.i32x4ExtendHighI16x8U();
     f.set(lanes);
-    f.get(acc[c]!).get(xhi);
-    widen(lanes);
-    f.f32x4Mul().f32x4Add().set(acc[c]!);
+    emitMadd(f, v, acc[c]!, xhi, () => widen(lanes));
     f.addConst(wp[c]!, 16);
   }
   f.addConst(xp, 32);
@@ -231,7 +264,7 @@ export function halfStreamName(kind: HalfRowKind, rows: number): string {
  * For decode (R = 1) and few-row passes (the option continuations), where widening whole blocks into scratch costs
  * as much as the products. Each accumulator's lanes run as in mv_*_1x4 and mm_*: the same sums to the bit.
  */
-function halfStreamTile(kind: HalfRowKind, R: number): WasmFunction {
+function halfStreamTile(kind: HalfRowKind, R: number, v: KernelVariant): WasmFunction {
   const finite = kind === 'F16_FINITE';
   const [out, x, w, inDim, cols, xStride, outStride] = [0, 1, 2, 3, 4, 5, 6] as const;
   const f = new FnBuilder(7);
@@ -273,8 +306,10 @@ function halfStreamTile(kind: HalfRowKind, R: number): WasmFunction {
   widen(lanes);
   f.set(whi);
   for (let r = 0; r < R; r++) {
-    f.get(acc[r]!).get(xp[r]!).v128Load(0).get(wlo).f32x4Mul().f32x4Add().set(acc[r]!);
-    f.get(acc[r]!).get(xp[r]!).v128Load(16).get(whi).f32x4Mul().f32x4Add().set(acc[r]!);
+    f.get(xp[r]!).v128Load(0);
+    emitMadd(f, v, acc[r]!, null, wlo);
+    f.get(xp[r]!).v128Load(16);
+    emitMadd(f, v, acc[r]!, null, whi);
     f.addConst(xp[r]!, 32);
   }
   f.addConst(wp, 16);
@@ -408,7 +443,7 @@ export const PV_NAME = 'pv_row';
  * of 16; vStride in floats): attention's P·V for one query row, reading the value rows as they lie in the cache
  * (sixteen dimensions per pass, one f32x4 accumulator per four), so no transposed copy of the values is needed.
  */
-function pvRow(): WasmFunction {
+function pvRow(variant: KernelVariant): WasmFunction {
   const [out, p, v, n, headDim, vStride] = [0, 1, 2, 3, 4, 5] as const;
   const f = new FnBuilder(6);
   const vRowBytes = f.local(I32);
@@ -429,7 +464,7 @@ function pvRow(): WasmFunction {
   f.block().loop(); // over positions
   f.get(pp).get(pEnd).i32LtU().i32Eqz().brIf(1);
   f.get(pp).v128Load32Splat(0).set(ps);
-  acc.forEach((a, k) => f.get(a).get(ps).get(vp).v128Load(k * 16).f32x4Mul().f32x4Add().set(a));
+  acc.forEach((a, k) => emitMadd(f, variant, a, ps, () => f.get(vp).v128Load(k * 16)));
   f.addConst(pp, 4);
   f.get(vp).get(vRowBytes).i32Add().set(vp);
   f.br(0);
@@ -455,12 +490,42 @@ export const ONE_ROW_WIDE_TILE: TileShape = { rows: 1, cols: 8 };
  */
 export const STREAM_TILES: TileShape[] = [1, 2, 3, 4].map((rows) => ({ rows, cols: 1 }));
 
-export function buildKernelModule(extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
-  const tiles = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES, ...extraTiles];
+/** the fp32 tiles every module exports, in this order */
+export const MATMUL_TILES: TileShape[] = [MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, ...STREAM_TILES];
+
+/**
+ * The variant of the streaming kernels (mm_Rx1, mv_*_Rx1: 1–4 rows against weights from DRAM, one weight row at a
+ * time): always multiply then add. Each output has ONE accumulator there, so its add chain sets the speed, and a fused
+ * multiply-add's latency (4 cycles on Zen 3) is longer than an add's (3): measured, BF16 decode from DRAM 7.8 GB/s
+ * with multiply-add against 6.4 GB/s fused. Batch tiles, which have 8 independent accumulators, are throughput-bound
+ * and fuse. So with FMA on, a product of 1–4 rows on a big matrix is no longer the same bits as that row inside a
+ * batch (it is within float rounding); fp32 and 16-bit weights still give the same bits as each other.
+ */
+export const STREAM_VARIANT: KernelVariant = MUL_ADD;
+
+/**
+ * The module of a thread's kernels over env.mem: the fp32 tiles, the 16-bit kernels, softmax, SwiGLU and P·V,
+ * multiplying and adding as variant v says (the streaming kernels as STREAM_VARIANT).
+ */
+export function buildKernelModule(v: KernelVariant = MUL_ADD, extraTiles: TileShape[] = []): Uint8Array<ArrayBuffer> {
+  const tiles = [...MATMUL_TILES, ...extraTiles];
   const kinds = ['F16', 'BF16', 'F16_FINITE'] as const;
-  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1))).flat();
-  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow()];
+  const halfStreams = Array.from({ length: HALF_STREAM_MAX_ROWS }, (_, i) => kinds.map((k) => halfStreamTile(k, i + 1, STREAM_VARIANT))).flat();
+  const streaming = new Set(STREAM_TILES);
+  const fns = [...tiles.map((t) => matmulTile(t.rows, t.cols, streaming.has(t) ? STREAM_VARIANT : v)), widenHalf('F16'), widenHalf('BF16'), ...kinds.map((k) => halfRowTile(k, v)), ...halfStreams, softmaxRow(), swigluKernel(), pvRow(v)];
   return encodeModule(fns, { ...KERNEL_MEMORY_PAGES, imported: true });
+}
+
+export const FMA_PROBE_NAME = 'madd';
+
+/**
+ * madd(a, b, c) = lane 0 of f32x4.relaxed_madd(splat a, splat b, splat c): validates only where relaxed SIMD is on,
+ * and tells a fused multiply-add (one rounding) from a multiply then add
+ */
+export function buildFmaProbeModule(): Uint8Array<ArrayBuffer> {
+  const f = new FnBuilder(3);
+  f.get(0).f32x4Splat().get(1).f32x4Splat().get(2).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0);
+  return encodeModule([{ name: FMA_PROBE_NAME, params: [F32, F32, F32], results: [F32], body: f }], { ...KERNEL_MEMORY_PAGES, imported: true });
 }
 
 /**

@@ -14,8 +14,9 @@
 // so a model's weights exist once however many threads run it. The bump pointer lives in the memory's first bytes
 // and moves by compare-and-swap, so each thread's scratch (and anything it allocates) is its own region.
 import { widenBf16, widenF16 } from './hf/dtype';
-import { buildKernelModule, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind } from './kernels-wasm-code';
+import { buildFmaProbeModule, buildKernelModule, FMA_PROBE_NAME, newKernelMemory, PV_NAME, SOFTMAX_NAME, SWIGLU_NAME, HALF_STREAM_MAX_ROWS, halfRowName, halfStreamName, matmulTileName, MULTI_ROW_TILE, ONE_ROW_TILE, ONE_ROW_WIDE_TILE, STREAM_TILES, widenName, type HalfDtype, type HalfRowKind, type KernelVariant } from './kernels-wasm-code';
 import { matmulJs } from './kernels-js';
+import { SclabError } from '../model/errors';
 
 type TileFn = (
   out: number, x: number, w: number, rowTiles: number, inDim: number, colTiles: number, xStride: number, wStride: number, outStride: number,
@@ -25,13 +26,20 @@ type WidenFn = (dst: number, src: number, groups: number) => void;
 type HalfRowFn = (out: number, x: number, w: number, inDim: number, colTiles: number) => void;
 type HalfStreamFn = (out: number, x: number, w: number, inDim: number, cols: number, xStride: number, outStride: number) => void;
 
-interface WasmState {
-  mem: WebAssembly.Memory;
+/** the fp32 tiles of a module */
+interface Tiles {
   multi: TileFn;
   one: TileFn;
   oneWide: TileFn;
   /** stream[R - 1]: R rows against one weight row at a time */
   stream: TileFn[];
+}
+
+/** this thread's runtime over one arena's memory */
+interface WasmState extends Tiles {
+  mem: WebAssembly.Memory;
+  /** how this arena's kernels multiply and add (every thread attached to the memory uses the same) */
+  variant: KernelVariant;
   widen: Record<HalfDtype, WidenFn>;
   halfRow: Record<HalfRowKind, HalfRowFn>;
   /** softmax_row (kernels-wasm-code.ts): the attention's softmax over one row of scores */
@@ -57,7 +65,8 @@ interface Slot {
 
 const PAGE = 65536;
 let state: WasmState | null | undefined;
-let compiled: WebAssembly.Module | null | undefined;
+/** this thread's compiled kernel modules, by variant ('fma' / 'mul-add'); null: the kernels cannot run here */
+const compiled = new Map<string, WebAssembly.Module | null>();
 /** the arena each memory buffer object belongs to (old buffer objects of a grown memory included) */
 const owners = new WeakMap<ArrayBufferLike, WasmState>();
 /** this thread's runtime over each memory */
@@ -65,26 +74,137 @@ const byMemory = new WeakMap<WebAssembly.Memory, WasmState>();
 
 /** bytes at the start of every arena's memory kept for the shared bump pointer */
 const HEADER_BYTES = 64;
+/** Uint32 words of the header: the bump pointer, the arena's id, its kernel variant (VARIANT_FMA or 0) */
+const HEADER = { top: 0, id: 1, variant: 2 } as const;
+const VARIANT_FMA = 1;
 
-/** this thread's runtime over `memory` (a fresh one when absent), or null where the kernels cannot run */
+// ---------------------------------------------------------------------------------------------------------------
+// Fused multiply-add. Relaxed SIMD's f32x4.relaxed_madd is one instruction (vfmadd231ps on x64 with FMA3) where
+// f32x4.mul + f32x4.add are two, and it rounds once. V8 ships relaxed SIMD from 11.4 (Chrome 114, VS Code's
+// Electron); Node 20's V8 11.3 has it behind --experimental-wasm-relaxed-simd, which can be set at run time (it
+// holds for the isolates, worker threads included, created after). FMA changes the rounding of every product-sum,
+// so it is a setting (--engine-fma auto|on|off) and the run's notes say which kernels ran.
+
+/** auto: fused multiply-add where the runtime has relaxed SIMD; on: required; off: multiply then add */
+export type FmaMode = 'auto' | 'on' | 'off';
+export const FMA_MODES: readonly FmaMode[] = ['auto', 'on', 'off'];
+
+/** what relaxed SIMD gives in this runtime: null = not at all; else whether relaxed_madd rounds once (fused) */
+let relaxedSimd: { fused: boolean } | null | undefined;
+
+/** the variant of the kernels new arenas of this thread get (configureKernels) */
+let fmaMode: FmaMode = 'auto';
+
+/** Node's V8 flag that turns relaxed SIMD on; false where there is no node:v8 (then nothing is tried) */
+function setRelaxedSimdFlag(): boolean {
+  try {
+    if (typeof require !== 'function') return false;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only where node:v8 exists (Node, Electron); a static import would tie the kernels to Node
+    const v8 = require('node:v8') as { setFlagsFromString?: (flags: string) => void };
+    if (typeof v8.setFlagsFromString !== 'function') return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** whether relaxed SIMD validates here (after setting V8's flag where it is behind one), and whether it fuses */
+export function relaxedSimdSupport(): { fused: boolean } | null {
+  if (relaxedSimd !== undefined) return relaxedSimd;
+  const probe = buildFmaProbeModule();
+  relaxedSimd = null;
+  if (!WebAssembly.validate(probe) && !(setRelaxedSimdFlag() && WebAssembly.validate(probe))) return null;
+  try {
+    const madd = new WebAssembly.Instance(new WebAssembly.Module(probe), { env: { mem: newKernelMemory() } }).exports[FMA_PROBE_NAME] as (a: number, b: number, c: number) => number;
+    // (1 + 2^-12)^2 - (1 + 2^-11) = 2^-24 exactly, which a rounded product (1 + 2^-11) loses
+    const a = 1 + 2 ** -12;
+    relaxedSimd = { fused: madd(a, a, -(1 + 2 ** -11)) === 2 ** -24 };
+  } catch {
+    relaxedSimd = null;
+  }
+  return relaxedSimd;
+}
+
+/** the variant a mode gives in this runtime; 'on' without relaxed SIMD is an error */
+export function resolveFma(mode: FmaMode): KernelVariant {
+  if (mode === 'off') return { fma: false };
+  const support = relaxedSimdSupport();
+  if (support) return { fma: true };
+  if (mode === 'on') throw new SclabError('config', 'engine FMA is on, but this runtime has no WebAssembly relaxed SIMD (Node 20 with node:v8, Node 22+, VS Code); use auto or off');
+  return { fma: false };
+}
+
+/**
+ * Sets the kernels this thread's new arenas (a loaded model, the scratch arena) use; the scratch arena made before
+ * is dropped when the variant changes. Threads that attach to an arena's memory use the arena's variant whatever
+ * theirs is, so that every thread sums alike. Throws for 'on' without relaxed SIMD.
+ */
+export function configureKernels(opts: { fma: FmaMode }): void {
+  const v = resolveFma(opts.fma);
+  fmaMode = opts.fma;
+  if (state && state.variant.fma !== v.fma) state = undefined;
+}
+
+/** the run-notes line for an arena's kernels (or this thread's, for null) */
+export function describeKernels(memory: WebAssembly.Memory | null): string {
+  const s = memory ? byMemory.get(memory) : wasm();
+  if (!s) return 'matmul kernels: JavaScript (no WebAssembly SIMD in this runtime)';
+  if (s.variant.fma) return `matmul kernels: WebAssembly SIMD128 with relaxed-SIMD multiply-add (${relaxedSimdSupport()?.fused ? 'fused: one rounding per product-sum' : 'not fused on this CPU: multiply then add'}; --engine-fma ${fmaMode})`;
+  return `matmul kernels: WebAssembly SIMD128, multiply then add (${fmaMode === 'off' ? '--engine-fma off' : 'no relaxed SIMD in this runtime'})`;
+}
+
+function variantKey(v: KernelVariant): string {
+  return v.fma ? 'fma' : 'mul-add';
+}
+
+function moduleFor(v: KernelVariant): WebAssembly.Module | null {
+  const key = variantKey(v);
+  if (!compiled.has(key)) {
+    try {
+      compiled.set(key, new WebAssembly.Module(buildKernelModule(v)));
+    } catch {
+      compiled.set(key, null); // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
+    }
+  }
+  return compiled.get(key)!;
+}
+
+function tilesOf(ex: Record<string, unknown>): Tiles {
+  return {
+    multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
+    one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
+    oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
+    stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
+  };
+}
+
+/**
+ * This thread's runtime over `memory` (a fresh one when absent, with the variant this thread is configured for;
+ * an existing memory's own variant otherwise), or null where the kernels cannot run.
+ */
 function instantiate(memory?: WebAssembly.Memory): WasmState | null {
   try {
-    compiled ??= new WebAssembly.Module(buildKernelModule());
+    const header = memory ? new Uint32Array(memory.buffer, 0, 3) : null;
+    const variant: KernelVariant = header ? { fma: header[HEADER.variant] === VARIANT_FMA } : resolveFma(fmaMode);
+    if (variant.fma && !relaxedSimdSupport()) throw new SclabError('internal', 'a kernel memory made with fused multiply-add is attached in a thread without relaxed SIMD');
+    const module = moduleFor(variant);
+    if (!module) return null;
     const mem = memory ?? newKernelMemory();
-    const instance = new WebAssembly.Instance(compiled, { env: { mem } });
+    const instance = new WebAssembly.Instance(module, { env: { mem } });
     const ex = instance.exports as Record<string, unknown>;
     const top = new Uint32Array(mem.buffer, 0, 1);
     if (!memory) {
       Atomics.store(top, 0, HEADER_BYTES);
-      new Uint32Array(mem.buffer, 4, 1)[0] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+      const words = new Uint32Array(mem.buffer, 0, 3);
+      words[HEADER.id] = (Math.random() * 2 ** 32) >>> 0; // arenaId: tells memories apart
+      words[HEADER.variant] = variant.fma ? VARIANT_FMA : 0;
     }
     const s: WasmState = {
       mem,
-      multi: ex[matmulTileName(MULTI_ROW_TILE)] as TileFn,
-      one: ex[matmulTileName(ONE_ROW_TILE)] as TileFn,
-      oneWide: ex[matmulTileName(ONE_ROW_WIDE_TILE)] as TileFn,
+      variant,
+      ...tilesOf(ex),
       widen: { F16: ex[widenName('F16')] as WidenFn, BF16: ex[widenName('BF16')] as WidenFn },
-      stream: STREAM_TILES.map((t) => ex[matmulTileName(t)] as TileFn),
       softmax: ex[SOFTMAX_NAME] as WasmState['softmax'],
       swiglu: ex[SWIGLU_NAME] as WasmState['swiglu'],
       pv: ex[PV_NAME] as WasmState['pv'],
@@ -98,8 +218,8 @@ function instantiate(memory?: WebAssembly.Memory): WasmState | null {
     owners.set(mem.buffer, s);
     byMemory.set(mem, s);
     return s;
-  } catch {
-    compiled = null;
+  } catch (e) {
+    if (e instanceof SclabError) throw e;
     return null; // no WebAssembly SIMD or no shared memory in this runtime: callers fall back to JS kernels
   }
 }
@@ -158,10 +278,8 @@ export type WeightMatrix = Float32Array | HalfMatrix;
 
 /** a fresh arena (plain arrays where WebAssembly SIMD cannot run) */
 export function newKernelArena(): KernelArena {
-  if (compiled !== null) {
-    const s = instantiate();
-    if (s) return arenaOf(s);
-  }
+  const s = instantiate();
+  if (s) return arenaOf(s);
   return { memory: null, allocF32: (n) => new Float32Array(n), allocU16: (n) => new Uint16Array(n), widensHalf: false };
 }
 
@@ -451,7 +569,9 @@ function halfColumns(s: WasmState, t: MatmulTask, c0: number, c1: number): void 
   // one row (decode) or a few (option continuations): widen in registers; the (c1 - c0) % 4 weight rows left over go
   // through the block path below, as they do for fp32 weights
   let o0 = c0;
-  if (inDim % 8 === 0 && rows <= HALF_STREAM_ROWS) {
+  // (2–4 rows of a small matrix take the block path: fp32 weights of that shape get the batch tile, and the streaming
+  // kernels do not fuse; see STREAM_VARIANT)
+  if (inDim % 8 === 0 && rows <= HALF_STREAM_ROWS && (rows === 1 || streamsFromMemory(inDim, outDim))) {
     const colTiles = Math.floor((c1 - c0) / 4);
     const kind = t.kind as HalfRowKind;
     const out0 = op + c0 * 4;

@@ -5,6 +5,7 @@ import type { ChatMessage } from '../model/chat';
 import { type ErrorCode, ERROR_CODES, SclabError } from '../model/errors';
 import type { CaptureOptions, HiddenStates } from './capture';
 import type { InterventionSpec } from './intervention';
+import type { FmaMode } from './kernels-wasm';
 import type { ModelSpec } from './load-local';
 import type { PrefixCacheStats } from './prefix-cache';
 import type { SharedWeights } from './shared-weights';
@@ -19,6 +20,8 @@ export interface EngineInfo {
   addBos: boolean;
   bosId: number | null;
   eosIds: number[];
+  /** which matmul kernels the model runs on (kernels-wasm.ts describeKernels), for the run's notes */
+  kernels: string;
 }
 
 export interface GenerateParams {
@@ -92,6 +95,8 @@ export interface WorkerInit {
   shared?: SharedWeights;
   /** internal (the benchmark's switch): split each big matmul's columns over this many threads (matmul-team.ts) */
   matmulThreads?: number;
+  /** fused multiply-add in the kernels (default auto) */
+  fma?: FmaMode;
 }
 
 export type ClientMessage = { type: 'request'; id: number; request: EngineRequest };

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { engineInfo, handleRequest, hostModel } from './host';
-import { arenaMemoryOf, HalfMatrix } from './kernels-wasm';
+import { arenaMemoryOf, configureKernels, HalfMatrix } from './kernels-wasm';
 import { loadLocalModel } from './load-local';
 import { MatmulTeam } from './matmul-team';
 import { type ClientMessage, serializeError, type WorkerInit, type WorkerMessage } from './protocol';
@@ -18,10 +18,14 @@ const abortFlag = new Int32Array(init.abortFlag);
 const isAborted = (): boolean => Atomics.load(abortFlag, 0) !== 0;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
-const loaded = loadLocalModel(init.modelSpec, init.shared).then(async (model) => {
-  await startMatmulTeam(model);
-  return model;
-});
+// before anything allocates a kernel arena; a pool's further workers read the first one's weights with its kernels
+const loaded = Promise.resolve()
+  .then(() => configureKernels({ fma: init.fma ?? 'auto' }))
+  .then(() => loadLocalModel(init.modelSpec, init.shared))
+  .then(async (model) => {
+    await startMatmulTeam(model);
+    return model;
+  });
 loaded.then(
   (model) => {
     const hosted = hostModel(model, init.prefixCache);

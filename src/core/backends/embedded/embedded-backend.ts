@@ -9,6 +9,7 @@ import type { BackendDescription } from '../../model/manifest';
 import { EngineClient } from '../../engine/client';
 import { alignContinuations } from '../../engine/continuations';
 import type { ModelSpec } from '../../engine/load-local';
+import type { FmaMode } from '../../engine/kernels-wasm';
 import { DEFAULT_PREFIX_CACHE_BYTES } from '../../engine/host';
 import type { PrefixCacheOption } from '../../engine/protocol';
 import type { FinishReason } from '../../engine/session';
@@ -34,6 +35,8 @@ export interface EmbeddedBackendOptions {
   workers?: number;
   /** internal, the benchmark's switch: each worker splits its big matmuls over this many threads (matmul-team.ts) */
   matmulThreads?: number;
+  /** fused multiply-add in the matmul kernels (--engine-fma; default auto: where the runtime has relaxed SIMD) */
+  fma?: FmaMode;
 }
 
 export type { HiddenStatesRequest, HiddenStatesResult };
@@ -77,6 +80,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
       ...(opts.prefixCache !== undefined ? { prefixCache: opts.prefixCache } : {}),
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       ...(opts.matmulThreads !== undefined ? { matmulThreads: opts.matmulThreads } : {}),
+      ...(opts.fma !== undefined ? { fma: opts.fma } : {}),
     });
     return starting;
   };
@@ -110,6 +114,7 @@ export function createEmbeddedBackend(opts: EmbeddedBackendOptions): EmbeddedBac
           'in-process engine: exact option log-likelihoods and every layer’s hidden states',
           prefixCacheNote(opts.prefixCache),
           workersNote(await engine(), opts.matmulThreads ?? 1),
+          info.kernels,
         ],
       };
     },
