@@ -1,5 +1,7 @@
 // bench:engine section 6: prefill and decode tokens/s of real model shapes (SmolLM2-135M, Qwen2.5-0.5B) with random
-// weights, 1 thread, F32 and F16, our engine against llama.cpp on the very same weights written as GGUF.
+// weights, F32 and F16, our engine against llama.cpp on the very same weights written as GGUF: at 1 thread, then at
+// SCLAB_BENCH_THREADS (default 2; 1 skips it) — ours with one forward's matmuls split over the threads (matmul-team.ts:
+// one sequence cannot use the pool of workers, which serves different requests), llama.cpp with that many threads.
 // Both engines get the same model: the F16 weights are drawn once and the F32 model is their exact widening.
 // Our F16 run keeps the weights 16-bit (HalfMatrix, widened in the kernels); llama.cpp's F16 run uses its F16 path.
 // SCLAB_BENCH_PREFILL / SCLAB_BENCH_DECODE set the token counts (default 64 / 16: short, for a shared machine).
@@ -8,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HalfMatrix, newKernelArena, widenedF32, type KernelArena, type WeightMatrix } from '../src/core/engine/kernels';
 import { arenaMemoryOf, configureKernels, describeKernels } from '../src/core/engine/kernels-wasm';
+import { MatmulTeam } from '../src/core/engine/matmul-team';
 import { argmax } from '../src/core/engine/ops';
 import { ForwardState } from '../src/core/engine/transformer';
 import type { LayerWeights, ModelConfig, ModelWeights } from '../src/core/engine/types';
@@ -220,8 +223,21 @@ function ours(weights: ModelWeights, prompt: number[], decode: number): Speed {
   return { prefill: prompt.length / p.wall, prefillCpu: prompt.length / p.cpu, decode: decode / d.wall, decodeCpu: decode / d.cpu, tokens };
 }
 
-async function llamaCpp(file: string, prompt: number[], decode: number): Promise<Speed> {
-  const m = await loadLlamaCpp(file, 256);
+/** ours() with this thread's big matmuls on the weights' memory split over `threads` threads (helpers attached to it) */
+async function oursSplit(weights: ModelWeights, prompt: number[], decode: number, threads: number): Promise<Speed> {
+  const first = weights.tokenEmbedding;
+  const memory = arenaMemoryOf(first instanceof HalfMatrix ? first.bits : first);
+  if (!memory) throw new Error('the weights are not in a kernel arena');
+  const team = await MatmulTeam.start(memory, threads, path.resolve(__dirname, '..', 'engine-matmul-helper.js'));
+  try {
+    return ours(weights, prompt, decode);
+  } finally {
+    await team.close();
+  }
+}
+
+async function llamaCpp(file: string, prompt: number[], decode: number, threads = 1): Promise<Speed> {
+  const m = await loadLlamaCpp(file, 256, threads);
   try {
     await m.greedy(prompt.slice(0, 8), 2); // warm-up
     const lap = stopwatch();
@@ -240,7 +256,8 @@ async function llamaCpp(file: string, prompt: number[], decode: number): Promise
 export async function benchShapes(): Promise<void> {
   const prefillN = Number(process.env.SCLAB_BENCH_PREFILL ?? 64);
   const decodeN = Math.max(2, Number(process.env.SCLAB_BENCH_DECODE ?? 16));
-  console.log(`\n6. prefill ${prefillN} tokens and decode ${decodeN}, random weights of real shapes, 1 thread, ours against llama.cpp on the same weights as GGUF (tokens/s by wall clock | by CPU time)`);
+  const threads = Number(process.env.SCLAB_BENCH_THREADS ?? 2);
+  console.log(`\n6. prefill ${prefillN} tokens and decode ${decodeN}, random weights of real shapes, 1 thread${threads > 1 ? ` and ${threads}` : ''}, ours against llama.cpp on the same weights as GGUF (tokens/s by wall clock | by CPU time of all the process's threads)`);
   const only = process.env.SCLAB_BENCH_SHAPES?.split(',');
   for (const shape of SHAPES.filter((s) => !only || only.includes(s.name))) {
     const c = shape.config;
@@ -259,15 +276,19 @@ export async function benchShapes(): Promise<void> {
         const o = ours(weights, prompt, decodeN);
         const loadOurs = machineLoad();
         let cpp: Speed | null = null;
+        let cppN: Speed | null = null;
         let why = '';
         try {
           const file = path.join(dir, `${dtype}.gguf`);
           writeModelGguf(file, shape, model, dtype);
           cpp = await llamaCpp(file, prompt, decodeN);
+          if (threads > 1) cppN = await llamaCpp(file, prompt, decodeN, threads);
           rmSync(file, { force: true });
         } catch (e) {
           why = (e as Error).message;
         }
+        const oN = threads > 1 ? await oursSplit(weights, prompt, decodeN, threads) : null;
+        const loadN = machineLoad();
         const f = (x: number): string => x.toFixed(x < 10 ? 2 : 1);
         const ratio = (a: number, b: number): string => (a / b).toFixed(2);
         // the prefill's arithmetic, as GFLOP/s of CPU time: the same work for both engines
@@ -280,6 +301,12 @@ export async function benchShapes(): Promise<void> {
           console.log(`     ratio ours/llama.cpp  prefill ${ratio(o.prefill, cpp.prefill)} | ${ratio(o.prefillCpu, cpp.prefillCpu)}   decode ${ratio(o.decode, cpp.decode)} | ${ratio(o.decodeCpu, cpp.decodeCpu)}   (FMA off: prefill ${ratio(plain.prefill, cpp.prefill)} | ${ratio(plain.prefillCpu, cpp.prefillCpu)}, decode ${ratio(plain.decode, cpp.decode)} | ${ratio(plain.decodeCpu, cpp.decodeCpu)})`);
           const same = o.tokens.every((t, i) => t === cpp!.tokens[i]);
           console.log(`     same ${o.tokens.length} greedy tokens: ${same ? 'yes' : 'no'}${dtype === 'F16' && !same ? ' (llama.cpp multiplies F16 weights by F16-rounded activations; ours widens the weights to fp32)' : ''}`);
+          if (oN && cppN) {
+            console.log(`     ${threads} threads: ours (split) prefill ${f(oN.prefill)} | ${f(oN.prefillCpu)}   decode ${f(oN.decode)} | ${f(oN.decodeCpu)}   llama.cpp prefill ${f(cppN.prefill)} | ${f(cppN.prefillCpu)}   decode ${f(cppN.decode)} | ${f(cppN.decodeCpu)}   [${loadN}]`);
+            console.log(`     ${threads} threads: ratio ours/llama.cpp  prefill ${ratio(oN.prefill, cppN.prefill)} | ${ratio(oN.prefillCpu, cppN.prefillCpu)}   decode ${ratio(oN.decode, cppN.decode)} | ${ratio(oN.decodeCpu, cppN.decodeCpu)}; speed-up over 1 thread (wall): ours prefill ${ratio(oN.prefill, o.prefill)}× decode ${ratio(oN.decode, o.decode)}×, llama.cpp prefill ${ratio(cppN.prefill, cpp.prefill)}× decode ${ratio(cppN.decode, cpp.decode)}×`);
+            const sameN = oN.tokens.every((t, i) => t === o.tokens[i]) && cppN.tokens.every((t, i) => t === cpp!.tokens[i]);
+            console.log(`     ${threads} threads: each engine's greedy tokens as at 1 thread: ${sameN ? 'yes' : 'no'}`);
+          }
         } else {
           console.log(`     llama.cpp could not run: ${why}`);
         }

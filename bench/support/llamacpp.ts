@@ -82,13 +82,13 @@ export interface LlamaCppModel {
   dispose(): Promise<void>;
 }
 
-/** Loads a GGUF in llama.cpp on the CPU with one thread, installing node-llama-cpp first when missing. */
-export async function loadLlamaCpp(ggufPath: string, contextSize = 512): Promise<LlamaCppModel> {
+/** Loads a GGUF in llama.cpp on the CPU with one thread (or `threads`), installing node-llama-cpp first when missing. */
+export async function loadLlamaCpp(ggufPath: string, contextSize = 512, threads = 1): Promise<LlamaCppModel> {
   const model = await (await llama()).loadModel({ modelPath: ggufPath, gpuLayers: 0 });
   // F32 KV cache: the default F16 cache alone costs ~1e-3 in log-probabilities
   const context = await model.createContext({
     contextSize,
-    threads: 1,
+    threads,
     batchSize: contextSize,
     flashAttention: false,
     experimentalKvCacheKeyType: 'F32',
