@@ -253,8 +253,6 @@ async function drive({ store, opts, description, extensions, items, resume, cach
     if (items instanceof ItemFile) await items.close();
   }
   await writing;
-
-
   const backendNotes = await opts.backend.runNotes?.().catch(() => []) ?? [];
   // executeRun counts every line once it is in the file (and a resumed run's lines before it), so its last
   // progress is what records.jsonl holds
