@@ -166,6 +166,40 @@ describe('analysis from the streaming, slimmed read', () => {
     expect([...table.records()]).toEqual(made);
   });
 
+  it('keeps option log-probabilities and latencies exactly through every storage shape', () => {
+    // the log-probabilities: rows of one option count (stored at row × count), rows without option scores between
+    // them, then a row with another count (a start and length per row from there on), past the rows expected;
+    // latencies: whole tenths (stored as integers), and values that are not (kept exactly on the side)
+    const make = (i: number): RoundRecord => ({
+      itemId: `i${i % 7}`,
+      condition: 'baseline',
+      round: i % 2,
+      messages: [],
+      prefill: '',
+      response: '',
+      answer: null,
+      correct: null,
+      latencyMs: [82.2, 0, 4000.7, 1 / 3, -0, 1e12, 2 ** 40 + 0.5, 123456789.1][i % 8]!,
+      attempts: 1,
+      cached: false,
+      at: '',
+      ...(i % 5 === 4 ? {} : { optionScores: { method: 'label-logprob' as const, logprobs: Array.from({ length: i < 30 ? 3 : 2 + (i % 4) }, (_, k) => (k === 1 && i % 3 === 0 ? null : -k - i / 7)), goldRank: 1 } }),
+    });
+    for (const rows of [0, 10, 40, 1000]) {
+      const table = new RecordTable({ rows });
+      const made = Array.from({ length: 40 }, (_, i) => make(i));
+      for (const r of made) table.add(r);
+      expect([...table.records()]).toEqual(made);
+      expect(Object.is(table.record(4).latencyMs, -0)).toBe(true);
+    }
+    // a first row without options, then rows with three
+    const zero = new RecordTable({ rows: 5 });
+    const first: RoundRecord = { ...make(0), optionScores: { method: 'exact', logprobs: [], goldRank: null } };
+    zero.add(first);
+    for (let i = 1; i < 5; i++) zero.add(make(i));
+    expect([...zero.records()]).toEqual([first, make(1), make(2), make(3), make(4)]);
+  });
+
   it('holds the same rows when told how many to expect: exactly, too few, or more than the file can hold', async () => {
     const dir = await variedRun(3);
     const items = await readItems(dir);

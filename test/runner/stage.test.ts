@@ -1,11 +1,12 @@
 // A run starts from `stageExperiment`: the experiment and its items, written to a file as they are read (the run
 // folder takes it over), so that a run never holds its dataset. It must give exactly what `prepareExperiment` gives,
 // fail where it fails, and leave nothing behind when it does.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { discardStaged, prepareExperiment, stageExperiment, type ExperimentInput } from '../../src/core/runner/prepare';
+import { discardStaged, prepareExperiment, stageExperiment, sweepStaged, type ExperimentInput } from '../../src/core/runner/prepare';
 
 const REPO = path.resolve(__dirname, '../..');
 const DEMO = path.join(REPO, 'examples/demo/bbq-demo.jsonl');
@@ -69,5 +70,25 @@ describe('stageExperiment', () => {
       await expect(stageExperiment(input)).rejects.toThrow(message);
     }
     expect(staged()).toEqual([]);
+  });
+
+  it('removes the staged items of processes that were killed before their run folder took them, and only those', async () => {
+    // a process that has exited: its pid names no process now
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dir = mkdtempSync(path.join(tmpdir(), 'sclab-sweep-'));
+    const names = {
+      dead: `sclab-items-${dead}-0123456789ab.jsonl`,
+      mine: `sclab-items-${process.pid}-0123456789ab.jsonl`,
+      parent: `sclab-items-${process.ppid}-0123456789ab.jsonl`,
+      other: `sclab-items-${dead}-notes.jsonl`,
+    };
+    for (const n of Object.values(names)) writeFileSync(path.join(dir, n), '{}\n');
+    await sweepStaged(dir);
+    expect(readdirSync(dir).sort()).toEqual([names.mine, names.parent, names.other].sort());
+    // a run's staging sweeps the temporary folder first
+    const left = path.join(tmpdir(), `sclab-items-${dead}-ba9876543210.jsonl`);
+    writeFileSync(left, '{}\n');
+    await discardStaged((await stageExperiment({ file: DEMO, limit: 2 })).items);
+    expect(existsSync(left)).toBe(false);
   });
 });

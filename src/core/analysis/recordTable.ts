@@ -1,14 +1,15 @@
 // Browser-safe: a run's records as analysis reads them, held as columns of typed arrays (one row per line of
-// records.jsonl), so that a million records analyse in bounded memory (no object per record: about 30 bytes a row,
+// records.jsonl), so that a million records analyse in bounded memory (no object per record: about 24 bytes a row,
 // and 8 a option score; the columns of small integers take one byte a row until a value needs more, see `put`).
 //
 // What is kept, per row: the item (an index into the item table), the cell (condition × round), the parsed answers
-// (indices into a table of shared answer objects), correct, latency, attempts, cached, the finish reason and the
+// (indices into a table of shared answer objects), correct, latency (in tenths of a millisecond, as the runner
+// rounds it; any other value kept exactly on the side), attempts, cached, the finish reason and the
 // error (indices into shared tables), the row's gold rank as goldRankOf gives it (rank, method, censored: computed
 // once at read time with the item; for a row ranked from its top-k alternatives it is remembered, since the
 // alternatives themselves are dropped), and the option scores
-// (method, gold rank, and the per-option log-probabilities packed in one shared Float64Array, null as NaN: JSON
-// has no NaN, so the mapping is exact). Sparse, only for rows that have them: probe scores, response scores, the
+// (method, gold rank, and the per-option log-probabilities in one shared Float64Array, see OptionLogprobs). Sparse,
+// only for rows that have them: probe scores, response scores, the
 // exact-ranking extras (token counts, aggregate), and the response text when the reader asked for it.
 // Dropped: the conversation, prefill, top-k alternatives, request tallies, timestamps (an item's page reads those
 // from the file by byte offset).
@@ -84,6 +85,79 @@ class Interned<T> {
   }
 }
 
+/**
+ * The rows' option log-probabilities, in one Float64Array (null as NaN: JSON has no NaN, so the mapping is exact).
+ * While every row has the same number of options (one dataset's usual shape), row r's values sit at r × that number
+ * and no per-row start or length is kept; the first row with another number switches to a start and a length per row.
+ * With the rows known in advance the values are allocated once (a grown array is up to half empty, and its old copy
+ * is garbage at the moment the table is largest).
+ */
+class OptionLogprobs {
+  private values = new Float64Array(0);
+  private used = 0;
+  /** options per row while the rows are uniform; -1 before the first row */
+  private stride = -1;
+  /** per row, once they are not */
+  private start: Int32Array | null = null;
+  private length: IntColumn = new Int8Array(0);
+
+  /** `rows`: the rows expected (0 when not known) */
+  constructor(private readonly rows: number) {}
+
+  set(row: number, logprobs: ReadonlyArray<number | null>): void {
+    const n = logprobs.length;
+    if (this.start === null && this.stride < 0) this.stride = n;
+    if (this.start === null && n !== this.stride) this.unstride(row);
+    let at: number;
+    if (this.start === null) {
+      at = row * this.stride;
+      this.room(at + n, row < this.rows ? this.rows * this.stride : 0);
+      this.used = at + n;
+    } else {
+      at = this.used;
+      this.room(at + n, 0);
+      this.start = grownByHalf(this.start, row + 1);
+      this.start[row] = at;
+      this.length = put(grownByHalf(this.length, row + 1), row, n);
+      this.used += n;
+    }
+    for (let k = 0; k < n; k++) {
+      const v = logprobs[k]!;
+      this.values[at + k] = v === null ? NaN : v;
+    }
+  }
+
+  get(row: number): Array<number | null> {
+    const at = this.start === null ? row * this.stride : this.start[row]!;
+    const n = this.start === null ? this.stride : this.length[row]!;
+    const out = new Array<number | null>(n);
+    for (let k = 0; k < n; k++) {
+      const v = this.values[at + k]!;
+      out[k] = Number.isNaN(v) ? null : v;
+    }
+    return out;
+  }
+
+  /** From row `row` on, a start and a length per row (the rows before keep their places at r × stride). */
+  private unstride(row: number): void {
+    const start = new Int32Array(Math.max(row + 1, this.rows));
+    let length: IntColumn = new Int8Array(start.length);
+    for (let r = 0; r < row; r++) {
+      start[r] = r * this.stride;
+      length = put(length, r, this.stride);
+    }
+    this.start = start;
+    this.length = length;
+    this.used = row * this.stride;
+  }
+
+  /** Room for `n` values: `planned` at once when that is enough, else grown by half. */
+  private room(n: number, planned: number): void {
+    if (n <= this.values.length) return;
+    this.values = planned >= n ? exactly(this.values, planned) : grownByHalf(this.values, n);
+  }
+}
+
 export interface RecordTableOptions {
   /** keep each row's response text (generation analysis, the CSV export, the sample search); default false */
   responses?: boolean;
@@ -114,7 +188,10 @@ export class RecordTable {
   private answerFirst: IntColumn = new Int8Array(0);
   /** -1 null, 0 false, 1 true */
   private correct = new Int8Array(0);
-  private latency = new Float64Array(0);
+  /** latency in tenths of a millisecond (the runner records it rounded to a tenth); rows whose value is not a whole
+   * number of tenths keep it exactly in `latencyExact` (and 0 here) */
+  private latency: IntColumn = new Int8Array(0);
+  private readonly latencyExact = new Map<number, number>();
   private attempts: IntColumn = new Int8Array(0);
   private cached = new Uint8Array(0);
   /** index into strings, -1 absent */
@@ -132,10 +209,7 @@ export class RecordTable {
   private osMethod = new Uint8Array(0);
   /** option scores' goldRank, -1 null */
   private osGold: IntColumn = new Int8Array(0);
-  private osStart = new Int32Array(0);
-  private osLength: IntColumn = new Int8Array(0);
-  private pool = new Float64Array(0);
-  private poolSize = 0;
+  private readonly logprobs: OptionLogprobs;
   private readonly osExtras = new Map<number, OptionExtras>();
   private readonly probes = new Map<number, Record<string, ProbeScores>>();
   private readonly scores = new Map<number, Record<string, ResponseScore>>();
@@ -145,7 +219,9 @@ export class RecordTable {
     this.keepsResponses = opts.responses === true;
     this.items = opts.items;
     this.rankItems = opts.items ? new Map(opts.items.map((i) => [i.id, i])) : undefined;
-    if (opts.rows !== undefined && opts.rows > 0) this.reserve(opts.rows, true);
+    const rows = opts.rows !== undefined && opts.rows > 0 ? opts.rows : 0;
+    if (rows > 0) this.reserve(rows, true);
+    this.logprobs = new OptionLogprobs(rows);
   }
 
   /** The table index of an item id (added when new). */
@@ -187,7 +263,7 @@ export class RecordTable {
     let c = byRound.get(round);
     if (c === undefined) {
       c = this.cells.length;
-      this.cells.push(new CellRecords(this, condition, round));
+      this.cells.push(new CellRecords(this, condition, round, this.items?.length ?? 0));
       byRound.set(round, c);
     }
     return c;
@@ -204,7 +280,10 @@ export class RecordTable {
     this.answer = put(this.answer, row, this.answerId(r.answer));
     this.answerFirst = put(this.answerFirst, row, this.answerId(r.answerFirstOption));
     this.correct[row] = r.correct === null ? -1 : r.correct ? 1 : 0;
-    this.latency[row] = r.latencyMs;
+    const tenths = Math.round(r.latencyMs * 10);
+    const whole = tenths / 10 === r.latencyMs && !Object.is(r.latencyMs, -0) && Math.abs(tenths) <= 0x7fffffff;
+    this.latency = put(this.latency, row, whole ? tenths : 0);
+    if (!whole) this.latencyExact.set(row, r.latencyMs);
     this.attempts = put(this.attempts, row, r.attempts);
     this.cached[row] = r.cached ? 1 : 0;
     this.finish = put(this.finish, row, r.finishReason === undefined ? -1 : this.share(r.finishReason));
@@ -219,10 +298,7 @@ export class RecordTable {
     if (os) {
       this.osMethod[row] = METHODS.indexOf(os.method) + 1;
       this.osGold = put(this.osGold, row, os.goldRank === null ? -1 : os.goldRank);
-      if (this.poolSize + os.logprobs.length > this.pool.length) this.pool = grownByHalf(this.pool, this.poolSize + os.logprobs.length);
-      this.osStart[row] = this.poolSize;
-      this.osLength = put(this.osLength, row, os.logprobs.length);
-      for (const v of os.logprobs) this.pool[this.poolSize++] = v === null ? NaN : v;
+      this.logprobs.set(row, os.logprobs);
       if (os.tokenCounts !== undefined || os.aggregate !== undefined) {
         const extras: OptionExtras = {};
         if (os.tokenCounts !== undefined) extras.tokenCounts = os.tokenCounts;
@@ -262,8 +338,6 @@ export class RecordTable {
     this.rankInfo = grown(this.rankInfo, n);
     this.osMethod = grown(this.osMethod, n);
     this.osGold = grown(this.osGold, n);
-    this.osStart = grown(this.osStart, n);
-    this.osLength = grown(this.osLength, n);
   }
 
   /** The item index of a row. */
@@ -285,7 +359,7 @@ export class RecordTable {
       response: this.keepsResponses ? this.responses[row]! : '',
       answer: a >= 0 ? this.answers.values[a]! : null,
       correct: correct < 0 ? null : correct === 1,
-      latencyMs: this.latency[row]!,
+      latencyMs: this.latencyExact.size > 0 && this.latencyExact.has(row) ? this.latencyExact.get(row)! : this.latency[row]! / 10,
       attempts: this.attempts[row]!,
       cached: this.cached[row] === 1,
       at: '',
@@ -296,13 +370,7 @@ export class RecordTable {
     if (f >= 0) r.finishReason = this.strings.values[f]!;
     const m = this.osMethod[row]!;
     if (m > 0) {
-      const start = this.osStart[row]!;
-      const n = this.osLength[row]!;
-      const logprobs: Array<number | null> = new Array<number | null>(n);
-      for (let k = 0; k < n; k++) {
-        const v = this.pool[start + k]!;
-        logprobs[k] = Number.isNaN(v) ? null : v;
-      }
+      const logprobs = this.logprobs.get(row);
       const gold = this.osGold[row]!;
       const os: OptionScores = { method: METHODS[m - 1]!, logprobs, goldRank: gold < 0 ? null : gold };
       const extras = this.osExtras.get(row);
@@ -377,11 +445,18 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
   private order = new Int32Array(0);
   size = 0;
 
+  /** `items`: the items expected (the planned ones), to allocate the cell's tables once at that size (0: grown) */
   constructor(
     private readonly table: RecordTable,
     readonly condition: string,
     readonly round: number,
-  ) {}
+    items = 0,
+  ) {
+    if (items > 0) {
+      this.rowOf = new Int32Array(items).fill(-1);
+      this.order = new Int32Array(items);
+    }
+  }
 
   put(itemIx: number, row: number): void {
     if (itemIx >= this.rowOf.length) {

@@ -8,6 +8,7 @@ import type { Item } from '../model/item';
 import type { RoundRecord } from '../model/record';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { collectAfterPhase } from './collect-garbage';
 import { forEachRecord, parseRecordLine, RECORDS_FILE } from './store';
 
 export interface AnalysisRecordsOptions {
@@ -84,6 +85,8 @@ export async function readAnalysisRecords(runDir: string, items: readonly Item[]
     table.add(r);
     offsets?.add(r.itemId, at.offset, at.bytes);
   }, { readOnly: true });
+  // the parsed lines' garbage goes before analysis works on the table (see collect-garbage.ts)
+  collectAfterPhase(table.size);
   return { table, tornBytes, ...(offsets ? { offsets } : {}) };
 }
 

@@ -62,6 +62,7 @@ export async function prepareExperiment(input: ExperimentInput): Promise<Prepare
  * memory does not grow with it. The caller removes the file if no run takes it (`discardStaged`).
  */
 export async function stageExperiment(input: ExperimentInput): Promise<Omit<PreparedExperiment, 'items'> & { items: StagedItems }> {
+  await sweepStaged(tmpdir());
   const file = path.join(tmpdir(), `sclab-items-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
   const fh = await fs.open(file, 'wx');
   try {
@@ -75,6 +76,31 @@ export async function stageExperiment(input: ExperimentInput): Promise<Omit<Prep
     await fh.close().catch(() => undefined);
     await discardStaged({ file, length: 0 });
     throw err;
+  }
+}
+
+const STAGED_NAME = /^sclab-items-(\d+)-[0-9a-f]{12}\.jsonl$/;
+
+/**
+ * Removes the staged items of processes that no longer exist (killed between reading their dataset and creating
+ * their run folder: every other path removes its own file). A process that is alive, or that this one may not signal
+ * (another user's), keeps its files; so does a file whose name is not one stageExperiment writes. Best effort.
+ */
+export async function sweepStaged(dir: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = STAGED_NAME.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

@@ -13,6 +13,7 @@ import { plannedRecordCount } from './plan';
 import { scorerCardsOf, type RoundExtension } from './extensions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { AdaptiveScheduler } from './scheduler';
+import { collectAfterPhase } from './collect-garbage';
 import { ItemFile } from './item-file';
 import { ITEMS_FILE, RunStore, type ResumeState, type StagedItems } from './store';
 import { publicExperiment } from './public-experiment';
@@ -267,6 +268,8 @@ async function drive({ store, opts, description, extensions, items, resume, cach
   }));
   const manifest = store.current;
   await store.close();
+  // the requests' garbage goes before the analysis reads the run (see collect-garbage.ts)
+  if (status === 'completed' && opts.afterComplete) collectAfterPhase(counts.recorded);
   if (items instanceof ItemFile) {
     if (status === 'completed') await opts.afterComplete?.(store.runDir);
   } else if (status === 'completed') {

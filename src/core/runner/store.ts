@@ -4,7 +4,7 @@ import { SclabError } from '../model/errors';
 import { RunManifestSchema, type RunManifest } from '../model/manifest';
 import { isCanonicalRoundRecord, RoundRecordSchema, type RoundRecord } from '../model/record';
 import { shareStrings } from '../util/shareStrings';
-import { analysisItem } from '../analysis/analysisItem';
+import { AnalysisItems } from '../analysis/analysisItem';
 import { ItemSchema, type Item } from '../model/item';
 import { acquireRunLock, releaseRunLock } from './run-lock';
 
@@ -268,7 +268,7 @@ export async function readResumeState(runDir: string, roundsOf: (condition: stri
 
 /**
  * The items a run planned (written when it started); [] for a run folder without the file. `forAnalysis`: each as
- * analysis reads it (`analysisItem`: no template text), for a reader that only computes statistics.
+ * analysis reads it (`AnalysisItems`: no template text, repeated options and lists shared), for a reader that only computes statistics.
  */
 export async function readItems(runDir: string, opts: { forAnalysis?: boolean } = {}): Promise<Item[]> {
   const file = path.join(runDir, ITEMS_FILE);
@@ -282,6 +282,7 @@ export async function readItems(runDir: string, opts: { forAnalysis?: boolean } 
   // line by line, not the whole file as one string: a full BBQ's items are tens of MB of text
   const items: Item[] = [];
   const strings = new Map<string, string>();
+  const shared = opts.forAnalysis ? new AnalysisItems() : null;
   let lineNo = 0;
   const take = (line: string) => {
     lineNo++;
@@ -294,7 +295,7 @@ export async function readItems(runDir: string, opts: { forAnalysis?: boolean } 
     }
     const parsed = ItemSchema.safeParse(json);
     if (!parsed.success) throw new SclabError('io', `${file}:${lineNo}:1: not an item: ${parsed.error.issues[0]?.message ?? ''}`);
-    items.push(shareStrings(opts.forAnalysis ? analysisItem(parsed.data) : parsed.data, strings));
+    items.push(shared ? shared.add(parsed.data) : shareStrings(parsed.data, strings));
   };
   try {
     const rest = await forEachLine(fh, (line) => take(line));
