@@ -3,14 +3,150 @@
 // 50 requests in flight that overhead, not the server, sets the pace of a run (see bench:runner).
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { SclabError } from '../../model/errors';
 
 function headerRecord(init: HeadersInit | undefined): Record<string, string> {
+  return plainHeaderRecord(init) ?? normalizedHeaderRecord(init);
+}
+
+function normalizedHeaderRecord(init: HeadersInit | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   new Headers(init).forEach((v, k) => {
     out[k] = v;
   });
   return out;
+}
+
+/**
+ * A plain object of string values needs no Headers object (a run's every request passes one): the same record, names
+ * lower-cased. Anything a Headers object would change (values with surrounding whitespace, one name in two spellings)
+ * or check (other value types) goes the general way.
+ */
+function plainHeaderRecord(init: HeadersInit | undefined): Record<string, string> | undefined {
+  if (init === undefined || init === null || typeof init !== 'object' || Array.isArray(init) || init instanceof Headers) return undefined;
+  if (Object.getPrototypeOf(init) !== Object.prototype) return undefined;
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(init)) {
+    const value = (init as Record<string, unknown>)[name];
+    const key = name.toLowerCase();
+    if (typeof value !== 'string' || value !== value.trim() || key in out) return undefined;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** the iteration methods of Headers, which the project's lib typings (no DOM iterables) leave out */
+interface HeadersIteration {
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+// cast: the platform's Headers has these methods (Node 18+); only the typings lack them
+const iteration = Headers.prototype as unknown as HeadersIteration;
+
+/**
+ * An answer's headers as a Headers object that is filled only when something beyond get/has asks for it: a run
+ * reads two or three headers of each answer (content type, rate limits), and filling a Headers object header by
+ * header costs more than the rest of reading the answer. get/has read node's parsed headers with fetch's rules (the
+ * values of a repeated header joined by ", ").
+ */
+class AnswerHeaders extends Headers {
+  private raw: string[] | undefined;
+  private distinct: NodeJS.Dict<string[]> | undefined;
+
+  constructor(raw: string[], distinct: () => NodeJS.Dict<string[]>) {
+    super();
+    this.raw = raw;
+    this.lazyDistinct = distinct;
+  }
+
+  private lazyDistinct: (() => NodeJS.Dict<string[]>) | undefined;
+
+  /** fills the Headers object itself; from then on every method is the platform's */
+  private fill(): void {
+    const raw = this.raw;
+    if (!raw) return;
+    this.raw = undefined;
+    this.distinct = undefined;
+    this.lazyDistinct = undefined;
+    for (let i = 0; i < raw.length; i += 2) super.append(raw[i]!, raw[i + 1]!);
+  }
+
+  private lookup(name: string): string[] | undefined {
+    this.distinct ??= this.lazyDistinct!();
+    return this.distinct[name.toLowerCase()];
+  }
+
+  override get(name: string): string | null {
+    if (!this.raw) return super.get(name);
+    return this.lookup(name)?.join(', ') ?? null;
+  }
+
+  override has(name: string): boolean {
+    if (!this.raw) return super.has(name);
+    return this.lookup(name) !== undefined;
+  }
+
+  override append(name: string, value: string): void {
+    this.fill();
+    super.append(name, value);
+  }
+
+  override set(name: string, value: string): void {
+    this.fill();
+    super.set(name, value);
+  }
+
+  override delete(name: string): void {
+    this.fill();
+    super.delete(name);
+  }
+
+  override getSetCookie(): string[] {
+    this.fill();
+    return super.getSetCookie();
+  }
+
+  override forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+    this.fill();
+    super.forEach(callback, thisArg);
+  }
+
+  entries(): IterableIterator<[string, string]> {
+    this.fill();
+    return iteration.entries.call(this);
+  }
+
+  keys(): IterableIterator<string> {
+    this.fill();
+    return iteration.keys.call(this);
+  }
+
+  values(): IterableIterator<string> {
+    this.fill();
+    return iteration.values.call(this);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    this.fill();
+    return iteration[Symbol.iterator].call(this);
+  }
+}
+
+/** a request URL's parts as http.request takes them, parsed once per URL (a run sends to two or three) */
+const requestTargets = new Map<string, { url: URL; options: http.RequestOptions }>();
+
+function requestTarget(href: string): { url: URL; options: http.RequestOptions } {
+  let target = requestTargets.get(href);
+  if (!target) {
+    const url = new URL(href);
+    target = { url, options: urlToHttpOptions(url) };
+    if (requestTargets.size >= 64) requestTargets.clear();
+    requestTargets.set(href, target);
+  }
+  return target;
 }
 
 async function bodyBytes(body: BodyInit | null | undefined): Promise<Buffer | string | undefined> {
@@ -106,7 +242,7 @@ export function createHttpFetch(opts: { maxResponseBytes?: number } = {}): { fet
   };
   const fetchImpl = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const request = input instanceof Request ? input : undefined;
-    const url = new URL(request ? request.url : String(input));
+    const { url, options } = requestTarget(request ? request.url : String(input));
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
     const signal = init.signal ?? request?.signal ?? undefined;
     const body = await bodyBytes(init.body ?? (request ? await request.arrayBuffer() : undefined));
@@ -115,7 +251,7 @@ export function createHttpFetch(opts: { maxResponseBytes?: number } = {}): { fet
     if (signal?.aborted) throw abortError(signal);
     return new Promise<Response>((resolve, reject) => {
       const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.request(url, { method: init.method ?? request?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
+      const req = transport.request({ ...options, method: init.method ?? request?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
         const chunks: Buffer[] = [];
         let received = 0;
         const declared = Number(res.headers['content-length']);
@@ -134,9 +270,8 @@ export function createHttpFetch(opts: { maxResponseBytes?: number } = {}): { fet
           if (settled) return;
           settled = true;
           signal?.removeEventListener('abort', onAbort);
-          const responseHeaders = new Headers();
-          for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-          resolve(bufferedResponse(url.href, res.statusCode ?? 0, res.statusMessage ?? '', responseHeaders, Buffer.concat(chunks)));
+          const responseHeaders = new AnswerHeaders(res.rawHeaders, () => res.headersDistinct);
+          resolve(bufferedResponse(url.href, res.statusCode ?? 0, res.statusMessage ?? '', responseHeaders, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
         });
       });
       let settled = false;
