@@ -1,10 +1,9 @@
-// A fetch for the SDK built on node:http(s) with a keep-alive agent. The SDK's requests are small JSON exchanges
-// that we never stream, and Node 20's built-in fetch costs several times more CPU per request than node:http: at
-// 50 requests in flight that overhead, not the server, sets the pace of a run (see bench:runner).
-import http from 'node:http';
-import https from 'node:https';
-import { urlToHttpOptions } from 'node:url';
+// A fetch for the SDK and a run's requests, over HTTP/1.1 on kept-alive sockets (http1.ts). The requests are small
+// JSON exchanges that we never stream; Node 20's built-in fetch costs several times more CPU per request than
+// node:http, and node:http's request and response objects more than the rest of a run's work per request: at a
+// fast server that overhead, not the server, sets the pace of a run (see bench:runner, bench:scale).
 import { SclabError } from '../../model/errors';
+import { AnswerTooLarge, Http1Pool, type Origin } from './http1';
 
 function headerRecord(init: HeadersInit | undefined): Record<string, string> {
   return plainHeaderRecord(init) ?? normalizedHeaderRecord(init);
@@ -49,20 +48,18 @@ const iteration = Headers.prototype as unknown as HeadersIteration;
 /**
  * An answer's headers as a Headers object that is filled only when something beyond get/has asks for it: a run
  * reads two or three headers of each answer (content type, rate limits), and filling a Headers object header by
- * header costs more than the rest of reading the answer. get/has read node's parsed headers with fetch's rules (the
+ * header costs more than the rest of reading the answer. get/has follow fetch's rules (names in any case, the
  * values of a repeated header joined by ", ").
  */
-class AnswerHeaders extends Headers {
+export class AnswerHeaders extends Headers {
   private raw: string[] | undefined;
-  private distinct: NodeJS.Dict<string[]> | undefined;
+  private distinct: Map<string, string[]> | undefined;
 
-  constructor(raw: string[], distinct: () => NodeJS.Dict<string[]>) {
+  /** `raw`: name, value, name, value… as received */
+  constructor(raw: string[]) {
     super();
     this.raw = raw;
-    this.lazyDistinct = distinct;
   }
-
-  private lazyDistinct: (() => NodeJS.Dict<string[]>) | undefined;
 
   /** fills the Headers object itself; from then on every method is the platform's */
   private fill(): void {
@@ -70,13 +67,21 @@ class AnswerHeaders extends Headers {
     if (!raw) return;
     this.raw = undefined;
     this.distinct = undefined;
-    this.lazyDistinct = undefined;
     for (let i = 0; i < raw.length; i += 2) super.append(raw[i]!, raw[i + 1]!);
   }
 
   private lookup(name: string): string[] | undefined {
-    this.distinct ??= this.lazyDistinct!();
-    return this.distinct[name.toLowerCase()];
+    if (!this.distinct) {
+      const raw = this.raw!;
+      this.distinct = new Map();
+      for (let i = 0; i < raw.length; i += 2) {
+        const key = raw[i]!.toLowerCase();
+        const values = this.distinct.get(key);
+        if (values) values.push(raw[i + 1]!);
+        else this.distinct.set(key, [raw[i + 1]!]);
+      }
+    }
+    return this.distinct.get(name.toLowerCase());
   }
 
   override get(name: string): string | null {
@@ -135,18 +140,49 @@ class AnswerHeaders extends Headers {
   }
 }
 
-/** a request URL's parts as http.request takes them, parsed once per URL (a run sends to two or three) */
-const requestTargets = new Map<string, { url: URL; options: http.RequestOptions }>();
+interface RequestTarget {
+  url: URL;
+  origin: Origin;
+  /** the request line's target: path and query */
+  path: string;
+}
 
-function requestTarget(href: string): { url: URL; options: http.RequestOptions } {
+/** a request URL's parts, parsed once per URL (a run sends to two or three) */
+const requestTargets = new Map<string, RequestTarget>();
+
+function requestTarget(href: string): RequestTarget {
   let target = requestTargets.get(href);
   if (!target) {
     const url = new URL(href);
-    target = { url, options: urlToHttpOptions(url) };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    target = { url, origin: { protocol: url.protocol, host, port, hostHeader: url.host }, path: `${url.pathname || '/'}${url.search}` };
     if (requestTargets.size >= 64) requestTargets.clear();
     requestTargets.set(href, target);
   }
   return target;
+}
+
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The request line and header lines, each ended by CRLF. Names must be HTTP tokens and values may not hold control
+ * characters (a CR or LF would let a value add headers): refused as node:http refuses them.
+ */
+function requestHead(method: string, path: string, headers: Record<string, string>): string {
+  if (!HTTP_TOKEN.test(method)) throw new TypeError(`the method must be a valid HTTP token ["${method}"]`);
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (!HTTP_TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
+    if (BAD_HEADER_VALUE.test(value)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+    // the pool writes Host (unless given here) and Connection itself: it owns the connections
+    if (name === 'connection' || name === 'host') continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  return head;
 }
 
 async function bodyBytes(body: BodyInit | null | undefined): Promise<Buffer | string | undefined> {
@@ -236,64 +272,37 @@ function responseTooLarge(url: URL, limit: number, declared?: number): SclabErro
 
 export function createHttpFetch(opts: { maxResponseBytes?: number } = {}): { fetch: typeof fetch; close(): void } {
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: Infinity }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: Infinity }),
-  };
+  const pool = new Http1Pool();
   const fetchImpl = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const request = input instanceof Request ? input : undefined;
-    const { url, options } = requestTarget(request ? request.url : String(input));
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+    const { url, origin, path } = requestTarget(request ? request.url : String(input));
     const signal = init.signal ?? request?.signal ?? undefined;
     const body = await bodyBytes(init.body ?? (request ? await request.arrayBuffer() : undefined));
     const headers = headerRecord(init.headers ?? request?.headers);
     if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const method = init.method ?? request?.method ?? 'GET';
+    const head = requestHead(method, path, headers);
+    const target = headers.host === undefined ? origin : { ...origin, hostHeader: headers.host };
     if (signal?.aborted) throw abortError(signal);
-    return new Promise<Response>((resolve, reject) => {
-      const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.request({ ...options, method: init.method ?? request?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
-        const chunks: Buffer[] = [];
-        let received = 0;
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxResponseBytes) {
-          fail(responseTooLarge(url, maxResponseBytes, declared), true);
-          return;
-        }
-        res.on('data', (c: Buffer) => {
-          received += c.length;
-          if (received > maxResponseBytes) fail(responseTooLarge(url, maxResponseBytes), true);
-          else chunks.push(c);
-        });
-        res.on('error', (err) => fail(err));
-        res.on('aborted', () => fail(Object.assign(new Error('connection closed while reading the answer'), { code: 'ECONNRESET' })));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          signal?.removeEventListener('abort', onAbort);
-          const responseHeaders = new AnswerHeaders(res.rawHeaders, () => res.headersDistinct);
-          resolve(bufferedResponse(url.href, res.statusCode ?? 0, res.statusMessage ?? '', responseHeaders, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-        });
+    try {
+      const answer = await pool.request(target, head, body, {
+        signal,
+        maxBodyBytes: maxResponseBytes,
+        abortError: () => abortError(signal!),
+        noBody: method.toUpperCase() === 'HEAD',
       });
-      let settled = false;
-      const fail = (err: Error, asIs = false) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        req.destroy();
-        // the shape fetch gives: TypeError('fetch failed') with the socket error as its cause
-        reject(signal?.aborted ? abortError(signal) : asIs ? err : new TypeError('fetch failed', { cause: err }));
-      };
-      const onAbort = () => fail(abortError(signal!));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', fail);
-      req.end(body);
-    });
+      return bufferedResponse(url.href, answer.status, answer.statusText, new AnswerHeaders(answer.rawHeaders), answer.body);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      if (err instanceof AnswerTooLarge) throw responseTooLarge(url, maxResponseBytes, err.declared);
+      // the shape fetch gives: TypeError('fetch failed') with the socket error as its cause
+      throw new TypeError('fetch failed', { cause: err });
+    }
   };
   return {
     fetch: fetchImpl as typeof fetch,
     close() {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      pool.close();
     },
   };
 }
