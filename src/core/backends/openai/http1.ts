@@ -275,7 +275,8 @@ class AnswerReader {
       const name = line.slice(0, colon);
       const value = line.slice(colon + 1).trim();
       raw.push(name, value);
-      const lower = name.toLowerCase();
+      // only three names matter here: the others are not lower-cased at all
+      const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
       if (lower === 'content-length') {
         const n = /^\d+$/.test(value) ? Number(value) : NaN;
         if (!Number.isSafeInteger(n) || (length !== undefined && length !== n)) throw new ExchangeError(`a bad content-length in the answer: ${JSON.stringify(value)}`, 'HPE_INVALID_CONTENT_LENGTH');
