@@ -42,6 +42,7 @@ export class AnswerTooLarge extends Error {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const MAX_IDLE_SOCKETS = 256;
 
 /** Sockets of one origin kept open between requests; `close()` ends them all. */
 export class Http1Pool {
@@ -142,7 +143,9 @@ export class Http1Pool {
     socket.on('end', idleEnd);
     let list = this.idle.get(key);
     if (!list) this.idle.set(key, (list = []));
-    list.push(socket);
+    // as many idle sockets as node:http's agent keeps by default; the scheduler bounds those in flight anyway
+    if (list.length >= MAX_IDLE_SOCKETS) socket.destroy();
+    else list.push(socket);
   }
 
   private connect(origin: Origin): net.Socket {
@@ -151,6 +154,7 @@ export class Http1Pool {
         ? tls.connect({ host: origin.host, port: origin.port, servername: net.isIP(origin.host) ? undefined : origin.host, ALPNProtocols: ['http/1.1'] })
         : net.connect({ host: origin.host, port: origin.port });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 1000);
     this.open.add(socket);
     socket.on('close', () => {
       this.open.delete(socket);
