@@ -44,6 +44,47 @@ describe('node:http fetch for the SDK', () => {
     await expect(res.text()).rejects.toThrow(/already been used/);
   });
 
+  it("answers' headers read like a platform Headers object, before and after anything fills them", async () => {
+    const expected = new Headers();
+    expected.append('content-type', 'application/json');
+    expected.append('x-request-id', 'r1');
+    expected.append('set-cookie', 'a=1');
+    expected.append('set-cookie', 'b=2');
+    const res = await httpFetch(`${base}/x`, { method: 'POST', body: '{}' });
+    expect(res.headers).toBeInstanceOf(Headers);
+    expect(res.headers.get('Set-Cookie')).toBe(expected.get('set-cookie'));
+    expect(res.headers.get('X-Request-Id')).toBe('r1');
+    expect(res.headers.has('content-type')).toBe(true);
+    expect(res.headers.get('x-missing')).toBeNull();
+    expect(res.headers.has('x-missing')).toBe(false);
+    // iteration fills the object: from then on it is the platform's, answers unchanged
+    const seen = Object.fromEntries([...(res.headers as unknown as Iterable<[string, string]>)].filter(([k]) => expected.has(k)));
+    const want: Record<string, string> = {};
+    expected.forEach((v, k) => (want[k] = v));
+    expect(seen).toEqual(want);
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(res.headers.get('set-cookie')).toBe(expected.get('set-cookie'));
+    res.headers.set('x-request-id', 'changed');
+    expect(res.headers.get('x-request-id')).toBe('changed');
+    await res.json();
+  });
+
+  it('sends a plain header object as a Headers object would: names lower-cased, odd values normalised', async () => {
+    const echo = http.createServer((req, res) => res.end(JSON.stringify(req.headers)));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/`;
+      const plain = (await (await httpFetch(url, { headers: { 'X-One': 'a', accept: 'application/json' } })).json()) as Record<string, string>;
+      expect(plain).toMatchObject({ 'x-one': 'a', accept: 'application/json' });
+      // surrounding whitespace and one name in two spellings: the Headers way (trimmed; joined)
+      const odd = (await (await httpFetch(url, { headers: { 'X-Two': ' b ', 'X-One': 'a', 'x-one': 'c' } })).json()) as Record<string, string>;
+      expect(odd).toMatchObject({ 'x-two': 'b', 'x-one': 'a, c' });
+    } finally {
+      echo.closeAllConnections();
+      await new Promise((r) => echo.close(r));
+    }
+  });
+
   it('reports non-2xx as a response, 204 without a body', async () => {
     const teapot = await httpFetch(`${base}/teapot`);
     expect(teapot.status).toBe(418);

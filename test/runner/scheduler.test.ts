@@ -62,7 +62,7 @@ function simulatedServer(clock: VirtualClock, o: SimOptions) {
 }
 
 /** `chains` workers share `total` requests, each worker one request at a time (like a run's chains). */
-async function drive(limits: RequestLimits, sim: SimOptions, total: number, chains: number, estimatedTokens = 10) {
+async function drive(limits: RequestLimits, sim: SimOptions, total: number, chains: number, estimatedTokens: number | (() => number) = 10) {
   const clock = new VirtualClock();
   const scheduler = new AdaptiveScheduler(limits, { retry, clock, random: () => 0 });
   const server = simulatedServer(clock, sim);
@@ -124,6 +124,17 @@ describe('request scheduler', () => {
     const starts = r.server.starts;
     const tokensPerMinute = ((starts.length - 1) * 50 * 60_000) / (starts[starts.length - 1]! - starts[0]!);
     expect(Math.abs(tokensPerMinute - 30_000) / 30_000).toBeLessThanOrEqual(0.05);
+  });
+
+  it('a token estimate given as a function is worked out only for a token budget, once a request, with the same pacing', async () => {
+    let calls = 0;
+    const estimate = () => (calls++, 100);
+    await drive({ concurrency: 8 }, { latencyMs: 10 }, 100, 8, estimate);
+    expect(calls).toBe(0);
+    const lazy = await drive({ concurrency: 32, maxTpm: 30_000 }, { latencyMs: 50, tokensUsed: 50 }, 300, 32, estimate);
+    expect(calls).toBe(300);
+    const eager = await drive({ concurrency: 32, maxTpm: 30_000 }, { latencyMs: 50, tokensUsed: 50 }, 300, 32, 100);
+    expect(lazy.server.starts).toEqual(eager.server.starts);
   });
 
   it('reads x-ratelimit-* headers and waits for the reset instead of running into 429', async () => {

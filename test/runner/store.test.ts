@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RoundRecord } from '../../src/core/model/record';
 import { readRecords, RunStore, writeFileAtomic } from '../../src/core/runner/store';
 import { cacheKey, ResponseCache, isCacheable } from '../../src/core/runner/cache';
@@ -52,6 +52,22 @@ describe('run store', () => {
     expect(resolvedBeforeWritten).toBe(0);
     const read = (await readRecords(dir)).records.map((r) => r.itemId);
     expect(read.sort()).toEqual([...ids].sort());
+  });
+
+  it('writes the lines appended in one turn of the event loop (answers read one after another) in one write', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'sclab-store-')), 'run');
+    const store = await RunStore.create(dir, sampleManifest());
+    // cast: the store's file handle is private; its class's write is what every append ends in
+    const handle = (store as unknown as { records: { constructor: { prototype: { write: (...a: unknown[]) => Promise<unknown> } } } }).records;
+    const writes = vi.spyOn(handle.constructor.prototype, 'write');
+    const ids = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    // one timer callback each: separate tasks of the same turn, as the answers of one poll of the sockets are
+    const appended = await Promise.all(ids.map((id) => new Promise<Promise<void>>((r) => setTimeout(() => r(store.append(rec(id))), 0))));
+    await Promise.all(appended);
+    expect(writes).toHaveBeenCalledTimes(1);
+    writes.mockRestore();
+    await store.close();
+    expect((await readRecords(dir)).records.map((r) => r.itemId)).toEqual(ids);
   });
 
   it('drops and cuts off a torn last line, keeping every whole line', async () => {

@@ -7,8 +7,11 @@ export interface RequestSpec<T> {
   /** e.g. "POST /chat/completions"; names the request in records and messages */
   what: string;
   signal?: AbortSignal;
-  /** the tokens it will likely use (prompt characters / 4 + max_tokens), charged to a tokens-per-minute budget */
-  estimatedTokens?: number;
+  /**
+   * the tokens it will likely use (prompt characters / 4 + max_tokens), charged to a tokens-per-minute budget; a
+   * function is called (once) only when a token budget needs the number
+   */
+  estimatedTokens?: number | (() => number);
   /** sends it once; throws SclabError (retryable ones are sent again) */
   send: (signal: AbortSignal) => Promise<T>;
   /** the tokens it really used (the server's `usage`), which replace the estimate */

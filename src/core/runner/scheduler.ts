@@ -126,6 +126,19 @@ interface Permit {
   tokens: number;
 }
 
+/**
+ * A request's token estimate, worked out once and only when asked: the estimate of a chat request costs a JSON
+ * serialisation of its conversation, which only a token budget (max-tpm, or a server's x-ratelimit-*-tokens) reads.
+ */
+function tokenEstimate(estimated: RequestSpec<unknown>['estimatedTokens']): () => number {
+  if (typeof estimated !== 'function') {
+    const value = Math.max(0, estimated ?? 0);
+    return () => value;
+  }
+  let value: number | undefined;
+  return () => (value ??= Math.max(0, estimated()));
+}
+
 /** After how many successes at a level below a known ceiling the scheduler tries one more in flight. */
 const probeInterval = (limit: number): number => Math.max(200, 50 * limit);
 
@@ -146,7 +159,6 @@ export class AdaptiveScheduler implements RequestScheduler {
   private readonly tpmBucket?: RateBucket;
   private headerRequests?: HeaderBudget;
   private headerTokens?: HeaderBudget;
-  private tokensInFlight = 0;
   private readonly started: number;
   private readonly history: Array<{ at: number; limit: number }> = [];
   /** sends per second over the last minute, for the progress line */
@@ -176,7 +188,7 @@ export class AdaptiveScheduler implements RequestScheduler {
   }
 
   async request<T>(spec: RequestSpec<T>): Promise<T> {
-    const estimate = Math.max(0, spec.estimatedTokens ?? 0);
+    const estimate = tokenEstimate(spec.estimatedTokens);
     for (let attempt = 1; ; attempt++) {
       const permit = await this.acquire(estimate, spec.signal);
       let value: T;
@@ -238,11 +250,12 @@ export class AdaptiveScheduler implements RequestScheduler {
     return signal ?? new AbortController().signal;
   }
 
-  private async acquire(tokens: number, signal?: AbortSignal): Promise<Permit> {
+  /** `tokens`: the request's estimate, asked for only where a token budget needs it */
+  private async acquire(tokens: () => number, signal?: AbortSignal): Promise<Permit> {
     await this.slot(signal);
     try {
       await this.rpmBucket?.take(1, signal);
-      await this.tpmBucket?.take(tokens, signal);
+      if (this.tpmBucket) await this.tpmBucket.take(tokens(), signal);
       // the last checks and the send's bookkeeping happen in one step, so no other request slips in between
       for (;;) {
         const until = Math.max(this.pauseUntil, this.headerBudgetUntil(tokens));
@@ -257,17 +270,15 @@ export class AdaptiveScheduler implements RequestScheduler {
       throw e;
     }
     this.sending++;
-    this.tokensInFlight += tokens;
     this.countSend();
     if (this.headerRequests) this.headerRequests.remaining--;
-    if (this.headerTokens) this.headerTokens.remaining -= tokens;
-    return { epoch: this.epoch, inFlightAtSend: this.sending, limitAtSend: this.limitNow, tokens };
+    if (this.headerTokens) this.headerTokens.remaining -= tokens();
+    return { epoch: this.epoch, inFlightAtSend: this.sending, limitAtSend: this.limitNow, tokens: this.tpmBucket ? tokens() : 0 };
   }
 
   private release(p: Permit, outcome: { ok: true; tokens?: number } | { ok: false; err: unknown }): void {
     this.inFlight--;
     this.sending--;
-    this.tokensInFlight -= p.tokens;
     if (outcome.ok) {
       if (outcome.tokens !== undefined) this.tpmBucket?.credit(p.tokens - outcome.tokens);
       this.onSuccess(p);
@@ -360,13 +371,13 @@ export class AdaptiveScheduler implements RequestScheduler {
    * Slows down before a 429: when the server's own numbers say its budget is spent (counting what is in flight),
    * the time its window resets; 0 when a request may go.
    */
-  private headerBudgetUntil(tokens: number): number {
+  private headerBudgetUntil(tokens: () => number): number {
     const now = this.clock.now();
     const r = this.headerRequests;
     const t = this.headerTokens;
     let until = 0;
     if (r && r.resetAt > now && r.remaining <= 0) until = Math.max(until, r.resetAt);
-    if (t && t.resetAt > now && t.remaining < tokens) until = Math.max(until, t.resetAt);
+    if (t && t.resetAt > now && t.remaining < tokens()) until = Math.max(until, t.resetAt);
     return until;
   }
 

@@ -306,6 +306,9 @@ export async function readItems(runDir: string, opts: { forAnalysis?: boolean } 
   return items;
 }
 
+/** resolves after the I/O callbacks of this turn of the event loop have run */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** The append-only writer of one run folder, held by one process at a time. */
 export class RunStore {
   private constructor(
@@ -361,9 +364,10 @@ export class RunStore {
   private writing: Promise<void> = Promise.resolve();
 
   /**
-   * Appends one line. Lines appended while a write is in flight are coalesced into the next single write (fewer
-   * syscalls at high concurrency); whole lines are written in order, so a crash can only tear the last line. The
-   * promise resolves once this line is in the file.
+   * Appends one line. Lines appended while a write is in flight, or in the same turn of the event loop (the answers
+   * that one poll of the sockets brought), are coalesced into the next single write (fewer syscalls at high
+   * concurrency); whole lines are written in order, so a crash can only tear the last line. The promise resolves
+   * once this line is in the file.
    */
   append(record: RoundRecord): Promise<void> {
     const line = JSON.stringify(record) + '\n';
@@ -372,7 +376,7 @@ export class RunStore {
       return this.batch.done;
     }
     const lines = [line];
-    const done = this.writing.then(() => {
+    const done = this.writing.then(nextTurn).then(() => {
       if (this.batch?.lines === lines) this.batch = null; // later appends start the next batch
       return this.records.write(lines.join('')).then(() => undefined);
     });

@@ -72,7 +72,8 @@ export function createOpenAIBackend(opts: OpenAIBackendOptions): Backend {
   async function chat(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
     const body = chatBody(model, req, prefillMode, capabilities.topLogprobs);
     const what = 'POST /chat/completions';
-    const estimatedTokens = estimateTokens(JSON.stringify(body.messages), req.decoding.maxTokens);
+    // only a token budget reads the estimate: the conversation is not serialised a second time for nothing
+    const estimatedTokens = () => estimateTokens(JSON.stringify(body.messages), req.decoding.maxTokens);
     const raw = await gate.run(what, signal, (s) => post('/chat/completions', body, s), { estimatedTokens });
     return chatResult(readChatResponse(raw, what));
   }

@@ -96,7 +96,7 @@ export class RequestGate {
     this.scheduler = scheduler;
   }
 
-  run<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, opts: { estimatedTokens?: number } = {}): Promise<T> {
+  run<T>(what: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>, opts: { estimatedTokens?: number | (() => number) } = {}): Promise<T> {
     const scheduler = this.scheduler;
     if (!scheduler) return this.once(what, signal, fn);
     return scheduler.request({ what, signal, estimatedTokens: opts.estimatedTokens, send: (s) => this.once(what, s, fn), usedTokens: usageTokens });
