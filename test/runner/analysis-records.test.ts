@@ -5,7 +5,7 @@ import { promises as fs, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeRun } from '../../src/core/analysis/analyze';
+import { analyzeRun, type FullSummary } from '../../src/core/analysis/analyze';
 import { compareRuns } from '../../src/core/analysis/compare';
 import { probeNames, resolveBands } from '../../src/core/analysis/probes';
 import { cell, indexRun, roundsOf } from '../../src/core/analysis/runIndex';
@@ -164,6 +164,35 @@ describe('analysis from the streaming, slimmed read', () => {
       table.add(r);
     }
     expect([...table.records()]).toEqual(made);
+  });
+
+  it('gives the same numbers, bootstrap intervals included, whatever order the records were written in', async () => {
+    // under concurrency the lines of records.jsonl follow the order requests finished in; the items a bootstrap
+    // draws are read in the plan's order, so the same records give the same summary
+    const dir = await variedRun(5, false);
+    const file = path.join(dir, 'records.jsonl');
+    const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
+    // two unplanned items (ordered by id after the planned ones) in different places
+    const stray = (id: string, k: number) => JSON.stringify({ ...(JSON.parse(lines[k]!) as RoundRecord), itemId: id });
+    const withStrays = [stray('zz-not-planned', 4), ...lines, stray('aa-not-planned', 9)];
+    const items = await readItems(dir);
+    const manifest = await readManifest(dir);
+    const opts = { bootstrap: { resamples: 200, seed: 3 } };
+    const summaries = [];
+    for (const order of [withStrays, [...withStrays].reverse(), withStrays.map((l, i) => [l, (i * 7919) % withStrays.length] as const).sort((a, b) => a[1] - b[1]).map(([l]) => l)]) {
+      await fs.writeFile(file, order.join('\n') + '\n');
+      const { table } = await readAnalysisRecords(dir, items);
+      const fromTable = analyzeRun(table, items, manifest.experiment, opts);
+      expect(analyzeRun((await readRecords(dir)).records, items, manifest.experiment, opts)).toEqual(fromTable);
+      summaries.push(fromTable);
+    }
+    // the check has teeth: intervals that a different draw would move
+    expect(summaries[0]!.rankSplit!.some((r) => r.rounds.some((x) => x.ci !== null && x.ci.lo !== x.ci.hi))).toBe(true);
+    // the one-pass tables (per-cell counts and latency, score keys side by side) list cells as the file first names
+    // them and sum in file order (equal to within rounding); every statistic over items is equal exactly
+    const overItems = (s: FullSummary) => ({ ...s, cells: undefined, scoreKeys: undefined });
+    expect(overItems(summaries[1]!)).toEqual(overItems(summaries[0]!));
+    expect(overItems(summaries[2]!)).toEqual(overItems(summaries[0]!));
   });
 
   it('keeps option log-probabilities and latencies exactly through every storage shape', () => {

@@ -22,7 +22,7 @@ import type { Experiment } from '../model/experiment';
 import type { Item } from '../model/item';
 import type { ParsedAnswer, ProbeScores, ResponseScore, RoundRecord } from '../model/record';
 import { goldRankOf, rememberGoldRank, type GoldRank, type RankMethod } from './goldRank';
-import { guessKind, indexRun, type ConditionKind, type RunIndex } from './runIndex';
+import { guessKind, indexRun, inItemOrder, plannedPositions, type ConditionKind, type RunIndex } from './runIndex';
 
 type OptionScores = NonNullable<RoundRecord['optionScores']>;
 type OptionExtras = Pick<OptionScores, 'tokenCounts' | 'aggregate'>;
@@ -418,6 +418,21 @@ export class RecordTable {
     return out;
   }
 
+  /** Orders every cell's items as indexRun does (inItemOrder: the plan's order, then other ids sorted). */
+  private putCellsInItemOrder(items: readonly Item[]): void {
+    const position = plannedPositions(items);
+    const key = new Float64Array(this.itemIds.length);
+    const other: number[] = [];
+    this.itemIds.forEach((id, ix) => {
+      const p = position.get(id);
+      if (p === undefined) other.push(ix);
+      else key[ix] = p;
+    });
+    const ordered = inItemOrder(new Map(), other.map((ix) => this.itemIds[ix]!));
+    ordered.forEach((id, k) => (key[this.itemIndex.get(id)!] = items.length + k));
+    for (const c of this.cells) c.sortItems(key);
+  }
+
   /** The run index over this table: the same conditions, kinds, cells and items indexRun gives from the records. */
   index(items: readonly Item[], experiment?: Experiment): RunIndex {
     const conditions = experiment ? experiment.conditions.map((c) => c.name) : [];
@@ -426,6 +441,7 @@ export class RecordTable {
       if (!conditions.includes(c)) conditions.push(c);
       if (!kinds.has(c)) kinds.set(c, guessKind(c));
     }
+    this.putCellsInItemOrder(items);
     const cells = this.cellMaps();
     // the same items as the ranks': the same map, which tells cellRanks it may read them from the table
     const itemMap = items === this.items && this.rankItems ? this.rankItems : new Map(items.map((i) => [i.id, i]));
@@ -436,7 +452,8 @@ export class RecordTable {
 
 /**
  * One condition × round of a RecordTable, read as a map itemId → record (the last row of each item wins; items in
- * the order they first appeared). Each read builds a fresh record object; nothing is cached.
+ * the order they first appeared, then, once the table is indexed, in the plan's: see inItemOrder). Each read builds a
+ * fresh record object; nothing is cached.
  */
 export class CellRecords implements ReadonlyMap<string, RoundRecord> {
   /** table item index → row, -1 absent */
@@ -469,6 +486,11 @@ export class CellRecords implements ReadonlyMap<string, RoundRecord> {
       this.order[this.size++] = itemIx;
     }
     this.rowOf[itemIx] = row;
+  }
+
+  /** Puts the cell's items in the order of `key` (by table item index). */
+  sortItems(key: Float64Array): void {
+    this.order.subarray(0, this.size).sort((a, b) => key[a]! - key[b]!);
   }
 
   /** The row of a table item index in this cell, or -1. */

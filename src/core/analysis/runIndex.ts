@@ -9,7 +9,7 @@ export interface RunIndex {
   /** the experiment's order, then conditions only the records name, in first-seen order */
   conditions: string[];
   kinds: Map<string, ConditionKind>;
-  /** condition → round → itemId → record */
+  /** condition → round → itemId → record (items in the plan's order, see inItemOrder) */
   cells: Map<string, Map<number, ReadonlyMap<string, RoundRecord>>>;
   items: Map<string, Item>;
   task: 'mcq' | 'generation';
@@ -28,9 +28,36 @@ export function indexRun(records: readonly RoundRecord[], items: readonly Item[]
     if (!byItem) byRound.set(r.round, (byItem = new Map()));
     byItem.set(r.itemId, r);
   }
+  const position = plannedPositions(items);
+  for (const byRound of cells.values()) {
+    for (const [round, byItem] of byRound) byRound.set(round, new Map(inItemOrder(position, byItem.keys()).map((id) => [id, byItem.get(id)!])));
+  }
   const itemMap = new Map(items.map((i) => [i.id, i]));
   const task = experiment?.task ?? (items.length > 0 && items.every((i) => i.kind === 'generation') ? 'generation' : 'mcq');
   return { conditions: conditions.filter((c) => cells.has(c)), kinds, cells, items: itemMap, task };
+}
+
+/** Each planned item's position in the plan (items.jsonl's order; the first, should an id repeat). */
+export function plannedPositions(items: readonly Item[]): Map<string, number> {
+  const position = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (!position.has(item.id)) position.set(item.id, i);
+  });
+  return position;
+}
+
+/**
+ * Item ids in the order a cell's items are read: the planned items in the plan's order, then any other ids sorted.
+ * Not the order of the records in the file, which follows the order requests finished in: a statistic drawn over
+ * items (a bootstrap's resamples) then gives the same numbers for the same records however a run went.
+ */
+export function inItemOrder(position: ReadonlyMap<string, number>, ids: Iterable<string>): string[] {
+  const planned: string[] = [];
+  const other: string[] = [];
+  for (const id of ids) (position.has(id) ? planned : other).push(id);
+  planned.sort((a, b) => position.get(a)! - position.get(b)!);
+  other.sort();
+  return planned.concat(other);
 }
 
 /** Without an experiment (hand-made records), names decide: the presets' names are the conventions. */
