@@ -13,7 +13,8 @@ export async function pickRun(tree: RunsTree, prompts: PromptsHolder, title: str
       description: `${e.interrupted ? 'interrupted' : e.manifest.status} · ${e.manifest.counts.recorded}/${e.manifest.counts.planned} · ${e.manifest.backend.model}`,
       runDir: e.runDir,
     })),
-    { title },
+    // kept open when focus moves: a picker opened from a walkthrough button closed as the walkthrough took focus back
+    { title, ignoreFocusOut: true },
   );
   return picked?.runDir;
 }

@@ -92,11 +92,10 @@ export async function runWalkthroughScenario(context, { url, workspace, shots })
     await backToWalkthrough();
     await step('Open the results').click();
     await button('Open the Ranks Page').click();
-    // one run: the picker holds it alone. Found by its title and its row before Enter: a quick input of an earlier
-    // step can still be on screen for a moment, and Enter pressed there opens nothing
+    // one run: the picker holds it alone, found by its title; its row is clicked (in CI's full sequence, twice, Enter
+    // closed the picker without a choice: the row was not yet the active one)
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'of which run' }).waitFor({ timeout: 30_000 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'paper-bbq' }).first().waitFor({ timeout: 30_000 });
-    await page.locator('.quick-input-widget input').press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'paper-bbq' }).first().click({ timeout: 30_000 });
     await viewer.locator('[role=tab][aria-selected=true]', { hasText: 'Ranks' }).waitFor({ timeout: 60_000 });
     await viewer.locator('.chart canvas').first().waitFor({ timeout: 30_000 });
     await viewer.locator('body').evaluate(
