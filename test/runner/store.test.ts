@@ -61,8 +61,9 @@ describe('run store', () => {
     const handle = (store as unknown as { records: { constructor: { prototype: { write: (...a: unknown[]) => Promise<unknown> } } } }).records;
     const writes = vi.spyOn(handle.constructor.prototype, 'write');
     const ids = Array.from({ length: 50 }, (_, i) => `t${i}`);
-    // one timer callback each: separate tasks of the same turn, as the answers of one poll of the sockets are
-    const appended = await Promise.all(ids.map((id) => new Promise<Promise<void>>((r) => setTimeout(() => r(store.append(rec(id))), 0))));
+    // one immediate callback each: separate tasks of the same turn, as the answers of one poll of the sockets are (not
+    // timers: fifty 1 ms timers made one after another can fall due in two turns on a loaded machine)
+    const appended = await Promise.all(ids.map((id) => new Promise<Promise<void>>((r) => setImmediate(() => r(store.append(rec(id)))))));
     await Promise.all(appended);
     expect(writes).toHaveBeenCalledTimes(1);
     writes.mockRestore();
